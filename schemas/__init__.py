@@ -1,0 +1,1 @@
+"""pydantic models: the project definition, input kinds, records passed between stages, settings."""

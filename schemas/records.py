@@ -1,0 +1,179 @@
+"""What flows between the stages: submissions, validation issues, the WP summary, reports."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Severity = Literal["error", "warning"]
+SubmissionStatus = Literal["received", "valid", "invalid", "accepted", "superseded"]
+PartnerStatus = Literal["on time", "late", "missing", "invalid"]
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Issue(Record):
+    """One problem found in a partner's file, located as precisely as the format allows."""
+
+    file: str = Field(description="File name as the partner sent it")
+    sheet: str | None = Field(None, description="Worksheet name (workbooks only)")
+    row: int | None = Field(None, description="1-based row number as the partner sees it")
+    column: str | None = Field(None, description="Column letter (A, B, …) or CSV column number")
+    field: str | None = Field(None, description="Model field the cell maps to")
+    value: str | None = Field(None, description="The offending value, as text")
+    message: str = Field(description="What is wrong, in plain words")
+    severity: Severity = Field("error", description="Errors block the submission, warnings do not")
+
+    def location(self) -> str:
+        """`file, sheet S, row 7, column D (budget_eur)` — the form receipts use."""
+        parts = [self.file]
+        if self.sheet:
+            parts.append(f"sheet {self.sheet}")
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.column:
+            parts.append(f"column {self.column}" + (f" ({self.field})" if self.field else ""))
+        elif self.field:
+            parts.append(f"field {self.field}")
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        shown = f"{self.value!r} " if self.value not in (None, "") else ""
+        return f"{self.location()}: {shown}{self.message}".replace("'' ", "")
+
+
+class ValidationResult(Record):
+    """The outcome of validating one file as one input kind."""
+
+    file: str = Field(description="File name as the partner sent it")
+    kind: str | None = Field(description="Input kind the file was read as; None if not detected")
+    rows: list[dict[str, Any]] = Field(default_factory=list, description="Valid rows (row kinds)")
+    document: dict[str, Any] | None = Field(None, description="Parsed document (document kinds)")
+    issues: list[Issue] = Field(default_factory=list, description="Problems found")
+    rows_read: int = Field(0, description="Data rows read before validation")
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "warning"]
+
+    @property
+    def valid(self) -> bool:
+        return self.kind is not None and not self.errors
+
+
+class Submission(Record):
+    """A file a partner delivered for a milestone, archived by content hash."""
+
+    project: str = Field(description="Project name")
+    partner: str = Field(description="Participant id (the inbox folder it lay in)")
+    milestone: str = Field(description="Milestone id")
+    kind: str | None = Field(None, description="Input kind, once detected")
+    file_name: str = Field(description="Original file name")
+    sha256: str = Field(description="SHA-256 of the bytes; the archive key")
+    size: int = Field(description="Size in bytes")
+    received_at: datetime = Field(description="When wpflow archived it (UTC)")
+    modified_at: datetime = Field(description="File modification time; decides on time / late")
+    version: int = Field(1, description="1 for the first file of this partner, milestone and kind")
+    status: SubmissionStatus = Field("received", description="Lifecycle state")
+    archive_path: str = Field(description="Where the original bytes are kept")
+
+
+class CheckedSubmission(Record):
+    """A submission with its validation result."""
+
+    submission: Submission = Field(description="The archived submission")
+    result: ValidationResult = Field(description="Its validation result")
+
+
+class ComparativeTable(Record):
+    """One row per city for one input kind, with totals."""
+
+    kind: str = Field(description="Input kind id")
+    label: str = Field(description="Human label of the kind")
+    columns: list[str] = Field(description="Measure labels, in order")
+    rows: list[dict[str, Any]] = Field(description="{'city': …, <measure>: number} per city")
+    totals: dict[str, float] = Field(description="Sum per measure across cities")
+    detail_columns: list[str] = Field(default_factory=list, description="Columns of the detail table")
+    details: list[dict[str, Any]] = Field(default_factory=list, description="Every row, with its city")
+
+
+class PartnerState(Record):
+    """Where one partner stands on one required input of a milestone."""
+
+    partner: str = Field(description="Participant id")
+    city: str = Field(description="City")
+    kind: str = Field(description="Input kind id")
+    status: PartnerStatus = Field(description="on time, late, missing or invalid")
+    file_name: str | None = Field(None, description="Latest file considered")
+    version: int | None = Field(None, description="Its version")
+    sha256: str | None = Field(None, description="Its hash")
+    errors: int = Field(0, description="Errors in it")
+
+
+class NarrativeBlock(Record):
+    """A city's narrative contribution or meeting report, ready to render."""
+
+    city: str = Field(description="City")
+    kind: str = Field(description="Input kind id")
+    title: str = Field(description="Heading")
+    paragraphs: list[str] = Field(description="Text paragraphs, with sub-headings inlined")
+
+
+class MeetingRow(Record):
+    city: str = Field(description="Host city, or 'not stated'")
+    month: str = Field(description="YYYY-MM or 'not stated'")
+    topic: str = Field(description="Topic")
+    assumed: bool = Field(description="Derived rather than stated in the sources")
+
+
+class WPSummary(Record):
+    """Everything the report shows about one milestone, merged across partners."""
+
+    project: str = Field(description="Project name")
+    project_title: str = Field(description="Project full title")
+    programme: str = Field(description="Funding programme")
+    wp_id: str = Field(description="Work package id")
+    wp_title: str = Field(description="Work package title")
+    milestone_id: str = Field(description="Milestone id")
+    milestone_title: str = Field(description="Milestone title")
+    start: date = Field(description="Period start")
+    end: date = Field(description="Period end")
+    due: date = Field(description="Due date")
+    as_of: date = Field(description="Date the summary describes")
+    activities: list[str] = Field(description="Activities of the milestone")
+    meetings: list[MeetingRow] = Field(description="Meetings of the milestone")
+    tables: list[ComparativeTable] = Field(description="Comparative tables, one per row kind")
+    narratives: list[NarrativeBlock] = Field(description="Narratives and meeting reports")
+    partners: list[PartnerState] = Field(description="Status per partner and required input")
+    missing: list[str] = Field(description="Cities with a required input missing")
+    inputs: list[Submission] = Field(description="Submissions the summary was built from")
+    status: str = Field(description="complete / incomplete")
+
+
+class ReportRef(Record):
+    """A rendered report and what it was made from."""
+
+    milestone_id: str = Field(description="Milestone id")
+    path: str = Field(description="Path of the DOCX")
+    sha256: str = Field(description="SHA-256 of the DOCX bytes")
+    template_sha256: str = Field(description="SHA-256 of the template used")
+    generated_at: datetime = Field(description="When it was rendered")
+
+
+class Notice(Record):
+    """One e-mail wpflow decided to send (or did send)."""
+
+    key: str = Field(description="Idempotency key")
+    to: list[str] = Field(description="Recipients")
+    cc: list[str] = Field(default_factory=list, description="Copy recipients")
+    subject: str = Field(description="Subject")
+    path: str | None = Field(None, description="Outbox file, when the outbox transport is used")
+    sent: bool = Field(description="False when skipped because the key was already sent")

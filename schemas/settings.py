@@ -1,0 +1,63 @@
+"""The one settings class: every knob is a `WPFLOW_*` environment variable (or `.env`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Settings(BaseSettings):
+    """wpflow settings. Defaults run everything embedded: SQLite, outbox folder, ephemeral Prefect."""
+
+    model_config = SettingsConfigDict(env_prefix="WPFLOW_", env_file=".env", extra="forbid")
+
+    project: Path = Field(
+        ROOT / "projects" / "baltmet-inno", description="Project folder holding project.yaml"
+    )
+    inbox: Path | None = Field(
+        None, description="Root of the partners' watched folders; default <project>/inbox"
+    )
+    outputs: Path = Field(ROOT / "outputs", description="Where archive, reports, outbox, receipts go")
+    templates: Path = Field(ROOT / "templates", description="Report, e-mail and Excel templates")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default a SQLite file under outputs/"
+    )
+    mail_transport: Literal["outbox", "smtp"] = Field("outbox", description="Where e-mails go")
+    smtp_host: str = Field("127.0.0.1", description="SMTP server host")
+    smtp_port: int = Field(25, description="SMTP server port")
+    smtp_security: Literal["none", "starttls", "ssl"] = Field("none", description="TLS mode")
+    smtp_user: str | None = Field(None, description="SMTP user name")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password")
+    smtp_timeout: float = Field(10.0, description="SMTP connect/command timeout in seconds")
+    max_file_mb: float = Field(50.0, description="Largest partner file accepted, in MB")
+    stable_seconds: float = Field(1.0, description="A file must be unchanged this long before it is read")
+    grace_days: int = Field(0, description="Days after the due date before the pipeline runs anyway")
+
+    @property
+    def inbox_root(self) -> Path:
+        return self.inbox or self.project / "inbox"
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.outputs / "archive"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.outputs / "reports"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.outputs / "outbox"
+
+    @property
+    def receipts_dir(self) -> Path:
+        return self.outputs / "receipts"
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.outputs / 'wpflow.db'}"

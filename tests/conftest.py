@@ -1,0 +1,110 @@
+"""The one test harness: settings in a temp folder, the bundled project, a real SMTP server on
+loopback (aiosmtpd) and a real PostgreSQL schema per test session."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from schemas.settings import ROOT, Settings
+
+BUNDLED_PROJECT = ROOT / "projects" / "baltmet-inno"
+POSTGRES_URL = os.environ.get(
+    "WPFLOW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings writing everything under a fresh temp folder (SQLite, outbox transport)."""
+    return Settings(project=BUNDLED_PROJECT, outputs=tmp_path / "outputs", _env_file=None)
+
+
+@pytest.fixture(scope="session")
+def project():
+    """The bundled BaltMet Inno definition, loaded once."""
+    from wpflow.project import load_project
+
+    return load_project(BUNDLED_PROJECT)
+
+
+# -- SMTP --------------------------------------------------------------------------------
+@dataclass
+class SmtpSink:
+    """What a real aiosmtpd server on loopback received."""
+
+    host: str
+    port: int
+    envelopes: list = field(default_factory=list)
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        return [message_from_bytes(e.content, policy=policy.default) for e in self.envelopes]
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpSink]:
+    """A real SMTP server on 127.0.0.1 with a free port; `.messages` holds what it received."""
+    from aiosmtpd.controller import Controller
+
+    sink = SmtpSink(host="127.0.0.1", port=0)
+    controller = Controller(sink, hostname="127.0.0.1", port=0)
+    controller.start()
+    sink.port = controller.server.sockets[0].getsockname()[1]
+    try:
+        yield sink
+    finally:
+        controller.stop()
+
+
+# -- databases ---------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a schema of its own, dropped at the end."""
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    schema = f"wpflow_test_{uuid.uuid4().hex[:10]}"
+    engine = sqlalchemy.create_engine(POSTGRES_URL)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sqlalchemy.text(f'CREATE SCHEMA "{schema}"'))
+    except sqlalchemy.exc.OperationalError as exc:  # pragma: no cover - depends on the machine
+        pytest.fail(f"PostgreSQL at {POSTGRES_URL} is not reachable: {exc}")
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sqlalchemy.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path: Path) -> str:
+    """Each store test runs on a SQLite file and on the real PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'wpflow.db'}"
+    url = request.getfixturevalue("postgres_url")
+    # a fresh schema per test keeps tests independent on the shared server
+    import sqlalchemy
+
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    engine = sqlalchemy.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sqlalchemy.text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    return f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+
+
+def parse_eml(path: Path) -> EmailMessage:
+    """Parse an outbox `.eml` file."""
+    return message_from_bytes(path.read_bytes(), policy=policy.default)
