@@ -12,10 +12,31 @@ import re
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-MILESTONE_ID_RE = r"^WP\d+-M\d+$"
+MILESTONE_ID_RE = re.compile(r"^WP\d+-M\d+$")
+
+
+def _is_month(value: str) -> str:
+    if not MONTH_RE.match(value):
+        raise ValueError(f"{value!r} is not a month as YYYY-MM")
+    return value
+
+
+def _is_milestone_id(value: str) -> str:
+    if not MILESTONE_ID_RE.match(value):
+        raise ValueError(f"{value!r} is not a milestone id like WP3-M2")
+    return value
 
 
 class Strict(BaseModel):
@@ -24,7 +45,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-Month = Annotated[str, Field(pattern=MONTH_RE.pattern, description="A month as YYYY-MM")]
+Month = Annotated[str, AfterValidator(_is_month), Field(description="A month as YYYY-MM")]
 
 
 class Source(Strict):
@@ -122,6 +143,19 @@ class MeetingSeries(Strict):
         return meetings
 
 
+def _meeting_tag(value: object) -> str:
+    """A YAML entry with a `series` key lists several meetings; anything else is one meeting."""
+    if isinstance(value, dict):
+        return "series" if "series" in value else "meeting"
+    return "series" if isinstance(value, MeetingSeries) else "meeting"
+
+
+MeetingEntry = Annotated[
+    Annotated[Meeting, Tag("meeting")] | Annotated[MeetingSeries, Tag("series")],
+    Discriminator(_meeting_tag),
+]
+
+
 class RequiredInput(Strict):
     """An input kind a milestone needs, and who must deliver it."""
 
@@ -142,13 +176,13 @@ class RequiredInput(Strict):
 class Milestone(Strict):
     """A milestone of a work package: a period, a due date, meetings and required inputs."""
 
-    id: str = Field(pattern=MILESTONE_ID_RE, description="Id like 'WP3-M2'")
+    id: Annotated[str, AfterValidator(_is_milestone_id)] = Field(description="Id like 'WP3-M2'")
     title: str = Field(description="Short title used in reports and e-mail subjects")
     start: date = Field(description="First day of the milestone period")
     end: date = Field(description="Last day of the milestone period")
     due: date = Field(description="Date the partners' inputs are due")
     activities: list[str] = Field(default_factory=list, description="What happens, per the seeds")
-    meetings: list[Meeting | MeetingSeries] = Field(
+    meetings: list[MeetingEntry] = Field(
         default_factory=list, description="Meetings as listed; series are expanded on load"
     )
     inputs: list[RequiredInput] = Field(default_factory=list, description="Required partner inputs")

@@ -102,12 +102,15 @@ def _message(err: dict[str, Any]) -> str:
         return "unknown key (typo?)"
     if err["type"] == "missing":
         return "required field is missing"
+    if err["type"] == "literal_error":
+        return f"{err['input']!r} is not allowed; expected {err['ctx']['expected']}"
     return err["msg"].removeprefix("Value error, ")
 
 
 def _walk(loc: tuple, data: Any):
     """Follow a pydantic error location through the data, skipping union-member tags."""
-    for part in loc:
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
         if isinstance(data, dict) and part in data:
             yield part
             data = data[part]
@@ -117,9 +120,8 @@ def _walk(loc: tuple, data: Any):
         elif isinstance(data, dict) and part == "from_" and "from" in data:
             yield "from"
             data = data["from"]
-        elif isinstance(part, str) and isinstance(data, dict):
+        elif isinstance(part, str) and isinstance(data, dict) and last:
             yield part  # a missing or unknown key: the deepest step
-            return
 
 
 def _field_path(loc: tuple, data: Any) -> str:

@@ -1,0 +1,1 @@
+"""Prefect flows: the milestone pipeline, the deadline ladder and the inbox watcher."""

@@ -1,0 +1,17 @@
+"""Collect task: archive the milestone's inbox files and record them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from prefect import task
+
+from schemas.records import Submission
+from wpflow.stages import collect_stage, workspace
+
+
+@task(retries=2, retry_delay_seconds=[2, 10], timeout_seconds=600)
+def collect_submissions(milestone_id: str, as_of: date | None = None) -> list[Submission]:
+    """Archive by hash first, then record: a crash after this step loses nothing."""
+    ws = workspace()
+    return collect_stage(ws, ws.milestone(milestone_id), as_of)

@@ -1,0 +1,16 @@
+"""Merge task: validated submissions → the milestone's WPSummary."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from prefect import task
+
+from schemas.records import CheckedSubmission, WPSummary
+from wpflow.stages import merge_stage, workspace
+
+
+@task(timeout_seconds=300)
+def merge_milestone(milestone_id: str, checked: list[CheckedSubmission], as_of: date) -> WPSummary:
+    ws = workspace()
+    return merge_stage(ws, ws.milestone(milestone_id), checked, as_of)

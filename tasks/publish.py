@@ -1,0 +1,50 @@
+"""Publish task: what the Prefect UI shows for a run — status table, summary, report link."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import task
+from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+
+from schemas.records import ReportRef, WPSummary
+from wpflow.stages import summary_lines
+
+
+def artifact_key(milestone_id: str, what: str) -> str:
+    """Artifact keys allow lowercase letters, digits and dashes only."""
+    return f"{milestone_id.lower()}-{what}"
+
+
+def summary_markdown(summary: WPSummary, report: ReportRef) -> str:
+    lines = [f"# {summary.milestone_id} — {summary.milestone_title}",
+             f"*{summary.wp_id} {summary.wp_title}* · period {summary.start} – {summary.end} · due **{summary.due}**",
+             ""]
+    lines += [f"- {line}" for line in summary_lines(summary)]
+    if summary.meetings:
+        lines += ["", "## Meetings", "", "| City | Month | Topic |", "|---|---|---|"]
+        lines += [f"| {m.city} | {m.month}{' (assumed)' if m.assumed else ''} | {m.topic} |" for m in summary.meetings]
+    lines += ["", f"Report: `{Path(report.path).name}` (SHA-256 `{report.sha256[:16]}…`)"]
+    return "\n".join(lines)
+
+
+@task(retries=2, retry_delay_seconds=2)
+def publish_artifacts(summary: WPSummary, report: ReportRef) -> None:
+    create_table_artifact(
+        key=artifact_key(summary.milestone_id, "status"),
+        table=[{"partner": s.partner, "city": s.city, "input": s.kind, "status": s.status,
+                "file": s.file_name or "", "version": s.version or "", "errors": s.errors}
+               for s in summary.partners],
+        description=f"{summary.milestone_id}: partner × required input status",
+    )
+    create_markdown_artifact(
+        key=artifact_key(summary.milestone_id, "summary"),
+        markdown=summary_markdown(summary, report),
+        description=f"{summary.milestone_id}: merged milestone summary",
+    )
+    create_link_artifact(
+        key=artifact_key(summary.milestone_id, "report"),
+        link=Path(report.path).resolve().as_uri(),
+        link_text=f"{summary.milestone_id}.docx",
+        description=f"{summary.milestone_id}: Word report",
+    )

@@ -1,0 +1,195 @@
+"""`wpflow` — the command line. Exit codes: 0 ok, 1 input or project invalid, 2 unreadable or unreachable.
+
+Commands that only read files (`project`, `validate`, `template`, `status`) never import
+Prefect, so they answer in well under a second.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from wpflow.cli_common import (
+    EXIT_INVALID,
+    EXIT_UNREADABLE,
+    AsOfOpt,
+    FormatOpt,
+    OutputFormat,
+    ProjectOpt,
+    fail,
+    parse_as_of,
+    print_json,
+    settings_for,
+)
+
+app = typer.Typer(
+    name="wpflow",
+    help="Run a cooperation project's milestones as Prefect pipelines: collect, validate, merge, report, notify.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+project_app = typer.Typer(help="Show or check the project definition (project.yaml).", no_args_is_help=True)
+app.add_typer(project_app, name="project")
+
+
+def load_or_exit(project_dir: Path | None):
+    """The project, or exit 1 with every located error (exit 2 if the file cannot be read)."""
+    from wpflow.project import ProjectErrors, load_project
+
+    settings = settings_for(project_dir)
+    try:
+        return settings, load_project(settings.project)
+    except ProjectErrors as exc:
+        for err in exc.errors:
+            typer.echo(f"error: {err}", err=True)
+        unreadable = any(e.message.startswith("cannot read") for e in exc.errors)
+        raise typer.Exit(EXIT_UNREADABLE if unreadable else EXIT_INVALID) from None
+
+
+# -- project ----------------------------------------------------------------------------
+@project_app.command("show")
+def project_show(project: ProjectOpt = None, fmt: FormatOpt = OutputFormat.table) -> None:
+    """Show participants, work packages, milestones, meetings and required inputs."""
+    from wpflow.project import project_as_dict
+
+    _, proj = load_or_exit(project)
+    if fmt is OutputFormat.json:
+        print_json(project_as_dict(proj))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"[bold]{proj.name}[/] — {proj.title} ({proj.programme.name}, {proj.start} – {proj.end})")
+    people = Table("id", "city", "country", "organisation", "role", title="Participants")
+    for p in proj.participants:
+        people.add_row(p.id, p.city, p.country, p.organisation + (" *" if p.assumed else ""), p.role)
+    console.print(people)
+    for wp in proj.work_packages:
+        table = Table("milestone", "period", "due", "meetings", "inputs", title=f"{wp.id} {wp.title} (coordinator {wp.coordinator})")
+        for m in wp.milestones:
+            meetings = "\n".join(f"{x.city or '?'} {x.month or '?'}{' *' if x.assumed else ''}" for x in m.all_meetings())
+            inputs = "\n".join(f"{r.kind} ({len(proj.deliverers(r))})" for r in m.inputs)
+            table.add_row(f"{m.id} {m.title}", f"{m.start} – {m.end}", str(m.due), meetings, inputs)
+        console.print(table)
+    console.print("* assumed: not stated in the sources (see `wpflow project check`)")
+
+
+@project_app.command("check")
+def project_check(
+    project: ProjectOpt = None,
+    fmt: FormatOpt = OutputFormat.table,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when there is any warning.")] = False,
+    assumptions: Annotated[bool, typer.Option("--assumptions/--no-assumptions", help="Also list assumptions.")] = True,
+) -> None:
+    """List contradictions between the sources, gaps, and what the definition assumes."""
+    from wpflow.project import check_project
+
+    _, proj = load_or_exit(project)
+    findings = [f for f in check_project(proj) if assumptions or f.severity == "warning"]
+    warnings = [f for f in findings if f.severity == "warning"]
+    if fmt is OutputFormat.json:
+        print_json([f.model_dump() for f in findings])
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table("severity", "kind", "where", "finding", "source", title=f"{proj.name}: project check")
+        for f in findings:
+            table.add_row(f.severity, f.kind, f.where, f.message, f.source or "")
+        console = Console()
+        console.print(table)
+        console.print(f"{len(warnings)} warnings, {len(findings) - len(warnings)} assumptions")
+    if strict and warnings:
+        raise typer.Exit(EXIT_INVALID)
+
+
+# -- run --------------------------------------------------------------------------------
+def prepare_prefect(settings) -> None:
+    """Point an ephemeral Prefect at a home under outputs/ so a later `prefect server start`
+    with that home lists the demo's runs and artifacts (DESIGN §5). Must run before Prefect
+    is imported."""
+    if not os.environ.get("PREFECT_API_URL"):
+        os.environ.setdefault("PREFECT_HOME", str((settings.outputs / "prefect").resolve()))
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+@app.command("run")
+def run(
+    milestone: Annotated[str | None, typer.Argument(help="Milestone id, e.g. WP3-M2.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Run every milestone of the project.")] = False,
+    project: ProjectOpt = None,
+    as_of: AsOfOpt = None,
+    direct: Annotated[bool, typer.Option("--direct", help="Call the stages without Prefect (no UI record).")] = False,
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """Run milestone pipelines: collect, validate, merge, render the DOCX report, e-mail it."""
+    settings, proj = load_or_exit(project)
+    day = parse_as_of(as_of)
+    if all_ == (milestone is not None):
+        raise fail("give a milestone id or --all (not both)", EXIT_INVALID)
+    ids = [m.id for m in proj.milestones()] if all_ else [milestone]
+    try:
+        ids = [proj.milestone(i).id for i in ids]
+    except KeyError as exc:
+        known = ", ".join(m.id for m in proj.milestones())
+        raise fail(f"unknown milestone {exc.args[0]!r}; known: {known}", EXIT_INVALID) from None
+    if project:  # flows read settings from the environment, like a deployed worker does
+        os.environ["WPFLOW_PROJECT"] = str(settings.project)
+    refs = run_pipelines(settings, ids, day, direct=direct)
+    results = [{"milestone": r.milestone_id, "report": r.path, "sha256": r.sha256} for r in refs]
+    if fmt is OutputFormat.json:
+        print_json(results)
+    else:
+        for r in results:
+            typer.echo(f"{r['milestone']}: {r['report']}")
+        typer.echo(f"{len(results)} report(s) in {settings.reports_dir}, e-mails in {settings.outbox_dir}"
+                   if settings.mail_transport == "outbox" else f"{len(results)} report(s) in {settings.reports_dir}")
+
+
+def run_pipelines(settings, ids: list[str], as_of, *, direct: bool = False):
+    from wpflow.stages import run_direct, workspace
+
+    if direct:
+        ws = workspace(settings)
+        refs = []
+        for i in ids:
+            refs.append(run_direct(ws, i, as_of))
+            typer.echo(f"  {i} done", err=True)
+        return refs
+    prepare_prefect(settings)
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    from flows.milestone import all_milestones, milestone_pipeline
+
+    # A CLI run is short and watched by the person who started it: the flow heartbeat (crash
+    # detection for long deployed runs) would add ~1 s per flow run at exit (DESIGN §2).
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        if len(ids) == 1:
+            return [milestone_pipeline(ids[0], as_of)]
+        return all_milestones(ids, as_of)
+
+
+def register_optional_commands() -> None:
+    """Commands whose modules live beside this one; registered here so `--help` lists them all."""
+    try:  # TEMP until inputs_cli lands
+        from wpflow.inputs_cli import template_command, validate_command
+    except ImportError:
+        return
+
+    app.command("validate", help="Validate one partner file; exit 0 valid, 1 invalid, 2 unreadable.")(validate_command)
+    app.command("template", help="Write the Excel/Word input templates of a milestone for a partner.")(template_command)
+
+
+register_optional_commands()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

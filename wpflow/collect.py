@@ -1,0 +1,194 @@
+"""Collect: find the partners' files for a milestone and archive each one by content hash.
+
+Archiving comes first, before any parsing, so that nothing a partner sent can be lost to a
+crash or a bug further down. The archive is content-addressed (`archive/<sha256>`): the same
+bytes twice are stored once, and a copy is written atomically (temp file + rename) so a
+half-written archive entry never exists under its final name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time as dtime
+from fnmatch import fnmatch
+from pathlib import Path
+
+import yaml
+
+from schemas.project import Milestone, Project
+from schemas.records import Submission
+
+log = logging.getLogger(__name__)
+
+ARRIVALS_FILE = "arrivals.yaml"
+IGNORED_PATTERNS = ("~$*", ".~lock.*", "*.tmp", "*.part", "*.crdownload", ".*", "*~", "Thumbs.db", "desktop.ini")
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class InboxFile:
+    """A file lying in a partner's folder for a milestone."""
+
+    partner: str
+    milestone: str
+    path: Path
+
+    @property
+    def relative(self) -> str:
+        return f"{self.partner}/{self.milestone}/{self.path.name}"
+
+
+def is_ignored(name: str) -> bool:
+    """Editor lock files, partial downloads and hidden files are never submissions."""
+    return name == ARRIVALS_FILE or any(fnmatch(name, pattern) for pattern in IGNORED_PATTERNS)
+
+
+def milestone_folder(inbox_root: Path, partner: str, milestone: str) -> Path:
+    return inbox_root / partner / milestone
+
+
+def list_inbox(inbox_root: Path, partners: Iterable[str], milestone: str) -> list[InboxFile]:
+    """Files in `<inbox>/<partner>/<milestone>/` for the given partners, sorted for stable order.
+
+    Symlinks are skipped with a log line: a link could point outside the inbox, and the
+    partner's folder is the only place whose contents the partner vouches for.
+    """
+    found = []
+    for partner in partners:
+        folder = milestone_folder(inbox_root, partner, milestone)
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            if is_ignored(path.name) or path.is_dir():
+                continue
+            if path.is_symlink():
+                log.warning("skipping symlink %s: links are not accepted as submissions", path)
+                continue
+            found.append(InboxFile(partner, milestone, path))
+    return found
+
+
+def wait_until_stable(path: Path, window: float, *, timeout: float = 60.0, poll: float = 0.2) -> os.stat_result:
+    """Return the file's stat once size and mtime have not changed for `window` seconds.
+
+    A partner's upload or a network copy may still be writing; reading it then would archive
+    half a file. Files older than the window are stable at once.
+    """
+    deadline = time.monotonic() + timeout
+    last = path.stat()
+    if time.time() - last.st_mtime >= window:
+        return last
+    stable_since = time.monotonic()
+    while True:
+        time.sleep(poll)
+        current = path.stat()
+        if (current.st_size, current.st_mtime_ns) != (last.st_size, last.st_mtime_ns):
+            last, stable_since = current, time.monotonic()
+        elif time.monotonic() - stable_since >= window:
+            return current
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{path.name} kept changing for {timeout:.0f}s; will retry later")
+
+
+def sha256_of(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def archive_file(path: Path, archive_dir: Path) -> tuple[str, int, Path]:
+    """Copy the file to `archive_dir/<sha256>` unless those bytes are already archived.
+
+    Hashes a private copy rather than the inbox file, so a partner overwriting the file while we
+    read cannot make the archive's name disagree with its content.
+    """
+    archive_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=archive_dir, prefix=".incoming-")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out, path.open("rb") as src:
+            shutil.copyfileobj(src, out, CHUNK)
+        sha, size = sha256_of(tmp)
+        target = archive_dir / sha
+        if target.exists():
+            tmp.unlink()
+        else:
+            os.replace(tmp, target)
+        return sha, size, target
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def load_arrivals(inbox_root: Path) -> dict[str, date]:
+    """Arrival dates of the bundled sample files (git keeps no file times), keyed by
+    `partner/milestone/file`. A real inbox has no such file and file times are used."""
+    file = inbox_root / ARRIVALS_FILE
+    if not file.exists():
+        return {}
+    data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    return {str(k): v if isinstance(v, date) else date.fromisoformat(str(v)) for k, v in data.items()}
+
+
+def arrival_time(item: InboxFile, st: os.stat_result, arrivals: dict[str, date]) -> datetime:
+    listed = arrivals.get(item.relative)
+    if listed is not None:
+        return datetime.combine(listed, dtime(12, 0), tzinfo=UTC)
+    return datetime.fromtimestamp(st.st_mtime, tz=UTC)
+
+
+def collect_milestone(
+    project: Project,
+    milestone: Milestone,
+    *,
+    inbox_root: Path,
+    archive_dir: Path,
+    as_of: date | None = None,
+    stable_seconds: float = 1.0,
+) -> list[Submission]:
+    """Archive every visible file of the milestone and describe it as a Submission.
+
+    `as_of` hides files that arrived later, so a rehearsal of 2005-2007 sees the inbox as it
+    was on that day. Every participant may deliver (observers too); who *must* is the merge's
+    business.
+    """
+    arrivals = load_arrivals(inbox_root)
+    partners = [p.id for p in project.participants]
+    return list(_submissions(project, list_inbox(inbox_root, partners, milestone.id), arrivals,
+                             archive_dir, as_of, stable_seconds))
+
+
+def _submissions(project, items, arrivals, archive_dir, as_of, stable_seconds) -> Iterator[Submission]:
+    for item in items:
+        st = wait_until_stable(item.path, stable_seconds)
+        arrived = arrival_time(item, st, arrivals)
+        if as_of is not None and arrived.date() > as_of:
+            continue
+        yield submission_for(project, item, archive_dir, arrived)
+
+
+def submission_for(project: Project, item: InboxFile, archive_dir: Path, arrived: datetime) -> Submission:
+    """Archive one inbox file and describe it."""
+    sha, size, target = archive_file(item.path, archive_dir)
+    return Submission(
+        project=project.name,
+        partner=item.partner,
+        milestone=item.milestone,
+        file_name=item.path.name,
+        sha256=sha,
+        size=size,
+        received_at=datetime.now(UTC),
+        modified_at=arrived,
+        archive_path=str(target),
+    )
