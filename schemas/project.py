@@ -243,6 +243,35 @@ class WorkPackage(Strict):
     notes: list[SourceNote] = Field(default_factory=list, description="Remarks from the sources")
 
 
+class Rung(Strict):
+    """One step of the deadline ladder: on due date + offset, tell someone what is missing."""
+
+    offset_days: int = Field(description="Days relative to the due date (negative: before)")
+    action: Literal["reminder", "notice", "escalation"] = Field(description="What is sent")
+    to: Literal["partners", "coordinator", "lead"] = Field(
+        description="partners: those with required inputs missing or invalid; coordinator: the WP "
+        "co-ordinator; lead: the lead partner"
+    )
+
+
+DEFAULT_LADDER = (
+    Rung(offset_days=-14, action="reminder", to="partners"),
+    Rung(offset_days=-3, action="reminder", to="partners"),
+    Rung(offset_days=1, action="notice", to="coordinator"),
+    Rung(offset_days=7, action="escalation", to="lead"),
+)
+
+
+class DeadlinePolicy(Strict):
+    """How deadlines are chased: the ladder, and when the pipeline runs with what is there."""
+
+    ladder: list[Rung] = Field(default_factory=lambda: list(DEFAULT_LADDER), description="Ladder steps")
+    grace_days: int = Field(
+        0, ge=0, description="Days after the due date before the pipeline runs with what has arrived"
+    )
+    timezone: str = Field("Europe/Helsinki", description="Time zone the daily deadline run uses")
+
+
 class Programme(Strict):
     """Funding programme of the project."""
 
@@ -267,6 +296,7 @@ class Project(Strict):
     participants: list[Participant] = Field(description="Partners and observers")
     work_packages: list[WorkPackage] = Field(description="Work packages in order")
     notes: list[SourceNote] = Field(default_factory=list, description="Project-level remarks")
+    deadlines: DeadlinePolicy = Field(default_factory=DeadlinePolicy, description="Reminder ladder and grace")
 
     @model_validator(mode="after")
     def _period_is_ordered(self) -> Project:

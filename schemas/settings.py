@@ -36,7 +36,6 @@ class Settings(BaseSettings):
     smtp_timeout: float = Field(10.0, description="SMTP connect/command timeout in seconds")
     max_file_mb: float = Field(50.0, description="Largest partner file accepted, in MB")
     stable_seconds: float = Field(1.0, description="A file must be unchanged this long before it is read")
-    grace_days: int = Field(0, description="Days after the due date before the pipeline runs anyway")
 
     @property
     def inbox_root(self) -> Path:
