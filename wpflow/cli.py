@@ -173,6 +173,41 @@ def run_pipelines(settings, ids: list[str], as_of, *, direct: bool = False):
         return all_milestones(ids, as_of)
 
 
+@app.command("status")
+def status(project: ProjectOpt = None, as_of: AsOfOpt = None, fmt: FormatOpt = OutputFormat.table) -> None:
+    """Show the partner × milestone matrix: on time, late, missing, invalid (or open, not yet due)."""
+    from wpflow.status import status_matrix
+    from wpflow.store import Store
+
+    settings, proj = load_or_exit(project)
+    day = parse_as_of(as_of)
+    try:
+        store = Store.from_settings(settings)
+        rows = status_matrix(proj, store, day)
+    except Exception as exc:  # a database that cannot be reached is exit 2, not a traceback
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if isinstance(exc, SQLAlchemyError):
+            raise fail(f"cannot read the store at {settings.db_url.split('@')[-1]}: {exc.__class__.__name__}", EXIT_UNREADABLE) from None
+        raise
+    if fmt is OutputFormat.json:
+        print_json({"as_of": day, "milestones": rows})
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    partners = [p for p in proj.participants if p.local_coordinator]
+    colours = {"on time": "green", "late": "yellow", "missing": "red", "invalid": "bold red", "open": "dim"}
+    table = Table("milestone", "due", *[p.city for p in partners], title=f"{proj.name}: status" + (f" as of {day}" if day else ""))
+    for row in rows:
+        cells = []
+        for p in partners:
+            value = row["partners"].get(p.id)
+            cells.append(f"[{colours[value]}]{value}[/]" if value else "·")
+        table.add_row(row["milestone"], row["due"], *cells)
+    Console().print(table)
+
+
 def register_optional_commands() -> None:
     """Commands whose modules live beside this one; registered here so `--help` lists them all."""
     try:  # TEMP until inputs_cli lands

@@ -9,26 +9,17 @@ notice goes out at most once however often the daily flow runs.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.project import Milestone, Project, Rung
+from wpflow.merge import Delivery, partner_states
+
+__all__ = ["Action", "Delivery", "actions_on", "current_rungs", "outstanding_on"]
 
 CATCH_UP_DAYS = 14
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """A submission reduced to what deadlines care about."""
-
-    partner: str
-    kind: str
-    arrived: date
-    valid: bool
-    version: int = 1
 
 
 class Action(BaseModel):
@@ -57,15 +48,11 @@ def rung_label(rung: Rung) -> str:
 
 def outstanding_on(project: Project, milestone: Milestone, deliveries: Iterable[Delivery], day: date) -> dict[str, list[str]]:
     """Required inputs not delivered valid by `day`, per partner, in definition order."""
-    arrived = [d for d in deliveries if d.arrived <= day]
     out: dict[str, list[str]] = {}
-    for req in milestone.inputs:
-        for p in project.deliverers(req):
-            mine = [d for d in arrived if d.partner == p.id and d.kind == req.kind]
-            if not mine:
-                out.setdefault(p.id, []).append(req.kind)
-            elif not max(mine, key=lambda d: (d.arrived, d.version)).valid:
-                out.setdefault(p.id, []).append(f"{req.kind} (invalid)")
+    for state in partner_states(project, milestone, [d for d in deliveries if d.arrived <= day]):
+        if state.status in ("missing", "invalid"):
+            label = state.kind + (" (invalid)" if state.status == "invalid" else "")
+            out.setdefault(state.partner, []).append(label)
     return out
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -29,9 +30,10 @@ def merge_summary(
     project: Project, milestone: Milestone, checked: Iterable[CheckedSubmission], as_of: date
 ) -> WPSummary:
     """Build the milestone's summary from validated submissions (any versions, any order)."""
-    newest, usable = _pick_versions(checked)
+    checked = list(checked)
+    usable = _newest_valid(checked)
     wp = project.work_package(milestone.wp_id)
-    partners = _partner_states(project, milestone, newest)
+    partners = partner_states(project, milestone, [Delivery.of(c) for c in checked if c.result.kind or c.submission.kind])
     required_kinds = [r.kind for r in milestone.inputs]
     city_of = {p.id: p.city for p in project.participants}
     order = _city_order(project)
@@ -74,45 +76,65 @@ def merge_summary(
     )
 
 
-def _pick_versions(checked: Iterable[CheckedSubmission]):
-    """Per (partner, kind): the newest submission, and the newest *valid* one (which merges).
-
-    A broken re-upload must not throw away the partner's last good data, but the status table
-    must still say the newest file is invalid.
-    """
-    newest: dict[tuple[str, str], CheckedSubmission] = {}
+def _newest_valid(checked: list[CheckedSubmission]) -> dict[tuple[str, str], CheckedSubmission]:
+    """Per (partner, kind) the newest *valid* submission: a broken re-upload must not throw
+    away the partner's last good data."""
     usable: dict[tuple[str, str], CheckedSubmission] = {}
     rank = lambda c: (c.submission.version, c.submission.modified_at, c.submission.received_at)  # noqa: E731
     for c in checked:
         kind = c.result.kind or c.submission.kind
-        if kind is None:
-            continue
-        key = (c.submission.partner, kind)
-        if key not in newest or rank(c) > rank(newest[key]):
-            newest[key] = c
-        if c.result.valid and (key not in usable or rank(c) > rank(usable[key])):
-            usable[key] = c
-    return newest, usable
+        if kind and c.result.valid and ((c.submission.partner, kind) not in usable
+                                        or rank(c) > rank(usable[(c.submission.partner, kind)])):
+            usable[(c.submission.partner, kind)] = c
+    return usable
 
 
-def _partner_states(project, milestone, newest) -> list[PartnerState]:
+@dataclass(frozen=True)
+class Delivery:
+    """A submission reduced to what the status of a partner depends on."""
+
+    partner: str
+    kind: str
+    arrived: date
+    valid: bool
+    version: int = 1
+    file_name: str | None = None
+    sha256: str | None = None
+    errors: int = 0
+
+    @classmethod
+    def of(cls, c: CheckedSubmission) -> Delivery:
+        s = c.submission
+        return cls(partner=s.partner, kind=c.result.kind or s.kind or "", arrived=s.modified_at.date(),
+                   valid=c.result.valid, version=s.version, file_name=s.file_name, sha256=s.sha256,
+                   errors=len(c.result.errors))
+
+
+def partner_states(project: Project, milestone: Milestone, deliveries: Iterable[Delivery]) -> list[PartnerState]:
+    """on time / late / missing / invalid for every partner that owes a required input.
+
+    The newest delivery decides: a broken re-upload makes the partner "invalid" even if an
+    older valid version exists (merge still uses that one's data).
+    """
+    newest: dict[tuple[str, str], Delivery] = {}
+    for d in deliveries:
+        key = (d.partner, d.kind)
+        if key not in newest or (d.version, d.arrived) > (newest[key].version, newest[key].arrived):
+            newest[key] = d
     states = []
     for req in milestone.inputs:
         for p in project.deliverers(req):
-            latest = newest.get((p.id, req.kind))
-            if latest is None:
-                status, shown = "missing", None
-            elif not latest.result.valid:
-                status, shown = "invalid", latest
+            d = newest.get((p.id, req.kind))
+            if d is None:
+                status = "missing"
+            elif not d.valid:
+                status = "invalid"
             else:
-                on_time = latest.submission.modified_at.date() <= milestone.due
-                status, shown = ("on time" if on_time else "late"), latest
+                status = "on time" if d.arrived <= milestone.due else "late"
             states.append(PartnerState(
                 partner=p.id, city=p.city, kind=req.kind, status=status,
-                file_name=shown.submission.file_name if shown else None,
-                version=shown.submission.version if shown else None,
-                sha256=shown.submission.sha256 if shown else None,
-                errors=len(shown.result.errors) if shown else 0,
+                file_name=d.file_name if d else None, version=d.version if d else None,
+                sha256=d.sha256 if d else None, errors=d.errors if d else 0,
             ))
     return states
 

@@ -1,0 +1,45 @@
+"""The partner × milestone matrix: where every partner stands on every milestone, from the store."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from schemas.project import Project
+from wpflow.merge import Delivery, partner_states
+
+# Worst first: a cell shows the worst status over the milestone's required inputs.
+SEVERITY = ["invalid", "missing", "late", "on time"]
+VALID = {"valid", "accepted", "superseded"}
+
+
+def deliveries_from_store(store, project: Project, milestone_id: str, as_of: date | None) -> list[Delivery]:
+    """Validated submissions as deliveries; files not yet validated ('received') are not counted."""
+    out = []
+    for s in store.submissions(project.name, milestone=milestone_id):
+        if s.kind is None or s.status == "received":
+            continue
+        if as_of is not None and s.modified_at.date() > as_of:
+            continue
+        out.append(Delivery(partner=s.partner, kind=s.kind, arrived=s.modified_at.date(), valid=s.status in VALID,
+                            version=s.version, file_name=s.file_name, sha256=s.sha256))
+    return out
+
+
+def status_matrix(project: Project, store, as_of: date | None = None) -> list[dict[str, Any]]:
+    """One entry per milestone: its due date and, per partner that owes inputs, the worst status.
+
+    Milestones not yet due on `as_of` show "open" instead of "missing" for what has not arrived.
+    """
+    rows = []
+    for m in project.milestones():
+        states = partner_states(project, m, deliveries_from_store(store, project, m.id, as_of))
+        cells: dict[str, str] = {}
+        for st in states:
+            current = cells.get(st.partner)
+            if current is None or SEVERITY.index(st.status) < SEVERITY.index(current):
+                cells[st.partner] = st.status
+        if as_of is not None and as_of <= m.due:
+            cells = {p: ("open" if v == "missing" else v) for p, v in cells.items()}
+        rows.append({"milestone": m.id, "title": m.title, "due": m.due.isoformat(), "partners": cells})
+    return rows
