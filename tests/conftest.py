@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -53,19 +54,34 @@ class SmtpSink:
         return "250 OK"
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpSink]:
-    """A real SMTP server on 127.0.0.1 with a free port; `.messages` holds what it received."""
+@contextmanager
+def running_smtp(handler) -> Iterator[int]:
+    """A real aiosmtpd server on 127.0.0.1 with a free port, serving `handler`; yields the port."""
     from aiosmtpd.controller import Controller
 
-    sink = SmtpSink(host="127.0.0.1", port=0)
-    controller = Controller(sink, hostname="127.0.0.1", port=0)
+    class EphemeralPortController(Controller):
+        """aiosmtpd 1.4 checks readiness by connecting to `self.port`; with port 0 it must
+        learn the bound port first."""
+
+        def _trigger_server(self):
+            self.port = self.server.sockets[0].getsockname()[1]
+            super()._trigger_server()
+
+    controller = EphemeralPortController(handler, hostname="127.0.0.1", port=0)
     controller.start()
-    sink.port = controller.server.sockets[0].getsockname()[1]
     try:
-        yield sink
+        yield controller.port
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpSink]:
+    """A real SMTP server on loopback; `.messages` holds what it received."""
+    sink = SmtpSink(host="127.0.0.1", port=0)
+    with running_smtp(sink) as port:
+        sink.port = port
+        yield sink
 
 
 # -- databases ---------------------------------------------------------------------------

@@ -1,0 +1,294 @@
+"""The store on SQLite and on the real PostgreSQL server (every test runs over `db_url`)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+
+from schemas.records import Issue, ReportRef, Submission, ValidationResult
+from wpflow.store import Store
+
+T0 = datetime(2006, 5, 2, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    with Store(db_url) as s:
+        yield s
+
+
+def submission(sha: str, *, partner: str = "riga", days: int = 0, milestone: str = "WP3-M2") -> Submission:
+    """A submission whose file arrived `days` after T0; `sha` is padded to a 64-char hash."""
+    return Submission(
+        project="BaltMet Inno", partner=partner, milestone=milestone,
+        file_name=f"clusters-{sha}.xlsx", sha256=sha.ljust(64, "0"), size=1234 + days,
+        received_at=T0 + timedelta(days=30), modified_at=T0 + timedelta(days=days),
+        archive_path=f"/archive/{sha.ljust(64, '0')}",
+    )
+
+
+def result(sub: Submission, *, valid: bool = True, kind: str | None = "clusters", issues: list[Issue] | None = None) -> ValidationResult:
+    issues = issues if issues is not None else ([] if valid else [Issue(file=sub.file_name, message="broken")])
+    return ValidationResult(file=sub.file_name, kind=kind, issues=issues)
+
+
+def by_sha(subs: list[Submission]) -> dict[str, tuple[int, str]]:
+    """{short sha: (version, status)} — the compact form the assertions compare."""
+    return {s.sha256.rstrip("0"): (s.version, s.status) for s in subs}
+
+
+def race(workers: int, job: Callable[[int], object]) -> list[object]:
+    """Run `job(i)` in `workers` threads released at the same instant; return their results."""
+    barrier = threading.Barrier(workers)
+    results: list[object] = [None] * workers
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = job(i)
+        except BaseException as exc:  # surfaced below, not swallowed by the thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    return results
+
+
+# -- submissions --------------------------------------------------------------------------
+def test_same_bytes_twice_is_one_submission(store: Store) -> None:
+    first, created = store.add_submission(submission("a"))
+    again, created_again = store.add_submission(submission("a").model_copy(update={"file_name": "renamed.xlsx"}))
+
+    assert (created, created_again) == (True, False)
+    assert again == first
+    assert again.file_name == "clusters-a.xlsx"  # the stored one, not the new name
+    assert len(store.submissions("BaltMet Inno", "WP3-M2")) == 1
+
+
+def test_same_bytes_from_another_partner_is_another_submission(store: Store) -> None:
+    store.add_submission(submission("a", partner="riga"))
+    _, created = store.add_submission(submission("a", partner="malmo"))
+
+    assert created is True
+    assert {s.partner for s in store.submissions("BaltMet Inno")} == {"riga", "malmo"}
+
+
+def test_submission_round_trips_with_utc_datetimes(store: Store) -> None:
+    helsinki = timezone(timedelta(hours=3))
+    sub = submission("a").model_copy(update={"modified_at": datetime(2006, 5, 2, 12, 30, tzinfo=helsinki)})
+
+    stored, _ = store.add_submission(sub)
+    (listed,) = store.submissions("BaltMet Inno", partner="riga")
+
+    assert listed == stored
+    assert listed.modified_at == datetime(2006, 5, 2, 9, 30, tzinfo=UTC)
+    assert listed.modified_at.tzinfo is not None and listed.modified_at.utcoffset() == timedelta(0)
+    assert listed.model_dump(exclude={"modified_at"}) == sub.model_dump(exclude={"modified_at"})
+
+
+def test_concurrent_adds_of_the_same_bytes_create_one_row(db_url: str) -> None:
+    stores = [Store(db_url), Store(db_url)]
+    try:
+        created = race(8, lambda i: stores[i % 2].add_submission(submission("a"))[1])
+        assert created.count(True) == 1
+        assert len(stores[0].submissions("BaltMet Inno")) == 1
+    finally:
+        for s in stores:
+            s.close()
+
+
+# -- versions, supersede, latest ------------------------------------------------------------
+def test_new_valid_version_supersedes_the_earlier_one(store: Store) -> None:
+    v1, v2 = submission("a", days=1), submission("b", days=2)
+    store.add_submission(v1)
+    store.add_submission(v2)
+
+    recorded_v1 = store.record_result(v1, result(v1))
+    recorded_v2 = store.record_result(v2, result(v2))
+
+    assert (recorded_v1.version, recorded_v1.status, recorded_v1.kind) == (1, "valid", "clusters")
+    assert (recorded_v2.version, recorded_v2.status) == (2, "valid")
+    assert by_sha(store.submissions("BaltMet Inno", "WP3-M2")) == {"a": (1, "superseded"), "b": (2, "valid")}
+    assert by_sha(store.latest("BaltMet Inno", "WP3-M2")) == {"b": (2, "valid")}
+
+
+def test_invalid_later_version_keeps_the_valid_one_usable(store: Store) -> None:
+    v1, v2, v3 = submission("a", days=1), submission("b", days=2), submission("c", days=3)
+    for sub, ok in ((v1, True), (v2, True), (v3, False)):
+        store.record_result(sub, result(sub, valid=ok))
+
+    assert by_sha(store.submissions("BaltMet Inno", "WP3-M2")) == {
+        "a": (1, "superseded"), "b": (2, "valid"), "c": (3, "invalid"),
+    }
+    latest = store.latest("BaltMet Inno", "WP3-M2")
+    assert [(s.sha256.rstrip("0"), s.status) for s in latest] == [("c", "invalid"), ("b", "valid")]
+
+
+def test_recording_out_of_arrival_order_or_twice_gives_the_same_state(store: Store) -> None:
+    v1, v2 = submission("a", days=1), submission("b", days=2)
+    store.record_result(v2, result(v2))
+    store.record_result(v1, result(v1))  # the older file validated last (e.g. a re-run)
+    store.record_result(v2, result(v2))
+    store.record_result(v1, result(v1))
+
+    assert by_sha(store.submissions("BaltMet Inno", "WP3-M2")) == {"a": (1, "superseded"), "b": (2, "valid")}
+
+
+def test_versions_count_per_partner_milestone_and_kind(store: Store) -> None:
+    clusters, seed = submission("a", days=1), submission("b", days=2)
+    other_partner = submission("c", partner="malmo", days=3)
+    store.record_result(clusters, result(clusters, kind="clusters"))
+    store.record_result(seed, result(seed, kind="seed_funding"))
+    store.record_result(other_partner, result(other_partner, kind="clusters"))
+
+    assert by_sha(store.submissions("BaltMet Inno")) == {"a": (1, "valid"), "b": (1, "valid"), "c": (1, "valid")}
+    latest = store.latest("BaltMet Inno", "WP3-M2")
+    assert sorted((s.partner, s.kind) for s in latest) == [
+        ("malmo", "clusters"), ("riga", "clusters"), ("riga", "seed_funding"),
+    ]
+
+
+def test_invalid_first_version_then_valid(store: Store) -> None:
+    v1, v2 = submission("a", days=1), submission("b", days=2)
+    store.record_result(v1, result(v1, valid=False))
+    store.record_result(v2, result(v2))
+
+    assert by_sha(store.submissions("BaltMet Inno")) == {"a": (1, "invalid"), "b": (2, "valid")}
+    assert by_sha(store.latest("BaltMet Inno", "WP3-M2")) == {"b": (2, "valid")}
+
+
+def test_filters_of_submissions(store: Store) -> None:
+    store.add_submission(submission("a", partner="riga"))
+    store.add_submission(submission("b", partner="malmo"))
+    store.add_submission(submission("c", partner="riga", milestone="WP3-M3"))
+
+    assert [s.sha256[0] for s in store.submissions("BaltMet Inno", "WP3-M2", partner="riga")] == ["a"]
+    assert {s.sha256[0] for s in store.submissions("BaltMet Inno", "WP3-M2")} == {"a", "b"}
+    assert len(store.submissions("BaltMet Inno")) == 3
+    assert store.submissions("Other project") == []
+
+
+# -- issues -------------------------------------------------------------------------------
+def test_issues_round_trip_in_order_and_are_replaced(store: Store) -> None:
+    sub = submission("a")
+    issues = [
+        Issue(file=sub.file_name, sheet="Clusters", row=7, column="D", field="budget_eur",
+              value="12,5 k", message="is not a number"),
+        Issue(file=sub.file_name, message="no partner city given", severity="warning"),
+        Issue(file=sub.file_name, sheet="Clusters", row=2, column="A", field="name", value="", message="is empty"),
+    ]
+    store.record_result(sub, result(sub, valid=False, issues=issues))
+
+    assert store.issues_for(sub) == issues
+    assert str(store.issues_for(sub)[0]) == "clusters-a.xlsx, sheet Clusters, row 7, column D (budget_eur): '12,5 k' is not a number"
+
+    store.record_result(sub, result(sub, valid=True, issues=[issues[1]]))
+    assert store.issues_for(sub) == [issues[1]]
+    assert store.submissions("BaltMet Inno")[0].status == "valid"  # a warning does not block
+
+
+def test_issues_of_unknown_submission_are_empty(store: Store) -> None:
+    assert store.issues_for(submission("z")) == []
+
+
+# -- notifications --------------------------------------------------------------------------
+CLAIM = dict(project="BaltMet Inno", milestone="WP3-M2", recipient="wp3@riga.example", kind="report", report_sha="f" * 64)
+
+
+def test_claim_is_exclusive_across_stores_and_threads(db_url: str) -> None:
+    stores = [Store(db_url), Store(db_url)]
+    try:
+        won = race(12, lambda i: stores[i % 2].claim_notification("key-1", **CLAIM))
+        assert won.count(True) == 1
+        assert stores[1].claim_notification("key-1", **CLAIM) is False
+    finally:
+        for s in stores:
+            s.close()
+
+
+def test_release_makes_the_key_claimable_again(store: Store) -> None:
+    assert store.claim_notification("key-1", **CLAIM) is True
+    assert store.claim_notification("key-1", **CLAIM) is False
+
+    store.release_notification("key-1")
+
+    assert store.claim_notification("key-1", **CLAIM) is True
+    assert store.claim_notification("key-1", **CLAIM) is False
+
+
+def test_stale_claim_can_be_taken_over_but_a_sent_one_never(db_url: str) -> None:
+    with Store(db_url, claim_timeout=timedelta(0)) as store:
+        assert store.claim_notification("crashed", **CLAIM) is True
+        assert store.claim_notification("crashed", **CLAIM) is True  # its sender died: take over
+
+        store.mark_sent("crashed", "smtp", "<x@baltmet.example>")
+        assert store.claim_notification("crashed", **CLAIM) is False
+        store.release_notification("crashed")  # releasing a sent key changes nothing
+        assert store.claim_notification("crashed", **CLAIM) is False
+
+
+def test_mark_sent_and_listing(store: Store) -> None:
+    store.claim_notification("sent-key", **CLAIM)
+    store.claim_notification("pending-key", **{**CLAIM, "recipient": "info@malmo.example"})
+    assert store.was_sent("sent-key") is False
+
+    store.mark_sent("sent-key", "outbox", "<sent-key@baltmet.example>")
+
+    assert store.was_sent("sent-key") is True
+    assert store.was_sent("pending-key") is False
+    assert store.was_sent("never-claimed") is False
+    (sent,) = store.notifications("BaltMet Inno", "WP3-M2")
+    assert (sent.key, sent.recipient, sent.kind, sent.report_sha) == ("sent-key", "wp3@riga.example", "report", "f" * 64)
+    assert (sent.transport, sent.message_id, sent.sent) == ("outbox", "<sent-key@baltmet.example>", True)
+    assert sent.sent_at is not None and sent.sent_at.tzinfo is not None
+    everything = store.notifications("BaltMet Inno", include_unsent=True)
+    assert [n.key for n in everything] == ["sent-key", "pending-key"]
+    assert store.notifications("BaltMet Inno", "WP3-M3") == []
+
+
+# -- runs and reports -----------------------------------------------------------------------
+def test_runs_are_recorded_and_finished(store: Store) -> None:
+    run_id = store.start_run("BaltMet Inno", "WP3-M2", date(2006, 6, 30), flow_run_id="abc-123")
+    other = store.start_run("BaltMet Inno", "WP3-M3", None)
+    report = ReportRef(milestone_id="WP3-M2", path="/r/WP3-M2.docx", sha256="d" * 64,
+                       template_sha256="t" * 64, generated_at=T0)
+
+    (running,) = store.runs("BaltMet Inno", "WP3-M2")
+    assert (running.status, running.finished_at, running.flow_run_id) == ("running", None, "abc-123")
+
+    store.finish_run(run_id, "completed", report)
+    store.finish_run(other, "failed", None)
+
+    (done,) = store.runs("BaltMet Inno", "WP3-M2")
+    assert (done.id, done.status, done.as_of, done.report_sha256) == (run_id, "completed", date(2006, 6, 30), "d" * 64)
+    assert done.finished_at is not None and done.finished_at >= done.started_at
+    assert [(r.milestone, r.status) for r in store.runs("BaltMet Inno")] == [("WP3-M2", "completed"), ("WP3-M3", "failed")]
+
+
+def test_reports_are_recorded_once_per_content(store: Store) -> None:
+    ref = ReportRef(milestone_id="WP3-M2", path="/r/WP3-M2.docx", sha256="d" * 64,
+                    template_sha256="t" * 64, generated_at=T0)
+    newer = ref.model_copy(update={"sha256": "e" * 64, "generated_at": T0 + timedelta(hours=1)})
+
+    assert store.record_report("BaltMet Inno", ref) == ref
+    assert store.record_report("BaltMet Inno", ref.model_copy(update={"generated_at": T0 + timedelta(days=1)})) == ref
+    store.record_report("BaltMet Inno", newer)
+
+    assert store.reports("BaltMet Inno", "WP3-M2") == [ref, newer]
+    assert store.reports("BaltMet Inno", "WP3-M3") == []
+
+
+def test_from_settings_creates_the_sqlite_file_under_outputs(settings) -> None:
+    with Store.from_settings(settings) as store:
+        store.add_submission(submission("a"))
+    assert (settings.outputs / "wpflow.db").is_file()
+    with Store.from_settings(settings) as reopened:  # tables exist: create_all is a no-op
+        assert len(reopened.submissions("BaltMet Inno")) == 1

@@ -1,0 +1,539 @@
+"""E-mail: composing wpflow's messages from templates and sending them through one seam.
+
+Wording lives in `templates/email/*.j2` (a secretariat edits text, not Python). Each text
+template sets its own `subject`; a `.html.j2` beside it, when present, becomes the HTML
+alternative and is autoescaped.
+
+Partner-supplied text (file names, organisation names, milestone titles from a YAML someone
+typed) reaches headers only through `header_text`, which drops CR, LF and every other control
+character, and the message is built with `email.policy.SMTP`, which encodes non-ASCII words
+(Malmö, Rīga) per RFC 2047/2231 and refuses a bare newline as a last line of defence.
+
+Sending goes through `Mailer.send`: `OutboxMailer` writes `.eml` files (the default: nothing
+leaves the machine), `SmtpMailer` talks to a real server. `notify_once` adds the idempotency:
+one claim per key in the store, released when a send fails so the task's retry can try again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import logging
+import os
+import re
+import smtplib
+import ssl
+import tempfile
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from pydantic import SecretStr
+
+from schemas.project import Milestone, Participant, Project
+from schemas.records import Notice, ReportRef, Submission, ValidationResult
+from schemas.settings import ROOT, Settings
+
+if TYPE_CHECKING:
+    from wpflow.store import Store
+
+log = logging.getLogger(__name__)
+
+EMAIL_TEMPLATES = ROOT / "templates" / "email"
+DOCX_TYPE = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
+XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+NotificationKind = Literal["report", "receipt", "reminder", "escalation"]
+Security = Literal["none", "starttls", "ssl"]
+# CRLF line ends for SMTP; 7bit forces quoted-printable/base64 for non-ASCII bodies, so a
+# message survives any relay (no reliance on 8BITMIME) and is byte-identical on re-write
+MAIL_POLICY = policy.SMTP.clone(cte_type="7bit")
+
+
+# -- errors ------------------------------------------------------------------------------
+class MailError(Exception):
+    """Sending an e-mail failed."""
+
+
+class TransientMailError(MailError):
+    """Worth retrying: the server was unreachable, busy or answered 4xx."""
+
+
+class PermanentMailError(MailError):
+    """Retrying will not help: the server answered 5xx."""
+
+
+class MailConfigError(PermanentMailError):
+    """The mail settings are wrong (TLS mode, credentials); the message says which setting."""
+
+
+# -- keys and headers --------------------------------------------------------------------
+def notification_key(milestone: str, recipient_email: str, report_sha: str, kind: str = "report") -> str:
+    """The idempotency key of one e-mail: the same milestone, recipient, content and kind give
+    the same key in every process and every run. For reminders `report_sha` is the ladder step
+    (e.g. "T-14"), so each step is sent once."""
+    parts = (kind, milestone, recipient_email.strip().lower(), report_sha)
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def header_text(value: str) -> str:
+    """Text safe for a header: line breaks and other control characters become spaces,
+    invisible format characters (bidi overrides, zero-width) go, runs of blanks collapse.
+
+    This is what makes header injection impossible: `"Title\\r\\nBcc: evil@example.com"`
+    becomes one harmless line.
+    """
+    kept = []
+    for char in value:
+        category = unicodedata.category(char)
+        if category in ("Cc", "Zl", "Zp"):
+            kept.append(" ")
+        elif category != "Cf":
+            kept.append(char)
+    return " ".join("".join(kept).split())
+
+
+def mailbox(addr_spec: str, display_name: str = "") -> Address:
+    """One address; anything that is not exactly one plain address is refused."""
+    if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") or c.isspace() for c in addr_spec):
+        raise ValueError(f"not a single e-mail address: {addr_spec!r}")
+    try:
+        return Address(display_name=header_text(display_name), addr_spec=addr_spec)
+    except Exception as exc:  # headerregistry raises ValueError or a parser defect
+        raise ValueError(f"not a single e-mail address: {addr_spec!r} ({exc})") from exc
+
+
+def message_id_for(key: str, sender: str) -> str:
+    """A Message-ID derived from the idempotency key, so a re-send of the same notification is
+    recognisable as the same message (mail clients thread or drop duplicates by it)."""
+    domain = sender.rpartition("@")[2] or "wpflow.invalid"
+    return f"<{key}@{domain}>"
+
+
+def addresses(msg: EmailMessage, header: str) -> list[str]:
+    """The plain addresses of an address header ([] when absent)."""
+    value = msg.get(header)
+    return [a.addr_spec for a in value.addresses] if value is not None else []
+
+
+# -- composing ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    data: bytes
+    mime: tuple[str, str]
+
+    @classmethod
+    def from_path(cls, path: Path, mime: tuple[str, str], filename: str | None = None) -> Attachment:
+        return cls(filename=filename or path.name, data=path.read_bytes(), mime=mime)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str | None
+
+
+@lru_cache(maxsize=8)
+def email_environment(folder: Path) -> Environment:
+    """Jinja environment for one template folder. StrictUndefined: a template asking for a
+    variable nobody provides fails loudly instead of mailing a blank."""
+    return Environment(
+        loader=FileSystemLoader(folder),
+        autoescape=lambda name: bool(name and name.endswith(".html.j2")),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def render_email(name: str, context: dict[str, Any], templates: Path | None = None) -> Rendered:
+    """Render `<name>.txt.j2` (which sets `subject`) and `<name>.html.j2` if it exists."""
+    env = email_environment(templates or EMAIL_TEMPLATES)
+    module = env.get_template(f"{name}.txt.j2").make_module(context)
+    subject = getattr(module, "subject", None)
+    if not subject:
+        raise ValueError(f"template {name}.txt.j2 does not set a subject")
+    html_name = f"{name}.html.j2"
+    html = env.get_template(html_name).render(context) if html_name in env.list_templates() else None
+    return Rendered(subject=header_text(str(subject)), text=str(module).strip() + "\n", html=html)
+
+
+def build_message(
+    rendered: Rendered,
+    *,
+    key: str,
+    sender: Address,
+    to: Sequence[Address],
+    cc: Sequence[Address] = (),
+    attachments: Iterable[Attachment] = (),
+) -> EmailMessage:
+    """Assemble headers, text (+ HTML) and attachments. All header values arrive here either
+    as `Address` objects built by `mailbox` or as text passed through `header_text`."""
+    msg = EmailMessage(policy=MAIL_POLICY)
+    msg["Subject"] = header_text(rendered.subject)
+    msg["From"] = sender
+    msg["To"] = list(to)
+    if cc:
+        msg["Cc"] = list(cc)
+    msg["Date"] = format_datetime(datetime.now(UTC))
+    msg["Message-ID"] = message_id_for(key, sender.addr_spec)
+    msg.set_content(rendered.text)
+    if rendered.html is not None:
+        msg.add_alternative(rendered.html, subtype="html")
+    for item in attachments:
+        maintype, subtype = item.mime
+        msg.add_attachment(item.data, maintype=maintype, subtype=subtype, filename=header_text(item.filename))
+    return msg
+
+
+def sender_of(project: Project) -> Address:
+    return mailbox(project.secretariat_email, f"{project.name} secretariat")
+
+
+def recipient_mailboxes(recipient: Participant) -> list[Address]:
+    return [mailbox(e, recipient.organisation) for e in recipient.emails]
+
+
+def compose(
+    name: str,
+    context: dict[str, Any],
+    *,
+    project: Project,
+    recipient: Participant,
+    key: str,
+    cc: Iterable[str] = (),
+    attachments: Iterable[Attachment] = (),
+    templates: Path | None = None,
+) -> EmailMessage:
+    """What every compose_* shares: render, address from the secretariat to the recipient."""
+    context = {"project": project, "recipient": recipient, **context}
+    return build_message(
+        render_email(name, context, templates),
+        key=key,
+        sender=sender_of(project),
+        to=recipient_mailboxes(recipient),
+        cc=[mailbox(a) for a in cc if a not in recipient.emails],
+        attachments=attachments,
+    )
+
+
+def compose_report_email(
+    project: Project,
+    milestone: Milestone,
+    report: ReportRef,
+    recipient: Participant,
+    *,
+    cc: Iterable[str] = (),
+    update: bool = False,
+    summary_lines: list[str] | None = None,
+    templates: Path | None = None,
+) -> EmailMessage:
+    """The milestone report for one recipient, DOCX attached. `update` marks a report that
+    changed since it was last sent, so readers know to replace the copy they have."""
+    path = Path(report.path)
+    return compose(
+        "report",
+        {
+            "milestone": milestone,
+            "report": report,
+            "report_name": path.name,
+            "update": update,
+            "summary_lines": summary_lines or [],
+        },
+        project=project, recipient=recipient, cc=cc, templates=templates,
+        key=notification_key(milestone.id, recipient.emails[0], report.sha256, "report"),
+        attachments=[Attachment.from_path(path, DOCX_TYPE)],
+    )
+
+
+def compose_receipt_email(
+    project: Project,
+    milestone: Milestone,
+    submission: Submission,
+    result: ValidationResult,
+    recipient: Participant,
+    *,
+    cc: Iterable[str] = (),
+    annotated: Path | None = None,
+    templates: Path | None = None,
+) -> EmailMessage:
+    """A receipt for one delivered file: accepted, or the list of problems (each located as
+    `file, sheet S, row 7, column D (field): 'value' message`), with the annotated workbook."""
+    attachments = []
+    if annotated is not None:
+        name = f"{Path(submission.file_name).stem} (annotated).xlsx"
+        attachments.append(Attachment.from_path(annotated, XLSX_TYPE, filename=name))
+    return compose(
+        "receipt",
+        {
+            "milestone": milestone,
+            "submission": submission,
+            "valid": result.valid,
+            "errors": [str(i) for i in result.errors],
+            "warnings": [str(i) for i in result.warnings],
+            "kind_detected": result.kind,
+            "annotated": annotated is not None,
+        },
+        project=project, recipient=recipient, cc=cc, templates=templates,
+        key=notification_key(milestone.id, recipient.emails[0], submission.sha256, "receipt"),
+        attachments=attachments,
+    )
+
+
+def compose_reminder_email(
+    project: Project,
+    milestone: Milestone,
+    recipient: Participant,
+    *,
+    step: str,
+    missing: list[str],
+    as_of: date,
+    kind: Literal["reminder", "notice", "escalation"] = "reminder",
+    cc: Iterable[str] = (),
+    templates: Path | None = None,
+) -> EmailMessage:
+    """A deadline-ladder message. `reminder` (reminder.txt.j2): to a partner, `missing` lists
+    the inputs it still owes. `notice` (T+1, to the WP coordinator) and `escalation` (T+7, to
+    the lead) use escalation.txt.j2, `missing` listing who is late with what. `step` ("T-14",
+    "T+7", …) is part of the key, so each rung is sent once."""
+    return compose(
+        "reminder" if kind == "reminder" else "escalation",
+        {
+            "kind": kind,
+            "milestone": milestone,
+            "step": step,
+            "missing": missing,
+            "as_of": as_of,
+            "days_left": (milestone.due - as_of).days,
+        },
+        project=project, recipient=recipient, cc=cc, templates=templates,
+        key=notification_key(milestone.id, recipient.emails[0], step, kind),
+    )
+
+
+# -- transports --------------------------------------------------------------------------
+class Mailer(Protocol):
+    """Where e-mails go. `send` returns where the message ended up (outbox path or
+    Message-ID) and raises TransientMailError / PermanentMailError."""
+
+    transport: ClassVar[str]
+
+    def send(self, msg: EmailMessage) -> str: ...
+
+
+@dataclass(frozen=True)
+class OutboxMailer:
+    """Writes each message as `<key>.eml` into a folder. The name comes from the Message-ID,
+    which comes from the idempotency key, so writing the same notification again replaces
+    the same file rather than adding a second one."""
+
+    folder: Path
+    transport: ClassVar[str] = "outbox"
+
+    def send(self, msg: EmailMessage) -> str:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        target = self.folder / outbox_file_name(msg)
+        write_atomically(target, msg.as_bytes(policy=MAIL_POLICY))
+        return str(target)
+
+
+def outbox_file_name(msg: EmailMessage) -> str:
+    local = str(msg.get("Message-ID", "")).strip().strip("<>").partition("@")[0]
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", local).strip("._")
+    return f"{safe or hashlib.sha256(msg.as_bytes()).hexdigest()}.eml"
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    """Temp file + rename: an `outbox flush` running meanwhile never reads half a message."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".writing-", suffix=".eml")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass(frozen=True)
+class SmtpMailer:
+    """Sends through an SMTP server: plain, STARTTLS (usually port 587) or implicit TLS (465).
+
+    Errors are sorted for the caller's retry policy: unreachable, disconnected or 4xx →
+    TransientMailError; 5xx → PermanentMailError; wrong TLS mode or credentials →
+    MailConfigError naming the setting to change. The password is a SecretStr and is only
+    unwrapped in the call to `login`.
+    """
+
+    host: str
+    port: int
+    security: Security = "none"
+    user: str | None = None
+    password: SecretStr | None = field(default=None, repr=False)
+    timeout: float = 10.0
+    transport: ClassVar[str] = "smtp"
+
+    def __post_init__(self) -> None:
+        check_smtp_config(self)
+
+    @property
+    def where(self) -> str:
+        return f"SMTP server {self.host}:{self.port}"
+
+    def send(self, msg: EmailMessage) -> str:
+        try:
+            with self.connect() as smtp:
+                refused = smtp.send_message(msg)
+        except MailError:
+            raise
+        except Exception as exc:
+            raise classify_smtp_error(exc, self.where) from exc
+        if refused:
+            log.warning("%s refused some recipients of %s: %s", self.where, msg["Message-ID"], sorted(refused))
+        return str(msg["Message-ID"])
+
+    @contextmanager
+    def connect(self) -> Iterator[smtplib.SMTP]:
+        """An open, secured and logged-in connection, closed (QUIT) afterwards."""
+        if self.security == "ssl":
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
+            )
+        else:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        with smtp:
+            if self.security == "starttls":
+                self.start_tls(smtp)
+            if self.user:
+                self.login(smtp)
+            yield smtp
+
+    def start_tls(self, smtp: smtplib.SMTP) -> None:
+        try:
+            smtp.starttls(context=ssl.create_default_context())
+        except smtplib.SMTPNotSupportedError as exc:
+            raise MailConfigError(
+                f"{self.where} does not offer STARTTLS; set WPFLOW_SMTP_SECURITY=ssl if it is an "
+                "implicit-TLS port (usually 465) or none for a plain local relay"
+            ) from exc
+
+    def login(self, smtp: smtplib.SMTP) -> None:
+        assert self.user is not None and self.password is not None  # check_smtp_config
+        try:
+            smtp.login(self.user, self.password.get_secret_value())
+        except smtplib.SMTPNotSupportedError as exc:
+            raise MailConfigError(
+                f"{self.where} offers no AUTH on this connection; many servers offer it only after "
+                "TLS (WPFLOW_SMTP_SECURITY=starttls or ssl)"
+            ) from exc
+        except smtplib.SMTPAuthenticationError as exc:
+            raise MailConfigError(
+                f"{self.where} rejected the login of WPFLOW_SMTP_USER={self.user!r} "
+                f"({exc.smtp_code}); check WPFLOW_SMTP_USER and WPFLOW_SMTP_PASSWORD"
+            ) from exc
+
+
+def check_smtp_config(mailer: SmtpMailer) -> None:
+    """Refuse settings that cannot work (or would leak the password) before any connection."""
+    if mailer.security not in ("none", "starttls", "ssl"):
+        raise MailConfigError(f"WPFLOW_SMTP_SECURITY must be none, starttls or ssl, not {mailer.security!r}")
+    if bool(mailer.user) != (mailer.password is not None):
+        raise MailConfigError("set both WPFLOW_SMTP_USER and WPFLOW_SMTP_PASSWORD, or neither")
+    if mailer.user and mailer.security == "none" and not is_loopback(mailer.host):
+        raise MailConfigError(
+            f"refusing to send the SMTP password unencrypted to {mailer.host}; "
+            "set WPFLOW_SMTP_SECURITY=starttls or ssl"
+        )
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def classify_smtp_error(exc: Exception, where: str) -> MailError:
+    """Map smtplib / socket / TLS failures to transient or permanent. Order matters:
+    smtplib's exceptions and ssl.SSLError are both OSError subclasses."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        cls = TransientMailError if any(400 <= c < 500 for c in codes) else PermanentMailError
+        return cls(f"{where} refused every recipient: {exc.recipients}")
+    if isinstance(exc, smtplib.SMTPResponseException):
+        reply = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
+        cls = TransientMailError if 400 <= exc.smtp_code < 500 else PermanentMailError
+        return cls(f"{where} answered {exc.smtp_code} {reply}")
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return TransientMailError(f"{where} closed the connection: {exc}")
+    if isinstance(exc, ssl.SSLError):
+        return MailConfigError(
+            f"TLS with {where} failed ({exc.reason or exc}); is WPFLOW_SMTP_SECURITY right for this "
+            "port? ssl = implicit TLS (usually 465), starttls = plain then upgrade (usually 587)"
+        )
+    if isinstance(exc, OSError):  # refused, reset, timed out, name not resolved
+        return TransientMailError(f"cannot reach {where}: {exc}")
+    return PermanentMailError(f"sending through {where} failed: {exc!r}")
+
+
+def mailer_from_settings(settings: Settings) -> Mailer:
+    if settings.mail_transport == "smtp":
+        return SmtpMailer(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            security=settings.smtp_security,
+            user=settings.smtp_user,
+            password=settings.smtp_password,
+            timeout=settings.smtp_timeout,
+        )
+    return OutboxMailer(settings.outbox_dir)
+
+
+# -- idempotent sending ------------------------------------------------------------------
+def notify_once(
+    store: Store,
+    mailer: Mailer,
+    msg: EmailMessage,
+    *,
+    key: str,
+    project: str,
+    milestone: str,
+    recipient: str,
+    kind: str,
+    report_sha: str | None,
+) -> Notice:
+    """Send `msg` unless the notification `key` was already sent (or is being sent right now).
+
+    Claim, send, mark sent. A failed send releases the claim and re-raises, so the Prefect
+    retry (or the next run) sends it. If the process dies between a successful send and
+    `mark_sent`, the claim expires and the message may go out twice — with the same
+    Message-ID, so mail clients can tell.
+    """
+    if "Message-ID" not in msg:
+        msg["Message-ID"] = message_id_for(key, addresses(msg, "From")[0] if "From" in msg else "")
+    notice = dict(key=key, to=addresses(msg, "To"), cc=addresses(msg, "Cc"), subject=str(msg["Subject"]))
+    if not store.claim_notification(
+        key, project=project, milestone=milestone, recipient=recipient, kind=kind, report_sha=report_sha,
+    ):
+        return Notice(**notice, sent=False)
+    try:
+        where = mailer.send(msg)
+    except BaseException:
+        store.release_notification(key)
+        raise
+    store.mark_sent(key, mailer.transport, str(msg["Message-ID"]))
+    return Notice(**notice, path=where if mailer.transport == "outbox" else None, sent=True)
