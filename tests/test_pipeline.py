@@ -1,0 +1,103 @@
+"""The whole loop through Prefect: inbox files → DOCX report → one e-mail per recipient.
+
+Runs the real flow on an ephemeral Prefect API (a temporary database via the test harness)
+against a small inbox built here, so the assertions know exactly what went in.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from docx import Document
+
+from tests.conftest import parse_eml
+
+SCHEMES = {
+    "helsinki": [("Helsinki Start-up Grant", "municipal", "grant", "2 000 000,00"),
+                 ("Culminatum Seed Loan", "regional", "loan", "500 000,00")],
+    "malmo": [("Malmö Innovationsfond", "municipal", "equity", "750 000,00")],
+}
+HEADER = ["name", "provider", "level", "instrument", "budget_eur", "ticket_min_eur", "ticket_max_eur", "since"]
+
+
+def write_csv(path: Path, rows) -> None:
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=";")
+    writer.writerow(HEADER)
+    for name, level, instrument, budget in rows:
+        writer.writerow([name, "City", level, instrument, budget, "", "", ""])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(buf.getvalue().encode("cp1252"))
+
+
+@pytest.fixture(scope="module")
+def prefect_harness():
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def pipeline_env(tmp_path, monkeypatch, settings):
+    inbox = tmp_path / "inbox"
+    for partner, rows in SCHEMES.items():
+        write_csv(inbox / partner / "WP4-M3" / f"seed_funding_{partner}.csv", rows)
+    bad = inbox / "riga" / "WP4-M3" / "seed_funding_riga.csv"
+    bad.write_text("name;provider;level;instrument;budget_eur\nRiga Seed;Riga;municipal;grant;about 2 mio\n",
+                   encoding="utf-8")
+    monkeypatch.setenv("WPFLOW_OUTPUTS", str(settings.outputs))
+    monkeypatch.setenv("WPFLOW_INBOX", str(inbox))
+    monkeypatch.setenv("WPFLOW_STABLE_SECONDS", "0")
+    return settings.outputs
+
+
+def docx_text(path: Path) -> str:
+    doc = Document(str(path))
+    parts = [p.text for p in doc.paragraphs]
+    parts += [cell.text for table in doc.tables for row in table.rows for cell in row.cells]
+    return "\n".join(parts)
+
+
+def test_pipeline_renders_report_and_mails_each_recipient_once(prefect_harness, pipeline_env, project):
+    from datetime import date
+
+    from flows.milestone import milestone_pipeline
+    from wpflow.stages import workspace
+
+    outputs = pipeline_env
+    ref = milestone_pipeline("WP4-M3", date(2006, 7, 31))
+    report = Path(ref.path)
+    assert report == outputs / "reports" / "WP4-M3.docx"
+    text = docx_text(report)
+    assert "Public seed funding in the BSR metropolitan areas" in text
+    assert "Helsinki Start-up Grant" in text and "Malmö Innovationsfond" in text
+    assert "3 250 000" in text.replace("\u202f", " ").replace(",", " ")  # total budget across cities
+    assert "Stockholm" in text  # a meeting city of WP4-M3 (second ARG meetings)
+    assert "St. Petersburg" in text  # listed as missing in the status table
+
+    # one report e-mail per recipient, with the DOCX attached
+    recipients = {p.emails[0] for p in project.recipients(project.milestone("WP4-M3"))}
+    reports = [parse_eml(p) for p in (outputs / "outbox").glob("*.eml")]
+    report_mails = [m for m in reports if "WP4-M3 report" in m["Subject"]]
+    assert sorted(m["To"] for m in report_mails) == sorted(recipients)
+    attachment = next(report_mails[0].iter_attachments())
+    assert attachment.get_filename() == "WP4-M3.docx"
+    assert attachment.get_content() == report.read_bytes()
+    # riga's broken file: a receipt naming the cell, and the original kept in the archive
+    receipt = next(m for m in reports if m["To"] == "baltmet-inno@riga.example.org" and "report" not in m["Subject"])
+    body = receipt.get_body(("plain",)).get_content()
+    assert "seed_funding_riga.csv" in body and "row 2" in body and "budget_eur" in body
+    store = workspace().store
+    riga = store.submissions(project.name, milestone="WP4-M3", partner="riga")
+    assert [s.status for s in riga] == ["invalid"]
+    assert Path(riga[0].archive_path).read_bytes().startswith(b"name;provider")
+
+    # a re-run sends nothing again: every message is keyed by (milestone, recipient, report hash)
+    count = len(list((outputs / "outbox").glob("*.eml")))
+    again = milestone_pipeline("WP4-M3", date(2006, 7, 31))
+    assert again.sha256 == ref.sha256
+    assert len(list((outputs / "outbox").glob("*.eml"))) == count
