@@ -25,7 +25,8 @@ def _batch_key(context: TaskRunContext, parameters: dict) -> str:
     return "validate-" + hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-@task(retries=1, retry_delay_seconds=5, timeout_seconds=900, cache_key_fn=_batch_key, persist_result=True,
+# No timeout: mapped runs execute in worker threads, where Prefect cannot interrupt them anyway.
+@task(retries=1, retry_delay_seconds=5, cache_key_fn=_batch_key, persist_result=True,
       task_run_name="validate {partner}")
 def validate_partner(milestone_id: str, partner: str, submissions: list[Submission]) -> list[CheckedSubmission]:
     ws = workspace()

@@ -4,6 +4,7 @@ loopback (aiosmtpd) and a real PostgreSQL schema per test session."""
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from schemas.settings import ROOT, Settings
+# Each test session gets its own Prefect home: runs never land in the user's ~/.prefect, and
+# parallel sessions (xdist workers, a developer's second terminal) never share a SQLite file.
+os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="wpflow-prefect-")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+for _name in [n for n in os.environ if n.startswith("WPFLOW_") and not n.startswith("WPFLOW_TEST_")]:
+    del os.environ[_name]  # a developer's own settings must not leak into the tests
+
+from schemas.settings import ROOT, Settings  # noqa: E402
 
 BUNDLED_PROJECT = ROOT / "projects" / "baltmet-inno"
 POSTGRES_URL = os.environ.get(

@@ -485,3 +485,18 @@ def test_failed_send_releases_the_claim_for_the_retry(
 
     assert retry.sent is True
     assert len(smtp_server.messages) == 1
+
+
+def test_long_display_names_with_commas_survive_the_round_trip(tmp_path: Path) -> None:
+    """Regression: folding a long quoted display name split it into three addresses."""
+    from email.message import EmailMessage
+
+    from wpflow.mail import MAIL_POLICY, mailbox
+
+    name = "City of St. Petersburg, Committee for Economic Development, Industrial Policy and Trade"
+    msg = EmailMessage(policy=MAIL_POLICY)
+    msg["To"] = [mailbox("baltmet-inno@spb.example.org", name)]
+    msg.set_content("x")
+    (tmp_path / "m.eml").write_bytes(msg.as_bytes())
+    parsed = parse_eml(tmp_path / "m.eml")
+    assert [(a.display_name, a.addr_spec) for a in parsed["To"].addresses] == [(name, "baltmet-inno@spb.example.org")]

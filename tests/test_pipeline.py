@@ -47,8 +47,15 @@ def pipeline_env(tmp_path, monkeypatch, settings):
     for partner, rows in SCHEMES.items():
         write_csv(inbox / partner / "WP4-M3" / f"seed_funding_{partner}.csv", rows)
     bad = inbox / "riga" / "WP4-M3" / "seed_funding_riga.csv"
+    bad.parent.mkdir(parents=True)
     bad.write_text("name;provider;level;instrument;budget_eur\nRiga Seed;Riga;municipal;grant;about 2 mio\n",
                    encoding="utf-8")
+    # file times are "now"; as with the bundled inbox, arrivals.yaml says when they came in
+    (inbox / "arrivals.yaml").write_text(
+        "helsinki/WP4-M3/seed_funding_helsinki.csv: 2006-06-20\n"
+        "malmo/WP4-M3/seed_funding_malmo.csv: 2006-07-04\n"
+        "riga/WP4-M3/seed_funding_riga.csv: 2006-06-28\n"
+    )
     monkeypatch.setenv("WPFLOW_OUTPUTS", str(settings.outputs))
     monkeypatch.setenv("WPFLOW_INBOX", str(inbox))
     monkeypatch.setenv("WPFLOW_STABLE_SECONDS", "0")
@@ -83,12 +90,15 @@ def test_pipeline_renders_report_and_mails_each_recipient_once(prefect_harness, 
     recipients = {p.emails[0] for p in project.recipients(project.milestone("WP4-M3"))}
     reports = [parse_eml(p) for p in (outputs / "outbox").glob("*.eml")]
     report_mails = [m for m in reports if "WP4-M3 report" in m["Subject"]]
-    assert sorted(m["To"] for m in report_mails) == sorted(recipients)
+    assert sorted(m["To"].addresses[0].addr_spec for m in report_mails) == sorted(recipients)
+    assert all(m["Cc"].addresses[0].addr_spec == "baltmet-inno@helsinki.example.org"
+               for m in report_mails if "helsinki" not in m["To"].addresses[0].addr_spec)  # lead in copy
     attachment = next(report_mails[0].iter_attachments())
     assert attachment.get_filename() == "WP4-M3.docx"
     assert attachment.get_content() == report.read_bytes()
     # riga's broken file: a receipt naming the cell, and the original kept in the archive
-    receipt = next(m for m in reports if m["To"] == "baltmet-inno@riga.example.org" and "report" not in m["Subject"])
+    receipt = next(m for m in reports
+                   if m["To"].addresses[0].addr_spec == "baltmet-inno@riga.example.org" and "report" not in m["Subject"])
     body = receipt.get_body(("plain",)).get_content()
     assert "seed_funding_riga.csv" in body and "row 2" in body and "budget_eur" in body
     store = workspace().store

@@ -56,7 +56,10 @@ NotificationKind = Literal["report", "receipt", "reminder", "escalation"]
 Security = Literal["none", "starttls", "ssl"]
 # CRLF line ends for SMTP; 7bit forces quoted-printable/base64 for non-ASCII bodies, so a
 # message survives any relay (no reliance on 8BITMIME) and is byte-identical on re-write
-MAIL_POLICY = policy.SMTP.clone(cte_type="7bit")
+# max_line_length=998 (RFC 5322's hard limit): CPython's header folder drops the quotes of a
+# long display name when it folds it, so "City of St. Petersburg, Committee for ..." would be
+# re-read as three addresses. Not folding address headers avoids that.
+MAIL_POLICY = policy.SMTP.clone(cte_type="7bit", max_line_length=998)
 
 
 # -- errors ------------------------------------------------------------------------------

@@ -1,0 +1,328 @@
+"""Validate a partner file as an input kind: every problem becomes a located `Issue`.
+
+Prefect-free and quick to import: `wpflow validate` must answer in well under a second.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from schemas.inputs import INPUT_KINDS, InputKind
+from schemas.records import Issue, ValidationResult
+
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
+TRUE = {"yes", "true", "ja", "1", "x", "y"}
+FALSE = {"no", "false", "nein", "0", "n"}
+
+
+class Unreadable(Exception):
+    """The file cannot be read at all (corrupt, wrong format, wrong encoding)."""
+
+
+def column_letter(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA: how partners name spreadsheet columns."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def normalise_header(text: Any) -> str:
+    text = re.sub(r"\s*\(.*\)\s*$", "", str(text or "").strip())  # "budget_eur (EUR)"
+    return re.sub(r"[\s\-]+", "_", text).lower()
+
+
+def detect_kind(path: Path, expected: Sequence[str] = ()) -> str | None:
+    """Kind from the file name (kind id or its label), restricted to the expected kinds."""
+    candidates = list(expected) or list(INPUT_KINDS)
+    name = normalise_header(Path(path).stem)
+    for kind_id in sorted(candidates, key=len, reverse=True):
+        label = normalise_header(INPUT_KINDS[kind_id].label)
+        if kind_id in name or label in name:
+            return kind_id
+    return candidates[0] if len(candidates) == 1 else None
+
+
+# -- readers -----------------------------------------------------------------------------
+def read_table(path: Path, kind: InputKind, suffix: str) -> tuple[str | None, list[str], list[tuple[int, list[Any]]]]:
+    """(sheet, header, [(row number as the partner sees it, cells)]). The format comes from the
+    partner's file name (`suffix`): archived copies are named by hash and have none."""
+    if suffix in WORKBOOK_SUFFIXES:
+        return _read_workbook(path, kind)
+    if suffix == ".csv" or suffix == ".txt":
+        header, rows = _read_csv(path)
+        return None, header, rows
+    raise Unreadable(f"files of type {suffix or '(none)'} are not read as tables; send XLSX, CSV or JSON")
+
+
+def _read_workbook(path: Path, kind: InputKind):
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:
+        raise Unreadable(f"not a readable workbook ({exc.__class__.__name__}); is it password-protected or damaged?") from exc
+    names = wb.sheet_names
+    sheet = kind.sheet if kind.sheet in names else next((n for n in names if not n.startswith("_")), names[0])
+    data = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    if not data:
+        return sheet, [], []
+    header = [normalise_header(h) for h in data[0]]
+    return sheet, header, [(i + 2, list(r)) for i, r in enumerate(data[1:])]
+
+
+def _read_csv(path: Path):
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "cp1257" if re.search(rb"[\xe0-\xfe]", raw) and b"\xe4" not in raw else "cp1252"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    try:
+        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=";,\t")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ";"
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    if not rows:
+        return [], []
+    return [normalise_header(h) for h in rows[0]], [(i + 2, r) for i, r in enumerate(rows[1:])]
+
+
+# -- cells -------------------------------------------------------------------------------
+def coerce(value: Any, annotation: Any) -> Any:
+    """A cell as the model expects it: European numbers, yes/no, empty → None."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = str(value).strip() if isinstance(value, str) else value
+    kinds = _base_types(annotation)
+    if isinstance(text, str) and (int in kinds or float in kinds):
+        number = parse_number(text)
+        if number is not None:
+            return int(number) if int in kinds and float not in kinds and number == int(number) else number
+    if isinstance(text, str) and bool in kinds:
+        low = text.lower()
+        if low in TRUE:
+            return True
+        if low in FALSE:
+            return False
+    if isinstance(text, float) and int in kinds and text == int(text):
+        return int(text)
+    return text
+
+
+def parse_number(text: str) -> float | None:
+    """'1 250 000,50', '1.250.000,50', '1,250,000.50', '750000' → float; anything else None."""
+    t = text.replace("\u00a0", " ").replace("\u202f", " ").replace(" ", "").replace("'", "")
+    t = re.sub(r"(?i)\s*(eur|€)$", "", t)
+    if not re.fullmatch(r"[-+]?[\d.,]+", t):
+        return None
+    if "," in t and "." in t:
+        t = t.replace(".", "").replace(",", ".") if t.rfind(",") > t.rfind(".") else t.replace(",", "")
+    elif "," in t:
+        t = t.replace(",", ".") if re.search(r",\d{1,2}$", t) or t.count(",") == 1 and not re.search(r",\d{3}$", t) else t.replace(",", "")
+    elif t.count(".") > 1:
+        t = t.replace(".", "")
+    try:
+        return float(t)
+    except ValueError:
+        return None
+
+
+def _base_types(annotation: Any) -> set[type]:
+    args = getattr(annotation, "__args__", None)
+    if args:
+        return {a for a in args if isinstance(a, type)}
+    return {annotation} if isinstance(annotation, type) else set()
+
+
+MESSAGES = {
+    "missing": "is required",
+    "bool_parsing": "must be yes or no",
+    "int_parsing": "is not a whole number",
+    "int_from_float": "is not a whole number",
+    "float_parsing": "is not a number",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than_equal": "must be at most {le}",
+    "string_too_short": "is too short",
+    "date_from_datetime_parsing": "is not a date",
+    "date_parsing": "is not a date",
+}
+
+
+def plain_message(err: dict[str, Any]) -> str:
+    kind = err["type"]
+    if kind == "literal_error":
+        return "must be one of: " + err["ctx"]["expected"].replace("'", "")
+    if kind in MESSAGES:
+        return MESSAGES[kind].format(**err.get("ctx", {}))
+    return err["msg"].removeprefix("Value error, ")
+
+
+# -- validation --------------------------------------------------------------------------
+def validate_file(
+    path: Path,
+    kind: str | None = None,
+    *,
+    expected: Sequence[str] = (),
+    display_name: str | None = None,
+    city: str | None = None,
+    max_bytes: int | None = None,
+) -> ValidationResult:
+    """Never raises for bad input: every problem is an Issue in the result."""
+    path = Path(path)
+    name = display_name or path.name
+    kind = kind or detect_kind(Path(name), expected)
+    if kind is None:
+        wanted = ", ".join(expected or INPUT_KINDS)
+        return _failed(name, None, f"cannot tell which input this is; name the file after one of: {wanted}")
+    if max_bytes is not None and path.stat().st_size > max_bytes:
+        return _failed(name, kind, f"is larger than {max_bytes // (1024 * 1024)} MB")
+    spec = INPUT_KINDS[kind]
+    suffix = Path(name).suffix.lower()
+    try:
+        if spec.shape == "document":
+            return _validate_document(path, name, spec, suffix)
+        if suffix == ".json":
+            return _validate_json_rows(path, name, spec)
+        sheet, header, rows = read_table(path, spec, suffix)
+    except Unreadable as exc:
+        return _failed(name, kind, str(exc))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        return _failed(name, kind, f"cannot be read: {exc}")
+    return validate_rows(name, spec, sheet, header, rows)
+
+
+def _failed(name: str, kind: str | None, message: str) -> ValidationResult:
+    return ValidationResult(file=name, kind=kind, issues=[Issue(file=name, message=message)])
+
+
+def validate_rows(name: str, spec: InputKind, sheet: str | None, header: list[str], rows) -> ValidationResult:
+    fields = spec.model.model_fields
+    issues: list[Issue] = []
+    unknown = [h for h in header if h and h not in fields]
+    for h in unknown:
+        issues.append(Issue(file=name, sheet=sheet, row=1, column=column_letter(header.index(h)), field=h,
+                            message=f"unknown column; expected: {', '.join(fields)}"))
+    for field_name, info in fields.items():
+        if info.is_required() and field_name not in header:
+            issues.append(Issue(file=name, sheet=sheet, row=1, field=field_name, message="required column is missing"))
+    if issues:
+        return ValidationResult(file=name, kind=spec.id, issues=issues)
+    position = {h: i for i, h in enumerate(header)}
+    valid, read = [], 0
+    for number, cells in rows:
+        if all(c is None or str(c).strip() == "" for c in cells):
+            continue
+        read += 1
+        record = {h: coerce(cells[i] if i < len(cells) else None, fields[h].annotation) for h, i in position.items() if h}
+        try:
+            valid.append(spec.model.model_validate(record).model_dump(mode="json"))
+        except ValidationError as exc:
+            for err in exc.errors():
+                field_name = err["loc"][0] if err["loc"] else None
+                col = column_letter(position[field_name]) if field_name in position else None
+                value = record.get(field_name) if field_name else None
+                issues.append(Issue(file=name, sheet=sheet, row=number, column=col, field=field_name,
+                                    value=None if value is None else str(value), message=plain_message(err)))
+    if read == 0:
+        issues.append(Issue(file=name, sheet=sheet, message="contains no data rows"))
+    return ValidationResult(file=name, kind=spec.id, rows=valid, issues=issues, rows_read=read)
+
+
+def _validate_json_rows(path: Path, name: str, spec: InputKind) -> ValidationResult:
+    data = json.loads(path.read_text(encoding="utf-8-sig"))
+    items = data.get("rows", []) if isinstance(data, dict) else data
+    header = list(dict.fromkeys(k for item in items if isinstance(item, dict) for k in item))
+    rows = [(i + 1, [item.get(h) if isinstance(item, dict) else None for h in header]) for i, item in enumerate(items)]
+    result = validate_rows(name, spec, None, [normalise_header(h) for h in header], rows)
+    for issue in result.issues:
+        issue.column = None  # JSON has no columns; the field says where
+    return result
+
+
+def _validate_document(path: Path, name: str, spec: InputKind, suffix: str) -> ValidationResult:
+    if suffix == ".json":
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    elif suffix in (".md", ".markdown", ".txt"):
+        data = _markdown_document(path.read_text(encoding="utf-8-sig"))
+    elif suffix == ".docx":
+        data = _docx_document(path)
+    else:
+        raise Unreadable(f"files of type {suffix} are not read as documents; send DOCX, Markdown or JSON")
+    data.pop("kind", None)
+    return validate_document(name, spec.model, spec.id, data)
+
+
+def validate_document(name: str, model: type[BaseModel], kind: str, data: dict) -> ValidationResult:
+    try:
+        doc = model.model_validate(data).model_dump(mode="json")
+    except ValidationError as exc:
+        issues = [Issue(file=name, field=".".join(str(p) for p in err["loc"]) or None,
+                        value=None if isinstance(err.get("input"), (dict, list)) else str(err.get("input")),
+                        message=plain_message(err)) for err in exc.errors()]
+        return ValidationResult(file=name, kind=kind, issues=issues)
+    return ValidationResult(file=name, kind=kind, document=doc, rows_read=1)
+
+
+def _markdown_document(text: str) -> dict:
+    import yaml
+
+    meta: dict = {}
+    body = text
+    if text.startswith("---"):
+        _, front, body = text.split("---", 2)
+        meta = yaml.safe_load(front) or {}
+    sections, heading, lines = [], None, []
+    for line in body.splitlines():
+        if line.startswith("#"):
+            if heading is not None:
+                sections.append({"heading": heading, "text": "\n".join(lines).strip()})
+            level = len(line) - len(line.lstrip("#"))
+            if level == 1 and not sections and heading is None and "title" not in meta:
+                meta["title"] = line.lstrip("# ").strip()
+                continue
+            heading, lines = line.lstrip("# ").strip(), []
+        else:
+            lines.append(line)
+    if heading is not None:
+        sections.append({"heading": heading, "text": "\n".join(lines).strip()})
+    if sections:
+        meta.setdefault("sections", sections)
+    return meta
+
+
+def _docx_document(path: Path) -> dict:
+    from docx import Document
+
+    try:
+        doc = Document(str(path))
+    except Exception as exc:
+        raise Unreadable(f"not a readable Word file ({exc.__class__.__name__})") from exc
+    data: dict = {}
+    sections, heading, lines = [], None, []
+    for p in doc.paragraphs:
+        style = (p.style.name or "") if p.style is not None else ""
+        if style == "Title":
+            data["title"] = p.text.strip()
+        elif style.startswith("Heading"):
+            if heading is not None:
+                sections.append({"heading": heading, "text": "\n\n".join(lines).strip()})
+            heading, lines = p.text.strip(), []
+        elif p.text.strip():
+            lines.append(p.text.strip())
+    if heading is not None:
+        sections.append({"heading": heading, "text": "\n\n".join(lines).strip()})
+    data["sections"] = sections
+    return data
