@@ -113,7 +113,10 @@ def prepare_prefect(settings) -> None:
     with that home lists the demo's runs and artifacts (DESIGN §5). Must run before Prefect
     is imported."""
     if not os.environ.get("PREFECT_API_URL"):
-        os.environ.setdefault("PREFECT_HOME", str((settings.outputs / "prefect").resolve()))
+        home = Path(os.environ.setdefault("PREFECT_HOME", str((settings.outputs / "prefect").resolve())))
+        home.mkdir(parents=True, exist_ok=True)  # the ephemeral server cannot start without it
+        # the first start on a fresh home migrates its database: ~20 s on a busy 2-core machine
+        os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
