@@ -211,18 +211,14 @@ def status(project: ProjectOpt = None, as_of: AsOfOpt = None, fmt: FormatOpt = O
     Console().print(table)
 
 
-def register_optional_commands() -> None:
+def register_commands() -> None:
     """Commands whose modules live beside this one; registered here so `--help` lists them all."""
-    try:  # TEMP until inputs_cli lands
-        from wpflow.inputs_cli import template_command, validate_command
-    except ImportError:
-        return
+    from wpflow.inputs_cli import validate_command
 
     app.command("validate", help="Validate one partner file; exit 0 valid, 1 invalid, 2 unreadable.")(validate_command)
-    app.command("template", help="Write the Excel/Word input templates of a milestone for a partner.")(template_command)
 
 
-register_optional_commands()
+register_commands()
 
 
 def main() -> None:

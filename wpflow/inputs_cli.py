@@ -1,0 +1,46 @@
+"""`wpflow validate`: check one partner file without Prefect, in well under a second."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from wpflow.cli_common import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, FormatOpt, OutputFormat, ProjectOpt, fail, print_json
+
+
+def validate_command(
+    file: Annotated[Path, typer.Argument(help="The partner's file (XLSX, CSV, JSON, DOCX or Markdown).")],
+    partner: Annotated[str | None, typer.Option("--partner", help="Participant id; checks city fields against it.")] = None,
+    milestone: Annotated[str | None, typer.Option("--milestone", help="Milestone id; limits the kinds to its inputs.")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="Input kind id, when the file name does not tell.")] = None,
+    project: ProjectOpt = None,
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """Validate one partner file; exit 0 valid, 1 invalid, 2 unreadable."""
+    from wpflow.cli import load_or_exit
+    from wpflow.validate import validate_file
+
+    if not file.is_file():
+        raise fail(f"{file}: no such file", EXIT_UNREADABLE)
+    expected: list[str] = []
+    city = None
+    if milestone or partner:
+        _, proj = load_or_exit(project)
+        try:
+            expected = [r.kind for r in proj.milestone(milestone).inputs] if milestone else []
+            city = proj.participant(partner).city if partner else None
+        except KeyError as exc:
+            raise fail(f"unknown milestone or partner {exc.args[0]!r}", EXIT_INVALID) from None
+    result = validate_file(file, kind, expected=expected, city=city)
+    unreadable = bool(result.errors) and all(i.row is None and i.field is None for i in result.errors) and not result.rows_read
+    if fmt is OutputFormat.json:
+        print_json({"file": result.file, "kind": result.kind, "valid": result.valid, "rows": result.rows_read,
+                    "issues": [i.model_dump() for i in result.issues]})
+    else:
+        verdict = "valid" if result.valid else "INVALID"
+        typer.echo(f"{result.file}: {verdict} as {result.kind or '?'} ({result.rows_read} rows read)")
+        for issue in result.issues:
+            typer.echo(f"  {issue.severity}: {issue}")
+    raise typer.Exit(EXIT_OK if result.valid else (EXIT_UNREADABLE if unreadable else EXIT_INVALID))
