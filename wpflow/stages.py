@@ -105,7 +105,9 @@ def write_quarantine_receipt(ws: Workspace, sub: Submission, result: ValidationR
     receipt.write_text("\n".join(lines) + "\n", encoding="utf-8")
     try:
         from wpflow.annotate import write_annotated_copy
-
+    except ImportError:  # annotated copies arrive with the input-formats work (issue 4)
+        return receipt
+    try:
         write_annotated_copy(Path(sub.archive_path), result, folder / f"{stem}.annotated.xlsx")
     except Exception as exc:  # an annotated copy is a courtesy; the receipt already says it all
         log.warning("no annotated copy for %s: %s", sub.file_name, exc)
