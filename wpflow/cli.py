@@ -117,6 +117,7 @@ def prepare_prefect(settings) -> None:
         home.mkdir(parents=True, exist_ok=True)  # the ephemeral server cannot start without it
         # the first start on a fresh home migrates its database: ~20 s on a busy 2-core machine
         os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # offline: no telemetry
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
@@ -214,8 +215,13 @@ def status(project: ProjectOpt = None, as_of: AsOfOpt = None, fmt: FormatOpt = O
 def register_commands() -> None:
     """Commands whose modules live beside this one; registered here so `--help` lists them all."""
     from wpflow.inputs_cli import validate_command
+    from wpflow.ops_cli import deadlines_command, deploy_command, serve_command, simulate_command
 
     app.command("validate", help="Validate one partner file; exit 0 valid, 1 invalid, 2 unreadable.")(validate_command)
+    app.command("serve")(serve_command)
+    app.command("deploy")(deploy_command)
+    app.command("deadlines")(deadlines_command)
+    app.command("simulate")(simulate_command)
 
 
 register_commands()

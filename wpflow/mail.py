@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 EMAIL_TEMPLATES = ROOT / "templates" / "email"
 DOCX_TYPE = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-NotificationKind = Literal["report", "receipt", "reminder", "escalation"]
+NotificationKind = Literal["report", "receipt", "reminder", "notice", "escalation", "run"]
 Security = Literal["none", "starttls", "ssl"]
 # CRLF line ends for SMTP; 7bit forces quoted-printable/base64 for non-ASCII bodies, so a
 # message survives any relay (no reliance on 8BITMIME) and is byte-identical on re-write

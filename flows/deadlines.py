@@ -1,0 +1,47 @@
+"""The daily deadline flow: collect what the watcher missed, then chase who is late.
+
+Deployed on a daily cron (07:00 in the project's time zone, see prefect.yaml). The rules are
+in `wpflow.deadlines` (pure) and `wpflow.chase` (store, mail, runs); each e-mail and each
+pipeline run happens at most once however often this flow runs.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from prefect import flow, task
+
+from wpflow.chase import ActionResult, chase_day, collect_inbox
+from wpflow.stages import workspace
+
+
+@task(retries=2, retry_delay_seconds=[5, 60], timeout_seconds=900)
+def collect_new_files(day: date) -> int:
+    """Files that arrived while the watcher was down get archived, validated and a receipt."""
+    return len(collect_inbox(workspace(), day))
+
+
+@task(retries=3, retry_delay_seconds=[10, 60, 300], timeout_seconds=900)
+def chase_partners(day: date) -> list[ActionResult]:
+    """Reminders, notices, escalations and pipeline runs due on `day`; a retry after an SMTP
+    hiccup sends only what is still unsent and starts no run twice."""
+    from wpflow.serve import start_pipeline
+
+    return chase_day(workspace(), day, start_pipeline=start_pipeline)
+
+
+def deadline_run_name() -> str:
+    """`deadlines 2006-07-01` — the day the ladder was applied for."""
+    from prefect.runtime import flow_run
+
+    as_of = flow_run.parameters.get("as_of")
+    return f"deadlines {as_of or date.today()}"
+
+
+@flow(name="deadline-ladder", flow_run_name=deadline_run_name)
+def deadline_ladder(as_of: date | None = None) -> list[ActionResult]:
+    """Apply the deadline ladder for `as_of` (today by default) to every milestone."""
+    day = as_of or date.today()
+    collect_new_files(day)
+    return chase_partners(day)
+

@@ -1,0 +1,242 @@
+"""Chasing deadlines: the 2005–2007 rehearsal (`simulate`) and the real daily ladder (`chase_day`).
+
+The small inbox built here is the oracle: WP4-M3 (seed funding, due 2006-06-30, coordinator
+Stockholm, lead Helsinki) with Helsinki on time, Malmö on time, Riga first invalid and then
+corrected late; nobody else delivers anything.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from tests.conftest import BUNDLED_PROJECT, parse_eml
+
+CSV_HEADER = "name;provider;level;instrument;budget_eur;ticket_min_eur;ticket_max_eur;since\n"
+PARTNER_CITIES = ["helsinki", "berlin-tsb", "copenhagen", "malmo", "riga", "stockholm", "st-petersburg", "tallinn"]
+
+
+def seed_csv(name: str, budget: str = "2 000 000,00") -> bytes:
+    """A seed-funding CSV as partners send it (`;`, decimal comma); a budget like 'about 2 mio'
+    makes it invalid."""
+    return (CSV_HEADER + f"{name};City;municipal;grant;{budget};;;\n").encode("cp1252")
+
+
+def put(inbox: Path, partner: str, milestone: str, name: str, data: bytes) -> Path:
+    path = inbox / partner / milestone / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+@pytest.fixture
+def small_inbox(tmp_path: Path) -> Path:
+    inbox = tmp_path / "inbox"
+    put(inbox, "helsinki", "WP4-M3", "seed_funding_helsinki.csv", seed_csv("Helsinki Start-up Grant"))
+    put(inbox, "malmo", "WP4-M3", "seed_funding_malmo.csv", seed_csv("Malmö Innovationsfond"))
+    put(inbox, "riga", "WP4-M3", "seed_funding_riga.csv", seed_csv("Riga Seed", "about 2 mio"))
+    put(inbox, "riga", "WP4-M3", "seed_funding_riga_v2.csv", seed_csv("Riga Seed"))
+    (inbox / "arrivals.yaml").write_text(
+        "helsinki/WP4-M3/seed_funding_helsinki.csv: 2006-06-10\n"
+        "malmo/WP4-M3/seed_funding_malmo.csv: 2006-06-20\n"
+        "riga/WP4-M3/seed_funding_riga.csv: 2006-06-20\n"
+        "riga/WP4-M3/seed_funding_riga_v2.csv: 2006-07-03\n"
+    )
+    return inbox
+
+
+def entries(timeline, milestone):
+    return [(a.day.isoformat(), a.action, a.rung, a.recipients) for a in timeline if a.milestone == milestone]
+
+
+def test_simulate_replays_the_ladder_for_the_small_inbox(project, small_inbox):
+    from wpflow.chase import inbox_deliveries, simulate
+
+    timeline = simulate(project, inbox_deliveries(project, small_inbox), date(2005, 1, 1), date(2008, 1, 1))
+    others = ["berlin-tsb", "copenhagen", "stockholm", "st-petersburg", "tallinn"]
+    assert entries(timeline, "WP4-M3") == [
+        # T-14: everyone but Helsinki (valid since 06-10); Malmö and Riga have nothing yet
+        ("2006-06-16", "reminder", "T-14", ["berlin-tsb", "copenhagen", "malmo", "riga", "stockholm",
+                                            "st-petersburg", "tallinn"]),
+        # T-3: Malmö delivered, Riga's file is invalid so Riga is reminded again
+        ("2006-06-27", "reminder", "T-3", ["berlin-tsb", "copenhagen", "riga", *others[2:]]),
+        ("2006-06-30", "run", "deadline", []),
+        ("2006-07-01", "notice", "T+1", ["stockholm"]),  # WP4 co-ordinator, once
+        ("2006-07-07", "escalation", "T+7", ["helsinki"]),  # lead partner, once
+    ]
+    t3 = next(a for a in timeline if a.milestone == "WP4-M3" and a.rung == "T-3")
+    assert t3.outstanding["riga"] == ["seed_funding (invalid)"]
+    notice = next(a for a in timeline if a.milestone == "WP4-M3" and a.action == "notice")
+    assert notice.outstanding["riga"] == ["seed_funding (invalid)"]  # corrected only on 07-03
+    escalation = next(a for a in timeline if a.milestone == "WP4-M3" and a.action == "escalation")
+    assert set(escalation.outstanding) == set(others)
+
+
+def test_simulate_covers_every_milestone_once_per_step(project, small_inbox):
+    """Every milestone: at most one reminder per partner and step, one notice at T+1 to its
+    co-ordinator when something is outstanding, a run at its deadline."""
+    from wpflow.chase import inbox_deliveries, simulate
+
+    timeline = simulate(project, inbox_deliveries(project, small_inbox), date(2005, 1, 1), date(2008, 1, 1))
+    for m in project.milestones():
+        mine = [a for a in timeline if a.milestone == m.id]
+        runs = [a for a in mine if a.action == "run"]
+        assert [(a.day, a.rung) for a in runs if a.rung == "deadline"] == [(m.due, "deadline")]
+        notices = [a for a in mine if a.action == "notice"]
+        assert [(a.day, a.rung, a.recipients) for a in notices] == [
+            (m.due + timedelta(days=1), "T+1", [project.work_package(m.wp_id).coordinator])]
+        for a in mine:
+            if a.action == "reminder":
+                assert a.rung in ("T-14", "T-3")
+                assert m.due - timedelta(days=14) <= a.day <= m.due
+        reminded = [(a.rung, r) for a in mine if a.action == "reminder" for r in a.recipients]
+        assert len(reminded) == len(set(reminded))
+
+
+def bundled_inbox_files() -> list[Path]:
+    inbox = BUNDLED_PROJECT / "inbox"
+    return [p for p in inbox.rglob("*") if p.is_file() and p.name != "arrivals.yaml"] if inbox.is_dir() else []
+
+
+@pytest.mark.skipif(not bundled_inbox_files(), reason="the bundled sample inbox is not there yet")
+def test_simulate_the_bundled_inbox_reminds_only_who_has_no_valid_input(project):
+    """On the bundled sample: a partner is reminded only while it has no valid file of some
+    required kind (checked against the validator, file by file)."""
+    from wpflow.chase import inbox_deliveries, simulate
+
+    inbox = BUNDLED_PROJECT / "inbox"
+    started = time.perf_counter()
+    deliveries = inbox_deliveries(project, inbox)
+    timeline = simulate(project, deliveries, date(2005, 1, 1), date(2008, 1, 1))
+    assert time.perf_counter() - started < 30
+    for a in timeline:
+        if a.action != "reminder":
+            continue
+        m = project.milestone(a.milestone)
+        for pid in a.recipients:
+            valid_kinds = {d.kind for d in deliveries[m.id] if d.partner == pid and d.valid and d.arrived <= a.day}
+            owed = {r.kind for r in m.inputs if pid in [p.id for p in project.deliverers(r)]}
+            assert owed - valid_kinds, f"{pid} reminded for {m.id} on {a.day} though all inputs are valid"
+    assert {a.milestone for a in timeline if a.rung == "deadline"} == {m.id for m in project.milestones()}
+
+
+def ops_app() -> typer.Typer:
+    """A throwaway app carrying the ops commands, as wpflow.cli registers them."""
+    from wpflow.ops_cli import deadlines_command, simulate_command
+
+    app = typer.Typer()
+    app.command("simulate")(simulate_command)
+    app.command("deadlines")(deadlines_command)
+    return app
+
+
+def test_simulate_command_prints_json_timeline_in_seconds(small_inbox, monkeypatch):
+    monkeypatch.delenv("WPFLOW_PROJECT", raising=False)
+    started = time.perf_counter()
+    result = CliRunner().invoke(ops_app(), ["simulate", "--from", "2005-01-01", "--to", "2008-01-01",
+                                            "--inbox", str(small_inbox), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert time.perf_counter() - started < 20
+    rows = json.loads(result.stdout)
+    assert set(rows[0]) == {"day", "milestone", "action", "rung", "recipients", "outstanding"}
+    escalation = next(r for r in rows if r["milestone"] == "WP4-M3" and r["action"] == "escalation")
+    assert escalation == {"day": "2006-07-07", "milestone": "WP4-M3", "action": "escalation", "rung": "T+7",
+                          "recipients": ["helsinki"],
+                          "outstanding": {p: ["seed_funding"] for p in
+                                          ["berlin-tsb", "copenhagen", "stockholm", "st-petersburg", "tallinn"]}}
+    table = CliRunner().invoke(ops_app(), ["simulate", "--from", "2006-06-01", "--to", "2006-07-31",
+                                           "--inbox", str(small_inbox)])
+    assert table.exit_code == 0 and "WP4-M3" in table.stdout and "escalation" in table.stdout
+
+
+# -- the real ladder ---------------------------------------------------------------------
+@pytest.fixture
+def chase_ws(settings, small_inbox, monkeypatch):
+    """The workspace of the small inbox, also what flows get from `workspace()` (WPFLOW_* env)."""
+    from wpflow.stages import workspace
+
+    monkeypatch.setenv("WPFLOW_OUTPUTS", str(settings.outputs))
+    monkeypatch.setenv("WPFLOW_INBOX", str(small_inbox))
+    monkeypatch.setenv("WPFLOW_STABLE_SECONDS", "0")
+    ws = workspace()
+    assert ws.settings.outputs == settings.outputs and ws.settings.inbox_root == small_inbox
+    return ws
+
+
+def test_chase_day_twice_sends_each_notice_once(chase_ws, project):
+    from wpflow.chase import chase_day, collect_inbox
+
+    day = date(2006, 7, 7)
+    collected = collect_inbox(chase_ws, day)
+    assert sorted(c.submission.file_name for c in collected) == [
+        "seed_funding_helsinki.csv", "seed_funding_malmo.csv", "seed_funding_riga.csv", "seed_funding_riga_v2.csv"]
+    outbox = chase_ws.settings.outbox_dir
+    receipts = len(list(outbox.glob("*.eml")))
+    assert receipts == 4  # one receipt per file
+    started: list[tuple[str, date | None]] = []
+
+    def start(milestone_id: str, as_of: date | None) -> str:
+        started.append((milestone_id, as_of))
+        return f"run-{milestone_id}"
+
+    first = chase_day(chase_ws, day, start_pipeline=start)
+    sent = [n for r in first for n in r.sent]
+    due_then = [m for m in project.milestones() if m.due == date(2006, 6, 30)]
+    # per milestone due 2006-06-30: the T+1 notice (still in force) and the T+7 escalation
+    assert len(sent) == 2 * len(due_then)
+    assert sorted(started) == sorted((m.id, day) for m in due_then)
+    assert len(list(outbox.glob("*.eml"))) == receipts + len(sent)
+
+    second = chase_day(chase_ws, day, start_pipeline=start)
+    assert [n for r in second for n in r.sent] == []
+    assert all(r.started is None for r in second if r.action.action == "run")
+    assert len(started) == len(due_then)
+    assert len(list(outbox.glob("*.eml"))) == receipts + len(sent)
+
+    notice = next(parse_eml(Path(n.path)) for n in sent
+                  if n.to == ["baltmet-inno@stockholm.example.org"] and "WP4-M3" in n.subject)
+    body = notice.get_body(("plain",)).get_content()
+    assert "Tallinn (tallinn): seed_funding" in body
+    assert "(riga)" not in body  # Riga's corrected file arrived on 07-03
+
+
+def test_deadlines_command_sends_due_notices_once(chase_ws):
+    args = ["deadlines", "--as-of", "2006-06-16", "--direct", "--format", "json"]
+    first = CliRunner().invoke(ops_app(), args)
+    assert first.exit_code == 0, first.output
+    actions = json.loads(first.stdout)["actions"]
+    wp4 = next(a for a in actions if a["milestone"] == "WP4-M3")
+    assert (wp4["action"], wp4["rung"]) == ("reminder", "T-14")
+    assert "baltmet-inno@helsinki.example.org" not in wp4["sent"]  # valid since 2006-06-10
+    assert len(wp4["sent"]) == 7
+    again = json.loads(CliRunner().invoke(ops_app(), args).stdout)["actions"]
+    assert [a["sent"] for a in again] == [[] for _ in again]
+
+
+@pytest.fixture(scope="module")
+def prefect_api():
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+def test_deadline_flow_collects_and_chases(prefect_api, chase_ws):
+    """The thin flow: collect what had arrived by then (Helsinki's file: 1 receipt), then the
+    T-14 reminders of 2006-06-16, each once."""
+    from flows.deadlines import deadline_ladder
+
+    day = date(2006, 6, 16)
+    results = deadline_ladder(day)
+    outbox = chase_ws.settings.outbox_dir
+    reminders = [n for r in results for n in r.sent]
+    assert {r.action.action for r in results} == {"reminder"}
+    assert len(list(outbox.glob("*.eml"))) == 1 + len(reminders)
+    assert not any(n.to == ["baltmet-inno@helsinki.example.org"] and "WP4-M3" in n.subject for n in reminders)
+    assert deadline_ladder(day) and len(list(outbox.glob("*.eml"))) == 1 + len(reminders)

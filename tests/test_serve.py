@@ -1,0 +1,197 @@
+"""Deployments: prefect.yaml stays generated from the project, every entrypoint loads, and
+`wpflow serve` against a real Prefect server runs a milestone deployment end to end."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from schemas.settings import ROOT
+from tests.test_chase import seed_csv
+
+
+# -- prefect.yaml and entrypoints -----------------------------------------------------------
+def test_committed_prefect_yaml_is_generated_from_the_project(project):
+    from wpflow.serve import PREFECT_YAML, render_prefect_yaml
+
+    assert PREFECT_YAML.read_text(encoding="utf-8") == render_prefect_yaml(project), \
+        "prefect.yaml is out of date: run `wpflow deploy --write`"
+
+
+def test_prefect_yaml_declares_every_deployment_in_prefects_own_schema(project):
+    from prefect.cli.deploy._models import PrefectYamlModel
+
+    from wpflow.serve import PREFECT_YAML
+
+    config = PrefectYamlModel.model_validate(yaml.safe_load(PREFECT_YAML.read_text(encoding="utf-8")))
+    by_name = {d.name: d for d in config.deployments}
+    milestones = [d for d in config.deployments if d.entrypoint == "flows/milestone.py:milestone_pipeline"]
+    assert [d.parameters for d in milestones] == [{"milestone_id": m.id} for m in project.milestones()]
+    assert all(d.enforce_parameter_schema for d in config.deployments)
+    daily = by_name["daily"]
+    assert daily.entrypoint == "flows/deadlines.py:deadline_ladder"
+    assert [(s.cron, s.timezone) for s in daily.schedules] == [("0 7 * * *", "Europe/Helsinki")]
+    assert by_name["inbox"].entrypoint == "flows/watcher.py:inbox_watcher"
+
+
+@pytest.mark.parametrize("entrypoint", sorted({
+    "flows/milestone.py:milestone_pipeline", "flows/deadlines.py:deadline_ladder", "flows/watcher.py:inbox_watcher",
+    "flows/watcher.py:receive_upload",
+}))
+def test_every_entrypoint_loads_as_a_flow_with_a_parameter_schema(project, entrypoint):
+    from prefect import Flow
+    from prefect.flows import load_flow_from_entrypoint
+    from prefect.utilities.callables import parameter_schema
+
+    from wpflow.serve import deployment_specs
+
+    path, _, name = entrypoint.partition(":")
+    flow = load_flow_from_entrypoint(f"{ROOT / path}:{name}")
+    assert isinstance(flow, Flow)
+    schema = parameter_schema(flow)
+    for spec in deployment_specs(project):
+        if spec.entrypoint == entrypoint:
+            assert set(spec.parameters) <= set(schema.properties)
+            assert set(schema.required or []) <= set(spec.parameters), f"{spec.name} lacks required parameters"
+            flow.validate_parameters(dict(spec.parameters))
+
+
+def test_deploy_check_fails_when_prefect_yaml_drifts(tmp_path):
+    import typer
+    from typer.testing import CliRunner
+
+    from wpflow.ops_cli import deploy_command
+
+    app = typer.Typer()
+    app.command("deploy")(deploy_command)
+    app.command("noop")(lambda: None)
+    target = tmp_path / "prefect.yaml"
+    assert CliRunner().invoke(app, ["deploy", "--check", "--file", str(target)]).exit_code == 1
+    assert CliRunner().invoke(app, ["deploy", "--write", "--file", str(target)]).exit_code == 0
+    assert CliRunner().invoke(app, ["deploy", "--check", "--file", str(target)]).exit_code == 0
+
+
+# -- a real server ---------------------------------------------------------------------------
+SERVE_APP = """
+import typer
+from wpflow.ops_cli import serve_command
+app = typer.Typer()
+app.command("serve")(serve_command)
+app.command("noop")(lambda: None)
+app()
+"""
+
+
+@pytest.fixture(scope="module")
+def prefect_server_url(tmp_path_factory):
+    """`prefect server start` on a free loopback port with its own home; always stopped."""
+    from wpflow.serve import free_port, prefect_server
+
+    home = tmp_path_factory.mktemp("prefect-server-home")
+    with prefect_server(free_port(), home, timeout=90) as api_url:
+        yield api_url
+
+
+def wait_until(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+@pytest.mark.prefect_server
+def test_serve_runs_a_milestone_deployment_and_the_watcher(prefect_server_url, tmp_path):
+    import httpx
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterId
+    from prefect.deployments import run_deployment
+    from prefect.exceptions import ObjectNotFound
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    api = prefect_server_url
+    # the UI asks the server where its API is; on a port other than 4200 that must be this one
+    ui_settings = httpx.get(api.removesuffix("/api") + "/ui-settings", timeout=5).json()
+    assert ui_settings["api_url"] == api
+
+    inbox, outputs = tmp_path / "inbox", tmp_path / "outputs"
+    for partner in ("helsinki", "malmo"):
+        path = inbox / partner / "WP4-M3" / f"seed_funding_{partner}.csv"
+        path.parent.mkdir(parents=True)
+        path.write_bytes(seed_csv(f"{partner} seed fund"))
+    env = {**os.environ, "PREFECT_API_URL": api, "PREFECT_UI_API_URL": api, "PREFECT_HOME": str(tmp_path / "home"),
+           "WPFLOW_OUTPUTS": str(outputs), "WPFLOW_INBOX": str(inbox), "WPFLOW_STABLE_SECONDS": "0.3"}
+    log = (tmp_path / "serve.log").open("wb")
+    served = subprocess.Popen([sys.executable, "-c", SERVE_APP, "serve", "--milestone", "WP4-M3"], cwd=ROOT,
+                              env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        with temporary_settings({PREFECT_API_URL: api}), get_client(sync_client=True) as client:
+            def deployment(name):
+                try:
+                    return client.read_deployment_by_name(name)
+                except ObjectNotFound:
+                    return None
+
+            served_deployment = wait_until(lambda: deployment("milestone-pipeline/wp4-m3"), 60, "the WP4-M3 deployment")
+            assert served_deployment.parameters == {"milestone_id": "WP4-M3"}
+            assert served_deployment.enforce_parameter_schema
+            daily = wait_until(lambda: deployment("deadline-ladder/daily"), 30, "the daily deployment")
+            assert [(s.schedule.cron, s.schedule.timezone) for s in daily.schedules] == [("0 7 * * *", "Europe/Helsinki")]
+
+            run = run_deployment("milestone-pipeline/wp4-m3", parameters={"milestone_id": "WP4-M3", "as_of": "2006-07-31"},
+                                 timeout=120, poll_interval=1)
+            assert run.state is not None and run.state.is_completed(), run.state
+            assert run.name == "WP4-M3 · due 2006-06-30 · as of 2006-07-31"
+            artifacts = {a.key: a for a in client.read_artifacts(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])))}
+            assert {"wp4-m3-status", "wp4-m3-summary", "wp4-m3-report"} <= set(artifacts)
+            assert artifacts["wp4-m3-status"].type == "table"
+            assert "Helsinki" in str(artifacts["wp4-m3-status"].data) and "missing" in str(artifacts["wp4-m3-status"].data)
+            assert artifacts["wp4-m3-summary"].type == "markdown" and "# WP4-M3" in artifacts["wp4-m3-summary"].data
+            # a link artifact is stored as markdown: [WP4-M3.docx](file:///…/WP4-M3.docx)
+            link = artifacts["wp4-m3-report"].data
+            assert link.startswith("[WP4-M3.docx](file://"), link
+            report = Path(link.partition("(file://")[2].removesuffix(")"))
+            assert report == (outputs / "reports" / "WP4-M3.docx").resolve() and report.stat().st_size > 0
+
+            # the watcher thread of the same process: one receive-upload run per new file
+            new = inbox / "riga" / "WP4-M3" / "seed_funding_riga.csv"
+            new.parent.mkdir(parents=True)
+            new.write_bytes(seed_csv("Riga seed fund", "about 2 mio"))
+
+            def riga_run():
+                runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["receive-upload"])))
+                return [r for r in runs if r.name == "riga · WP4-M3 · seed_funding_riga.csv" and r.state.is_completed()]
+
+            wait_until(riga_run, 30, "riga's receive-upload run")
+
+            # the last missing inputs arrive: the watcher starts the served deployment (run_deployment)
+            for partner in ("berlin-tsb", "copenhagen", "riga", "stockholm", "st-petersburg", "tallinn"):
+                path = inbox / partner / "WP4-M3" / f"seed_funding_{partner}_final.csv"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(seed_csv(f"{partner} seed fund"))
+
+            def triggered_run():
+                runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(not_any_=[run.id])),
+                                             flow_filter=FlowFilter(name=FlowFilterName(any_=["milestone-pipeline"])))
+                return [r for r in runs if r.deployment_id == served_deployment.id and r.state.is_completed()]
+
+            triggered = wait_until(triggered_run, 60, "the pipeline run the complete milestone started")
+            assert len(triggered) == 1 and triggered[0].parameters == {"milestone_id": "WP4-M3"}
+        assert served.poll() is None, "serve exited early"
+        served.send_signal(signal.SIGINT)  # Ctrl-C: a clean shutdown, watcher thread included
+        assert served.wait(30) == 0
+    finally:
+        if served.poll() is None:
+            os.killpg(served.pid, signal.SIGKILL)
+            served.wait(10)
+        log.close()

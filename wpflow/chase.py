@@ -1,0 +1,245 @@
+"""Chasing deadlines: the ladder of `wpflow.deadlines` applied to the store, for real or rehearsed.
+
+`chase_day` is what the daily deadline flow does, as plain Python: per milestone, the
+deliveries in the store → `actions_on` → e-mails through `notify_once` and pipeline runs, each
+at most once. `simulate` replays a whole timeline against an inbox in memory — no store, no
+mail, no Prefect — so a secretariat can see in seconds what 2005–2007 would have looked like.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.project import Milestone, Project
+from schemas.records import CheckedSubmission, Notice
+from wpflow.deadlines import Action, Delivery, actions_on, outstanding_on
+from wpflow.stages import Workspace
+
+log = logging.getLogger(__name__)
+
+# Starts a milestone pipeline for (milestone id, as of) and returns what identifies the run:
+# a flow run id when a deployment was triggered, the report path when it ran in-process.
+PipelineStarter = Callable[[str, date | None], str | None]
+
+
+class ActionResult(BaseModel):
+    """What the deadline flow did about one `Action` on one day."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: Action = Field(description="The ladder's action")
+    sent: list[Notice] = Field(default_factory=list, description="E-mails sent now")
+    skipped: list[str] = Field(default_factory=list, description="Addresses already notified for this step")
+    started: str | None = Field(None, description="Run started now: flow run id or report path")
+
+
+# -- once-only pipeline runs -------------------------------------------------------------
+def run_once(ws: Workspace, key: str, milestone_id: str, start: Callable[[], str | None]) -> str | None:
+    """Call `start` unless a run for `key` was already started; return what it returned.
+
+    Uses the store's notification claims (kind "run"): the database's unique key makes the
+    claim race-safe across the watcher, the daily flow and a second machine, and a failed
+    start releases the claim so the next attempt may try again.
+    """
+    store = ws.store
+    if not store.claim_notification(key, project=ws.project.name, milestone=milestone_id,
+                                    recipient="pipeline", kind="run"):
+        return None
+    try:
+        started = start()
+    except BaseException:
+        store.release_notification(key)
+        raise
+    store.mark_sent(key, "pipeline", started)
+    return started or ""
+
+
+def direct_starter(ws: Workspace) -> PipelineStarter:
+    """Run pipelines in this process without Prefect (`wpflow deadlines --direct`, tests)."""
+    from wpflow.stages import run_direct
+
+    return lambda milestone_id, as_of: run_direct(ws, milestone_id, as_of).path
+
+
+def inputs_key(ws: Workspace, milestone: Milestone) -> str | None:
+    """`run:<milestone>:inputs:<digest>` of the inputs a complete milestone would be built from,
+    or None while a required input is missing or invalid (or nothing is required).
+
+    The digest covers the newest file of every partner and required kind, so a corrected or
+    updated file gives a new key (and a new report), while re-seeing the same files does not.
+    """
+    from wpflow.merge import partner_states
+    from wpflow.status import deliveries_from_store
+
+    if not milestone.inputs:
+        return None
+    deliveries = deliveries_from_store(ws.store, ws.project, milestone.id, None)
+    if outstanding_on(ws.project, milestone, deliveries, date.max):
+        return None
+    hashes = sorted(s.sha256 or "" for s in partner_states(ws.project, milestone, deliveries))
+    return f"run:{milestone.id}:inputs:{hashlib.sha256('|'.join(hashes).encode()).hexdigest()[:20]}"
+
+
+# -- the daily ladder --------------------------------------------------------------------
+def collect_inbox(ws: Workspace, day: date | None = None) -> list[CheckedSubmission]:
+    """Archive, validate and acknowledge inbox files the watcher has not seen (it was down, or
+    there is none): only never-validated submissions are checked, so a daily run stays cheap."""
+    from wpflow.stages import collect_stage, send_receipts, validate_stage
+
+    checked: list[CheckedSubmission] = []
+    for milestone in ws.project.milestones():
+        fresh = [s for s in collect_stage(ws, milestone, day) if s.status == "received"]
+        if fresh:
+            done = validate_stage(ws, milestone, fresh)
+            send_receipts(ws, milestone, done)
+            checked += done
+    return checked
+
+
+def chase_day(ws: Workspace, day: date, *, start_pipeline: PipelineStarter | None = None) -> list[ActionResult]:
+    """Carry out every ladder action of `day` for every milestone, each e-mail and run once.
+
+    Deliveries come from the store (run `collect_inbox` first to include the inbox). Pipelines
+    run in-process without Prefect unless a starter is given (the deadline flow passes one).
+    """
+    from wpflow.status import deliveries_from_store
+
+    start = start_pipeline or direct_starter(ws)
+    results = []
+    for milestone in ws.project.milestones():
+        deliveries = deliveries_from_store(ws.store, ws.project, milestone.id, day)
+        for action in actions_on(ws.project, milestone, deliveries, day):
+            if action.action == "run":
+                started = run_once(ws, action.key, milestone.id, lambda m=milestone.id: start(m, day))
+                results.append(ActionResult(action=action, started=started))
+            else:
+                results.append(send_ladder_notices(ws, milestone, action))
+    return results
+
+
+def ladder_key(action: Action, email: str) -> str:
+    """`Action.key` (action, milestone, rung) + the recipient, in the form of `notification_key`
+    — the same key `compose_reminder_email` derives the Message-ID from."""
+    from wpflow.mail import notification_key
+
+    return notification_key(action.milestone, email, action.rung, kind=action.action)
+
+
+def send_ladder_notices(ws: Workspace, milestone: Milestone, action: Action) -> ActionResult:
+    """One e-mail per recipient of a reminder, notice or escalation; a step already sent to
+    someone (an earlier day of the same rung, a re-run) is skipped."""
+    from wpflow.mail import compose_reminder_email, notify_once
+
+    project = ws.project
+    result = ActionResult(action=action)
+    for pid in action.recipients:
+        person = project.participant(pid)
+        email = person.emails[0]
+        key = ladder_key(action, email)
+        if ws.store.was_sent(key):
+            result.skipped.append(email)
+            continue
+        missing = (action.outstanding.get(pid, []) if action.action == "reminder"
+                   else outstanding_lines(project, action.outstanding))
+        msg = compose_reminder_email(project, milestone, person, step=action.rung, missing=missing,
+                                     as_of=action.day, kind=action.action)
+        notice = notify_once(ws.store, ws.mailer, msg, key=key, project=project.name, milestone=milestone.id,
+                             recipient=email, kind=action.action, report_sha=action.rung)
+        (result.sent.append(notice) if notice.sent else result.skipped.append(email))
+    return result
+
+
+def outstanding_lines(project: Project, outstanding: dict[str, list[str]]) -> list[str]:
+    """`Riga: seed_funding (invalid)` — who is late with what, for the coordinator and lead."""
+    return [f"{project.participant(pid).city} ({pid}): {', '.join(kinds)}" for pid, kinds in outstanding.items()]
+
+
+# -- rehearsal ---------------------------------------------------------------------------
+def inbox_deliveries(project: Project, inbox_root: Path, *, max_bytes: int | None = None) -> dict[str, list[Delivery]]:
+    """Every file of the inbox validated once, as deliveries per milestone (arrival dates from
+    `arrivals.yaml` or file times; versions numbered in arrival order per partner and kind).
+
+    Validates the inbox copy in place: a rehearsal archives, stores and sends nothing.
+    """
+    from wpflow.collect import arrival_time, list_inbox, load_arrivals
+    from wpflow.validate import validate_file
+
+    arrivals = load_arrivals(inbox_root)
+    partners = [p.id for p in project.participants]
+    out: dict[str, list[Delivery]] = {}
+    for milestone in project.milestones():
+        expected = [r.kind for r in milestone.inputs]
+        found = []
+        for item in list_inbox(inbox_root, partners, milestone.id):
+            arrived = arrival_time(item, item.path.stat(), arrivals).date()
+            result = validate_file(item.path, expected=expected, city=project.participant(item.partner).city,
+                                   max_bytes=max_bytes)
+            if result.kind:
+                found.append((arrived, item.path.name, item.partner, result))
+        versions: dict[tuple[str, str], int] = defaultdict(int)
+        deliveries = []
+        for arrived, name, partner, result in sorted(found, key=lambda f: (f[0], f[1])):
+            versions[(partner, result.kind)] += 1
+            deliveries.append(Delivery(partner=partner, kind=result.kind, arrived=arrived, valid=result.valid,
+                                       version=versions[(partner, result.kind)], file_name=name,
+                                       errors=len(result.errors)))
+        out[milestone.id] = deliveries
+    return out
+
+
+def days(start: date, end: date) -> Iterator[date]:
+    """Every day from `start` to `end`, both included."""
+    for n in range((end - start).days + 1):
+        yield start + timedelta(days=n)
+
+
+def simulate(project: Project, deliveries: dict[str, list[Delivery]], start: date, end: date) -> list[Action]:
+    """What the daily deadline flow would have done from `start` to `end`, day by day.
+
+    Same rules as `chase_day`, with an in-memory set of sent keys instead of the store: each
+    notice goes to a recipient once per rung, each run key runs once. A returned action's
+    `recipients` are the ones notified *that day*.
+    """
+    sent: set[tuple[str, str]] = set()
+    timeline: list[Action] = []
+    windows = {m.id: active_window(project, m) for m in project.milestones()}
+    for day in days(start, end):
+        for milestone in project.milestones():
+            first, last = windows[milestone.id]
+            if not first <= day <= last:
+                continue
+            for action in actions_on(project, milestone, deliveries.get(milestone.id, []), day):
+                if action.action == "run":
+                    if (action.key, "") not in sent:
+                        sent.add((action.key, ""))
+                        timeline.append(action)
+                    continue
+                new = [r for r in action.recipients if (action.key, r) not in sent]
+                sent.update((action.key, r) for r in new)
+                if new:
+                    timeline.append(action.model_copy(update={"recipients": new}))
+    return timeline
+
+
+def active_window(project: Project, milestone: Milestone) -> tuple[date, date]:
+    """The days on which `actions_on` can return anything for the milestone (a superset):
+    skipping the others makes a three-year replay ~20× faster and changes nothing."""
+    from wpflow.deadlines import CATCH_UP_DAYS
+
+    offsets = [r.offset_days for r in project.deadlines.ladder] or [0]
+    run_day = milestone.due + timedelta(days=project.deadlines.grace_days)
+    first = min(milestone.start, milestone.due + timedelta(days=min(offsets)), run_day)
+    last = max(milestone.due + timedelta(days=max(offsets)), run_day) + timedelta(days=CATCH_UP_DAYS)
+    return first, last
+
+
+def timeline_rows(actions: Iterable[Action]) -> list[dict]:
+    """The JSON form: `{day, milestone, action, rung, recipients, outstanding}` per entry."""
+    return [a.model_dump(mode="json") for a in actions]

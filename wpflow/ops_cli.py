@@ -1,0 +1,197 @@
+"""Operations commands: `serve`, `deploy`, `deadlines`, `simulate` (registered in wpflow.cli).
+
+`simulate` never imports Prefect and sends nothing; the others talk to a Prefect API, so they
+import it only once the environment (PREFECT_HOME, PREFECT_API_URL) is settled.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from wpflow.cli_common import (
+    EXIT_INVALID,
+    EXIT_UNREADABLE,
+    AsOfOpt,
+    FormatOpt,
+    OutputFormat,
+    ProjectOpt,
+    fail,
+    parse_as_of,
+    print_json,
+)
+
+
+def _load(project: Path | None):
+    from wpflow.cli import load_or_exit
+
+    settings, proj = load_or_exit(project)
+    if project:  # flows read settings from the environment, like a deployed worker does
+        os.environ["WPFLOW_PROJECT"] = str(settings.project)
+    return settings, proj
+
+
+def _log_to_console() -> None:
+    """wpflow's own log lines (rejected files, started pipelines) on stderr; not propagated,
+    since Prefect configures the root logger its own way once imported."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("wpflow")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
+# -- simulate ---------------------------------------------------------------------------
+def simulate_command(
+    project: ProjectOpt = None,
+    from_: Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD). Default: project start.")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Last day (YYYY-MM-DD). Default: 3 weeks after the last due date.")] = None,
+    inbox: Annotated[Path | None, typer.Option("--inbox", help="Inbox to replay. Default: the project's (WPFLOW_INBOX).")] = None,
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """Replay the deadline ladder day by day against an inbox: what would be sent when.
+
+    Each file is validated once; nothing is archived, stored, mailed or run. Arrival dates
+    come from the inbox's arrivals.yaml, else from the file times.
+    """
+    from wpflow.chase import inbox_deliveries, simulate, timeline_rows
+
+    settings, proj = _load(project)
+    start = parse_as_of(from_) or proj.start
+    end = parse_as_of(to) or max(m.due for m in proj.milestones()) + timedelta(days=21)
+    if end < start:
+        raise fail(f"--to {end} is before --from {start}", EXIT_INVALID)
+    root = inbox or settings.inbox_root
+    if inbox is not None and not inbox.is_dir():
+        raise fail(f"inbox {inbox} is not a folder", EXIT_UNREADABLE)
+    deliveries = inbox_deliveries(proj, root, max_bytes=int(settings.max_file_mb * 1024 * 1024))
+    timeline = simulate(proj, deliveries, start, end)
+    if fmt is OutputFormat.json:
+        print_json(timeline_rows(timeline))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("day", "milestone", "action", "step", "to", "outstanding",
+                  title=f"{proj.name}: deadline ladder {start} – {end} ({root})")
+    for a in timeline:
+        outstanding = "; ".join(f"{p}: {', '.join(k)}" for p, k in a.outstanding.items())
+        table.add_row(a.day.isoformat(), a.milestone, a.action, a.rung, ", ".join(a.recipients) or "—",
+                      outstanding if len(outstanding) < 120 else f"{len(a.outstanding)} partners")
+    Console(width=200).print(table)
+    counts = {k: sum(1 for a in timeline if a.action == k) for k in ("reminder", "notice", "escalation", "run")}
+    typer.echo(", ".join(f"{n} {k}{'s' if n != 1 else ''}" for k, n in counts.items()))
+
+
+# -- deadlines --------------------------------------------------------------------------
+def deadlines_command(
+    project: ProjectOpt = None,
+    as_of: AsOfOpt = None,
+    fmt: FormatOpt = OutputFormat.table,
+    direct: Annotated[bool, typer.Option("--direct", help="Without Prefect (no UI record).")] = False,
+) -> None:
+    """Apply today's deadline ladder for real: collect the inbox, send due reminders, notices and
+    escalations through the configured mailer (each once), run the pipelines that are due."""
+    settings, _ = _load(project)
+    day = parse_as_of(as_of) or date.today()
+    if direct:
+        from wpflow.chase import chase_day, collect_inbox
+        from wpflow.stages import workspace
+
+        ws = workspace(settings)
+        collect_inbox(ws, day)
+        results = chase_day(ws, day)
+    else:
+        from wpflow.cli import prepare_prefect
+
+        prepare_prefect(settings)
+        from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+        from flows.deadlines import deadline_ladder
+
+        # a command-line run is watched by whoever started it; no heartbeat second (DESIGN §2)
+        with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            results = deadline_ladder(day)
+    rows = [{"milestone": r.action.milestone, "action": r.action.action, "rung": r.action.rung,
+             "sent": [addr for n in r.sent for addr in n.to], "skipped": r.skipped, "started": r.started}
+            for r in results]
+    if fmt is OutputFormat.json:
+        print_json({"as_of": day, "actions": rows})
+        return
+    for r in rows:
+        what = (f"started {r['started'] or 'in process'}" if r["action"] == "run" and r["started"] is not None
+                else "already started" if r["action"] == "run"
+                else f"sent to {', '.join(r['sent']) or 'nobody new'}")
+        typer.echo(f"{day}  {r['milestone']:<8} {r['action']:<10} {r['rung']:<9} {what}")
+    typer.echo(f"{len(rows)} action(s) due on {day}")
+
+
+# -- deploy -----------------------------------------------------------------------------
+def deploy_command(
+    project: ProjectOpt = None,
+    write: Annotated[bool, typer.Option("--write", help="Write prefect.yaml from the project instead of registering.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 if prefect.yaml differs from the project.")] = False,
+    work_pool: Annotated[str | None, typer.Option("--work-pool", help="Register for this work pool (workers run them); default: served by `wpflow serve`.")] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="prefect.yaml to write or check.")] = None,
+) -> None:
+    """Register the deployments (a pipeline per milestone, the daily deadline ladder, the inbox
+    watcher) on the Prefect server in PREFECT_API_URL, or write/check prefect.yaml."""
+    from wpflow.serve import PREFECT_YAML, render_prefect_yaml
+
+    settings, proj = _load(project)
+    target = file or PREFECT_YAML
+    text = render_prefect_yaml(proj)
+    if write:
+        target.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {target}")
+        return
+    if check:
+        current = target.read_text(encoding="utf-8") if target.exists() else ""
+        if current != text:
+            raise fail(f"{target} is out of date; run `wpflow deploy --write`", EXIT_INVALID)
+        typer.echo(f"{target} is up to date")
+        return
+    if not os.environ.get("PREFECT_API_URL"):
+        raise fail("no Prefect server: set PREFECT_API_URL (or use `wpflow serve`, which starts one)", EXIT_UNREADABLE)
+    from wpflow.serve import runner_deployments
+
+    try:
+        for deployment in runner_deployments(proj, watcher=True, work_pool=work_pool):
+            deployment_id = deployment.apply()
+            typer.echo(f"{deployment.flow_name}/{deployment.name}: {deployment_id}")
+    except Exception as exc:  # unreachable server, rejected request: exit 2 with the reason
+        import httpx
+
+        if isinstance(exc, (httpx.HTTPError, OSError)):
+            raise fail(f"cannot register at {os.environ['PREFECT_API_URL']}: {exc}", EXIT_UNREADABLE) from None
+        raise
+
+
+# -- serve ------------------------------------------------------------------------------
+def serve_command(
+    project: ProjectOpt = None,
+    port: Annotated[int | None, typer.Option("--port", help="Port of the Prefect server started here (default WPFLOW_SERVE_PORT or 4200).")] = None,
+    milestone: Annotated[list[str] | None, typer.Option("--milestone", "-m", help="Serve only these milestones (repeatable); default all.")] = None,
+    watch: Annotated[bool, typer.Option("--watch/--no-watch", help="Also run the inbox watcher.")] = True,
+) -> None:
+    """Run everything on this machine until Ctrl-C: a Prefect server (unless PREFECT_API_URL is
+    set), every deployment with its schedule, and the inbox watcher."""
+    from wpflow.serve import serve
+
+    settings, proj = _load(project)
+    if milestone:
+        try:
+            milestone = [proj.milestone(m).id for m in milestone]
+        except KeyError as exc:
+            raise fail(f"unknown milestone {exc.args[0]!r}", EXIT_INVALID) from None
+    _log_to_console()
+    try:
+        serve(settings, port=port, milestones=milestone or None, watch=watch)
+    except (TimeoutError, RuntimeError) as exc:
+        raise fail(str(exc), EXIT_UNREADABLE) from None

@@ -1,0 +1,324 @@
+"""Deployments and serving: one place says which deployments exist; prefect.yaml, `wpflow
+deploy` and `wpflow serve` all read it.
+
+The milestones are data (project.yaml), so the deployments are generated: one per milestone
+pipeline, the daily deadline ladder (cron, in the project's time zone) and the inbox watcher.
+`render_prefect_yaml` writes them for `prefect deploy`; a test keeps the committed prefect.yaml
+equal to that text. Prefect is imported inside functions only: setting PREFECT_API_URL,
+PREFECT_UI_API_URL and PREFECT_HOME must happen before Prefect reads its settings.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from schemas.project import Project
+from schemas.settings import ROOT, Settings
+
+log = logging.getLogger(__name__)
+
+PREFECT_YAML = ROOT / "prefect.yaml"
+DEFAULT_PORT = 4200
+DEADLINE_CRON = "0 7 * * *"
+WORK_POOL = "wpflow-process"
+MILESTONE_FLOW = "milestone-pipeline"
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    """One deployment, independent of how it is registered (prefect.yaml, serve, deploy)."""
+
+    name: str
+    entrypoint: str  # "flows/milestone.py:milestone_pipeline", relative to the repository
+    description: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+    tags: tuple[str, ...] = ()
+    cron: str | None = None
+    timezone: str | None = None
+
+    @property
+    def module_and_flow(self) -> tuple[str, str]:
+        path, _, func = self.entrypoint.partition(":")
+        return path.removesuffix(".py").replace("/", "."), func
+
+    def load_flow(self):
+        module, func = self.module_and_flow
+        return getattr(importlib.import_module(module), func)
+
+
+def milestone_deployment_name(milestone_id: str) -> str:
+    """`wp4-m3`: deployment names are lower case in the UI and URLs."""
+    return milestone_id.lower()
+
+
+def deployment_specs(project: Project) -> list[DeploymentSpec]:
+    """Every deployment of the project, milestones in project order."""
+    tag = project.name.lower().replace(" ", "-")
+    specs = [
+        DeploymentSpec(
+            name=milestone_deployment_name(m.id),
+            entrypoint="flows/milestone.py:milestone_pipeline",
+            description=f"{m.id} {m.title} (due {m.due})",
+            parameters={"milestone_id": m.id},
+            tags=(tag, m.wp_id.lower(), "milestone"),
+        )
+        for m in project.milestones()
+    ]
+    specs.append(DeploymentSpec(
+        name="daily",
+        entrypoint="flows/deadlines.py:deadline_ladder",
+        description="Deadline ladder: reminders, notices, escalations and pipeline runs due today.",
+        tags=(tag, "deadlines"),
+        cron=DEADLINE_CRON,
+        timezone=project.deadlines.timezone,
+    ))
+    specs.append(DeploymentSpec(
+        name="inbox",
+        entrypoint="flows/watcher.py:inbox_watcher",
+        description="Watch the partners' folders: a receipt per upload, pipelines when complete.",
+        tags=(tag, "watcher"),
+    ))
+    return specs
+
+
+# -- prefect.yaml ------------------------------------------------------------------------
+def render_prefect_yaml(project: Project, *, work_pool: str = WORK_POOL) -> str:
+    """The text of prefect.yaml for `prefect deploy --all` with a process work pool.
+
+    No pull step is written: `prefect deploy` then records the directory it was run from,
+    so the committed file holds no machine's absolute path.
+    """
+    import prefect
+
+    deployments = []
+    for spec in deployment_specs(project):
+        entry: dict[str, Any] = {
+            "name": spec.name,
+            "description": spec.description,
+            "entrypoint": spec.entrypoint,
+            "tags": list(spec.tags),
+            "parameters": dict(spec.parameters),
+            "enforce_parameter_schema": True,
+        }
+        if spec.cron:
+            entry["schedules"] = [{"cron": spec.cron, "timezone": spec.timezone, "active": True}]
+        entry["work_pool"] = {"name": work_pool}
+        deployments.append(entry)
+    header = (
+        f"# Generated from {project.name}'s project.yaml by `wpflow deploy --write`; do not edit by hand\n"
+        "# (tests/test_serve.py fails when this file and the project disagree).\n"
+        f"# Use: prefect work-pool create {work_pool} --type process && prefect deploy --all\n"
+        f"#      && prefect worker start --pool {work_pool}   (or simply: wpflow serve)\n"
+    )
+    body = {"name": "wpflow", "prefect-version": prefect.__version__, "deployments": deployments}
+    return header + yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=100)
+
+
+def runner_deployments(project: Project, *, milestones: list[str] | None = None,
+                       watcher: bool = False, work_pool: str | None = None) -> list[Any]:
+    """`flow.to_deployment(...)` for each spec: the daily ladder always, the milestones (or only
+    those named), the watcher only when asked (`wpflow serve` runs it in a thread instead)."""
+    from prefect.schedules import Cron
+
+    wanted = {m.lower() for m in milestones} if milestones is not None else None
+    out = []
+    for spec in deployment_specs(project):
+        milestone_id = spec.parameters.get("milestone_id")
+        if milestone_id is not None and wanted is not None and milestone_id.lower() not in wanted:
+            continue
+        if spec.entrypoint.startswith("flows/watcher.py") and not watcher:
+            continue
+        schedules = [Cron(spec.cron, timezone=spec.timezone)] if spec.cron else None
+        out.append(spec.load_flow().to_deployment(
+            name=spec.name, description=spec.description, parameters=dict(spec.parameters), tags=list(spec.tags),
+            schedules=schedules, enforce_parameter_schema=True, work_pool_name=work_pool,
+        ))
+    return out
+
+
+# -- starting pipelines ------------------------------------------------------------------
+def start_deployment_run(milestone_id: str, as_of: date | None) -> str:
+    """Ask the server for a run of the milestone's deployment and return at once (timeout=0):
+    a receipt or the daily ladder must not wait for a report to render."""
+    from prefect.deployments import run_deployment
+
+    parameters: dict[str, Any] = {"milestone_id": milestone_id}
+    if as_of is not None:
+        parameters["as_of"] = as_of.isoformat()
+    run = run_deployment(f"{MILESTONE_FLOW}/{milestone_deployment_name(milestone_id)}",
+                         parameters=parameters, timeout=0, as_subflow=False)
+    return str(run.id)
+
+
+def start_in_process(milestone_id: str, as_of: date | None) -> str:
+    """Run the milestone flow here (no deployment is served). The heartbeat is off as for
+    `wpflow run`: the run is watched by its caller, and it would add ~1 s (DESIGN §2)."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    from flows.milestone import milestone_pipeline
+
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        return milestone_pipeline(milestone_id, as_of).path
+
+
+def deployment_served(milestone_id: str) -> bool:
+    """True when the milestone's deployment exists on the configured API (ephemeral APIs have
+    none, so nothing is looked up there)."""
+    if not os.environ.get("PREFECT_API_URL"):
+        from prefect.settings import PREFECT_API_URL
+
+        if not PREFECT_API_URL.value():
+            return False
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    try:
+        with get_client(sync_client=True) as client:
+            client.read_deployment_by_name(f"{MILESTONE_FLOW}/{milestone_deployment_name(milestone_id)}")
+        return True
+    except ObjectNotFound:
+        return False
+
+
+def start_pipeline(milestone_id: str, as_of: date | None) -> str | None:
+    """run_deployment when the milestone is deployed, the flow in-process otherwise."""
+    if deployment_served(milestone_id):
+        return start_deployment_run(milestone_id, as_of)
+    return start_in_process(milestone_id, as_of)
+
+
+# -- a Prefect server of our own ---------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_health(api_url: str, timeout: float = 90.0, process: subprocess.Popen | None = None) -> None:
+    """Poll `<api>/health` until it answers 200; fail early if the server process died."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the Prefect server exited with code {process.returncode} before it was healthy")
+        try:
+            if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    raise TimeoutError(f"no healthy Prefect server at {api_url} after {timeout:.0f}s")
+
+
+@contextmanager
+def prefect_server(port: int, home: Path, *, host: str = "127.0.0.1", timeout: float = 90.0,
+                   log_file: Path | None = None) -> Iterator[str]:
+    """Run `prefect server start` as a subprocess and yield its API URL; always stopped after.
+
+    Both PREFECT_API_URL and PREFECT_UI_API_URL point at this server: on a port other than 4200
+    the UI would otherwise call 127.0.0.1:4200/api and show no runs (DESIGN §5).
+    """
+    api_url = f"http://{host}:{port}/api"
+    home.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_API_URL": api_url, "PREFECT_UI_API_URL": api_url,
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    out = open(log_file or home / "server.log", "ab")  # noqa: SIM115 - closed in finally
+    process = subprocess.Popen(
+        [sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port", str(port)],
+        env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        wait_for_health(api_url, timeout, process)
+        log.info("Prefect server at %s (home %s)", api_url, home)
+        yield api_url
+    finally:
+        stop_process_group(process)
+        out.close()
+
+
+def stop_process_group(process: subprocess.Popen, grace: float = 10.0) -> None:
+    """SIGTERM the server's process group (uvicorn workers included), SIGKILL if it lingers."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(5)
+    except ProcessLookupError:
+        pass
+
+
+@contextmanager
+def prefect_api(settings: Settings, port: int | None = None) -> Iterator[str]:
+    """The API to use: PREFECT_API_URL when set, else a server started here with its home
+    under outputs/prefect (so its runs stay browsable later) on WPFLOW_SERVE_PORT or 4200."""
+    configured = os.environ.get("PREFECT_API_URL")
+    if configured:
+        yield configured
+        return
+    port = port or int(os.environ.get("WPFLOW_SERVE_PORT") or DEFAULT_PORT)
+    home = (settings.outputs / "prefect").resolve()
+    with prefect_server(port, home) as api_url:
+        os.environ.update(PREFECT_HOME=str(home), PREFECT_API_URL=api_url, PREFECT_UI_API_URL=api_url)
+        try:
+            yield api_url
+        finally:
+            for name in ("PREFECT_API_URL", "PREFECT_UI_API_URL"):
+                os.environ.pop(name, None)
+
+
+# -- wpflow serve ------------------------------------------------------------------------
+def serve(settings: Settings, *, port: int | None = None, milestones: list[str] | None = None,
+          watch: bool = True) -> None:
+    """Everything on one machine until Ctrl-C: a Prefect server (unless PREFECT_API_URL is set),
+    the deployments served with their schedules, and the inbox watcher in a thread whose
+    complete milestones start their served deployments."""
+    with prefect_api(settings, port) as api_url:
+        import prefect
+
+        from wpflow.stages import workspace
+
+        ws = workspace(settings)
+        deployments = runner_deployments(ws.project, milestones=milestones)
+        stop = threading.Event()
+        thread = start_watcher_thread(settings, stop) if watch else None
+        log.info("serving %d deployment(s) on %s", len(deployments), api_url)
+        try:
+            prefect.serve(*deployments, print_starting_message=True)
+        finally:
+            stop.set()
+            if thread is not None:
+                thread.join(30)
+
+
+def start_watcher_thread(settings: Settings, stop: threading.Event) -> threading.Thread:
+    """The watcher in a daemon thread: one Prefect flow run per upload; a complete milestone
+    starts its served deployment (`start_pipeline` finds it on the server)."""
+    import contextvars
+
+    from flows.watcher import watch_inbox
+
+    ctx = contextvars.copy_context()  # carries Prefect's settings context into the thread
+    thread = threading.Thread(target=ctx.run, args=(watch_inbox, settings, stop),
+                              name="wpflow-watcher", daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,301 @@
+"""The inbox watcher: each file a partner drops becomes a receipt within about two seconds.
+
+Folders are `<inbox>/<partner-id>/<milestone-id>/`; the folder a file lies in says who sent it
+for what. The watcher (watchfiles: inotify on Linux) hears about new and changed files, waits
+until each one is *stable* (`Settings.stable_seconds` without a change, see
+`wpflow.collect.wait_until_stable`) and hands it to a receiver: archive by hash → validate →
+store → receipt, then start the milestone pipeline once its required inputs are all valid.
+
+The receiver is pluggable: `receive_file` here is the plain path (no Prefect: tests' bulk
+cases, benchmarks); `flows.watcher.receive_upload_run` wraps the same steps as one Prefect flow
+run per upload. On start the watcher scans the inbox for files that arrived while it was down;
+that is idempotent because the store keeps one submission per distinct bytes and receipts are
+keyed by hash.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from schemas.records import CheckedSubmission, Notice, Submission
+from wpflow.chase import PipelineStarter
+from wpflow.collect import InboxFile, archive_file, is_ignored, wait_until_stable
+from wpflow.stages import Workspace
+
+log = logging.getLogger(__name__)
+
+Receiver = Callable[[InboxFile], object]
+# A slow upload blocks only the worker waiting for it; eight let a burst of files and a few
+# slow uploads proceed side by side while SQLite's single writer stays the bottleneck.
+DEFAULT_WORKERS = 8
+
+
+class Rejected(Exception):
+    """A file that is not a submission; the message says why (it goes to the log)."""
+
+
+# -- where a file belongs ----------------------------------------------------------------
+def locate(ws: Workspace, path: Path) -> InboxFile:
+    """The partner and milestone of an inbox file, from the folders it lies in.
+
+    Symlinks are never followed — not as the file, nor as a partner or milestone folder: a
+    link can point anywhere on the machine (another partner's folder, /etc), and only what lies
+    in a partner's own folder is vouched for by that partner. Raises `Rejected` saying why.
+    """
+    root = ws.settings.inbox_root.resolve()
+    try:
+        parts = path.relative_to(root).parts
+    except ValueError:
+        raise Rejected(f"outside the inbox {root}") from None
+    current = root
+    for part in parts:
+        current = current / part
+        if current.is_symlink():
+            raise Rejected(f"{current.relative_to(root)} is a symlink{link_target(current, root)}; "
+                           "links are never followed")
+    if len(parts) != 3:
+        raise Rejected("not in a <partner>/<milestone>/ folder")
+    partner, milestone_id, _ = parts
+    try:
+        ws.project.participant(partner)
+    except KeyError:
+        raise Rejected(f"{partner!r} is not a partner id of {ws.project.name}") from None
+    try:
+        milestone = ws.project.milestone(milestone_id)
+    except KeyError:
+        raise Rejected(f"{milestone_id!r} is not a milestone of {ws.project.name}") from None
+    if milestone.id != milestone_id:  # the pipeline's collect looks for the exact folder name
+        raise Rejected(f"the milestone folder must be named {milestone.id!r}")
+    return InboxFile(partner, milestone.id, path)
+
+
+def link_target(link: Path, root: Path) -> str:
+    """` pointing outside the inbox (/etc/passwd)` — read with readlink, never opened."""
+    target = (link.parent / os.readlink(link)).resolve()
+    return "" if target.is_relative_to(root) else f" pointing outside the inbox ({target})"
+
+
+def archive_rejected(ws: Workspace, path: Path, reason: str) -> str | None:
+    """Keep a rejected regular file's bytes (nothing a partner sent is lost) and log why it
+    was refused. Symlinks are not archived: that would mean following them."""
+    root = ws.settings.inbox_root.resolve()
+    shown = path.relative_to(root) if path.is_relative_to(root) else path
+    if path.is_symlink() or not path.is_file():
+        log.warning("rejected %s: %s", shown, reason)
+        return None
+    wait_until_stable(path, ws.settings.stable_seconds)
+    sha, _, _ = archive_file(path, ws.settings.archive_dir)
+    log.warning("rejected %s: %s (archived as %s)", shown, reason, sha)
+    return sha
+
+
+# -- the plain receiving path ------------------------------------------------------------
+def archive_upload(ws: Workspace, item: InboxFile) -> Submission:
+    """Archive by hash and record; the same bytes again return the stored submission."""
+    from wpflow.collect import arrival_time, load_arrivals, submission_for
+
+    arrived = arrival_time(item, item.path.stat(), load_arrivals(ws.settings.inbox_root))
+    stored, _ = ws.store.add_submission(submission_for(ws.project, item, ws.settings.archive_dir, arrived))
+    return stored
+
+
+def check_upload(ws: Workspace, sub: Submission) -> CheckedSubmission:
+    from wpflow.stages import expected_kinds, validate_submission
+
+    return validate_submission(ws, sub, expected_kinds(ws.milestone(sub.milestone)))
+
+
+def send_upload_receipt(ws: Workspace, checked: CheckedSubmission) -> list[Notice]:
+    from wpflow.stages import send_receipts
+
+    return send_receipts(ws, ws.milestone(checked.submission.milestone), [checked])
+
+
+def trigger_if_complete(ws: Workspace, milestone_id: str, start: PipelineStarter | None = None) -> str | None:
+    """Start the milestone's pipeline when its required inputs are all valid, once per distinct
+    set of inputs (a corrected file later gives a new set and a new run)."""
+    from wpflow.chase import direct_starter, inputs_key, run_once
+
+    key = inputs_key(ws, ws.milestone(milestone_id))
+    if key is None:
+        return None
+    starter = start or direct_starter(ws)
+    started = run_once(ws, key, milestone_id, lambda: starter(milestone_id, None))
+    if started is not None:
+        log.info("%s: every required input is valid; pipeline started (%s)", milestone_id, started or "in process")
+    return started
+
+
+@dataclass
+class Received:
+    """What receiving one file did."""
+
+    checked: CheckedSubmission
+    receipts: list[Notice] = field(default_factory=list)
+    started: str | None = None
+
+
+def receive_file(ws: Workspace, item: InboxFile, start: PipelineStarter | None = None) -> Received:
+    """Archive → validate → store → receipt → maybe start the pipeline, without Prefect."""
+    checked = check_upload(ws, archive_upload(ws, item))
+    receipts = send_upload_receipt(ws, checked)
+    return Received(checked, receipts, trigger_if_complete(ws, item.milestone, start))
+
+
+def warm_up(ws: Workspace) -> None:
+    """Open the store, load the project and compile the receipt template before the first file
+    arrives: otherwise the first receipt after a start pays ~0.3 s of one-time set-up."""
+    from wpflow.mail import EMAIL_TEMPLATES, email_environment
+    from wpflow.validate import validate_file  # noqa: F401 - imported for its side effect: loaded
+
+    ws.store, ws.project, ws.mailer  # noqa: B018 - cached properties, built here once
+    email_environment(EMAIL_TEMPLATES).get_template("receipt.txt.j2")
+
+
+# -- the watcher -------------------------------------------------------------------------
+class InboxWatcher:
+    """Watches the inbox and hands each stable file to `receive` on a small thread pool.
+
+    The watch loop itself never blocks on a file: it only dispatches. A path already being
+    handled is marked dirty instead of dispatched twice, and handled again when the first pass
+    is done — a file rewritten while it was being read becomes a new version, never half of one.
+    """
+
+    def __init__(self, ws: Workspace, receive: Receiver | None = None, *, workers: int = DEFAULT_WORKERS) -> None:
+        self.ws = ws
+        self.root = ws.settings.inbox_root.resolve()
+        self.receive = receive or (lambda item: receive_file(ws, item))
+        self.workers = workers
+        self._lock = threading.Lock()
+        self._busy: set[Path] = set()
+        self._dirty: set[Path] = set()
+        self._done: dict[Path, tuple[int, int]] = {}  # path → (size, mtime) last received or rejected
+        self._pool: ThreadPoolExecutor | None = None
+        self._stop = threading.Event()
+        self.ready = threading.Event()  # set once the start-up scan is dispatched and watching began
+
+    # public ------------------------------------------------------------------------------
+    def run(self, stop: threading.Event) -> None:
+        """Scan, then watch until `stop` is set; waits for files in hand before returning."""
+        import watchfiles
+
+        self._stop = stop
+        self.root.mkdir(parents=True, exist_ok=True)
+        warm_up(self.ws)
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="wpflow-receive") as pool:
+            self._pool = pool
+            try:
+                watching = watchfiles.watch(
+                    self.root, watch_filter=self.wanted, stop_event=stop, debounce=200, step=20,
+                    rust_timeout=500, yield_on_timeout=True, raise_interrupt=False,
+                )
+                # the scan comes after the watch is set up so a file landing in between is seen
+                # by one or the other (both is harmless: the second pass finds the same bytes)
+                first = next(watching, set())
+                self.scan()
+                self.ready.set()
+                self.dispatch_changes(first)
+                for changes in watching:
+                    self.dispatch_changes(changes)
+            finally:
+                self.ready.set()
+                self._pool = None
+        log.info("inbox watcher stopped")
+
+    def scan(self, folder: Path | None = None) -> int:
+        """Dispatch every file already in the inbox (what arrived while we were down)."""
+        count = 0
+        for dirpath, dirnames, filenames in os.walk(folder or self.root):  # os.walk does not follow links
+            for name in filenames + [d for d in dirnames if (Path(dirpath) / d).is_symlink()]:
+                if self.wanted(None, os.path.join(dirpath, name)):
+                    self.dispatch(Path(dirpath) / name)
+                    count += 1
+        (log.debug if folder else log.info)("inbox scan: %d file(s) in %s", count, folder or self.root)
+        return count
+
+    @staticmethod
+    def wanted(change: object, path: str) -> bool:
+        """Editor lock files, partial downloads, hidden files and arrivals.yaml are never read."""
+        from watchfiles import Change
+
+        return change != Change.deleted and not is_ignored(os.path.basename(path))
+
+    # internals ---------------------------------------------------------------------------
+    def dispatch_changes(self, changes: set) -> None:
+        for _, raw in sorted(changes, key=lambda c: c[1]):
+            path = Path(raw)
+            if path.is_symlink() or path.is_file():
+                self.dispatch(path)
+            elif path.is_dir():  # a folder copied in whole: files may predate the folder's watch
+                self.scan(path)
+
+    def dispatch(self, path: Path) -> None:
+        with self._lock:
+            if path in self._busy:
+                self._dirty.add(path)
+                return
+            self._busy.add(path)
+        assert self._pool is not None
+        self._pool.submit(self._handle, path)
+
+    def _handle(self, path: Path) -> None:
+        while True:
+            try:
+                self._handle_once(path)
+            except Exception:
+                log.exception("could not receive %s; it stays in the inbox for the next scan", path)
+            with self._lock:
+                if path not in self._dirty or self._stop.is_set():
+                    self._busy.discard(path)
+                    self._dirty.discard(path)
+                    return
+                self._dirty.discard(path)
+
+    def _handle_once(self, path: Path) -> None:
+        """Locate, wait until stable, receive — unless this very version was handled already
+        (a burst of events for one write, a restart's scan of files received before)."""
+        try:
+            item = locate(self.ws, path)
+        except Rejected as why:
+            st = path.lstat()
+            if self._done.get(path) != (st.st_size, st.st_mtime_ns):  # one log line per version
+                archive_rejected(self.ws, path, str(why))
+                st = path.lstat()
+                self._done[path] = (st.st_size, st.st_mtime_ns)
+            return
+        while True:
+            try:
+                st = wait_until_stable(path, self.ws.settings.stable_seconds)
+                break
+            except FileNotFoundError:  # renamed or removed before it was complete (a .part → final rename)
+                return
+            except TimeoutError:  # a long upload: keep waiting unless we are shutting down
+                if self._stop.is_set():
+                    return
+        version = (st.st_size, st.st_mtime_ns)
+        if self._done.get(path) == version:
+            return
+        if already_received(self.ws, item):
+            log.debug("%s: these bytes were received and acknowledged before", item.relative)
+        else:
+            self.receive(item)
+        self._done[path] = version
+
+
+def already_received(ws: Workspace, item: InboxFile) -> bool:
+    """True when these bytes are stored, validated and their receipt went out — so a restart's
+    scan does not start a receive-upload run for every file of the inbox again."""
+    from wpflow.collect import sha256_of
+
+    sha, _ = sha256_of(item.path)
+    project = ws.project.name
+    stored = [s for s in ws.store.submissions(project, milestone=item.milestone, partner=item.partner) if s.sha256 == sha]
+    if not stored or stored[0].status == "received":
+        return False
+    return any(n.kind == "receipt" and n.report_sha == sha for n in ws.store.notifications(project, item.milestone))
