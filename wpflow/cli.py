@@ -214,6 +214,7 @@ def status(project: ProjectOpt = None, as_of: AsOfOpt = None, fmt: FormatOpt = O
 
 def register_commands() -> None:
     """Commands whose modules live beside this one; registered here so `--help` lists them all."""
+    from wpflow.db_cli import db_app
     from wpflow.inputs_cli import validate_command
     from wpflow.ops_cli import deadlines_command, deploy_command, serve_command, simulate_command
 
@@ -222,6 +223,7 @@ def register_commands() -> None:
     app.command("deploy")(deploy_command)
     app.command("deadlines")(deadlines_command)
     app.command("simulate")(simulate_command)
+    app.add_typer(db_app, name="db")
 
 
 register_commands()

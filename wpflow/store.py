@@ -1,9 +1,8 @@
 """The store: what wpflow has received, checked, rendered and sent, in one SQL database.
 
 A SQLite file by default (`Settings.db_url`), PostgreSQL by URL; the same code runs on both and
-the tests run every case on both. Tables are created on open (`create_all`); once the schema
-settles, Alembic migrations replace that (`wpflow db upgrade`) — until then a column change
-means a new database file.
+the tests run every case on both. The schema is kept by Alembic migrations (`wpflow/migrations`),
+applied when a store opens its database (see `wpflow.db`).
 
 Every public method opens its own short session, so one `Store` can be shared by threads (the
 engine's pool is thread-safe, sessions are not shared). Uniqueness that matters — the same bytes
@@ -147,6 +146,7 @@ class MilestoneRunRow(Base):
     status: Mapped[str] = mapped_column(String(20), default="running")
     flow_run_id: Mapped[str | None]
     report_sha256: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text, doc="Why the run failed, in one line")
 
 
 class ReportRow(Base):
@@ -194,6 +194,7 @@ class MilestoneRun:
     status: str
     flow_run_id: str | None
     report_sha256: str | None
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -257,7 +258,9 @@ class Store:
         self.url = url
         self.claim_timeout = claim_timeout
         self.engine = make_engine(url)
-        Base.metadata.create_all(self.engine)  # TODO(alembic): migrations once the schema settles
+        from wpflow import db
+
+        db.upgrade(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @classmethod
@@ -371,12 +374,13 @@ class Store:
             session.add(row)
         return row.id
 
-    def finish_run(self, run_id: int, status: str, report: ReportRef | None = None) -> None:
+    def finish_run(self, run_id: int, status: str, report: ReportRef | None = None, error: str | None = None) -> None:
         with self._transaction() as session:
             row = session.get_one(MilestoneRunRow, run_id)
             row.status = status
             row.finished_at = utcnow()
             row.report_sha256 = report.sha256 if report else None
+            row.error = error
 
     def runs(self, project: str, milestone: str | None = None) -> list[MilestoneRun]:
         query = select(MilestoneRunRow).where(MilestoneRunRow.project == project)
