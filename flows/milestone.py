@@ -14,7 +14,7 @@ from tasks.notify import notify_partners, send_partner_receipts
 from tasks.publish import publish_artifacts
 from tasks.render import render_report
 from tasks.validate import validate_submissions
-from wpflow.stages import workspace
+from wpflow.stages import recorded_run, workspace
 
 
 def milestone_run_name() -> str:
@@ -28,14 +28,15 @@ def milestone_run_name() -> str:
 def milestone_pipeline(milestone_id: str, as_of: date | None = None) -> ReportRef:
     """Run one milestone: the partners' files become a Word report in their inboxes."""
     day = as_of or date.today()
-    submissions = collect_submissions(milestone_id, as_of)
-    checked = validate_submissions(milestone_id, submissions)
-    send_partner_receipts(milestone_id, checked)
-    summary = merge_milestone(milestone_id, checked, day)
-    report = render_report(summary)
-    notify_partners(milestone_id, summary, report)
-    publish_artifacts(summary, report)
-    return report
+    with recorded_run(workspace(), milestone_id, as_of, flow_run_id=str(flow_run.id)) as run:
+        submissions = collect_submissions(milestone_id, as_of)
+        checked = validate_submissions(milestone_id, submissions)
+        send_partner_receipts(milestone_id, checked)
+        summary = merge_milestone(milestone_id, checked, day)
+        run.report = render_report(summary)
+        notify_partners(milestone_id, summary, run.report)
+        publish_artifacts(summary, run.report)
+    return run.report
 
 
 @flow(name="all-milestones", flow_run_name="all milestones")

@@ -111,3 +111,42 @@ def test_pipeline_renders_report_and_mails_each_recipient_once(prefect_harness, 
     again = milestone_pipeline("WP4-M3", date(2006, 7, 31))
     assert again.sha256 == ref.sha256
     assert len(list((outputs / "outbox").glob("*.eml"))) == count
+
+
+def test_render_failure_then_rerun_mails_each_recipient_once(prefect_harness, pipeline_env, project, monkeypatch):
+    """A render that fails through all its retries fails the run (recorded with its reason) and
+    sends no report; the re-run renders, and each recipient gets the report exactly once."""
+    from datetime import date
+
+    import tasks.render
+    from flows.milestone import milestone_pipeline
+    from wpflow.stages import workspace
+
+    outputs = pipeline_env
+    real_render, calls = tasks.render.render_stage, []
+
+    def broken_render(ws, summary):
+        calls.append(summary.milestone_id)
+        raise OSError("disk full while writing the report")
+
+    monkeypatch.setattr(tasks.render.render_report, "retry_delay_seconds", [0, 0])
+    monkeypatch.setattr(tasks.render, "render_stage", broken_render)
+    with pytest.raises(OSError, match="disk full"):
+        milestone_pipeline("WP4-M3", date(2006, 7, 31))
+    assert len(calls) == 3  # the first try and both retries on the decorator
+    mails = [parse_eml(p) for p in (outputs / "outbox").glob("*.eml")]
+    assert mails and not [m for m in mails if "report" in m["Subject"]]  # receipts went, no report
+    assert not (outputs / "reports" / "WP4-M3.docx").exists()
+
+    monkeypatch.setattr(tasks.render, "render_stage", real_render)
+    ref = milestone_pipeline("WP4-M3", date(2006, 7, 31))
+    mails = [parse_eml(p) for p in (outputs / "outbox").glob("*.eml")]
+    report_to = sorted(m["To"].addresses[0].addr_spec for m in mails if "WP4-M3 report" in m["Subject"])
+    assert report_to == sorted(p.emails[0] for p in project.recipients(project.milestone("WP4-M3")))
+    receipts = [m for m in mails if "report" not in m["Subject"]]
+    assert len(receipts) == len(SCHEMES) + 1  # one per file (helsinki, malmo, riga), not one per run
+
+    runs = workspace().store.runs(project.name, "WP4-M3")
+    assert [(r.status, r.report_sha256) for r in runs] == [("failed", None), ("completed", ref.sha256)]
+    assert runs[0].error == "OSError: disk full while writing the report"
+    assert runs[0].flow_run_id and runs[0].flow_run_id != runs[1].flow_run_id

@@ -8,7 +8,8 @@ orchestration only.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -179,17 +180,40 @@ def expected_kinds(milestone: Milestone) -> list[str]:
     return [r.kind for r in milestone.inputs if r.kind in INPUT_KINDS]
 
 
+@dataclass
+class RunRecord:
+    """The store's row for one milestone run; the pipeline sets `report` when it has one."""
+
+    id: int
+    report: ReportRef | None = None
+
+
+@contextmanager
+def recorded_run(ws: Workspace, milestone_id: str, as_of: date | None, flow_run_id: str | None = None) -> Iterator[RunRecord]:
+    """Record the run as running, then completed with its report or failed with the reason:
+    `wpflow status` and the secretariat see runs even when Prefect's history is gone."""
+    run = RunRecord(ws.store.start_run(ws.project.name, milestone_id, as_of, flow_run_id))
+    try:
+        yield run
+    except BaseException as exc:
+        ws.store.finish_run(run.id, "failed", error=f"{type(exc).__name__}: {exc}"[:1000])
+        raise
+    ws.store.finish_run(run.id, "completed", run.report)
+
+
 def run_direct(ws: Workspace, milestone_id: str, as_of: date | None = None) -> ReportRef:
     """The whole pipeline without Prefect: the baseline benchmarks compare against, and what
-    `wpflow run --direct` uses when no orchestration is wanted."""
+    `wpflow run --direct` uses when no orchestration is wanted. Same stages, same order."""
     milestone = ws.milestone(milestone_id)
     day = as_of or date.today()
-    subs = collect_stage(ws, milestone, as_of)
-    checked = validate_stage(ws, milestone, subs)
-    summary = merge_stage(ws, milestone, checked, day)
-    report = render_stage(ws, summary)
-    notify_stage(ws, milestone, summary, report)
-    return report
+    with recorded_run(ws, milestone_id, as_of) as run:
+        subs = collect_stage(ws, milestone, as_of)
+        checked = validate_stage(ws, milestone, subs)
+        send_receipts(ws, milestone, checked)
+        summary = merge_stage(ws, milestone, checked, day)
+        run.report = render_stage(ws, summary)
+        notify_stage(ws, milestone, summary, run.report)
+    return run.report
 
 
 _WORKSPACES: dict[str, Workspace] = {}
