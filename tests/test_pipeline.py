@@ -150,3 +150,32 @@ def test_render_failure_then_rerun_mails_each_recipient_once(prefect_harness, pi
     assert [(r.status, r.report_sha256) for r in runs] == [("failed", None), ("completed", ref.sha256)]
     assert runs[0].error == "OSError: disk full while writing the report"
     assert runs[0].flow_run_id and runs[0].flow_run_id != runs[1].flow_run_id
+
+
+def test_pipeline_over_smtp_delivers_a_report_holding_the_merged_table(
+    prefect_harness, pipeline_env, project, smtp_server, monkeypatch,
+):
+    """Through a real SMTP server: envelope recipients, and the attached DOCX's comparative table
+    has each city's budget and the total (not just "a file was attached")."""
+    from datetime import date
+
+    from flows.milestone import milestone_pipeline
+
+    monkeypatch.setenv("WPFLOW_MAIL_TRANSPORT", "smtp")
+    monkeypatch.setenv("WPFLOW_SMTP_PORT", str(smtp_server.port))
+    milestone_pipeline("WP4-M3", date(2006, 7, 31))
+
+    reports = [(e, m) for e, m in zip(smtp_server.envelopes, smtp_server.messages) if "WP4-M3 report" in m["Subject"]]
+    recipients = project.recipients(project.milestone("WP4-M3"))
+    assert sorted(m["To"].addresses[0].addr_spec for _, m in reports) == sorted(p.emails[0] for p in recipients)
+    envelope, message = next((e, m) for e, m in reports if "helsinki" not in m["To"].addresses[0].addr_spec)
+    assert "baltmet-inno@helsinki.example.org" in envelope.rcpt_tos  # the lead partner in copy
+    assert message["Subject"].startswith("[BaltMet Inno] WP4-M3 report — ")
+    attachment = next(message.iter_attachments())
+    doc = Document(io.BytesIO(attachment.get_content()))
+    tables = [[tuple(c.text.replace("\u202f", " ") for c in r.cells) for r in t.rows] for t in doc.tables]
+    comparative = next(t for t in tables if any(r[0] == "Total" for r in t))  # one row per city + total
+    budget_rows = {r[0]: r for r in comparative}
+    assert "2 500 000" in budget_rows["Helsinki"] and "750 000" in budget_rows["Malmö"]
+    assert "3 250 000" in budget_rows["Total"]
+    assert not (pipeline_env / "outbox").exists() or not list((pipeline_env / "outbox").glob("*.eml"))
