@@ -56,6 +56,14 @@ def downgrade(engine: Engine, revision: str) -> str | None:
     return current(engine)
 
 
+def autogenerate(engine: Engine, message: str) -> str:
+    """Write the next migration from the models' difference to `engine`'s database; its path."""
+    number = f"{int(head()) + 1:04d}"
+    with engine.begin() as conn:
+        script = command.revision(alembic_config(conn), message=message, autogenerate=True, rev_id=number)
+    return str(script.path)
+
+
 def history() -> list[tuple[str, str]]:
     """(revision, message) from the first to the newest."""
     script = ScriptDirectory.from_config(alembic_config())

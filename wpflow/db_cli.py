@@ -73,3 +73,17 @@ def history_command() -> None:
 
     for revision, message in db.history():
         typer.echo(f"{revision}  {message}")
+
+
+@db_app.command("revision")
+def revision_command(
+    message: Annotated[str, typer.Option("--message", "-m", help="What the migration changes.")],
+    project: ProjectOpt = None,
+) -> None:
+    """For developers: write a new migration from the difference between the models in
+    wpflow/store.py and the (upgraded) database. Review it before committing."""
+    from wpflow import db
+
+    _, engine = _engine(project)
+    db.upgrade(engine)
+    typer.echo(db.autogenerate(engine, message))
