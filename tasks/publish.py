@@ -28,7 +28,7 @@ def summary_markdown(summary: WPSummary, report: ReportRef) -> str:
     return "\n".join(lines)
 
 
-@task(retries=2, retry_delay_seconds=2)
+@task(retries=2, retry_delay_seconds=[2, 10], timeout_seconds=60)
 def publish_artifacts(summary: WPSummary, report: ReportRef) -> None:
     create_table_artifact(
         key=artifact_key(summary.milestone_id, "status"),

@@ -164,3 +164,36 @@ def test_merge_flattens_narratives_and_meeting_reports(project):
         ("Stockholm", "Stockholm: Policy priorities"), ("Stockholm", "Stockholm: WP5 workshop")]
     assert s.narratives[0].paragraphs == ["Priorities", "One.", "Two."]
     assert "Participants: 15 (Stockholm 12, Riga 3)" in s.narratives[1].paragraphs
+
+
+@pytest.mark.parametrize(("claimed", "refused"), [("helsinki", True), ("riga", False), (None, False)])
+def test_a_template_made_for_another_partner_is_refused_with_the_reason(settings, tmp_path, claimed, refused):
+    """The folder says who sent a file; a generated template that names another partner in its
+    hidden `_wpflow` sheet is refused (and still archived), naming both partners."""
+    from openpyxl import Workbook
+
+    from wpflow.stages import collect_stage, validate_stage, workspace
+
+    wb = Workbook()
+    ws_data = wb.active
+    ws_data.title = "Schemes"
+    ws_data.append(["name", "provider", "level", "instrument", "budget_eur"])
+    ws_data.append(["Riga Seed", "Riga City Council", "municipal", "grant", 1_000_000])
+    if claimed:
+        meta = wb.create_sheet("_wpflow")
+        meta.sheet_state = "hidden"
+        for row in (("kind", "seed_funding"), ("milestone", "WP4-M3"), ("partner", claimed)):
+            meta.append(row)
+    inbox = tmp_path / "inbox"
+    (inbox / "riga" / "WP4-M3").mkdir(parents=True)
+    wb.save(inbox / "riga" / "WP4-M3" / "seed_funding.xlsx")
+    ws = workspace(settings.model_copy(update={"inbox": inbox, "stable_seconds": 0}))
+    milestone = ws.milestone("WP4-M3")
+    [checked] = validate_stage(ws, milestone, collect_stage(ws, milestone, None))
+    assert checked.result.valid is not refused
+    assert Path(checked.submission.archive_path).is_file()
+    if refused:
+        issue = checked.result.errors[0]
+        assert (issue.sheet, issue.field, issue.value) == ("_wpflow", "partner", "helsinki")
+        assert "made for helsinki" in str(issue) and "riga's folder" in str(issue)
+        assert checked.submission.status == "invalid"

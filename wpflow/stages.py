@@ -17,7 +17,7 @@ from pathlib import Path
 
 from schemas.inputs import INPUT_KINDS
 from schemas.project import Milestone, Project
-from schemas.records import CheckedSubmission, Notice, ReportRef, Submission, ValidationResult, WPSummary
+from schemas.records import CheckedSubmission, Issue, Notice, ReportRef, Submission, ValidationResult, WPSummary
 from schemas.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -80,10 +80,29 @@ def validate_submission(ws: Workspace, sub: Submission, expected: list[str]) -> 
         Path(sub.archive_path), sub.kind, expected=expected, display_name=sub.file_name, city=city,
         max_bytes=int(ws.settings.max_file_mb * 1024 * 1024),
     )
+    claim = claimed_partner_issue(ws, sub)
+    if claim is not None:
+        result = result.model_copy(update={"issues": [claim, *result.issues]})
     stored = ws.store.record_result(sub, result)
     if not result.valid:
         write_quarantine_receipt(ws, stored, result)
     return CheckedSubmission(submission=stored, result=result)
+
+
+def claimed_partner_issue(ws: Workspace, sub: Submission) -> Issue | None:
+    """An error when a generated template says it was made for another partner than the one
+    whose folder it lies in: the folder decides who sent it, so the data would be filed under
+    the wrong city."""
+    from wpflow.metadata import METADATA_SHEET, read_metadata
+
+    claimed = read_metadata(Path(sub.archive_path), Path(sub.file_name).suffix).get("partner")
+    if not claimed or claimed == sub.partner:
+        return None
+    return Issue(
+        file=sub.file_name, sheet=METADATA_SHEET, field="partner", value=claimed,
+        message=f"this template was made for {claimed}, but the file was sent from {sub.partner}'s "
+                f"folder; fill in your own template (wpflow template {sub.milestone} --partner {sub.partner})",
+    )
 
 
 def validate_stage(ws: Workspace, milestone: Milestone, subs: Iterable[Submission]) -> list[CheckedSubmission]:

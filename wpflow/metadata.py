@@ -1,0 +1,31 @@
+"""The hidden `_wpflow` sheet of the workbooks `wpflow template` generates: key/value rows
+(column A key, column B value) saying which kind, milestone and partner the file was made for.
+
+It outranks the file name for kind detection, and it lets a file that claims another partner
+(a city that filled in its neighbour's template, or uploaded into the wrong folder) be refused
+with a receipt that says so.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+METADATA_SHEET = "_wpflow"
+WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods"})
+
+
+def read_metadata(path: Path, suffix: str) -> dict[str, str]:
+    """The sheet's keys and values; {} for other formats, a workbook without the sheet, or one
+    that cannot be opened (validation reports that, not this)."""
+    if suffix.lower() not in WORKBOOK_SUFFIXES:
+        return {}
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        if METADATA_SHEET not in workbook.sheet_names:
+            return {}
+        rows = workbook.get_sheet_by_name(METADATA_SHEET).to_python()
+    except Exception:  # noqa: BLE001 - an unreadable workbook is validation's finding
+        return {}
+    return {str(r[0]).strip(): str(r[1]).strip() for r in rows if len(r) >= 2 and str(r[0]).strip()}
