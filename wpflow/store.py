@@ -244,6 +244,12 @@ def make_engine(url: str) -> Engine:
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # pysqlite must not emit its own (deferred) BEGIN
     dbapi_connection.execute("PRAGMA foreign_keys=ON")
+    # WAL: readers (status, the watcher's checks) never wait for the writer; NORMAL syncs at
+    # checkpoints instead of every commit: a commit costs ~0.05 ms instead of ~0.5 ms, and a
+    # power cut can lose only the last commits, never corrupt the file (the inbox and the
+    # content-addressed archive still hold every file, so a re-collect restores them).
+    dbapi_connection.execute("PRAGMA journal_mode=WAL")
+    dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
 
 def _sqlite_on_begin(conn: Any) -> None:

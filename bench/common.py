@@ -1,0 +1,58 @@
+"""What every benchmark shares: an isolated workspace per measurement, a timer, the last-line JSON.
+
+Benchmarks never import `tests/` (its conftest clears WPFLOW_* settings) and never write into the
+repository's `outputs/`: each measurement gets a temporary outputs folder and Prefect home.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+
+def isolated_env(project: Path, outputs: Path, **extra: str) -> dict[str, str]:
+    """WPFLOW_* settings pointing at `project` and a scratch `outputs`; mail to the outbox."""
+    env = {
+        "WPFLOW_PROJECT": str(project), "WPFLOW_OUTPUTS": str(outputs), "WPFLOW_MAIL_TRANSPORT": "outbox",
+        "WPFLOW_STABLE_SECONDS": "0", "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+    }
+    env.update(extra)
+    return env
+
+
+@contextmanager
+def scratch(prefix: str) -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix=f"wpflow-bench-{prefix}-") as tmp:
+        yield Path(tmp)
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    value = fn()
+    return time.perf_counter() - start, value
+
+
+def machine() -> dict[str, Any]:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    mem = next((int(line.split()[1]) // 1024 for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemTotal")), 0)
+    return {"cpus": os.cpu_count(), "cpu": cpu, "ram_mb": mem, "python": platform.python_version()}
+
+
+def emit(result: dict[str, Any]) -> None:
+    """The last line every benchmark prints: one JSON object, compared across commits."""
+    print(json.dumps(result, ensure_ascii=False), flush=True)
