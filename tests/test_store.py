@@ -292,3 +292,24 @@ def test_from_settings_creates_the_sqlite_file_under_outputs(settings) -> None:
     assert (settings.outputs / "wpflow.db").is_file()
     with Store.from_settings(settings) as reopened:  # tables exist: create_all is a no-op
         assert len(reopened.submissions("BaltMet Inno")) == 1
+
+
+def test_add_submissions_in_bulk_keeps_one_row_per_bytes_and_returns_stored_rows(store: Store) -> None:
+    first, _ = store.add_submission(submission("a1"))
+    batch = [submission("a1"), submission("b2", days=1), submission("c3", partner="tallinn"), submission("b2", days=1)]
+    stored = store.add_submissions(batch)
+    assert [s.sha256.rstrip("0") for s in stored] == ["a1", "b2", "c3", "b2"]
+    assert stored[0] == first
+    assert len(store.submissions("BaltMet Inno", milestone="WP3-M2")) == 3
+    assert store.add_submissions([]) == []
+
+
+def test_recording_a_result_replaces_the_issues(store: Store) -> None:
+    sub, _ = store.add_submission(submission("a1"))
+    two = [Issue(file=sub.file_name, row=2, message="first"), Issue(file=sub.file_name, row=3, message="second")]
+    store.record_result(sub, result(sub, valid=False, issues=two))
+    assert [i.message for i in store.issues_for(sub)] == ["first", "second"]
+    store.record_result(sub, result(sub, valid=False, issues=[Issue(file=sub.file_name, message="only")]))
+    assert [i.message for i in store.issues_for(sub)] == ["only"]
+    store.record_result(sub, result(sub))
+    assert store.issues_for(sub) == [] and by_sha(store.submissions("BaltMet Inno")) == {"a1": (1, "valid")}

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import shutil
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -110,16 +109,20 @@ def sha256_of(path: Path) -> tuple[str, int]:
 def archive_file(path: Path, archive_dir: Path) -> tuple[str, int, Path]:
     """Copy the file to `archive_dir/<sha256>` unless those bytes are already archived.
 
-    Hashes a private copy rather than the inbox file, so a partner overwriting the file while we
-    read cannot make the archive's name disagree with its content.
+    Hashes exactly the bytes written to a private copy (in the same pass), so a partner
+    overwriting the file while we read cannot make the archive's name disagree with its content.
     """
     archive_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=archive_dir, prefix=".incoming-")
     tmp = Path(tmp_name)
+    digest, size = hashlib.sha256(), 0
     try:
         with os.fdopen(fd, "wb") as out, path.open("rb") as src:
-            shutil.copyfileobj(src, out, CHUNK)
-        sha, size = sha256_of(tmp)
+            while chunk := src.read(CHUNK):
+                out.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
+        sha = digest.hexdigest()
         target = archive_dir / sha
         if target.exists():
             tmp.unlink()

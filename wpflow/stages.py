@@ -62,8 +62,7 @@ def collect_stage(ws: Workspace, milestone: Milestone, as_of: date | None) -> li
         inbox_root=ws.settings.inbox_root, archive_dir=ws.settings.archive_dir,
         as_of=as_of, stable_seconds=ws.settings.stable_seconds,
     )
-    for sub in found:
-        ws.store.add_submission(sub)
+    ws.store.add_submissions(found)
     stored = ws.store.submissions(ws.project.name, milestone=milestone.id)
     if as_of is not None:
         stored = [s for s in stored if s.modified_at.date() <= as_of]

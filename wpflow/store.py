@@ -31,6 +31,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     create_engine,
+    delete,
     event,
     select,
     update,
@@ -320,19 +321,51 @@ class Store:
         )
         return to_submission(row), created
 
+    def add_submissions(self, subs: Sequence[Submission]) -> list[Submission]:
+        """`add_submission` for a whole collect run in two transactions instead of two per
+        file; on a conflict with a concurrent collector it falls back to one file at a time."""
+        if not subs:
+            return []
+        wanted = {(s.project, s.partner, s.milestone, s.sha256): s for s in subs}
+        milestones = {(s.project, s.milestone) for s in subs}
+
+        def stored(session: Session) -> dict[tuple[str, str, str, str], SubmissionRow]:
+            rows: dict[tuple[str, str, str, str], SubmissionRow] = {}
+            for project, milestone in milestones:
+                for row in session.scalars(select(SubmissionRow).where(
+                        SubmissionRow.project == project, SubmissionRow.milestone == milestone)):
+                    rows[(row.project, row.partner, row.milestone, row.sha256)] = row
+            return rows
+
+        with self._transaction() as session:
+            known = stored(session)
+        new = [SubmissionRow(**s.model_dump()) for key, s in wanted.items() if key not in known]
+        try:
+            with self._transaction() as session:
+                session.add_all(new)
+        except IntegrityError:
+            return [self.add_submission(s)[0] for s in subs]
+        by_key = {**known, **{(r.project, r.partner, r.milestone, r.sha256): r for r in new}}
+        return [to_submission(by_key[(s.project, s.partner, s.milestone, s.sha256)]) for s in subs]
+
     def record_result(self, sub: Submission, result: ValidationResult) -> Submission:
         """Store a file's validation result and settle versions and statuses of its siblings.
 
         Idempotent: a pipeline re-run validates stored files again, and recording the same
         result twice (or out of arrival order) must leave the same state.
         """
-        self.add_submission(sub)
         with self._transaction() as session:
             lock_partner_milestone(session, sub)
-            row = session.scalars(_submission_query(sub)).one()
+            row = session.scalars(_submission_query(sub)).one_or_none()
+            if row is None:  # validated without being collected first (a direct call)
+                row = SubmissionRow(**sub.model_dump())
+                session.add(row)
+                session.flush()
             row.kind = result.kind or row.kind
             row.status = "valid" if result.valid else "invalid"
-            row.issues = [issue_row(i, issue) for i, issue in enumerate(result.issues)]
+            # replace the issues with two statements, not by loading the old collection
+            session.execute(delete(IssueRow).where(IssueRow.submission_id == row.id))
+            session.add_all(issue_row(i, issue, row.id) for i, issue in enumerate(result.issues))
             session.flush()
             settle_versions(session.scalars(_siblings_query(row)).all())
             return to_submission(row)
@@ -486,6 +519,8 @@ def lock_partner_milestone(session: Session, sub: Submission) -> None:
     """Serialise result recording per partner and milestone on PostgreSQL (SQLite's BEGIN
     IMMEDIATE already serialises every writer). Locking the whole group, not just the rows of
     one kind, matters: a concurrent transaction may be moving another file into this kind."""
+    if session.get_bind().dialect.name == "sqlite":
+        return
     session.execute(
         select(SubmissionRow.id)
         .where(
@@ -552,8 +587,8 @@ def to_submission(row: SubmissionRow) -> Submission:
     return Submission(**{name: getattr(row, name) for name in Submission.model_fields})
 
 
-def issue_row(position: int, issue: Issue) -> IssueRow:
-    return IssueRow(position=position, **issue.model_dump())
+def issue_row(position: int, issue: Issue, submission_id: int) -> IssueRow:
+    return IssueRow(position=position, submission_id=submission_id, **issue.model_dump())
 
 
 def to_issue(row: IssueRow) -> Issue:

@@ -103,10 +103,15 @@ def _read_csv(path: Path):
 # -- cells -------------------------------------------------------------------------------
 def coerce(value: Any, annotation: Any) -> Any:
     """A cell as the model expects it: European numbers, yes/no, empty → None."""
-    if value is None or (isinstance(value, str) and not value.strip()):
+    return coerce_to(value, _base_types(annotation))
+
+
+def coerce_to(value: Any, kinds: frozenset[type] | set[type]) -> Any:
+    """`coerce` with the field's base types worked out once per column, not once per cell
+    (1.6 million cells at 500 partners: the lookup alone was 1.5 s)."""
+    if value is None or (value.__class__ is str and not value.strip()):
         return None
-    text = str(value).strip() if isinstance(value, str) else value
-    kinds = _base_types(annotation)
+    text = value.strip() if value.__class__ is str else value
     if isinstance(text, str) and (int in kinds or float in kinds):
         number = parse_number(text)
         if number is not None:
@@ -221,12 +226,14 @@ def validate_rows(name: str, spec: InputKind, sheet: str | None, header: list[st
     if issues:
         return ValidationResult(file=name, kind=spec.id, issues=issues)
     position = {h: i for i, h in enumerate(header)}
+    columns = [(h, i, frozenset(_base_types(fields[h].annotation))) for h, i in position.items() if h]
     valid, read = [], 0
     for number, cells in rows:
         if all(c is None or str(c).strip() == "" for c in cells):
             continue
         read += 1
-        record = {h: coerce(cells[i] if i < len(cells) else None, fields[h].annotation) for h, i in position.items() if h}
+        width = len(cells)
+        record = {h: coerce_to(cells[i] if i < width else None, kinds) for h, i, kinds in columns}
         try:
             valid.append(spec.model.model_validate(record).model_dump(mode="json"))
         except ValidationError as exc:
