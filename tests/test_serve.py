@@ -195,3 +195,41 @@ def test_serve_runs_a_milestone_deployment_and_the_watcher(prefect_server_url, t
             os.killpg(served.pid, signal.SIGKILL)
             served.wait(10)
         log.close()
+
+
+@pytest.mark.prefect_server
+def test_deploy_to_a_work_pool_and_a_process_worker_runs_the_pipeline(prefect_server_url, tmp_path):
+    """`wpflow deploy --work-pool P` registers deployments a plain `prefect worker` can run:
+    the worker starts the flow from this checkout (not an empty temp folder) and the report
+    lands in the configured outputs."""
+    from prefect.client.orchestration import get_client
+    from prefect.deployments import run_deployment
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    inbox, outputs = tmp_path / "inbox", tmp_path / "outputs"
+    path = inbox / "helsinki" / "WP4-M3" / "seed_funding_helsinki.csv"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(seed_csv("Helsinki seed fund"))
+    env = {**os.environ, "PREFECT_API_URL": prefect_server_url, "PREFECT_HOME": str(tmp_path / "home"),
+           "WPFLOW_OUTPUTS": str(outputs), "WPFLOW_INBOX": str(inbox), "WPFLOW_STABLE_SECONDS": "0"}
+    prefect = [sys.executable, "-m", "prefect"]
+
+    def run(args, timeout=120):
+        done = subprocess.run(args, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=timeout)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        return done.stdout
+
+    run([*prefect, "work-pool", "create", "wpflow-test-pool", "--type", "process"])
+    deployed = run([sys.executable, "-m", "wpflow.cli", "deploy", "--work-pool", "wpflow-test-pool"])
+    assert "milestone-pipeline/wp4-m3:" in deployed
+    with temporary_settings({PREFECT_API_URL: prefect_server_url}):
+        flow_run = run_deployment("milestone-pipeline/wp4-m3", timeout=0, parameters={"milestone_id": "WP4-M3"})
+        run([*prefect, "worker", "start", "--pool", "wpflow-test-pool", "--run-once"], timeout=180)
+        with get_client(sync_client=True) as client:
+            state = client.read_flow_run(flow_run.id).state
+    assert state is not None and state.is_completed(), state
+    report = outputs / "reports" / "WP4-M3.docx"
+    assert report.is_file()
+    from docx import Document
+
+    assert "Helsinki seed fund" in "\n".join(c.text for t in Document(str(report)).tables for r in t.rows for c in r.cells)

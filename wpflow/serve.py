@@ -148,6 +148,9 @@ def runner_deployments(project: Project, *, milestones: list[str] | None = None,
         out.append(spec.load_flow().to_deployment(
             name=spec.name, description=spec.description, parameters=dict(spec.parameters), tags=list(spec.tags),
             schedules=schedules, enforce_parameter_schema=True, work_pool_name=work_pool,
+            # a process worker otherwise runs each flow in an empty temporary folder, where the
+            # entrypoint (flows/milestone.py) is not found: run it from this checkout
+            job_variables={"working_dir": str(ROOT)} if work_pool else None,
         ))
     return out
 
