@@ -6,6 +6,7 @@ from datetime import date
 
 from prefect import flow
 from prefect.runtime import flow_run
+from prefect.utilities.annotations import opaque
 
 from schemas.records import ReportRef
 from tasks.collect import collect_submissions
@@ -26,16 +27,21 @@ def milestone_run_name() -> str:
 
 @flow(name="milestone-pipeline", flow_run_name=milestone_run_name, validate_parameters=True)
 def milestone_pipeline(milestone_id: str, as_of: date | None = None) -> ReportRef:
-    """Run one milestone: the partners' files become a Word report in their inboxes."""
+    """Run one milestone: the partners' files become a Word report in their inboxes.
+
+    `opaque(...)` passes the validated rows and the summary as they are: by default Prefect walks
+    every element of a task's arguments looking for futures, which at 500 partners (250 000
+    rows) cost more than the pipeline itself (bench/bench_orchestration.py, docs/performance.md).
+    """
     day = as_of or date.today()
     with recorded_run(workspace(), milestone_id, as_of, flow_run_id=str(flow_run.id)) as run:
         submissions = collect_submissions(milestone_id, as_of)
         checked = validate_submissions(milestone_id, submissions)
-        send_partner_receipts(milestone_id, checked)
-        summary = merge_milestone(milestone_id, checked, day)
-        run.report = render_report(summary)
-        notify_partners(milestone_id, summary, run.report)
-        publish_artifacts(summary, run.report)
+        send_partner_receipts(milestone_id, opaque(checked))
+        summary = merge_milestone(milestone_id, opaque(checked), day)
+        run.report = render_report(opaque(summary))
+        notify_partners(milestone_id, opaque(summary), run.report)
+        publish_artifacts(opaque(summary), run.report)
     return run.report
 
 
