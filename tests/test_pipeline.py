@@ -101,6 +101,12 @@ def test_pipeline_renders_report_and_mails_each_recipient_once(prefect_harness, 
                    if m["To"].addresses[0].addr_spec == "baltmet-inno@riga.example.org" and "report" not in m["Subject"])
     body = receipt.get_body(("plain",)).get_content()
     assert "seed_funding_riga.csv" in body and "row 2" in body and "budget_eur" in body
+    [annotated] = list(receipt.iter_attachments())  # the CSV back as a workbook, bad cells marked
+    assert annotated.get_filename() == "seed_funding_riga (annotated).xlsx"
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(annotated.get_content()))
+    assert "is not a number" in workbook["Schemes"]["E2"].comment.text
     store = workspace().store
     riga = store.submissions(project.name, milestone="WP4-M3", partner="riga")
     assert [s.status for s in riga] == ["invalid"]
