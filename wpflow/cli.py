@@ -215,10 +215,11 @@ def status(project: ProjectOpt = None, as_of: AsOfOpt = None, fmt: FormatOpt = O
 def register_commands() -> None:
     """Commands whose modules live beside this one; registered here so `--help` lists them all."""
     from wpflow.db_cli import db_app
-    from wpflow.inputs_cli import validate_command
+    from wpflow.inputs_cli import template_command, validate_command
     from wpflow.ops_cli import deadlines_command, deploy_command, serve_command, simulate_command
 
     app.command("validate", help="Validate one partner file; exit 0 valid, 1 invalid, 2 unreadable.")(validate_command)
+    app.command("template")(template_command)
     app.command("serve")(serve_command)
     app.command("deploy")(deploy_command)
     app.command("deadlines")(deadlines_command)

@@ -44,3 +44,25 @@ def validate_command(
         for issue in result.issues:
             typer.echo(f"  {issue.severity}: {issue}")
     raise typer.Exit(EXIT_OK if result.valid else (EXIT_UNREADABLE if unreadable else EXIT_INVALID))
+
+
+def template_command(
+    milestone: Annotated[str, typer.Argument(help="Milestone id, e.g. WP4-M3.")],
+    partner: Annotated[str, typer.Option("--partner", help="Participant id the templates are for.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the templates into.")] = Path("."),
+    project: ProjectOpt = None,
+) -> None:
+    """Write the files PARTNER fills in for MILESTONE: an Excel workbook per table input (headers,
+    explanations, dropdowns, checks), a Word or Markdown file per text input."""
+    from wpflow.cli import load_or_exit
+    from wpflow.partner_templates import write_templates
+
+    _, proj = load_or_exit(project)
+    try:
+        paths = write_templates(proj, milestone, partner, out)
+    except KeyError as exc:
+        raise fail(f"unknown milestone or partner {exc.args[0]!r}", EXIT_INVALID) from None
+    if not paths:
+        typer.echo(f"{milestone} asks for no partner inputs")
+    for path in paths:
+        typer.echo(str(path))

@@ -1,0 +1,117 @@
+"""`wpflow template`: generated files carry headers, explanations, dropdowns and the hidden
+metadata sheet — and a filled-in template is a valid submission, for every input kind."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from schemas.inputs import INPUT_KINDS
+from wpflow.metadata import METADATA_SHEET, read_metadata
+from wpflow.partner_templates import base_type, bounds, write_templates
+from wpflow.validate import validate_file
+
+ROW_KINDS = sorted(k for k, v in INPUT_KINDS.items() if v.shape == "rows")
+DOC_KINDS = sorted(k for k, v in INPUT_KINDS.items() if v.shape == "document")
+
+
+def milestone_for(project, kind: str) -> str:
+    return next(m.id for m in project.milestones() if kind in [r.kind for r in m.inputs])
+
+
+def template_for(project, kind: str, tmp_path, partner: str = "riga"):
+    milestone = milestone_for(project, kind)
+    [path] = [p for p in write_templates(project, milestone, partner, tmp_path) if f"_{kind}_" in p.name]
+    return milestone, path
+
+
+def sample(name: str, info, n: int):
+    """A valid cell value for a field, as a partner would type it."""
+    if "email" in name:
+        return f"person{n}@riga.example.org"
+    if "phone" in name:
+        return f"+371 6700 000{n}"
+    kind, allowed = base_type(info)
+    low, high = bounds(info)
+    if allowed:
+        return allowed[n % len(allowed)]
+    if kind is bool:
+        return "yes" if n % 2 == 0 else "no"
+    if kind is dt.date:
+        return dt.datetime(2006, 5, 1 + n)
+    if kind in (int, float):
+        value = (low if low is not None else 0) + 1 + n
+        return value if high is None else min(value, high)
+    return f"Sample {n} text"
+
+
+@pytest.mark.parametrize("kind", ROW_KINDS)
+def test_row_template_headers_comments_checks_and_metadata(project, kind, tmp_path):
+    milestone, path = template_for(project, kind, tmp_path)
+    assert path.name == f"{milestone}_{kind}_riga.xlsx"
+    wb = load_workbook(path)
+    spec = INPUT_KINDS[kind]
+    sheet = wb[spec.sheet]
+    fields = spec.model.model_fields
+    headers = [c.value for c in sheet[1]]
+    assert [h.split(" (")[0] for h in headers] == list(fields)
+    for cell, (name, info) in zip(sheet[1], fields.items()):
+        assert info.description in cell.comment.text
+        assert ("Required." if info.is_required() else "Optional.") in cell.comment.text
+    literal = [(i, base_type(info)[1]) for i, info in enumerate(fields.values()) if base_type(info)[1]]
+    if literal:
+        column, allowed = literal[0]
+        letter = sheet.cell(row=1, column=column + 1).column_letter
+        lists = [dv for dv in sheet.data_validations.dataValidation if dv.type == "list"]
+        assert any(dv.formula1 == '"' + ",".join(allowed) + '"' and f"{letter}2:{letter}1001" in str(dv.sqref)
+                   for dv in lists)
+    assert wb[METADATA_SHEET].sheet_state == "hidden"
+    assert read_metadata(path, ".xlsx") | {"wpflow_version": "-"} == {
+        "kind": kind, "milestone": milestone, "partner": "riga", "project": project.name,
+        "template_version": "1", "wpflow_version": "-"}
+
+
+@pytest.mark.parametrize("kind", ROW_KINDS)
+def test_a_filled_in_row_template_is_a_valid_submission(project, kind, tmp_path):
+    milestone, path = template_for(project, kind, tmp_path)
+    wb = load_workbook(path)
+    spec = INPUT_KINDS[kind]
+    sheet = wb[spec.sheet]
+    fields = list(spec.model.model_fields.items())
+    for n in range(3):
+        for column, (name, info) in enumerate(fields, start=1):
+            sheet.cell(row=2 + n, column=column, value=sample(name, info, n))
+    wb.save(path)
+    result = validate_file(path, expected=[r.kind for r in project.milestone(milestone).inputs])
+    assert result.valid, [str(i) for i in result.issues]
+    assert (result.kind, len(result.rows)) == (kind, 3)
+
+
+@pytest.mark.parametrize("kind", DOC_KINDS)
+def test_a_filled_in_document_template_is_a_valid_submission(project, kind, tmp_path):
+    milestone, path = template_for(project, kind, tmp_path)
+    if path.suffix == ".docx":
+        from docx import Document
+
+        doc = Document(str(path))
+        assert [p.style.name for p in doc.paragraphs][:3] == ["Title", "Normal", "Heading 1"]
+        for p in doc.paragraphs[2:]:  # the partner replaces each hint under a heading with text
+            if not p.style.name.startswith("Heading"):
+                p.text = f"Riga's text about {p.text.lower()}"
+        doc.save(str(path))
+    result = validate_file(path, expected=[kind])
+    assert result.valid, [str(i) for i in result.issues]
+    assert result.kind == kind and result.document
+
+
+def test_template_command_writes_files_and_refuses_unknown_ids(tmp_path):
+    from wpflow.cli import app
+
+    runner = CliRunner()
+    done = runner.invoke(app, ["template", "WP4-M3", "--partner", "riga", "-o", str(tmp_path)])
+    assert done.exit_code == 0 and done.output.strip() == str(tmp_path / "WP4-M3_seed_funding_riga.xlsx")
+    bad = runner.invoke(app, ["template", "WP4-M3", "--partner", "atlantis", "-o", str(tmp_path)])
+    assert bad.exit_code == 1 and "atlantis" in bad.output
