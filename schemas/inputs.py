@@ -30,9 +30,10 @@ ARG_THEMES = Literal[
 
 
 class InputRow(BaseModel):
-    """Base of row models: unknown columns are errors, text is trimmed."""
+    """Base of row models: unknown columns are errors, text is trimmed, and numbers are finite
+    ('1e400' or 'inf' in a budget cell is an error, not an infinite total)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
 
 def _unit(unit: str) -> dict[str, Any]:
@@ -248,6 +249,7 @@ class InputKind:
     chart: str | None = None  # label of the measure charted per city
     group_by: str | None = None  # column whose values get their own count column
     rows_per_partner: tuple[int | None, int | None] = (1, None)  # (min, max) rows expected
+    quota: tuple[str, Any, int] | None = None  # (column, value, rows expected with it): a warning otherwise
     extra: dict[str, Any] = field(default_factory=dict)
 
     def columns(self) -> list[str]:
@@ -330,6 +332,7 @@ INPUT_KINDS: dict[str, InputKind] = {
                 Measure("Companies", column="companies", unit="companies"),
             ),
             chart="Companies",
+            quota=("proposed_for_transnational_analysis", True, 3),  # WP3-M1: three per region
         ),
         InputKind(
             id="cluster_swot",

@@ -43,7 +43,7 @@ def test_broken_file_is_exit_1_with_cell_locations():
 @pytest.mark.parametrize(
     ("content", "name", "code", "fragment"),
     [(None, "missing.csv", 2, "no such file"),
-     (b"PK\x03\x04garbage", "seed_funding.xlsx", 2, "not a readable workbook"),
+     (b"PK\x03\x04garbage", "seed_funding.xlsx", 2, "is damaged or not a spreadsheet file"),
      (b"name;provider\n", "seed_funding.csv", 1, "required column is missing")],
 )
 def test_unreadable_and_empty_files(tmp_path, content, name, code, fragment):

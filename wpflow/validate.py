@@ -23,8 +23,7 @@ TRUE = {"yes", "true", "ja", "1", "x", "y"}
 FALSE = {"no", "false", "nein", "0", "n"}
 
 
-class Unreadable(Exception):
-    """The file cannot be read at all (corrupt, wrong format, wrong encoding)."""
+from wpflow.safety import Unreadable, check_container  # noqa: E402 - Unreadable is re-exported
 
 
 def column_letter(index: int) -> str:
@@ -51,6 +50,47 @@ def detect_kind(path: Path, expected: Sequence[str] = ()) -> str | None:
         if kind_id in name or label in name:
             return kind_id
     return candidates[0] if len(candidates) == 1 else None
+
+
+def kind_of(path: Path, name: str, expected: Sequence[str] = ()) -> str | None:
+    """The kind a file is, in order of trust: the hidden `_wpflow` sheet a generated template
+    carries, the file name, then the column headers."""
+    from wpflow.metadata import read_metadata
+
+    suffix = Path(name).suffix.lower()
+    claimed = read_metadata(path, suffix).get("kind")
+    if claimed in INPUT_KINDS and (not expected or claimed in expected):
+        return claimed
+    return detect_kind(Path(name), expected) or kind_from_headers(path, suffix, expected)
+
+
+def kind_from_headers(path: Path, suffix: str, expected: Sequence[str] = ()) -> str | None:
+    """The row kind whose required columns all appear in the file's header row (the one with
+    most columns in common if several do); None for documents or unreadable files."""
+    try:
+        if suffix in WORKBOOK_SUFFIXES:
+            from python_calamine import CalamineWorkbook
+
+            workbook = CalamineWorkbook.from_path(str(path))
+            sheet = next((n for n in workbook.sheet_names if not n.startswith("_")), None)
+            rows = workbook.get_sheet_by_name(sheet).to_python(nrows=1) if sheet else []
+            header = {normalise_header(h) for h in (rows[0] if rows else [])}
+        elif suffix in (".csv", ".txt"):
+            header = set(_read_csv(path)[0])
+        else:
+            return None
+    except Exception:  # noqa: BLE001 - unreadable: validation says why
+        return None
+    fits = []
+    for kind_id in expected or INPUT_KINDS:
+        spec = INPUT_KINDS[kind_id]
+        if spec.shape != "rows":
+            continue
+        fields = spec.model.model_fields
+        required = {n for n, f in fields.items() if f.is_required()}
+        if required <= header:
+            fits.append((len(header & set(fields)), kind_id))
+    return max(fits)[1] if fits else None
 
 
 # -- readers -----------------------------------------------------------------------------
@@ -158,6 +198,7 @@ MESSAGES = {
     "int_parsing": "is not a whole number",
     "int_from_float": "is not a whole number",
     "float_parsing": "is not a number",
+    "finite_number": "is not a finite number",
     "greater_than_equal": "must be at least {ge}",
     "less_than_equal": "must be at most {le}",
     "string_too_short": "is too short",
@@ -168,6 +209,8 @@ MESSAGES = {
 
 def plain_message(err: dict[str, Any]) -> str:
     kind = err["type"]
+    if err.get("input", "") is None and kind.endswith("_type"):  # an empty cell in a required column
+        return "is required"
     if kind == "literal_error":
         return "must be one of: " + err["ctx"]["expected"].replace("'", "")
     if kind in MESSAGES:
@@ -188,15 +231,15 @@ def validate_file(
     """Never raises for bad input: every problem is an Issue in the result."""
     path = Path(path)
     name = display_name or path.name
-    kind = kind or detect_kind(Path(name), expected)
+    kind = kind or kind_of(path, name, expected)
     if kind is None:
         wanted = ", ".join(expected or INPUT_KINDS)
-        return _failed(name, None, f"cannot tell which input this is; name the file after one of: {wanted}")
-    if max_bytes is not None and path.stat().st_size > max_bytes:
-        return _failed(name, kind, f"is larger than {max_bytes // (1024 * 1024)} MB")
+        return _failed(name, None, f"cannot tell which input this is (no template sheet, file name or column "
+                                   f"headers say so); the milestone expects: {wanted}")
     spec = INPUT_KINDS[kind]
     suffix = Path(name).suffix.lower()
     try:
+        check_container(path, suffix, max_bytes)
         if spec.shape == "document":
             return _validate_document(path, name, spec, suffix)
         if suffix == ".json":
@@ -245,12 +288,50 @@ def validate_rows(name: str, spec: InputKind, sheet: str | None, header: list[st
                                     value=None if value is None else str(value), message=plain_message(err)))
     if read == 0:
         issues.append(Issue(file=name, sheet=sheet, message="contains no data rows"))
+    issues += row_warnings(name, spec, sheet, rows) + quota_warning(name, spec, sheet, valid)
     return ValidationResult(file=name, kind=spec.id, rows=valid, issues=issues, rows_read=read)
+
+
+def row_warnings(name: str, spec: InputKind, sheet: str | None, rows) -> list[Issue]:
+    """What does not block a submission but a person should look at: a row repeated verbatim
+    (copy-paste), and a quota the milestone sets (three clusters proposed per region)."""
+    warnings: list[Issue] = []
+    first_seen: dict[tuple, int] = {}
+    for number, cells in rows:
+        key = tuple("" if c is None else str(c).strip() for c in cells)
+        if not any(key):
+            continue
+        if key in first_seen:
+            warnings.append(Issue(file=name, sheet=sheet, row=number, severity="warning",
+                                  message=f"is the same as row {first_seen[key]}; delete one if it is a copy"))
+        else:
+            first_seen[key] = number
+    return warnings
+
+
+def quota_warning(name: str, spec: InputKind, sheet: str | None, valid: list[dict[str, Any]]) -> list[Issue]:
+    if spec.quota is None or not valid:
+        return []
+    column, value, expected = spec.quota
+    count = sum(1 for row in valid if row.get(column) == value)
+    if count == expected:
+        return []
+    return [Issue(file=name, sheet=sheet, field=column, severity="warning",
+                  message=f"{count} rows have {column} = {format_cell(value)}; the milestone asks for {expected}")]
+
+
+def format_cell(value: Any) -> str:
+    return ("yes" if value else "no") if isinstance(value, bool) else str(value)
 
 
 def _validate_json_rows(path: Path, name: str, spec: InputKind) -> ValidationResult:
     data = json.loads(path.read_text(encoding="utf-8-sig"))
-    items = data.get("rows", []) if isinstance(data, dict) else data
+    items = data.get("rows") if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        return _failed(name, spec.id, 'is not a list of rows; send [{"column": value, ...}, ...] '
+                                      'or {"rows": [...]}')
+    if not items:
+        return _failed(name, spec.id, "contains no data rows")
     header = list(dict.fromkeys(k for item in items if isinstance(item, dict) for k in item))
     rows = [(i + 1, [item.get(h) if isinstance(item, dict) else None for h in header]) for i, item in enumerate(items)]
     result = validate_rows(name, spec, None, [normalise_header(h) for h in header], rows)
