@@ -123,7 +123,7 @@ def _read_workbook(path: Path, kind: InputKind):
 
 def _read_csv(path: Path):
     raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "cp1257" if re.search(rb"[\xe0-\xfe]", raw) and b"\xe4" not in raw else "cp1252"):
+    for encoding in ("utf-8-sig", legacy_encoding(raw)):
         try:
             text = raw.decode(encoding)
             break
@@ -138,6 +138,23 @@ def _read_csv(path: Path):
     if not rows:
         return [], []
     return [normalise_header(h) for h in rows[0]], [(i + 2, r) for i, r in enumerate(rows[1:])]
+
+
+# Bytes that are letters of the Baltic languages in cp1257 (ą ā ē č ė ģ ķ ī ļ š ņ ū ž ł and
+# capitals) but rarer accented Latin letters in cp1252; and the Nordic letters æ ø only cp1252
+# has at those bytes. Bytes both code pages read alike (ä å é ó õ ö ü) decide nothing.
+_BALTIC = frozenset(b"\xe0\xe2\xe7\xe8\xeb\xec\xed\xee\xef\xf0\xf2\xf9\xfb\xfe"
+                    b"\xc0\xc2\xc7\xc8\xcb\xcc\xcd\xce\xcf\xd0\xd2\xd9\xdb\xde")
+_NORDIC = frozenset(b"\xe6\xf8\xc6\xd8")
+
+
+def legacy_encoding(raw: bytes) -> str:
+    """cp1257 (Baltic) or cp1252 (Western) for a file that is not UTF-8, by which code page's
+    distinctive letters it holds more of: 'Rīga' and 'Łódź' from Riga's system, 'Tromsø' and
+    'Malmö' from Oslo's or Malmö's."""
+    baltic = sum(1 for b in raw if b in _BALTIC)
+    nordic = sum(1 for b in raw if b in _NORDIC)
+    return "cp1257" if baltic > nordic else "cp1252"
 
 
 # -- cells -------------------------------------------------------------------------------

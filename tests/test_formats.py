@@ -1,0 +1,156 @@
+"""Every input kind in every format partners send, read back to the same rows; CSV in the
+dialects and encodings of the partner cities' own systems (Baltic letters must survive)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+
+import pytest
+from openpyxl import Workbook
+
+from schemas.inputs import INPUT_KINDS
+from wpflow.partner_templates import base_type, bounds
+from wpflow.validate import validate_file
+
+ROW_KINDS = sorted(k for k, v in INPUT_KINDS.items() if v.shape == "rows")
+
+
+def value(name: str, info, n: int):
+    """A valid value per field (as Python: numbers as numbers)."""
+    if "email" in name:
+        return f"person{n}@riga.example.org"
+    if "phone" in name:
+        return f"+371 6700 000{n}"
+    kind, allowed = base_type(info)
+    low, high = bounds(info)
+    if allowed:
+        return allowed[n % len(allowed)]
+    if kind is bool:
+        return n % 2 == 0
+    if kind in (int, float):
+        number = (low if low is not None else 0) + 1000 + n
+        number = number if high is None else min(number, high)
+        return number + 0.5 if kind is float and high is None else number
+    if kind is dt.date:
+        return dt.date(2006, 5, 1 + n)
+    return f"Rīga Łódź Malmö Kaunas {n}"
+
+
+def rows_of(kind: str) -> list[dict]:
+    fields = INPUT_KINDS[kind].model.model_fields
+    return [{name: value(name, info, n) for name, info in fields.items()} for n in range(3)]
+
+
+def as_text(v, decimal: str = ".") -> str:
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        return f"{v:,.2f}".replace(",", " ").replace(".", decimal) if decimal == "," else f"{v:.2f}"
+    return str(v)
+
+
+def write(kind: str, fmt: str, path) -> None:
+    rows = rows_of(kind)
+    header = list(rows[0])
+    if fmt == "xlsx":
+        wb = Workbook()
+        ws = wb.active
+        ws.title = INPUT_KINDS[kind].sheet
+        ws.append(header)
+        for r in rows:
+            ws.append([("yes" if v else "no") if isinstance(v, bool) else v for v in r.values()])
+        wb.save(path)
+    elif fmt == "json":
+        path.write_text(json.dumps(rows, default=str, ensure_ascii=False), encoding="utf-8")
+    else:
+        delimiter, decimal, encoding = {"csv-semicolon": (";", ",", "cp1257"), "csv-comma": (",", ".", "utf-8-sig"),
+                                        "csv-tab": ("\t", ".", "cp1252")}[fmt]
+        buf = io.StringIO()
+        writer = csv.writer(buf, delimiter=delimiter)
+        writer.writerow(header)
+        for r in rows:
+            writer.writerow([as_text(v, decimal) for v in r.values()])
+        text = buf.getvalue()
+        if encoding == "cp1252":
+            text = text.replace("Rīga Łódź ", "")  # letters cp1252 cannot hold; Malmö stays
+        path.write_bytes(text.encode(encoding))
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv-semicolon", "csv-comma", "csv-tab", "json"])
+@pytest.mark.parametrize("kind", ROW_KINDS)
+def test_every_row_kind_round_trips_in_every_format(tmp_path, kind, fmt):
+    path = tmp_path / f"{kind}.{'csv' if fmt.startswith('csv') else fmt}"
+    write(kind, fmt, path)
+    result = validate_file(path)
+    assert result.valid, [str(i) for i in result.issues]
+    expected = [INPUT_KINDS[kind].model.model_validate(r).model_dump(mode="json") for r in rows_of(kind)]
+    if fmt == "csv-tab":
+        expected = [{k: v.replace("Rīga Łódź ", "") if isinstance(v, str) else v for k, v in r.items()} for r in expected]
+    assert result.kind == kind and result.rows == expected
+
+
+@pytest.mark.parametrize(("encoding", "names"), [
+    ("utf-8", ["Rīga", "Łódź", "Malmö", "Kaunas"]),
+    ("utf-8-sig", ["Rīga", "Łódź", "Malmö", "Kaunas"]),
+    ("cp1257", ["Rīga", "Łódź", "Šiauliai", "Kaunas"]),
+    ("cp1252", ["Malmö", "København", "Göteborg", "Tromsø"]),
+])
+def test_csv_encodings_keep_the_cities_letters(tmp_path, encoding, names):
+    lines = ["name;provider;level;instrument;budget_eur"]
+    lines += [f"{city} seed fund;{city} city;municipal;grant;1 250 000,50" for city in names]
+    path = tmp_path / "seed_funding.csv"
+    path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
+    result = validate_file(path)
+    assert result.valid, [str(i) for i in result.issues]
+    assert [r["provider"] for r in result.rows] == [f"{c} city" for c in names]
+    assert {r["budget_eur"] for r in result.rows} == {1_250_000.5}
+
+
+@pytest.mark.parametrize(("text", "number"), [
+    ("1 250 000,50", 1_250_000.5), ("1.250.000,50", 1_250_000.5), ("1,250,000.50", 1_250_000.5),
+    ("1\u00a0250\u00a0000", 1_250_000), ("750000", 750_000), ("2,5", 2.5), ("€ 1 000", None), ("1 000 EUR", 1000),
+])
+def test_numbers_in_partners_notations(text, number):
+    from wpflow.validate import parse_number
+
+    assert parse_number(text) == number
+
+
+@pytest.mark.parametrize(("name", "content"), [
+    ("progress_narrative.md", "---\ntitle: Progress in Rīga\n---\n\n# Progress\n\nDone.\n\n# Next steps\n\nMore.\n"),
+    ("progress_narrative.json", json.dumps({"title": "Progress", "sections": [{"heading": "Progress", "text": "Done."}]})),
+    ("meeting_report.md", "---\ntitle: ARG meeting\ndate: 2006-05-03\ncity: Rīga\nattendance:\n"
+                          "  - {city: Tallinn, participants: 3}\noutcomes: [agreed on the survey]\n---\n\n# Notes\n\nFine.\n"),
+    ("meeting_report.json", json.dumps({"title": "ARG meeting", "date": "2006-05-03", "city": "Riga",
+                                        "outcomes": ["agreed"], "attendance": [{"city": "Oslo", "participants": 2}]})),
+])
+def test_document_kinds_in_markdown_and_json(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    result = validate_file(path)
+    assert result.valid, [str(i) for i in result.issues]
+    assert result.kind == name.split(".")[0] and result.document
+
+
+def test_a_misleading_file_name_loses_to_the_template_sheet(tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Schemes"
+    ws.append(["name", "provider", "level", "instrument", "budget_eur"])
+    ws.append(["Riga Seed", "Riga City", "municipal", "grant", 1000])
+    meta = wb.create_sheet("_wpflow")
+    meta.sheet_state = "hidden"
+    meta.append(["kind", "seed_funding"])
+    path = tmp_path / "education_institutions_final.xlsx"
+    wb.save(path)
+    assert validate_file(path).kind == "seed_funding"
+
+
+def test_headers_tell_the_kind_when_the_name_does_not(tmp_path):
+    path = tmp_path / "export_2006.csv"
+    path.write_text("name;provider;level;instrument;budget_eur\nA fund;Business Riga;EU;loan;1\n", encoding="utf-8")
+    result = validate_file(path, expected=["seed_funding", "education_institutions"])
+    assert result.kind == "seed_funding" and result.valid
