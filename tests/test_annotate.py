@@ -100,3 +100,59 @@ def test_formats_without_cells_get_a_problems_only_workbook(tmp_path, name, data
     wb = load_workbook(write_annotated_copy(source, result, tmp_path / "a.xlsx"))
     assert wb.sheetnames == [PROBLEMS]
     assert [r[6] for r in wb[PROBLEMS].iter_rows(min_row=2, values_only=True)] == [i.message for i in result.issues]
+
+
+def test_archived_workbook_named_by_hash_is_annotated(tmp_path):
+    """The pipeline passes the archive copy (`archive/<sha256>`, no suffix): openpyxl must not
+    refuse it for its name."""
+    archived = tmp_path / "3f2a9c"
+    archived.write_bytes(xlsx(tmp_path / "seed_funding.xlsx").read_bytes())
+    result = validate_file(archived, display_name="seed_funding_riga.xlsx")
+    wb = load_workbook(write_annotated_copy(archived, result, tmp_path / "a.xlsx"))
+    assert "is not a number" in wb["Schemes"]["E3"].comment.text
+
+
+@pytest.mark.parametrize(("name", "data"), [
+    ("seed_funding.xlsx", b"PK\x03\x04garbage"),  # damaged or password-protected
+    ("seed_funding.csv", b"\x81\x8d\x8f\x90\x9d"),  # undecodable
+])
+def test_unreadable_files_get_a_problems_only_workbook(tmp_path, name, data):
+    from schemas.records import Issue, ValidationResult
+
+    archived = tmp_path / "archived"
+    archived.write_bytes(data)
+    result = ValidationResult(file=name, kind="seed_funding", issues=[Issue(file=name, message="cannot be read")])
+    wb = load_workbook(write_annotated_copy(archived, result, tmp_path / "a.xlsx"))
+    assert wb.sheetnames == [PROBLEMS] and wb[PROBLEMS].max_row == len(result.issues) + 1
+
+
+def test_partner_text_stays_text(tmp_path):
+    """A CSV cell or offending value that looks like a formula must not come back live, and a
+    control character must not make the save fail."""
+    source = tmp_path / "seed_funding.csv"
+    source.write_text('name;provider;level;instrument;budget_eur\n=HYPERLINK("http://x");RCC;city;grant;=1+1\n'
+                      "Bad\x01name;RCC;municipal;grant;5\n", encoding="utf-8")
+    result = validate_file(source)
+    wb = load_workbook(write_annotated_copy(source, result, tmp_path / "a.xlsx"))
+    data = wb["Schemes"]
+    assert (data["A2"].value, data["A2"].data_type) == ('=HYPERLINK("http://x")', "s")
+    assert data["A3"].value == "Badname"
+    values = {c.value: c.data_type for c in wb[PROBLEMS]["F"]}
+    assert values["=1+1"] == "s"
+
+
+def test_merged_and_off_grid_cells_never_fail(tmp_path):
+    from schemas.records import Issue, ValidationResult
+
+    source = xlsx(tmp_path / "seed_funding.xlsx")
+    wb = load_workbook(source)
+    wb["Schemes"].merge_cells("B2:C2")
+    wb.save(source)
+    issues = [Issue(file=source.name, sheet="Schemes", row=2, column="C", message="in a merged range"),
+              Issue(file=source.name, sheet="Schemes", row=2_000_000, column="A", message="below the grid"),
+              Issue(file=source.name, sheet="Schemes", row=2, column="ZZZZ", message="right of the grid")]
+    out = write_annotated_copy(source, ValidationResult(file=source.name, kind="seed_funding", issues=issues),
+                               tmp_path / "a.xlsx")
+    wb = load_workbook(out)
+    assert wb["Schemes"]["B2"].comment.text == "error: in a merged range"
+    assert wb[PROBLEMS].max_row == 4

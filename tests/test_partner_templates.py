@@ -115,3 +115,15 @@ def test_template_command_writes_files_and_refuses_unknown_ids(tmp_path):
     assert done.exit_code == 0 and done.output.strip() == str(tmp_path / "WP4-M3_seed_funding_riga.xlsx")
     bad = runner.invoke(app, ["template", "WP4-M3", "--partner", "atlantis", "-o", str(tmp_path)])
     assert bad.exit_code == 1 and "atlantis" in bad.output
+
+
+@pytest.mark.parametrize("kind", ROW_KINDS)
+def test_text_columns_are_formatted_as_text(project, kind, tmp_path):
+    """Excel turns digits typed into a General cell into a number (a phone 67000000 would fail
+    validation as 'not a valid string'); a Text-formatted column keeps them as typed."""
+    _, path = template_for(project, kind, tmp_path)
+    sheet = load_workbook(path)[INPUT_KINDS[kind].sheet]
+    for column, info in enumerate(INPUT_KINDS[kind].model.model_fields.values(), start=1):
+        letter = sheet.cell(row=1, column=column).column_letter
+        text = base_type(info) == (str, ())
+        assert (sheet.column_dimensions[letter].number_format == "@") is text, letter

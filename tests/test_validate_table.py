@@ -143,6 +143,8 @@ CASES = [
      "error", (None, None, None, None), "zip bomb", {}),
     ("too-big", "seed_funding.csv", text(CSV_SEED + "A;B;municipal;grant;1\n" * 200),
      "error", (None, None, None, None), "more than the 0 MB accepted", {"max_bytes": 1000}),
+    ("undecodable-csv", "seed_funding.csv", lambda: CSV_SEED.encode() + b"\x81\x8d;\x81;municipal;grant;1\n",
+     "error", (None, None, None, None), "cannot be decoded", {}),
     ("empty-file", "seed_funding.csv", lambda: b"",
      "error", (None, None, None, None), "is empty", {}),
     ("unknown-kind", "notes.xlsx", xlsx("Sheet", ["what", "ever"], ["a", "b"]),
@@ -170,3 +172,38 @@ def test_broken_input_is_reported_where_it_is(tmp_path: Path, name, builder, sev
 
 def test_there_are_at_least_thirty_cases():
     assert len(CASES) >= 30 and len({c[0] for c in CASES}) == len(CASES)
+
+
+def xxe(kind_builder: Callable[[], bytes], part: str, secret_file: Path) -> bytes:
+    """The given file with `part` rewritten to declare an external entity pointing at a local
+    file and use it in the text."""
+    src = zipfile.ZipFile(io.BytesIO(kind_builder()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == part:
+                text = data.decode("utf-8")
+                head, _, rest = text.partition("?>")
+                root = rest.lstrip().split()[0][1:]
+                doctype = f'<!DOCTYPE {root} [<!ENTITY leak SYSTEM "file://{secret_file}">]>'
+                text = head + "?>" + doctype + rest.replace("We did a lot.", "&leak;").replace("Riga Seed", "&leak;")
+                data = text.encode("utf-8")
+            dst.writestr(item, data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("name", "builder", "part"), [
+    ("progress_narrative.docx", docx(("Heading 1", "Progress"), ("Normal", "We did a lot.")), "word/document.xml"),
+    ("seed_funding.xlsx", xlsx("Schemes", SEED, GOOD_SEED, extra_sheets=None), "xl/sharedStrings.xml"),
+], ids=["docx", "xlsx"])
+def test_external_entities_are_never_resolved(tmp_path, name, builder, part):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-CONTENT", encoding="utf-8")
+    path = tmp_path / name
+    try:
+        path.write_bytes(xxe(builder, part, secret))
+    except KeyError:  # pragma: no cover - openpyxl wrote inline strings
+        pytest.skip(f"{part} not in the generated file")
+    result = validate_file(path)
+    assert "TOP-SECRET-CONTENT" not in result.model_dump_json()

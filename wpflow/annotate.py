@@ -2,20 +2,23 @@
 cell filled and commented, plus a "Problems" sheet listing every issue.
 
 CSV input comes back as a workbook of its rows (a CSV cannot carry colours or comments); formats
-openpyxl cannot write back (XLS, ODS, JSON, Markdown, DOCX) get a workbook with the Problems
-sheet only. Written with openpyxl; the original is never touched (it is read from the archive).
+openpyxl cannot write back (XLS, ODS, JSON, Markdown, DOCX), and files it cannot open, get a
+workbook with the Problems sheet only. Written with openpyxl; the original is never touched (it is read from the archive).
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from collections import defaultdict
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from schemas.inputs import INPUT_KINDS
 from schemas.records import Issue, ValidationResult
@@ -27,19 +30,13 @@ FILLS = {
 }
 HEADER = ["Severity", "Sheet", "Row", "Column", "Field", "Value", "Message"]
 WIDTHS = [10, 16, 6, 8, 22, 28, 80]
+MAX_ROW, MAX_COLUMN = 1_048_576, 16_384
 
 
 def write_annotated_copy(original: Path, result: ValidationResult, out: Path) -> Path:
     """Write the annotated copy of `original` (an archived file: its format comes from the
     partner's file name in `result.file`) to `out` (.xlsx), atomically."""
-    suffix = Path(result.file).suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        workbook = load_workbook(original)  # keep_vba off: the copy is a plain .xlsx, macros dropped
-    elif suffix in (".csv", ".txt"):
-        workbook = workbook_from_csv(original, sheet_title(result))
-    else:
-        workbook = Workbook()
-        workbook.remove(workbook.active)
+    workbook = partner_workbook(original, result)
     mark_cells(workbook, result.issues)
     add_problems_sheet(workbook, result.issues)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -47,6 +44,27 @@ def write_annotated_copy(original: Path, result: ValidationResult, out: Path) ->
     workbook.save(tmp)
     os.replace(tmp, out)
     return out
+
+
+def partner_workbook(original: Path, result: ValidationResult) -> Workbook:
+    """The partner's cells as a workbook; an empty one when the format has no cells or the file
+    cannot be opened (damaged, password-protected): the Problems sheet then says why."""
+    suffix = Path(result.file).suffix.lower()
+    kind = INPUT_KINDS.get(result.kind or "")
+    try:
+        if suffix in (".xlsx", ".xlsm"):
+            # a file object: openpyxl refuses a path without an .xlsx suffix, and archived copies
+            # are named by hash. keep_vba off: the copy is a plain .xlsx, macros dropped.
+            with warnings.catch_warnings(), open(original, "rb") as fh:
+                warnings.simplefilter("ignore")  # "extension is not supported and will be removed"
+                return load_workbook(fh)
+        if suffix == ".csv" or (suffix == ".txt" and (kind is None or kind.shape == "rows")):  # .txt: Markdown too
+            return workbook_from_csv(original, sheet_title(result))
+    except Exception:  # noqa: BLE001 - an unreadable file is already an issue in the result
+        pass
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    return workbook
 
 
 def sheet_title(result: ValidationResult) -> str:
@@ -63,11 +81,24 @@ def workbook_from_csv(path: Path, title: str) -> Workbook:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = title
-    sheet.append(header)
+    for col, value in enumerate(header, start=1):
+        put(sheet, 1, col, value)
     for number, cells in rows:
         for col, value in enumerate(cells, start=1):
-            sheet.cell(row=number, column=col, value=value)
+            put(sheet, number, col, value)
     return workbook
+
+
+def put(sheet: Worksheet, row: int, col: int, value: object) -> None:
+    """Write text as text: a CSV cell or an offending value like '=HYPERLINK(...)' must not become
+    a live formula in the copy we mail back, and control characters (which openpyxl refuses to
+    save) are dropped."""
+    cell = sheet.cell(row=row, column=col)
+    if isinstance(value, str):
+        cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        cell.data_type = "s"
+    else:
+        cell.value = value
 
 
 def mark_cells(workbook: Workbook, issues: list[Issue]) -> None:
@@ -81,11 +112,20 @@ def mark_cells(workbook: Workbook, issues: list[Issue]) -> None:
             workbook.worksheets[0] if workbook.worksheets else None)
         if sheet is None or sheet.title == PROBLEMS:
             continue
-        cell = sheet.cell(row=row, column=column_index_from_string(column))
+        try:
+            col = column_index_from_string(column)
+        except ValueError:
+            continue
+        if not (1 <= row <= MAX_ROW and col <= MAX_COLUMN):  # outside Excel's grid: listed on Problems only
+            continue
+        cell = sheet.cell(row=row, column=col)
+        if isinstance(cell, MergedCell):  # fill and comment the merged range's anchor cell
+            merged = next(r for r in sheet.merged_cells.ranges if cell.coordinate in r)
+            cell = sheet.cell(row=merged.min_row, column=merged.min_col)
         worst = "error" if any(i.severity == "error" for i in found) else "warning"
         cell.fill = FILLS[worst]
         text = "\n".join(f"{i.severity}: {i.message}" for i in found)
-        cell.comment = Comment(text, "wpflow", width=320, height=40 + 18 * len(found))
+        cell.comment = Comment(ILLEGAL_CHARACTERS_RE.sub("", text), "wpflow", width=320, height=40 + 18 * len(found))
 
 
 def add_problems_sheet(workbook: Workbook, issues: list[Issue]) -> None:
@@ -95,9 +135,11 @@ def add_problems_sheet(workbook: Workbook, issues: list[Issue]) -> None:
     sheet.append(HEADER)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for issue in issues:
-        sheet.append([issue.severity, issue.sheet, issue.row, issue.column, issue.field, issue.value, issue.message])
-        sheet.cell(row=sheet.max_row, column=1).fill = FILLS[issue.severity]
+    for row, issue in enumerate(issues, start=2):
+        values = [issue.severity, issue.sheet, issue.row, issue.column, issue.field, issue.value, issue.message]
+        for col, value in enumerate(values, start=1):
+            put(sheet, row, col, value)
+        sheet.cell(row=row, column=1).fill = FILLS[issue.severity]
     if not issues:
         sheet.append(["", "", "", "", "", "", "No problems found."])
     sheet.freeze_panes = "A2"

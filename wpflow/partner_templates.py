@@ -156,6 +156,8 @@ def workbook_template(project: Project, milestone: Milestone, kind: InputKind, p
         if base_type(info)[0] is dt.date:
             for row in range(2, ROWS + 2):
                 sheet.cell(row=row, column=index).number_format = "DD.MM.YYYY"
+        if base_type(info) == (str, ()):  # Text format: typed digits (a phone number) stay text, not 67000000.0
+            sheet.column_dimensions[letter].number_format = "@"
     sheet.freeze_panes = "A2"
     meta = workbook.create_sheet(METADATA_SHEET)
     meta.sheet_state = "hidden"

@@ -129,6 +129,8 @@ def _read_csv(path: Path):
             break
         except UnicodeDecodeError:
             continue
+    else:
+        raise Unreadable("cannot be decoded as UTF-8, Windows-1252 or Windows-1257; save it as CSV UTF-8")
     try:
         dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=";,\t")
         delimiter = dialect.delimiter
