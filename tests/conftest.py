@@ -133,3 +133,29 @@ def db_url(request, tmp_path: Path) -> str:
 def parse_eml(path: Path) -> EmailMessage:
     """Parse an outbox `.eml` file."""
     return message_from_bytes(path.read_bytes(), policy=policy.default)
+
+
+def sample_value(name: str, info, n: int):
+    """A valid value of a model field for row `n` (typed: numbers, booleans, dates): what the
+    round-trip tests fill templates and files with. Names exercise the cities' letters."""
+    import datetime as dt
+
+    from wpflow.partner_templates import base_type, bounds
+
+    if "email" in name:
+        return f"person{n}@riga.example.org"
+    if "phone" in name:
+        return f"+371 6700 000{n}"
+    kind, allowed = base_type(info)
+    low, high = bounds(info)
+    if allowed:
+        return allowed[n % len(allowed)]
+    if kind is bool:
+        return n % 2 == 0
+    if kind in (int, float):
+        number = (low if low is not None else 0) + 1000 + n
+        number = number if high is None else min(number, high)
+        return number + 0.5 if kind is float and high is None else number
+    if kind is dt.date:
+        return dt.date(2006, 5, 1 + n)
+    return f"Rīga Łódź Malmö Kaunas {n}"

@@ -4,7 +4,6 @@ dialects and encodings of the partner cities' own systems (Baltic letters must s
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
 
@@ -12,36 +11,15 @@ import pytest
 from openpyxl import Workbook
 
 from schemas.inputs import INPUT_KINDS
-from wpflow.partner_templates import base_type, bounds
+from tests.conftest import sample_value
 from wpflow.validate import validate_file
 
 ROW_KINDS = sorted(k for k, v in INPUT_KINDS.items() if v.shape == "rows")
 
 
-def value(name: str, info, n: int):
-    """A valid value per field (as Python: numbers as numbers)."""
-    if "email" in name:
-        return f"person{n}@riga.example.org"
-    if "phone" in name:
-        return f"+371 6700 000{n}"
-    kind, allowed = base_type(info)
-    low, high = bounds(info)
-    if allowed:
-        return allowed[n % len(allowed)]
-    if kind is bool:
-        return n % 2 == 0
-    if kind in (int, float):
-        number = (low if low is not None else 0) + 1000 + n
-        number = number if high is None else min(number, high)
-        return number + 0.5 if kind is float and high is None else number
-    if kind is dt.date:
-        return dt.date(2006, 5, 1 + n)
-    return f"Rīga Łódź Malmö Kaunas {n}"
-
-
 def rows_of(kind: str) -> list[dict]:
     fields = INPUT_KINDS[kind].model.model_fields
-    return [{name: value(name, info, n) for name, info in fields.items()} for n in range(3)]
+    return [{name: sample_value(name, info, n) for name, info in fields.items()} for n in range(3)]
 
 
 def as_text(v, decimal: str = ".") -> str:

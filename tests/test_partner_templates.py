@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from schemas.inputs import INPUT_KINDS
+from tests.conftest import sample_value
 from wpflow.metadata import METADATA_SHEET, read_metadata
 from wpflow.partner_templates import base_type, bounds, write_templates
 from wpflow.validate import validate_file
@@ -29,23 +30,11 @@ def template_for(project, kind: str, tmp_path, partner: str = "riga"):
 
 
 def sample(name: str, info, n: int):
-    """A valid cell value for a field, as a partner would type it."""
-    if "email" in name:
-        return f"person{n}@riga.example.org"
-    if "phone" in name:
-        return f"+371 6700 000{n}"
-    kind, allowed = base_type(info)
-    low, high = bounds(info)
-    if allowed:
-        return allowed[n % len(allowed)]
-    if kind is bool:
-        return "yes" if n % 2 == 0 else "no"
-    if kind is dt.date:
-        return dt.datetime(2006, 5, 1 + n)
-    if kind in (int, float):
-        value = (low if low is not None else 0) + 1 + n
-        return value if high is None else min(value, high)
-    return f"Sample {n} text"
+    """A valid cell value as a partner types it: yes/no for booleans, dates as Excel dates."""
+    value = sample_value(name, info, n)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return dt.datetime.combine(value, dt.time()) if isinstance(value, dt.date) else value
 
 
 @pytest.mark.parametrize("kind", ROW_KINDS)
