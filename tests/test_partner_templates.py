@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from schemas.inputs import INPUT_KINDS
 from tests.conftest import sample_value
 from wpflow.metadata import METADATA_SHEET, read_metadata
-from wpflow.partner_templates import base_type, bounds, write_templates
+from wpflow.partner_templates import base_type, write_templates
 from wpflow.validate import validate_file
 
 ROW_KINDS = sorted(k for k, v in INPUT_KINDS.items() if v.shape == "rows")
