@@ -132,3 +132,22 @@ def test_headers_tell_the_kind_when_the_name_does_not(tmp_path):
     path.write_text("name;provider;level;instrument;budget_eur\nA fund;Business Riga;EU;loan;1\n", encoding="utf-8")
     result = validate_file(path, expected=["seed_funding", "education_institutions"])
     assert result.kind == "seed_funding" and result.valid
+
+
+@pytest.mark.parametrize(("text", "date", "ambiguous"), [
+    ("31.12.2005", "2005-12-31", False), ("2005-12-31", "2005-12-31", False), ("12/31/2005", "2005-12-31", False),
+    ("31/12/2005", "2005-12-31", False), ("03/04/2006", "2006-04-03", True), ("3.4.2006", "2006-04-03", False),
+    ("05/05/2006", "2006-05-05", False), ("31.02.2006", None, False), ("next week", None, False),
+])
+def test_dates_in_partners_notations(text, date, ambiguous):
+    from wpflow.validate import parse_date
+
+    parsed, flagged = parse_date(text)
+    assert (parsed.isoformat() if parsed else None, flagged) == (date, ambiguous)
+
+
+def test_a_meeting_date_written_day_first_is_read_and_valid(tmp_path):
+    path = tmp_path / "meeting_report.md"
+    path.write_text("---\ntitle: ARG meeting\ndate: 14.09.2006\ncity: Tallinn\noutcomes: [agreed]\n---\n", encoding="utf-8")
+    result = validate_file(path)
+    assert result.valid and result.document["date"] == "2006-09-14" and not result.issues

@@ -125,6 +125,12 @@ CASES = [
     ("md-meeting-bad-date", "meeting_report.md",
      text("---\ntitle: ARG meeting\ndate: 31.13.2006\ncity: Riga\noutcomes: [agreed]\n---\n"),
      "error", (None, None, None, "date"), "date", {}),
+    ("md-meeting-ambiguous-date", "meeting_report.md",
+     text("---\ntitle: ARG meeting\ndate: 03/04/2006\ncity: Riga\noutcomes: [agreed]\n---\n"),
+     "warning", (None, None, None, "date"), "read as 03 April 2006 (day first)", {}),
+    ("md-meeting-impossible-date", "meeting_report.md",
+     text("---\ntitle: ARG meeting\ndate: 31/02/2006\ncity: Riga\noutcomes: [agreed]\n---\n"),
+     "error", (None, None, None, "date"), "date", {}),
     ("md-meeting-negative-attendance", "meeting_report.md",
      text("---\ntitle: ARG meeting\ndate: 2006-05-03\ncity: Riga\nattendance: [{city: Riga, participants: -2}]\n"
           "outcomes: [agreed]\n---\n"),

@@ -6,6 +6,7 @@ Prefect-free and quick to import: `wpflow validate` must answer in well under a 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import re
@@ -373,14 +374,55 @@ def _validate_document(path: Path, name: str, spec: InputKind, suffix: str) -> V
 
 
 def validate_document(name: str, model: type[BaseModel], kind: str, data: dict) -> ValidationResult:
+    warnings = read_dates(name, model, data)
     try:
         doc = model.model_validate(data).model_dump(mode="json")
     except ValidationError as exc:
         issues = [Issue(file=name, field=".".join(str(p) for p in err["loc"]) or None,
                         value=None if isinstance(err.get("input"), (dict, list)) else str(err.get("input")),
                         message=plain_message(err)) for err in exc.errors()]
-        return ValidationResult(file=name, kind=kind, issues=issues)
-    return ValidationResult(file=name, kind=kind, document=doc, rows_read=1)
+        return ValidationResult(file=name, kind=kind, issues=issues + warnings)
+    return ValidationResult(file=name, kind=kind, document=doc, rows_read=1, issues=warnings)
+
+
+_DATE = re.compile(r"(\d{1,4})[./-](\d{1,2})[./-](\d{1,4})")
+
+
+def parse_date(text: str) -> tuple[dt.date | None, bool]:
+    """(date, ambiguous) from `31.12.2005`, `2005-12-31`, `12/31/2005` or `31/12/2005`. Where
+    day and month could be swapped (`03/04/2005`) the European reading (day first) wins and
+    `ambiguous` is True so the partner is told how it was read."""
+    match = _DATE.fullmatch(text.strip())
+    if not match:
+        return None, False
+    a, b, c = (int(g) for g in match.groups())
+    sep = text.strip()[len(match.group(1))]
+    try:
+        if len(match.group(1)) == 4:  # 2005-12-31
+            return dt.date(a, b, c), False
+        if sep == "/" and b > 12:  # 12/31/2005: American, month first
+            return dt.date(c, a, b), False
+        day_first = dt.date(c, b, a)
+    except ValueError:
+        return None, False
+    return day_first, sep == "/" and a <= 12 and a != b
+
+
+def read_dates(name: str, model: type[BaseModel], data: dict) -> list[Issue]:
+    """Turn the document's date fields given as text into dates (in place); a warning for each
+    date whose day and month could be read either way."""
+    warnings = []
+    for field_name, info in model.model_fields.items():
+        value = data.get(field_name)
+        if info.annotation is dt.date and isinstance(value, str):
+            parsed, ambiguous = parse_date(value)
+            if parsed is not None:
+                data[field_name] = parsed
+                if ambiguous:
+                    warnings.append(Issue(file=name, field=field_name, value=value, severity="warning",
+                                          message=f"could be read either way; read as {parsed:%d %B %Y} "
+                                                  "(day first). Write dates as 31.12.2005 or 2005-12-31"))
+    return warnings
 
 
 def _markdown_document(text: str) -> dict:
