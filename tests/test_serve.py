@@ -217,17 +217,17 @@ def test_deploy_to_a_work_pool_and_a_process_worker_runs_the_pipeline(prefect_se
     def run(args, timeout=120):
         done = subprocess.run(args, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=timeout)
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-        return done.stdout
+        return done.stdout + done.stderr
 
     run([*prefect, "work-pool", "create", "wpflow-test-pool", "--type", "process"])
     deployed = run([sys.executable, "-m", "wpflow.cli", "deploy", "--work-pool", "wpflow-test-pool"])
     assert "milestone-pipeline/wp4-m3:" in deployed
     with temporary_settings({PREFECT_API_URL: prefect_server_url}):
         flow_run = run_deployment("milestone-pipeline/wp4-m3", timeout=0, parameters={"milestone_id": "WP4-M3"})
-        run([*prefect, "worker", "start", "--pool", "wpflow-test-pool", "--run-once"], timeout=180)
+        worker_log = run([*prefect, "worker", "start", "--pool", "wpflow-test-pool", "--run-once"], timeout=180)
         with get_client(sync_client=True) as client:
             state = client.read_flow_run(flow_run.id).state
-    assert state is not None and state.is_completed(), state
+    assert state is not None and state.is_completed(), worker_log[-3000:]
     report = outputs / "reports" / "WP4-M3.docx"
     assert report.is_file()
     from docx import Document

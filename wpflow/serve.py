@@ -10,6 +10,7 @@ PREFECT_UI_API_URL and PREFECT_HOME must happen before Prefect reads its setting
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import os
@@ -145,13 +146,15 @@ def runner_deployments(project: Project, *, milestones: list[str] | None = None,
         if spec.entrypoint.startswith("flows/watcher.py") and not watcher:
             continue
         schedules = [Cron(spec.cron, timezone=spec.timezone)] if spec.cron else None
-        out.append(spec.load_flow().to_deployment(
-            name=spec.name, description=spec.description, parameters=dict(spec.parameters), tags=list(spec.tags),
-            schedules=schedules, enforce_parameter_schema=True, work_pool_name=work_pool,
-            # a process worker otherwise runs each flow in an empty temporary folder, where the
-            # entrypoint (flows/milestone.py) is not found: run it from this checkout
-            job_variables={"working_dir": str(ROOT)} if work_pool else None,
-        ))
+        with contextlib.chdir(ROOT):  # entrypoints relative to the checkout, wherever we were started
+            deployment = spec.load_flow().to_deployment(
+                name=spec.name, description=spec.description, parameters=dict(spec.parameters),
+                tags=list(spec.tags), schedules=schedules, enforce_parameter_schema=True, work_pool_name=work_pool,
+                # a process worker otherwise runs each flow in an empty temporary folder, where the
+                # entrypoint (flows/milestone.py) is not found: run it from this checkout
+                job_variables={"working_dir": str(ROOT)} if work_pool else None,
+            )
+        out.append(deployment)
     return out
 
 
