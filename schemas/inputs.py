@@ -61,6 +61,9 @@ class EducationInstitution(InputRow):
         description="Offers a programme supporting knowledge-based innovation and entrepreneurship"
     )
     programme_name: str | None = Field(None, description="Name of that programme, if any")
+    location: str | None = Field(
+        None, description="Municipality where it is located, if not the partner city itself"
+    )
 
 
 # -- WP4-M2 -----------------------------------------------------------------------------
@@ -82,6 +85,9 @@ class InfrastructureUnit(InputRow):
         None, ge=0, description="Rentable floor area", json_schema_extra=_unit("m²")
     )
     focus: str | None = Field(None, description="Sectors or technologies it focuses on")
+    location: str | None = Field(
+        None, description="Municipality where it is located, if not the partner city itself"
+    )
 
 
 # -- WP4-M3 -----------------------------------------------------------------------------

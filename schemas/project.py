@@ -76,6 +76,10 @@ class Participant(Strict):
         False, description="Delivers the city's local inputs (one per city that delivers)"
     )
     emails: list[str] = Field(min_length=1, description="Contact e-mail addresses")
+    region: list[str] = Field(
+        default_factory=list,
+        description="Other municipalities of the city's metropolitan region: a location there is not flagged",
+    )
     assumed: bool = Field(False, description="True when the organisation is not named in the seeds")
     note: str | None = Field(None, description="Why an assumption was made, or other remarks")
     role_claims: list[RoleClaim] = Field(

@@ -25,15 +25,16 @@ def validate_command(
     if not file.is_file():
         raise fail(f"{file}: no such file", EXIT_UNREADABLE)
     expected: list[str] = []
-    city = None
+    city, region = None, []
     if milestone or partner:
         _, proj = load_or_exit(project)
         try:
             expected = [r.kind for r in proj.milestone(milestone).inputs] if milestone else []
-            city = proj.participant(partner).city if partner else None
+            if partner:
+                city, region = proj.participant(partner).city, proj.participant(partner).region
         except KeyError as exc:
             raise fail(f"unknown milestone or partner {exc.args[0]!r}", EXIT_INVALID) from None
-    result = validate_file(file, kind, expected=expected, city=city)
+    result = validate_file(file, kind, expected=expected, city=city, region=region)
     unreadable = bool(result.errors) and all(i.row is None and i.field is None for i in result.errors) and not result.rows_read
     if fmt is OutputFormat.json:
         print_json({"file": result.file, "kind": result.kind, "valid": result.valid, "rows": result.rows_read,

@@ -74,10 +74,10 @@ def validate_submission(ws: Workspace, sub: Submission, expected: list[str]) -> 
     """Validate one archived file (never the inbox copy, which the partner may change)."""
     from wpflow.validate import validate_file
 
-    city = ws.project.participant(sub.partner).city
+    partner = ws.project.participant(sub.partner)
     result = validate_file(
-        Path(sub.archive_path), sub.kind, expected=expected, display_name=sub.file_name, city=city,
-        max_bytes=int(ws.settings.max_file_mb * 1024 * 1024),
+        Path(sub.archive_path), sub.kind, expected=expected, display_name=sub.file_name, city=partner.city,
+        region=partner.region, max_bytes=int(ws.settings.max_file_mb * 1024 * 1024),
     )
     claim = claimed_partner_issue(ws, sub)
     if claim is not None:

@@ -246,9 +246,11 @@ def validate_file(
     expected: Sequence[str] = (),
     display_name: str | None = None,
     city: str | None = None,
+    region: Sequence[str] = (),
     max_bytes: int | None = None,
 ) -> ValidationResult:
-    """Never raises for bad input: every problem is an Issue in the result."""
+    """Never raises for bad input: every problem is an Issue in the result. `city` and `region`
+    (the partner's metropolitan region) let a location elsewhere be flagged as a warning."""
     path = Path(path)
     name = display_name or path.name
     kind = kind or kind_of(path, name, expected)
@@ -269,7 +271,10 @@ def validate_file(
         return _failed(name, kind, str(exc))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         return _failed(name, kind, f"cannot be read: {exc}")
-    return validate_rows(name, spec, sheet, header, rows)
+    result = validate_rows(name, spec, sheet, header, rows)
+    if city:
+        result.issues += location_warnings(result, header, sheet, rows, city, region)
+    return result
 
 
 def _failed(name: str, kind: str | None, message: str) -> ValidationResult:
@@ -326,6 +331,36 @@ def row_warnings(name: str, spec: InputKind, sheet: str | None, rows) -> list[Is
                                   message=f"is the same as row {first_seen[key]}; delete one if it is a copy"))
         else:
             first_seen[key] = number
+    return warnings
+
+
+def same_place(a: str, b: str) -> bool:
+    """'Malmö' = 'malmo' = 'MALMÖ ': partners type place names with and without diacritics."""
+    import unicodedata
+
+    def plain(text: str) -> str:
+        return "".join(c for c in unicodedata.normalize("NFKD", text.strip().casefold()) if not unicodedata.combining(c))
+
+    return plain(a) == plain(b)
+
+
+def location_warnings(result: ValidationResult, header: list[str], sheet: str | None, rows,
+                      city: str, region: Sequence[str]) -> list[Issue]:
+    """A `location` outside the partner's city and region: perhaps a neighbour's institution,
+    or a file dropped in the wrong partner's folder. A warning, since metropolitan regions are
+    wider than the project knows."""
+    if "location" not in header:
+        return []
+    at = header.index("location")
+    places = [city, *region]
+    warnings = []
+    for number, cells in rows:
+        value = cells[at] if at < len(cells) else None
+        if isinstance(value, str) and value.strip() and not any(same_place(value, p) for p in places):
+            warnings.append(Issue(file=result.file, sheet=sheet, row=number, column=column_letter(at), field="location",
+                                  value=value.strip(), severity="warning",
+                                  message=f"is outside {city}'s metropolitan region ({', '.join(places)}); "
+                                          "is this row for another partner?"))
     return warnings
 
 
