@@ -151,3 +151,28 @@ def test_a_meeting_date_written_day_first_is_read_and_valid(tmp_path):
     path.write_text("---\ntitle: ARG meeting\ndate: 14.09.2006\ncity: Tallinn\noutcomes: [agreed]\n---\n", encoding="utf-8")
     result = validate_file(path)
     assert result.valid and result.document["date"] == "2006-09-14" and not result.issues
+
+
+def test_a_meeting_report_in_word_reads_its_fields_from_headings(tmp_path):
+    """Date, City, Attendance ('Tallinn: 3') and Outcomes as Heading 1 sections fill the report's
+    typed fields; other headings stay narrative sections."""
+    from docx import Document
+
+    doc = Document()
+    doc.add_paragraph("Second ARG meeting", style="Title")
+    for heading, paragraphs in [("Date", ["14.09.2006"]), ("City", ["Tallinn"]),
+                                ("Attendance", ["Tallinn: 4", "Rīga: 3"]),
+                                ("Outcomes", ["Survey agreed.", "Next meeting in Oslo."]),
+                                ("Discussion", ["Long and useful."])]:
+        doc.add_heading(heading, level=1)
+        for text in paragraphs:
+            doc.add_paragraph(text)
+    path = tmp_path / "meeting_report.docx"
+    doc.save(str(path))
+    result = validate_file(path)
+    assert result.valid, [str(i) for i in result.issues]
+    report = result.document
+    assert (report["title"], report["date"], report["city"]) == ("Second ARG meeting", "2006-09-14", "Tallinn")
+    assert report["attendance"] == [{"city": "Tallinn", "participants": 4}, {"city": "Rīga", "participants": 3}]
+    assert report["outcomes"] == ["Survey agreed.", "Next meeting in Oslo."]
+    assert [s["heading"] for s in report["sections"]] == ["Discussion"]

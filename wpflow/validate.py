@@ -401,7 +401,7 @@ def _validate_document(path: Path, name: str, spec: InputKind, suffix: str) -> V
     elif suffix in (".md", ".markdown", ".txt"):
         data = _markdown_document(path.read_text(encoding="utf-8-sig"))
     elif suffix == ".docx":
-        data = _docx_document(path)
+        data = lift_fields(_docx_document(path), spec.model)
     else:
         raise Unreadable(f"files of type {suffix} are not read as documents; send DOCX, Markdown or JSON")
     data.pop("kind", None)
@@ -458,6 +458,34 @@ def read_dates(name: str, model: type[BaseModel], data: dict) -> list[Issue]:
                                           message=f"could be read either way; read as {parsed:%d %B %Y} "
                                                   "(day first). Write dates as 31.12.2005 or 2005-12-31"))
     return warnings
+
+
+def lift_fields(data: dict, model: type[BaseModel]) -> dict:
+    """Sections headed by a model field ("Date", "City", "Outcomes", "Attendance") fill that
+    field: a Word file has no front matter, so its headings carry the typed values."""
+    fields, kept = model.model_fields, []
+    for section in data.get("sections", []):
+        name = normalise_header(section["heading"])
+        if name in fields and name not in ("title", "sections"):
+            data[name] = _field_value(section["text"], fields[name].annotation)
+        else:
+            kept.append(section)
+    data["sections"] = kept
+    return data
+
+
+def _field_value(text: str, annotation: Any) -> Any:
+    """One paragraph per list item; 'Riga: 3' for a list of two-field rows (attendance)."""
+    import typing
+
+    if typing.get_origin(annotation) is not list:
+        return text
+    items = [p.strip() for p in text.split("\n\n") if p.strip()]
+    (item,) = typing.get_args(annotation)
+    if isinstance(item, type) and issubclass(item, BaseModel):
+        first, second = list(item.model_fields)[:2]
+        return [dict(zip((first, second), (part.strip() for part in p.rsplit(":", 1)))) for p in items]
+    return items
 
 
 def _markdown_document(text: str) -> dict:
