@@ -1,5 +1,5 @@
 """`make bench`: every benchmark in its own process, in order; their last-line JSON figures are
-collected into bench/results/latest.json (gitignored) and summarised. About 6 minutes on the
+collected into bench/results/latest.json (gitignored) and summarised. About 10 minutes on the
 2-core reference machine (docs/performance.md); `--quick` runs each in its smoke mode (~2 min).
 
     .venv/bin/python bench/run_all.py [--quick] [--only scale,render]
