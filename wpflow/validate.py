@@ -235,7 +235,10 @@ def plain_message(err: dict[str, Any]) -> str:
         return "must be one of: " + err["ctx"]["expected"].replace("'", "")
     if kind in MESSAGES:
         return MESSAGES[kind].format(**err.get("ctx", {}))
-    return err["msg"].removeprefix("Value error, ")
+    text = err["msg"].removeprefix("Value error, ")
+    value = err.get("input")
+    # a model's own message may start with the value, which the receipt already shows
+    return text.removeprefix(f"{value!r} ") if isinstance(value, str) else text
 
 
 # -- validation --------------------------------------------------------------------------
