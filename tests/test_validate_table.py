@@ -3,8 +3,10 @@ and where (sheet, row, column, field) — asserted on the issue as the receipt p
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
+import struct
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -12,11 +14,30 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from schemas.inputs import INPUT_KINDS, InputKind, InputRow
+from wpflow.safety import OLE_MAGIC
 from wpflow.validate import validate_file
 
 SEED = ["name", "provider", "level", "instrument", "budget_eur"]
 GOOD_SEED = ["Riga Seed", "Riga City Council", "municipal", "grant", 1_000_000]
 CLUSTER = ["name", "sector", "maturity", "companies", "proposed_for_transnational_analysis"]
+
+
+class DatedRow(InputRow):
+    """A row kind with a date column and a row limit: no project row kind has either yet."""
+
+    event: str
+    date: dt.date
+    location: str | None = None
+
+
+DATED = InputKind(id="dated_events", label="Dated events", description="Test kind", shape="rows", model=DatedRow,
+                  sheet="Events", rows_per_partner=(1, 2))
+
+
+@pytest.fixture
+def dated_kind(monkeypatch):
+    monkeypatch.setitem(INPUT_KINDS, DATED.id, DATED)
 
 
 def xlsx(sheet: str, header: list, *rows: list, extra_sheets: dict | None = None) -> Callable[[], bytes]:
@@ -66,14 +87,80 @@ def zip_bomb() -> bytes:
     return buf.getvalue()
 
 
+def ole(*streams: str) -> Callable[[], bytes]:
+    """A Compound File header and directory names: how an encrypted OOXML file or an old XLS begins."""
+    return lambda: OLE_MAGIC + b"\0" * 504 + b"".join(n.encode("utf-16-le").ljust(64, b"\0") for n in streams)
+
+
+def lying_zip() -> bytes:
+    """A workbook whose sheet declares 5 000 bytes but unpacks to 2 MB: calamine must refuse it."""
+    src = zipfile.ZipFile(io.BytesIO(seed(GOOD_SEED)()))
+    big = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>' \
+          b'<row r="1"><c r="A1" t="inlineStr"><is><t>' + b"A" * (2 << 20) + b"</t></is></c></row></sheetData></worksheet>"
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for item in src.infolist():
+            z.writestr(item.filename, big if item.filename == "xl/worksheets/sheet1.xml" else src.read(item.filename))
+    raw = bytearray(out.getvalue())
+    member = zipfile.ZipFile(io.BytesIO(bytes(raw))).getinfo("xl/worksheets/sheet1.xml")
+    struct.pack_into("<I", raw, member.header_offset + 22, 5000)  # local header: uncompressed size
+    at = raw.find(b"PK\x01\x02")
+    while at != -1:  # central directory entries: uncompressed size at +24, name at +46
+        if raw[at + 46: at + 46 + struct.unpack_from("<H", raw, at + 28)[0]] == member.filename.encode():
+            struct.pack_into("<I", raw, at + 24, 5000)
+        at = raw.find(b"PK\x01\x02", at + 4)
+    return bytes(raw)
+
+
+def docx_table(*rows: list[str]) -> Callable[[], bytes]:
+    def build() -> bytes:
+        from docx import Document
+
+        doc = Document()
+        table = doc.add_table(rows=len(rows), cols=len(rows[0]))
+        for r, cells in enumerate(rows):
+            for c, value in enumerate(cells):
+                table.cell(r, c).text = value
+        buf = io.BytesIO()
+        doc.save(buf)
+        return buf.getvalue()
+    return build
+
+
+def meeting_docx_with_attendance(*rows: list[str]) -> Callable[[], bytes]:
+    def build() -> bytes:
+        from docx import Document
+
+        doc = Document()
+        doc.add_paragraph("Second ARG meeting", style="Title")
+        for heading, text in [("Date", "14.09.2006"), ("City", "Tallinn"), ("Outcomes", "Survey agreed.")]:
+            doc.add_heading(heading, level=1)
+            doc.add_paragraph(text)
+        doc.add_heading("Attendance", level=1)
+        table = doc.add_table(rows=len(rows), cols=2)
+        for r, cells in enumerate(rows):
+            for c, value in enumerate(cells):
+                table.cell(r, c).text = value
+        buf = io.BytesIO()
+        doc.save(buf)
+        return buf.getvalue()
+    return build
+
+
+def template(kind: str, sheet: str, header: list, *rows: list) -> Callable[[], bytes]:
+    """A workbook with the hidden `_wpflow` sheet generated templates carry."""
+    return xlsx(sheet, header, *rows, extra_sheets={"_wpflow": [["kind", kind], ["partner", "riga"]]})
+
+
 CSV_SEED = "name;provider;level;instrument;budget_eur\n"
+EVENTS = ["event", "date", "location"]
 
 # (id, file name, builder, severity, (sheet, row, column, field), message fragment, extra kwargs)
 CASES = [
     ("not-a-number", "seed_funding.xlsx", seed(["X", "Y", "municipal", "grant", "about 2 mio"]),
      "error", ("Schemes", 2, "E", "budget_eur"), "is not a number", {}),
     ("negative-budget", "seed_funding.xlsx", seed(["X", "Y", "municipal", "grant", -5]),
-     "error", ("Schemes", 2, "E", "budget_eur"), "at least 0", {}),
+     "error", ("Schemes", 2, "E", "budget_eur"), "'-5' must be at least 0", {}),
     ("bad-choice", "seed_funding.xlsx", seed(["X", "Y", "city", "grant", 5]),
      "error", ("Schemes", 2, "C", "level"), "must be one of: municipal, regional, national or EU", {}),
     ("empty-required", "seed_funding.xlsx", seed(["", "Y", "municipal", "grant", 5]),
@@ -90,7 +177,7 @@ CASES = [
      "warning", ("Schemes", 3, None, None), "same as row 2", {}),
     ("too-few-proposed-clusters", "pre_phase_clusters.xlsx",
      xlsx("Clusters", CLUSTER, ["Life sciences", "Health", "mature", 40, "yes"], ["ICT", "ICT", "emerging", 9, "no"]),
-     "warning", ("Clusters", None, None, "proposed_for_transnational_analysis"), "1 rows have", {}),
+     "warning", ("Clusters", None, None, "proposed_for_transnational_analysis"), "1 row has", {}),
     ("too-many-proposed-clusters", "pre_phase_clusters.xlsx",
      xlsx("Clusters", CLUSTER, *[[f"C{i}", "ICT", "mature", i, "yes"] for i in range(4)]),
      "warning", ("Clusters", None, None, "proposed_for_transnational_analysis"), "the milestone asks for 3", {}),
@@ -150,14 +237,26 @@ CASES = [
      "error", (None, None, None, None), "is damaged or not a spreadsheet file", {}),
     ("truncated-zip", "seed_funding.xlsx", lambda: seed(GOOD_SEED)()[:300],
      "error", (None, None, None, None), "is damaged", {}),
-    ("password-protected", "seed_funding.xlsx", lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600,
+    ("password-protected", "seed_funding.xlsx", ole("Root Entry", "EncryptionInfo", "EncryptedPackage"),
+     "error", (None, None, None, None), "is password-protected; remove the password and send it again", {}),
+    ("password-protected-docx", "progress_narrative.docx", ole("Root Entry", "EncryptionInfo", "EncryptedPackage"),
      "error", (None, None, None, None), "password-protected", {}),
-    ("password-protected-docx", "progress_narrative.docx", lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600,
-     "error", (None, None, None, None), "password-protected", {}),
+    ("old-xls-named-xlsx", "seed_funding.xlsx", ole("Root Entry", "Workbook"),
+     "error", (None, None, None, None), "is an Excel 97-2003 file (.xls) named .xlsx; rename it to .xls", {}),
+    ("old-doc-named-docx", "progress_narrative.docx", ole("Root Entry", "WordDocument"),
+     "error", (None, None, None, None), "open it in Word and save it as .docx", {}),
+    ("damaged-xls", "seed_funding.xls", lambda: OLE_MAGIC + b"\xff" * 700,
+     "error", (None, None, None, None), "is damaged or not a spreadsheet", {}),
+    ("zip-declares-less-than-it-holds", "seed_funding.xlsx", lying_zip,
+     "error", (None, None, None, None), "is damaged or not a spreadsheet", {}),
     ("zip-bomb", "seed_funding.xlsx", zip_bomb,
-     "error", (None, None, None, None), "zip bomb", {}),
+     "error", (None, None, None, None), "looks like a zip bomb and was not opened", {}),
+    ("zip-bomb-with-misleading-name", "notes.xlsx", zip_bomb,
+     "error", (None, None, None, None), "looks like a zip bomb", {}),
+    ("too-big-xlsx", "seed_funding.xlsx", seed(*[GOOD_SEED[:4] + [i] for i in range(50)]),
+     "error", (None, None, None, None), "KB accepted", {"max_bytes": 2000}),
     ("too-big", "seed_funding.csv", text(CSV_SEED + "A;B;municipal;grant;1\n" * 200),
-     "error", (None, None, None, None), "more than the 0 MB accepted", {"max_bytes": 1000}),
+     "error", (None, None, None, None), "is 4 KB, more than the 1 KB accepted", {"max_bytes": 1000}),
     ("undecodable-csv", "seed_funding.csv", lambda: CSV_SEED.encode() + b"\x81\x8d;\x81;municipal;grant;1\n",
      "error", (None, None, None, None), "cannot be decoded", {}),
     ("empty-file", "seed_funding.csv", lambda: b"",
@@ -165,6 +264,65 @@ CASES = [
     ("unknown-kind", "notes.xlsx", xlsx("Sheet", ["what", "ever"], ["a", "b"]),
      "error", (None, None, None, None), "the milestone expects: seed_funding, meeting_report",
      {"expected": ["seed_funding", "meeting_report"]}),
+    ("template-for-another-milestone", "seed_funding.xlsx",
+     template("education_institutions", "Institutions", ["name", "type", "entrepreneurship_programme"]),
+     "error", (None, None, None, None), "is the template for Educational and science institutions "
+     "(education_institutions), which this milestone does not ask for; it expects: seed_funding",
+     {"expected": ["seed_funding"]}),
+    # header row
+    ("misspelt-column", "seed_funding.xlsx", xlsx("Schemes", SEED[:4] + ["budget_euro"], GOOD_SEED),
+     "error", ("Schemes", 1, "E", "budget_euro"), "unknown column; did you mean budget_eur?", {}),
+    ("repeated-column", "seed_funding.xlsx", xlsx("Schemes", SEED + ["Budget (EUR)"], GOOD_SEED + [5]),
+     "error", ("Schemes", 1, "F", "budget_eur"), "repeats column E; delete one of them", {}),
+    ("no-header-row", "seed_funding.xlsx", xlsx("Schemes", [None, None], GOOD_SEED),
+     "error", ("Schemes", 1, None, None), "has no column names in its first row", {}),
+    ("values-in-unnamed-column", "seed_funding.xlsx", xlsx("Schemes", SEED + [None], GOOD_SEED + ["call Anna"]),
+     "warning", ("Schemes", 1, "F", None), "has no column name, so its values (from row 2) were not read", {}),
+    # CSV dialects
+    ("csv-comma-not-a-number", "seed_funding.csv",
+     text('name,provider,level,instrument,budget_eur\n"Malmö fund",Malmö stad,municipal,grant,"12,5 tkr"\n', "cp1252"),
+     "error", (None, 2, "E", "budget_eur"), "'12,5 tkr' is not a number", {}),
+    ("csv-tab-bad-choice", "seed_funding.csv", text("name\tprovider\tlevel\tinstrument\tbudget_eur\nA\tB\tEU\tgift\t1\n"),
+     "error", (None, 2, "D", "instrument"), "must be one of: grant, loan", {}),
+    ("xlsx-named-csv", "seed_funding.csv", seed(GOOD_SEED),
+     "error", (None, None, None, None), "is not a text file", {}),
+    # JSON and documents
+    ("json-row-not-an-object", "seed_funding.json", text('[{"name": "A"}, "B"]'),
+     "error", (None, None, None, None), "row 2 is not a set of columns", {}),
+    ("json-document-is-a-list", "progress_narrative.json", text('[{"heading": "A", "text": "B"}]'),
+     "error", (None, None, None, None), "is not a document", {}),
+    ("md-front-matter-syntax", "meeting_report.md", text("---\ntitle: ARG meeting\noutcomes: [agreed\n---\n"),
+     "error", (None, None, None, None), "front matter is not valid YAML on line 4", {}),
+    ("md-front-matter-unclosed", "meeting_report.md", text("---\ntitle: ARG meeting\n\n# Notes\n"),
+     "error", (None, None, None, None), "no --- line closes", {}),
+    ("md-front-matter-not-fields", "meeting_report.md", text("---\n- a list\n---\n"),
+     "error", (None, None, None, None), "front matter must be 'field: value' lines", {}),
+    ("md-unknown-field", "meeting_report.md",
+     text("---\ntitle: ARG meeting\ndate: 2006-05-03\ncity: Riga\noutcomes: [agreed]\nvenue: City Hall\n---\n"),
+     "error", (None, None, None, "venue"), "is not a field of this input", {}),
+    ("md-date-with-time", "meeting_report.md",
+     text("---\ntitle: ARG meeting\ndate: 2006-05-03 14:00\ncity: Riga\noutcomes: [agreed]\n---\n"),
+     "error", (None, None, None, "date"), "has a time of day", {}),
+    ("docx-table-not-a-number", "seed_funding.docx", docx_table(SEED, ["Riga Seed", "Riga", "EU", "loan", "lots"]),
+     "error", (None, 2, "E", "budget_eur"), "'lots' is not a number", {}),
+    ("docx-without-table", "seed_funding.docx", docx(("Normal", "The schemes are listed below.")),
+     "error", (None, None, None, None), "has no table", {}),
+    ("docx-attendance-table-negative", "meeting_report.docx",
+     meeting_docx_with_attendance(["City", "Participants"], ["Tallinn", "4"], ["Rīga", "-3"]),
+     "error", (None, None, None, "attendance.1.participants"), "must be at least 0", {}),
+    ("damaged-docx", "progress_narrative.docx", seed(GOOD_SEED),
+     "error", (None, None, None, None), "is damaged or not a Word file", {}),
+    # a row kind with a date column and at most two rows (registered by the `dated_kind` fixture)
+    ("row-ambiguous-date", "dated_events.xlsx", xlsx("Events", EVENTS, ["ARG", "03/04/2006", None]),
+     "warning", ("Events", 2, "B", "date"), "'03/04/2006' could be read either way; read as 03 April 2006", {}),
+    ("row-impossible-date", "dated_events.csv", text("event;date\nARG;31.02.2006\n"),
+     "error", (None, 2, "B", "date"), "is not a date; write dates as 31.12.2005 or 2005-12-31", {}),
+    ("row-two-digit-year", "dated_events.csv", text("event;date\nARG;31.12.06\n"),
+     "error", (None, 2, "B", "date"), "'31.12.06' is not a date", {}),
+    ("too-many-rows", "dated_events.csv", text("event;date\nA;1.1.2006\nB;2.1.2006\nC;3.1.2006\n"),
+     "warning", (None, None, None, None), "has 3 rows; the milestone asks for at most 2", {}),
+    ("dated-location-elsewhere", "dated_events.csv", text("event;date;location\nA;1.1.2006;Kaunas\n"),
+     "warning", (None, 2, "C", "location"), "is outside Rīga's metropolitan region", {"city": "Rīga"}),
     ("unsupported-format", "seed_funding.pdf", lambda: b"%PDF-1.4\n",
      "error", (None, None, None, None), "not read as tables", {}),
     ("markup-in-text", "seed_funding.xlsx", seed(["<script>", "Riga City", "municipal", "grant", "1e400"]),
@@ -174,7 +332,8 @@ CASES = [
 
 @pytest.mark.parametrize(("name", "builder", "severity", "where", "fragment", "kwargs"),
                          [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_broken_input_is_reported_where_it_is(tmp_path: Path, name, builder, severity, where, fragment, kwargs):
+def test_broken_input_is_reported_where_it_is(tmp_path: Path, dated_kind, name, builder, severity, where, fragment,
+                                             kwargs):
     path = tmp_path / name
     path.write_bytes(builder())
     result = validate_file(path, **kwargs)
@@ -185,8 +344,22 @@ def test_broken_input_is_reported_where_it_is(tmp_path: Path, name, builder, sev
     assert result.valid is (severity == "warning" and not result.errors)
 
 
-def test_there_are_at_least_thirty_cases():
-    assert len(CASES) >= 30 and len({c[0] for c in CASES}) == len(CASES)
+def test_there_are_at_least_thirty_five_cases():
+    assert len(CASES) >= 35 and len({c[0] for c in CASES}) == len(CASES)
+
+
+GARBAGE = [b"\0" * 64, b"PK\x03\x04" + b"\xff" * 200, OLE_MAGIC + b"\x01" * 100, "ä;ö\n1;2".encode("utf-16"),
+           b"\xff\xfe\xfd" * 50, b"[" * 5000, b"---\n" + b"a: [" * 2000, b"%PDF-1.4\n"]
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".txt", ".json", ".md", ".docx", ""])
+@pytest.mark.parametrize("kind", [None, "seed_funding", "meeting_report", "progress_narrative"])
+def test_garbage_is_an_error_never_an_exception(tmp_path, suffix, kind):
+    for n, content in enumerate(GARBAGE):
+        path = tmp_path / f"file{n}{suffix}"
+        path.write_bytes(content)
+        result = validate_file(path, kind)
+        assert result.errors, (content[:20], [str(i) for i in result.issues])
 
 
 def xxe(kind_builder: Callable[[], bytes], part: str, secret_file: Path) -> bytes:
