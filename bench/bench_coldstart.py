@@ -1,19 +1,22 @@
-"""Cold start: `wpflow run WP4-M3` as a new process, the way a secretariat member runs it —
-with the ephemeral API on a fresh Prefect home (first start migrates Prefect's database), again
-on that now-migrated home, against an already running `prefect server start`, and `--direct`
-(no Prefect at all). The README's advice on which to use when comes from these figures.
+"""Cold start: `wpflow run WP4-M3 --as-of 2006-07-31` as a new process, the way a secretariat
+member runs it — with the ephemeral API on a fresh Prefect home (its first start migrates
+Prefect's database), again on that now-migrated home, against an already running
+`prefect server start` (started here on a free port, PREFECT_API_URL set, stopped after), and
+`--direct` (no Prefect at all). Every run gets fresh outputs (archive, store, reports, outbox).
+The README's advice on which to use when comes from these figures.
 
-    .venv/bin/python bench/bench_coldstart.py [--quick]
+    .venv/bin/python bench/bench_coldstart.py [--quick] [--repeat 2]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
+from itertools import count
 
 from common import ROOT, emit, isolated_env, machine, scratch
 
@@ -32,31 +35,56 @@ def wpflow_run(env: dict[str, str], *extra: str) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="skip the running-server case")
+    parser.add_argument("--quick", action="store_true", help="one run each, no running-server case")
+    parser.add_argument("--repeat", type=int, default=None, help="runs of each repeatable case (default 2)")
     args = parser.parse_args()
+    repeat = args.repeat or (1 if args.quick else 2)
     from wpflow.serve import free_port, prefect_server
 
     project = ROOT / "projects" / "baltmet-inno"
-    results: dict[str, float] = {}
-    with scratch("coldstart") as tmp:
-        def env(name: str, **extra: str) -> dict[str, str]:
-            base = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "WPFLOW_"))}
-            return {**base, **isolated_env(project, tmp / name / "outputs"), **extra}
+    runs: dict[str, list[float]] = {}
+    n = count()
+    print(f"cold start of `wpflow run {MILESTONE} --as-of {AS_OF}` as a new process; {machine()}", flush=True)
 
-        home = str(tmp / "home")
-        results["direct"] = wpflow_run(env("direct"), "--direct")
-        results["ephemeral_fresh_home"] = wpflow_run(env("fresh", WPFLOW_OUTPUTS=str(tmp / "fresh"), PREFECT_HOME=home))
-        results["ephemeral_migrated_home"] = wpflow_run(env("again", PREFECT_HOME=home))
+    with scratch("coldstart") as tmp:
+        def env(**extra: str) -> dict[str, str]:
+            base = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "WPFLOW_"))}
+            return {**base, **isolated_env(project, tmp / f"outputs-{next(n)}"), **extra}
+
+        def record(case: str, seconds: float) -> None:
+            runs.setdefault(case, []).append(seconds)
+            print(f"  {case:<26} {seconds:6.2f} s", flush=True)
+
+        home = tmp / "ephemeral-home"
+        home.mkdir()
+        for _ in range(repeat):
+            record("direct", wpflow_run(env(), "--direct"))
+        record("ephemeral_fresh_home", wpflow_run(env(PREFECT_HOME=str(home))))
+        for _ in range(repeat):
+            record("ephemeral_migrated_home", wpflow_run(env(PREFECT_HOME=str(home))))
         if not args.quick:
+            client_home = tmp / "client-home"
+            client_home.mkdir()
+            start = time.perf_counter()
             with prefect_server(free_port(), tmp / "server-home") as api:
-                wpflow_run(env("warm", PREFECT_API_URL=api, PREFECT_HOME=str(tmp / "client")))  # the server's first run
-                results["running_server"] = wpflow_run(env("server", PREFECT_API_URL=api, PREFECT_HOME=str(tmp / "client")))
-    print(f"cold start of `wpflow run {MILESTONE}` as a new process; {machine()}")
-    for name, seconds in results.items():
-        print(f"{name:>24} {seconds:6.2f} s  ({seconds / results['direct']:.1f}x direct)")
-    best = results.get("running_server", results["ephemeral_migrated_home"])
+                print(f"  (prefect server start: healthy after {time.perf_counter() - start:.1f} s)", flush=True)
+                server_env = env(PREFECT_API_URL=api, PREFECT_HOME=str(client_home))
+                record("running_server_first_run", wpflow_run(server_env))
+                for _ in range(repeat):
+                    record("running_server", wpflow_run(env(PREFECT_API_URL=api, PREFECT_HOME=str(client_home))))
+
+    results = {case: statistics.median(values) for case, values in runs.items()}
+    direct = results["direct"]
+    print(f"\n{'case':>26} {'runs':>4} {'median s':>9} {'vs direct':>9}")
+    for case, seconds in results.items():
+        print(f"{case:>26} {len(runs[case]):>4} {seconds:>9.2f} {seconds / direct:>8.1f}x")
+    ratio = None
+    if "running_server" in results:
+        ratio = round(results["ephemeral_migrated_home"] / results["running_server"], 2)
+        print(f"ephemeral API on a migrated home vs a running server: {ratio:.1f}x")
     emit({"name": "cold_start", **{k: round(v, 2) for k, v in results.items()},
-          "ratio": round(results["ephemeral_migrated_home"] / best, 2)})
+          "ratio": ratio, "target": "advice",
+          "runs": {k: [round(v, 2) for v in vs] for k, vs in runs.items()}})
 
 
 if __name__ == "__main__":
