@@ -50,7 +50,11 @@ def machine() -> dict[str, Any]:
                 if line.startswith("model name")), platform.processor())
     mem = next((int(line.split()[1]) // 1024 for line in Path("/proc/meminfo").read_text().splitlines()
                 if line.startswith("MemTotal")), 0)
-    return {"cpus": os.cpu_count(), "cpu": cpu, "ram_mb": mem, "python": platform.python_version()}
+    from importlib.metadata import version
+
+    load = os.getloadavg()[0]  # others' test runs share this machine: say how busy it was
+    return {"cpus": os.cpu_count(), "cpu": cpu, "ram_mb": mem, "python": platform.python_version(),
+            "prefect": version("prefect"), "load_1min": round(load, 2)}
 
 
 def emit(result: dict[str, Any]) -> None:

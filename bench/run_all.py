@@ -91,7 +91,12 @@ def main() -> None:
         results.append(figures)
     out = HERE / "results" / "latest.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    sys.path.insert(0, str(HERE))
+    from common import machine
+
+    report = {"machine": machine(), "quick": args.quick, "finished_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+              "wall_min": round((time.perf_counter() - began) / 60, 1), "results": results}
+    out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     total = time.perf_counter() - began
     print(f"\n== summary ({total / 60:.1f} min{', --quick: smoke figures, targets not judged' if args.quick else ''};"
           f" all figures in {out.relative_to(HERE.parent)})")
