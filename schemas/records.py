@@ -156,6 +156,11 @@ class WPSummary(Record):
     missing: list[str] = Field(description="Cities with a required input missing")
     inputs: list[Submission] = Field(description="Submissions the summary was built from")
     status: str = Field(description="complete / incomplete")
+    version: int = Field(1, description="The report version this summary becomes (v1, v2, …)")
+    changes_since: str | None = Field(
+        None, description="The version this one replaces, as people read it ('v1 of 2005-06-19'); None for v1")
+    changes: list[str] = Field(
+        default_factory=list, description="What changed since that version, one sentence per line")
 
 
 class ReportRef(Record):

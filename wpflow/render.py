@@ -389,6 +389,9 @@ def report_context(
         "wpflow_version": wpflow.__version__,
         "generated_at": when.isoformat(timespec="seconds"),
         "template_sha256": template_sha256,
+        "version": summary.version,
+        "changes_since": summary.changes_since or "",
+        "changes": list(summary.changes),
     }
     context = sanitize(context)
     context["tables"] = [table_context(i, t, tpl) for i, t in enumerate(summary.tables)]
