@@ -131,8 +131,11 @@ def test_serve_runs_a_milestone_deployment_and_the_watcher(prefect_server_url, t
     env = {**os.environ, "PREFECT_API_URL": api, "PREFECT_UI_API_URL": api, "PREFECT_HOME": str(tmp_path / "home"),
            "WPFLOW_OUTPUTS": str(outputs), "WPFLOW_INBOX": str(inbox), "WPFLOW_STABLE_SECONDS": "0.3"}
     log = (tmp_path / "serve.log").open("wb")
+    # started as `cmd &` from a script would start it: SIGINT inherited as ignored (serve must
+    # still stop on Ctrl-C, see wpflow.serve.serve_until_signalled)
     served = subprocess.Popen([sys.executable, "-c", SERVE_APP, "serve", "--milestone", "WP4-M3"], cwd=ROOT,
-                              env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                              env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
         with temporary_settings({PREFECT_API_URL: api}), get_client(sync_client=True) as client:
             def deployment(name):
@@ -189,7 +192,15 @@ def test_serve_runs_a_milestone_deployment_and_the_watcher(prefect_server_url, t
             assert len(triggered) == 1 and triggered[0].parameters == {"milestone_id": "WP4-M3"}
         assert served.poll() is None, "serve exited early"
         served.send_signal(signal.SIGINT)  # Ctrl-C: a clean shutdown, watcher thread included
-        assert served.wait(30) == 0
+        stopped_at = time.monotonic()
+        try:  # bounded by design: 10 s for the runner's stop + 10 s for the watcher (SHUTDOWN_GRACE_SECONDS)
+            served.wait(30)
+        except subprocess.TimeoutExpired:
+            served.send_signal(signal.SIGUSR1)  # every thread's stack into serve.log
+            time.sleep(1)
+            raise AssertionError("serve ignored Ctrl-C for 30 s:\n" + (tmp_path / "serve.log").read_text()[-6000:])
+        assert served.returncode == 0, (tmp_path / "serve.log").read_text()[-3000:]
+        assert time.monotonic() - stopped_at < 25
     finally:
         if served.poll() is None:
             os.killpg(served.pid, signal.SIGKILL)

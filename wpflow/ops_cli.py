@@ -6,6 +6,9 @@ import it only once the environment (PREFECT_HOME, PREFECT_API_URL) is settled.
 
 from __future__ import annotations
 
+import faulthandler
+import signal
+
 import logging
 import os
 from datetime import date, timedelta
@@ -191,6 +194,8 @@ def serve_command(
         except KeyError as exc:
             raise fail(f"unknown milestone {exc.args[0]!r}", EXIT_INVALID) from None
     _log_to_console()
+    # `kill -USR1 <pid>` writes every thread's stack to stderr: what a stuck long-lived process needs
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
         serve(settings, port=port, milestones=milestone or None, watch=watch)
     except (TimeoutError, RuntimeError) as exc:

@@ -293,14 +293,19 @@ def prefect_api(settings: Settings, port: int | None = None) -> Iterator[str]:
 
 
 # -- wpflow serve ------------------------------------------------------------------------
+# How long each part of a shutdown may take: the runner's stop (pausing schedules, cancelling
+# in-flight runs) and the watcher's files in hand. Past it we exit anyway: every file still in
+# the inbox is received again on the next start, idempotent by hash.
+SHUTDOWN_GRACE_SECONDS = 10.0
+EXIT_STOPPED_BUSY = 3  # stopped, but a receive was still in hand
+
+
 def serve(settings: Settings, *, port: int | None = None, milestones: list[str] | None = None,
           watch: bool = True) -> None:
-    """Everything on one machine until Ctrl-C: a Prefect server (unless PREFECT_API_URL is set),
-    the deployments served with their schedules, and the inbox watcher in a thread whose
-    complete milestones start their served deployments."""
+    """Everything on one machine until Ctrl-C or SIGTERM: a Prefect server (unless
+    PREFECT_API_URL is set), the deployments served with their schedules, and the inbox watcher
+    in a thread whose complete milestones start their served deployments."""
     with prefect_api(settings, port) as api_url:
-        import prefect
-
         from wpflow.stages import workspace
 
         ws = workspace(settings)
@@ -309,11 +314,75 @@ def serve(settings: Settings, *, port: int | None = None, milestones: list[str] 
         thread = start_watcher_thread(settings, stop) if watch else None
         log.info("serving %d deployment(s) on %s", len(deployments), api_url)
         try:
-            prefect.serve(*deployments, print_starting_message=True)
+            serve_until_signalled(deployments)
         finally:
             stop.set()
             if thread is not None:
-                thread.join(30)
+                thread.join(SHUTDOWN_GRACE_SECONDS)
+                if thread.is_alive():
+                    log.warning("the inbox watcher was still busy %.0f s after the stop; exiting anyway "
+                                "(files in hand are received again on the next start)", SHUTDOWN_GRACE_SECONDS)
+                    logging.shutdown()
+                    os._exit(EXIT_STOPPED_BUSY)  # interpreter exit would join the busy receive threads
+        log.info("stopped")
+
+
+def serve_until_signalled(deployments: list[Any], grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
+    """`prefect.serve` with a shutdown we own: SIGINT and SIGTERM set one event, and the runner
+    is stopped through its own `astop` (an anyio cancel scope), each step bounded by `grace`.
+
+    Not `prefect.serve` itself, for two causes of a serve that ignored Ctrl-C (measured): a
+    process started in the background inherits SIGINT as *ignored*, so Python never raises
+    KeyboardInterrupt; and asyncio.run turns SIGINT into a native `Task.cancel()` of the
+    runner, which an anyio cancel scope firing at the same moment (the poller's sleep) can
+    swallow — timing-dependent, so it failed under load and passed alone.
+    """
+    import asyncio
+
+    from prefect.runner import Runner
+
+    runner = Runner(pause_on_shutdown=True)
+    for deployment in deployments:
+        runner.add_deployment(deployment)
+    print_serving_message(deployments)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        stopping = asyncio.Event()
+
+        def request_stop(signum: int = signal.SIGTERM, _frame: object = None) -> None:
+            log.info("%s received: stopping (at most %.0f s per step)", signal.Signals(signum).name, grace)
+            loop.call_soon_threadsafe(stopping.set)
+
+        runner.handle_sigterm = request_stop  # Runner.start installs this for SIGTERM
+        previous = signal.signal(signal.SIGINT, request_stop)  # also when SIGINT was inherited ignored
+        running = asyncio.ensure_future(runner.start())
+        waiting = asyncio.ensure_future(stopping.wait())
+        try:
+            await asyncio.wait({running, waiting}, return_when=asyncio.FIRST_COMPLETED)
+            if running.done():  # the runner ended on its own (an error): say so
+                running.result()
+                return
+            if runner.started:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(runner.astop(), grace)
+            done, _ = await asyncio.wait({running}, timeout=grace)
+            if not done:
+                log.warning("the runner did not stop within %.0f s; cancelling it", grace)
+                running.cancel()
+                await asyncio.wait({running}, timeout=grace)
+        finally:
+            waiting.cancel()
+            signal.signal(signal.SIGINT, previous)
+
+    asyncio.run(main())
+
+
+def print_serving_message(deployments: list[Any]) -> None:
+    """The lines `prefect.serve` prints, so a person sees what is served."""
+    names = [d.full_name for d in deployments]
+    print("Your deployments are being served and polling for scheduled runs!\n\n" + "\n".join(f"  {n}" for n in names),
+          flush=True)
 
 
 def start_watcher_thread(settings: Settings, stop: threading.Event) -> threading.Thread:

@@ -188,24 +188,26 @@ class InboxWatcher:
         self._stop = stop
         self.root.mkdir(parents=True, exist_ok=True)
         warm_up(self.ws)
-        with ThreadPoolExecutor(self.workers, thread_name_prefix="wpflow-receive") as pool:
-            self._pool = pool
-            try:
-                watching = watchfiles.watch(
-                    self.root, watch_filter=self.wanted, stop_event=stop, debounce=200, step=20,
-                    rust_timeout=500, yield_on_timeout=True, raise_interrupt=False,
-                )
-                # the scan comes after the watch is set up so a file landing in between is seen
-                # by one or the other (both is harmless: the second pass finds the same bytes)
-                first = next(watching, set())
-                self.scan()
-                self.ready.set()
-                self.dispatch_changes(first)
-                for changes in watching:
-                    self.dispatch_changes(changes)
-            finally:
-                self.ready.set()
-                self._pool = None
+        pool = ThreadPoolExecutor(self.workers, thread_name_prefix="wpflow-receive")
+        self._pool = pool
+        try:
+            watching = watchfiles.watch(
+                self.root, watch_filter=self.wanted, stop_event=stop, debounce=200, step=20,
+                rust_timeout=500, yield_on_timeout=True, raise_interrupt=False,
+            )
+            # the scan comes after the watch is set up so a file landing in between is seen
+            # by one or the other (both is harmless: the second pass finds the same bytes)
+            first = next(watching, set())
+            self.scan()
+            self.ready.set()
+            self.dispatch_changes(first)
+            for changes in watching:
+                self.dispatch_changes(changes)
+        finally:
+            self.ready.set()
+            self._pool = None
+            # on a stop, files queued but not started are dropped: the next start's scan finds them
+            pool.shutdown(wait=True, cancel_futures=stop.is_set())
         log.info("inbox watcher stopped")
 
     def scan(self, folder: Path | None = None) -> int:
