@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from schemas.records import Issue, ReportRef, Submission, ValidationResult
+from schemas.records import Issue, PartnerState, ReportRef, Submission, ValidationResult, VersionContents
+from wpflow.ledger import About
 from wpflow.store import Store
 
 T0 = datetime(2006, 5, 2, 9, 30, tzinfo=UTC)
@@ -200,7 +201,8 @@ def test_issues_of_unknown_submission_are_empty(store: Store) -> None:
 
 
 # -- notifications --------------------------------------------------------------------------
-CLAIM = dict(project="BaltMet Inno", milestone="WP3-M2", recipient="wp3@riga.example", kind="report", report_sha="f" * 64)
+CLAIM = dict(project="BaltMet Inno", milestone="WP3-M2", recipient="wp3@riga.example", kind="report",
+             about=About(report_version=1, fingerprint="f" * 64))
 
 
 def test_claim_is_exclusive_across_stores_and_threads(db_url: str) -> None:
@@ -246,7 +248,9 @@ def test_mark_sent_and_listing(store: Store) -> None:
     assert store.was_sent("pending-key") is False
     assert store.was_sent("never-claimed") is False
     (sent,) = store.notifications("BaltMet Inno", "WP3-M2")
-    assert (sent.key, sent.recipient, sent.kind, sent.report_sha) == ("sent-key", "wp3@riga.example", "report", "f" * 64)
+    assert (sent.key, sent.recipient, sent.kind, sent.report_version, sent.fingerprint) == (
+        "sent-key", "wp3@riga.example", "report", 1, "f" * 64)
+    assert (sent.submission_sha256, sent.rung) == (None, None)
     assert (sent.transport, sent.message_id, sent.sent) == ("outbox", "<sent-key@baltmet.example>", True)
     assert sent.sent_at is not None and sent.sent_at.tzinfo is not None
     everything = store.notifications("BaltMet Inno", include_unsent=True)
@@ -255,35 +259,73 @@ def test_mark_sent_and_listing(store: Store) -> None:
 
 
 # -- runs and reports -----------------------------------------------------------------------
-def test_runs_are_recorded_and_finished(store: Store) -> None:
+def test_runs_are_recorded_and_finished_once(store: Store) -> None:
     run_id = store.start_run("BaltMet Inno", "WP3-M2", date(2006, 6, 30), flow_run_id="abc-123")
     other = store.start_run("BaltMet Inno", "WP3-M3", None)
-    report = ReportRef(milestone_id="WP3-M2", path="/r/WP3-M2.docx", sha256="d" * 64,
-                       template_sha256="t" * 64, generated_at=T0)
 
     (running,) = store.runs("BaltMet Inno", "WP3-M2")
     assert (running.status, running.finished_at, running.flow_run_id) == ("running", None, "abc-123")
+    assert store.run_for_flow_run("abc-123") == running
 
-    store.finish_run(run_id, "completed", report)
-    store.finish_run(other, "failed", None)
+    store.finish_run(run_id, "incomplete", report_sha256="d" * 64, report_version=2, outcome="WP3-M2: report v2 issued")
+    store.finish_run(other, "crashed", error="the worker died")
+    store.finish_run(run_id, "failed", error="a late hook")  # the first ending stays
 
     (done,) = store.runs("BaltMet Inno", "WP3-M2")
-    assert (done.id, done.status, done.as_of, done.report_sha256) == (run_id, "completed", date(2006, 6, 30), "d" * 64)
+    assert (done.id, done.status, done.as_of, done.report_sha256) == (run_id, "incomplete", date(2006, 6, 30), "d" * 64)
+    assert (done.report_version, done.outcome, done.error) == (2, "WP3-M2: report v2 issued", None)
     assert done.finished_at is not None and done.finished_at >= done.started_at
-    assert [(r.milestone, r.status) for r in store.runs("BaltMet Inno")] == [("WP3-M2", "completed"), ("WP3-M3", "failed")]
+    assert [(r.milestone, r.status) for r in store.runs("BaltMet Inno")] == [("WP3-M2", "incomplete"), ("WP3-M3", "crashed")]
 
 
-def test_reports_are_recorded_once_per_content(store: Store) -> None:
-    ref = ReportRef(milestone_id="WP3-M2", path="/r/WP3-M2.docx", sha256="d" * 64,
-                    template_sha256="t" * 64, generated_at=T0)
-    newer = ref.model_copy(update={"sha256": "e" * 64, "generated_at": T0 + timedelta(hours=1)})
+def contents(*statuses: str) -> VersionContents:
+    states = [PartnerState(partner=f"p{i}", city=f"City {i}", kind="clusters", status=s) for i, s in enumerate(statuses)]
+    return VersionContents(states=states, totals={})
 
-    assert store.record_report("BaltMet Inno", ref) == ref
-    assert store.record_report("BaltMet Inno", ref.model_copy(update={"generated_at": T0 + timedelta(days=1)})) == ref
-    store.record_report("BaltMet Inno", newer)
 
-    assert store.reports("BaltMet Inno", "WP3-M2") == [ref, newer]
-    assert store.reports("BaltMet Inno", "WP3-M3") == []
+def test_versions_are_numbered_once_per_content(store: Store) -> None:
+    first, new = store.issue_version("BaltMet Inno", "WP3-M2", fingerprint="a" * 64, status="incomplete",
+                                     as_of=date(2006, 6, 30), contents=contents("on time", "missing"))
+    again, again_new = store.issue_version("BaltMet Inno", "WP3-M2", fingerprint="a" * 64, status="incomplete",
+                                           as_of=date(2006, 7, 9), contents=contents("on time", "missing"))
+    second, _ = store.issue_version("BaltMet Inno", "WP3-M2", fingerprint="b" * 64, status="complete",
+                                    as_of=date(2006, 7, 10), contents=contents("on time", "late"))
+    other, _ = store.issue_version("BaltMet Inno", "WP3-M3", fingerprint="a" * 64, status="complete",
+                                   as_of=date(2006, 7, 10), contents=contents("on time"))
+
+    assert (first.version, new, again.version, again_new, second.version, other.version) == (1, True, 1, False, 2, 1)
+    assert again.as_of == date(2006, 6, 30), "the same content is the version issued first"
+    assert first.report is None
+    ref = ReportRef(milestone_id="WP3-M2", path="/r/history/WP3-M2.v2.docx", sha256="d" * 64,
+                    template_sha256="t" * 64, generated_at=T0, version=2, fingerprint="b" * 64)
+    assert store.set_version_report("BaltMet Inno", "WP3-M2", 2, ref).report == ref
+    assert store.latest_version("BaltMet Inno", "WP3-M2").report == ref
+    assert [v.contents.states[1].status for v in store.versions("BaltMet Inno", "WP3-M2")] == ["missing", "late"]
+
+
+def test_racing_runs_issue_consecutive_versions_and_share_one_per_content(db_url: str) -> None:
+    stores = [Store(db_url), Store(db_url)]
+    try:
+        issued = race(8, lambda i: stores[i % 2].issue_version(
+            "BaltMet Inno", "WP3-M2", fingerprint=f"{i % 4:064d}", status="complete", as_of=date(2006, 7, 1),
+            contents=contents("on time"))[0].version)
+        assert sorted(set(issued)) == [1, 2, 3, 4]
+        assert [v.fingerprint for v in stores[0].versions("BaltMet Inno")] == sorted(
+            {f"{i % 4:064d}" for i in range(8)}, key=lambda f: issued[int(f)])
+    finally:
+        for s in stores:
+            s.close()
+
+
+def test_a_claim_is_won_once_and_released_after_a_failure(store: Store) -> None:
+    assert store.claim("run:WP3-M2:abc", project="BaltMet Inno", milestone="WP3-M2") is True
+    assert store.claim("run:WP3-M2:abc", project="BaltMet Inno", milestone="WP3-M2") is False
+    store.release_claim("run:WP3-M2:abc")
+    assert store.claim("run:WP3-M2:abc", project="BaltMet Inno", milestone="WP3-M2") is True
+    store.finish_claim("run:WP3-M2:abc", "flow-run-1")
+    store.release_claim("run:WP3-M2:abc")  # a finished claim stays
+    [claim] = store.claims("BaltMet Inno")
+    assert (claim.purpose, claim.result) == ("run", "flow-run-1") and claim.done_at is not None
 
 
 def test_from_settings_creates_the_sqlite_file_under_outputs(settings) -> None:

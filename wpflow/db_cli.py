@@ -10,14 +10,20 @@ from typing import Annotated
 
 import typer
 
-from wpflow.cli_common import FormatOpt, OutputFormat, ProjectOpt, print_json, settings_for
+from wpflow.cli_common import (
+    FormatOpt,
+    OutputFormat,
+    ProjectOpt,
+    print_json,
+    settings_for,
+)
 
 db_app = typer.Typer(help="The store's schema: current revision, history, upgrade, downgrade.", no_args_is_help=True)
 RevisionArg = Annotated[str, typer.Argument(help="Target revision id, or 'head'.")]
 
 
 def _engine(project):
-    from wpflow.store import make_engine
+    from wpflow.store_base import make_engine
 
     settings = settings_for(project)
     settings.outputs.mkdir(parents=True, exist_ok=True)

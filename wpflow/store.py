@@ -13,303 +13,46 @@ two processes racing on the same database cannot both win.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Date,
-    DateTime,
-    ForeignKey,
-    Index,
-    String,
-    Text,
-    TypeDecorator,
-    UniqueConstraint,
-    create_engine,
-    delete,
-    event,
-    select,
-    update,
-)
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.orm import Session
 
-from schemas.records import Issue, ReportRef, Submission, SubmissionStatus, ValidationResult
+from schemas.records import Issue, Submission, SubmissionStatus, ValidationResult
 from schemas.settings import Settings
+from wpflow.ledger import Ledger
+from wpflow.tables import (
+    IssueRow,
+    MilestoneRun,
+    MilestoneRunRow,
+    SubmissionRow,
+    to_record,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CLAIM_TIMEOUT = timedelta(minutes=15)
-SQLITE_BUSY_TIMEOUT_S = 30.0
 # statuses that mean "this file passed validation" (superseded ones did, then a newer one came)
 PASSED: frozenset[str] = frozenset({"valid", "accepted", "superseded"})
 
-Row = TypeVar("Row", bound="Base")
-T = TypeVar("T")
-
-
-# -- column types ------------------------------------------------------------------------
-class UtcDateTime(TypeDecorator[datetime]):
-    """A timestamp that is always timezone-aware UTC in Python, whatever the backend.
-
-    SQLite keeps no offset and would silently store an aware local time as if it were UTC;
-    converting on the way in and tagging on the way out makes both backends round-trip the same.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return as_utc(value).replace(tzinfo=None) if dialect.name == "sqlite" else as_utc(value)
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        return None if value is None else as_utc(value)
-
-
-def as_utc(value: datetime) -> datetime:
-    """Naive datetimes are taken to be UTC already (that is what wpflow writes)."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-# -- tables ------------------------------------------------------------------------------
-class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UtcDateTime()}
-
-
-class SubmissionRow(Base):
-    """One archived file. The unique key is what makes "the same bytes twice = one submission"
-    hold even when two collectors run at once."""
-
-    __tablename__ = "submissions"
-    __table_args__ = (
-        UniqueConstraint("project", "partner", "milestone", "sha256", name="uq_submission_bytes"),
-        Index("ix_submissions_milestone", "project", "milestone"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    project: Mapped[str]
-    partner: Mapped[str]
-    milestone: Mapped[str]
-    kind: Mapped[str | None]
-    file_name: Mapped[str] = mapped_column(Text)
-    sha256: Mapped[str] = mapped_column(String(64))
-    size: Mapped[int] = mapped_column(BigInteger)
-    received_at: Mapped[datetime]
-    modified_at: Mapped[datetime]
-    version: Mapped[int] = mapped_column(default=1)
-    status: Mapped[str] = mapped_column(String(20), default="received")
-    archive_path: Mapped[str] = mapped_column(Text)
-    issues: Mapped[list[IssueRow]] = relationship(
-        back_populates="submission", cascade="all, delete-orphan", order_by="IssueRow.position"
-    )
-
-
-class IssueRow(Base):
-    __tablename__ = "issues"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
-    position: Mapped[int] = mapped_column(doc="Order the validator reported the issue in")
-    file: Mapped[str] = mapped_column(Text)
-    sheet: Mapped[str | None]
-    row: Mapped[int | None]
-    column: Mapped[str | None]
-    field: Mapped[str | None]
-    value: Mapped[str | None] = mapped_column(Text)
-    message: Mapped[str] = mapped_column(Text)
-    severity: Mapped[str] = mapped_column(String(10))
-    submission: Mapped[SubmissionRow] = relationship(back_populates="issues")
-
-
-class MilestoneRunRow(Base):
-    __tablename__ = "milestone_runs"
-    __table_args__ = (Index("ix_runs_milestone", "project", "milestone"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    project: Mapped[str]
-    milestone: Mapped[str]
-    as_of: Mapped[date | None] = mapped_column(Date)
-    started_at: Mapped[datetime]
-    finished_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(20), default="running")
-    flow_run_id: Mapped[str | None]
-    report_sha256: Mapped[str | None] = mapped_column(String(64))
-    error: Mapped[str | None] = mapped_column(Text, doc="Why the run failed, in one line")
-
-
-class ReportRow(Base):
-    __tablename__ = "reports"
-    __table_args__ = (UniqueConstraint("project", "milestone", "sha256", name="uq_report_bytes"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    project: Mapped[str]
-    milestone: Mapped[str]
-    path: Mapped[str] = mapped_column(Text)
-    sha256: Mapped[str] = mapped_column(String(64))
-    template_sha256: Mapped[str] = mapped_column(String(64))
-    generated_at: Mapped[datetime]
-
-
-class NotificationRow(Base):
-    """An e-mail wpflow decided to send. `claimed_at` set and `sent_at` NULL means a sender is
-    (or was, until it crashed) working on it; the unique key is the idempotency guarantee."""
-
-    __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_milestone", "project", "milestone"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(128), unique=True)
-    project: Mapped[str]
-    milestone: Mapped[str]
-    recipient: Mapped[str]
-    kind: Mapped[str] = mapped_column(String(20))
-    report_sha: Mapped[str | None] = mapped_column(String(64))
-    claimed_at: Mapped[datetime | None]
-    sent_at: Mapped[datetime | None]
-    transport: Mapped[str | None] = mapped_column(String(20))
-    message_id: Mapped[str | None] = mapped_column(Text)
-
-
-# -- what the store hands out besides the schemas' records --------------------------------
-@dataclass(frozen=True)
-class MilestoneRun:
-    id: int
-    project: str
-    milestone: str
-    as_of: date | None
-    started_at: datetime
-    finished_at: datetime | None
-    status: str
-    flow_run_id: str | None
-    report_sha256: str | None
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class NotificationRecord:
-    key: str
-    project: str
-    milestone: str
-    recipient: str
-    kind: str
-    report_sha: str | None
-    claimed_at: datetime | None
-    sent_at: datetime | None
-    transport: str | None
-    message_id: str | None
-
-    @property
-    def sent(self) -> bool:
-        return self.sent_at is not None
-
-
-# -- engine ------------------------------------------------------------------------------
-def make_engine(url: str) -> Engine:
-    """An engine for a SQLite file, in-memory SQLite or PostgreSQL URL.
-
-    SQLite gets SQLAlchemy's documented "emit our own BEGIN" recipe, with BEGIN IMMEDIATE: every
-    transaction takes the write lock up front, so a read-then-write (versioning, superseding)
-    cannot interleave with another writer and nobody fails with "database is locked" halfway —
-    they wait for the busy timeout instead. wpflow's write volume is a few rows per file.
-    """
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
-    memory = parsed.database in (None, "", ":memory:")
-    if not memory:
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(
-        url,
-        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
-        # one shared connection, or every thread would see its own empty in-memory database
-        **({"poolclass": StaticPool} if memory else {}),
-    )
-    event.listen(engine, "connect", _sqlite_on_connect)
-    event.listen(engine, "begin", _sqlite_on_begin)
-    return engine
-
-
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.isolation_level = None  # pysqlite must not emit its own (deferred) BEGIN
-    dbapi_connection.execute("PRAGMA foreign_keys=ON")
-    # WAL: readers (status, the watcher's checks) never wait for the writer; NORMAL syncs at
-    # checkpoints instead of every commit: a commit costs ~0.05 ms instead of ~0.5 ms, and a
-    # power cut can lose only the last commits, never corrupt the file (the inbox and the
-    # content-addressed archive still hold every file, so a re-collect restores them).
-    dbapi_connection.execute("PRAGMA journal_mode=WAL")
-    dbapi_connection.execute("PRAGMA synchronous=NORMAL")
-
-
-def _sqlite_on_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
-
 
 # -- the store ---------------------------------------------------------------------------
-class Store:
-    """Submissions, issues, runs, reports and notifications of every project in one database."""
-
-    def __init__(self, url: str, *, claim_timeout: timedelta = DEFAULT_CLAIM_TIMEOUT) -> None:
-        self.url = url
-        self.claim_timeout = claim_timeout
-        self.engine = make_engine(url)
-        from wpflow import db
-
-        db.upgrade(self.engine)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+class Store(Ledger):
+    """Submissions, issues and runs (here), report versions, claims and e-mails (`Ledger`) of
+    every project in one database."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Store:
         return cls(settings.db_url)
-
-    def close(self) -> None:
-        self.engine.dispose()
 
     def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def __repr__(self) -> str:  # never show a password that may be part of the URL
-        return f"Store({make_url(self.url).render_as_string(hide_password=True)!r})"
-
-    @contextmanager
-    def _transaction(self) -> Iterator[Session]:
-        """One session, one transaction: committed on success, rolled back on any error."""
-        with self._sessions() as session, session.begin():
-            yield session
-
-    def _insert_once(self, row: Row, existing: Callable[[Session], Row | None]) -> tuple[Row, bool]:
-        """Insert `row` unless the unique key it carries is already taken; return the stored row
-        and whether it is new. Race-safe: a concurrent insert shows up as IntegrityError (in its
-        own, already rolled back transaction on PostgreSQL) and the winner's row is re-read."""
-        with self._transaction() as session:
-            found = existing(session)
-            if found is not None:
-                return found, False
-        try:
-            with self._transaction() as session:
-                session.add(row)
-            return row, True
-        except IntegrityError:
-            with self._transaction() as session:
-                found = existing(session)
-            if found is None:  # the conflict was on something else: do not hide it
-                raise
-            return found, False
 
     # -- submissions -------------------------------------------------------------------
     def add_submission(self, sub: Submission) -> tuple[Submission, bool]:
@@ -403,7 +146,8 @@ class Store:
                 picked.append(newest_valid[key])
         return picked
 
-    # -- runs and reports --------------------------------------------------------------
+
+    # -- runs --------------------------------------------------------------------------
     def start_run(self, project: str, milestone: str, as_of: date | None, flow_run_id: str | None = None) -> int:
         row = MilestoneRunRow(
             project=project, milestone=milestone, as_of=as_of, started_at=utcnow(),
@@ -413,13 +157,26 @@ class Store:
             session.add(row)
         return row.id
 
-    def finish_run(self, run_id: int, status: str, report: ReportRef | None = None, error: str | None = None) -> None:
+    def finish_run(self, run_id: int, status: str, *, report_sha256: str | None = None,
+                   report_version: int | None = None, outcome: str | None = None, error: str | None = None) -> None:
+        """Close a run: completed / incomplete with what it did, or failed / crashed / cancelled
+        with why. A run closed already keeps its first ending (hooks may fire after the body)."""
         with self._transaction() as session:
             row = session.get_one(MilestoneRunRow, run_id)
+            if row.finished_at is not None:
+                return
             row.status = status
             row.finished_at = utcnow()
-            row.report_sha256 = report.sha256 if report else None
+            row.report_sha256 = report_sha256
+            row.report_version = report_version
+            row.outcome = outcome
             row.error = error
+
+    def run_for_flow_run(self, flow_run_id: str) -> MilestoneRun | None:
+        with self._transaction() as session:
+            row = session.scalar(select(MilestoneRunRow).where(MilestoneRunRow.flow_run_id == flow_run_id)
+                                 .order_by(MilestoneRunRow.id.desc()).limit(1))
+            return None if row is None else to_record(MilestoneRun, row)
 
     def runs(self, project: str, milestone: str | None = None) -> list[MilestoneRun]:
         query = select(MilestoneRunRow).where(MilestoneRunRow.project == project)
@@ -427,91 +184,6 @@ class Store:
             query = query.where(MilestoneRunRow.milestone == milestone)
         with self._transaction() as session:
             return [to_record(MilestoneRun, r) for r in session.scalars(query.order_by(MilestoneRunRow.id))]
-
-    def record_report(self, project: str, ref: ReportRef) -> ReportRef:
-        """Remember a rendered report; the same bytes rendered again are recorded once."""
-        row = ReportRow(project=project, milestone=ref.milestone_id, **ref.model_dump(exclude={"milestone_id"}))
-        stored, _ = self._insert_once(
-            row,
-            lambda session: session.scalar(select(ReportRow).where(
-                ReportRow.project == project, ReportRow.milestone == ref.milestone_id, ReportRow.sha256 == ref.sha256,
-            )),
-        )
-        return to_report(stored)
-
-    def reports(self, project: str, milestone: str | None = None) -> list[ReportRef]:
-        query = select(ReportRow).where(ReportRow.project == project)
-        if milestone is not None:
-            query = query.where(ReportRow.milestone == milestone)
-        with self._transaction() as session:
-            return [to_report(r) for r in session.scalars(query.order_by(ReportRow.id))]
-
-    # -- notifications -----------------------------------------------------------------
-    def claim_notification(
-        self, key: str, *, project: str, milestone: str, recipient: str, kind: str, report_sha: str | None = None,
-    ) -> bool:
-        """True if this caller may send the e-mail for `key` now.
-
-        First claim: insert the row (the unique key lets exactly one racer succeed). Later: take
-        over an unsent claim only if it was released or is older than `claim_timeout` (its sender
-        crashed) — one conditional UPDATE, so two takers cannot both get rowcount 1.
-        """
-        row = NotificationRow(
-            key=key, project=project, milestone=milestone, recipient=recipient, kind=kind,
-            report_sha=report_sha, claimed_at=utcnow(),
-        )
-        try:
-            with self._transaction() as session:
-                session.add(row)
-            return True
-        except IntegrityError:
-            pass
-        stale = utcnow() - self.claim_timeout
-        takeover = (
-            update(NotificationRow)
-            .where(NotificationRow.key == key, NotificationRow.sent_at.is_(None))
-            .where((NotificationRow.claimed_at.is_(None)) | (NotificationRow.claimed_at < stale))
-            .values(claimed_at=utcnow())
-        )
-        with self._transaction() as session:
-            return session.execute(takeover).rowcount == 1
-
-    def release_notification(self, key: str) -> None:
-        """Give up a claim after a failed send so a retry may claim it at once."""
-        with self._transaction() as session:
-            session.execute(
-                update(NotificationRow)
-                .where(NotificationRow.key == key, NotificationRow.sent_at.is_(None))
-                .values(claimed_at=None)
-            )
-
-    def mark_sent(self, key: str, transport: str, message_id: str | None) -> None:
-        with self._transaction() as session:
-            row = session.scalars(select(NotificationRow).where(NotificationRow.key == key)).one()
-            row.sent_at = utcnow()
-            row.transport = transport
-            row.message_id = message_id
-
-    def was_sent(self, key: str) -> bool:
-        with self._transaction() as session:
-            sent_at = session.scalar(select(NotificationRow.sent_at).where(NotificationRow.key == key))
-            return sent_at is not None
-
-    def notifications(
-        self, project: str, milestone: str | None = None, *, include_unsent: bool = False,
-    ) -> list[NotificationRecord]:
-        """Sent notifications (and, on request, claims not or not yet sent), oldest first.
-
-        Unsent claims are left out by default: "was this report already sent to someone?"
-        must not count a send that failed.
-        """
-        query = select(NotificationRow).where(NotificationRow.project == project)
-        if milestone is not None:
-            query = query.where(NotificationRow.milestone == milestone)
-        if not include_unsent:
-            query = query.where(NotificationRow.sent_at.is_not(None))
-        with self._transaction() as session:
-            return [to_record(NotificationRecord, r) for r in session.scalars(query.order_by(NotificationRow.id))]
 
 
 # -- queries and the versioning rule -------------------------------------------------------
@@ -595,11 +267,3 @@ def to_issue(row: IssueRow) -> Issue:
     return Issue(**{name: getattr(row, name) for name in Issue.model_fields})
 
 
-def to_report(row: ReportRow) -> ReportRef:
-    fields = {name: getattr(row, name) for name in ReportRef.model_fields if name != "milestone_id"}
-    return ReportRef(milestone_id=row.milestone, **fields)
-
-
-def to_record(cls: Callable[..., T], row: Base) -> T:
-    """Copy a row's columns into a frozen record with the same field names."""
-    return cls(**{name: getattr(row, name) for name in cls.__dataclass_fields__})  # type: ignore[attr-defined]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from wpflow.store import Base
+from wpflow.tables import Base
 
 connection = context.config.attributes["connection"]
 context.configure(

@@ -1,0 +1,194 @@
+"""What wpflow issued and sent: report versions, once-only claims and e-mails.
+
+Three tables, one job each (they used to share `notifications`): `report_versions` (v1, v2, …
+of each milestone report, unique by content fingerprint), `claims` (a pipeline run once per
+distinct content of a milestone's inputs) and `notifications` (one row per e-mail, unique by its
+idempotency key, with a column for what it is about: a report version, a file, a ladder rung).
+Uniqueness is the database's: two processes racing on the same key cannot both win.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from schemas.records import ReportRef, ReportVersion, VersionContents
+from wpflow.store_base import StoreBase
+from wpflow.tables import (
+    Claim,
+    ClaimRow,
+    NotificationRecord,
+    NotificationRow,
+    ReportVersionRow,
+    to_record,
+    utcnow,
+)
+
+
+@dataclass(frozen=True)
+class About:
+    """What an e-mail is about: exactly the fields of its kind are set."""
+
+    report_version: int | None = None
+    fingerprint: str | None = None
+    submission_sha256: str | None = None
+    rung: str | None = None
+
+
+class Ledger(StoreBase):
+    # -- report versions ---------------------------------------------------------------
+    def issue_version(self, project: str, milestone: str, *, fingerprint: str, status: str, as_of: date,
+                      contents: VersionContents) -> tuple[ReportVersion, bool]:
+        """The version with this content, issued now as the next number if it is new.
+
+        Returns (version, new). Two runs issuing the same content get the same version; two
+        issuing different contents at once get consecutive numbers (the loser of a number race
+        retries with the next one)."""
+        for _ in range(5):
+            with self._transaction() as session:
+                found = session.scalar(_version_query(project, milestone).where(
+                    ReportVersionRow.fingerprint == fingerprint))
+                if found is not None:
+                    return to_version(found), False
+                last = session.scalar(select(func.max(ReportVersionRow.version)).where(
+                    ReportVersionRow.project == project, ReportVersionRow.milestone == milestone)) or 0
+            row = ReportVersionRow(project=project, milestone=milestone, version=last + 1, fingerprint=fingerprint,
+                                   status=status, as_of=as_of, contents=contents.model_dump_json(), issued_at=utcnow())
+            try:
+                with self._transaction() as session:
+                    session.add(row)
+                return to_version(row), True
+            except IntegrityError:
+                continue  # another run took this number or this content: look again
+        raise RuntimeError(f"could not issue a report version of {milestone} after 5 attempts")
+
+    def set_version_report(self, project: str, milestone: str, version: int, ref: ReportRef) -> ReportVersion:
+        """Record the rendered DOCX of a version (rendered once, right after it was issued)."""
+        with self._transaction() as session:
+            row = session.scalars(_version_query(project, milestone).where(ReportVersionRow.version == version)).one()
+            row.path, row.sha256 = ref.path, ref.sha256
+            row.template_sha256, row.generated_at = ref.template_sha256, ref.generated_at
+            return to_version(row)
+
+    def versions(self, project: str, milestone: str | None = None) -> list[ReportVersion]:
+        """Issued versions, per milestone in version order."""
+        query = select(ReportVersionRow).where(ReportVersionRow.project == project)
+        if milestone is not None:
+            query = query.where(ReportVersionRow.milestone == milestone)
+        with self._transaction() as session:
+            rows = session.scalars(query.order_by(ReportVersionRow.milestone, ReportVersionRow.version))
+            return [to_version(r) for r in rows]
+
+    def latest_version(self, project: str, milestone: str) -> ReportVersion | None:
+        with self._transaction() as session:
+            row = session.scalar(_version_query(project, milestone).order_by(ReportVersionRow.version.desc()).limit(1))
+            return None if row is None else to_version(row)
+
+    # -- claims ------------------------------------------------------------------------
+    def claim(self, key: str, *, project: str, milestone: str, purpose: str = "run") -> bool:
+        """True for exactly one caller per key (until the claim is released)."""
+        try:
+            with self._transaction() as session:
+                session.add(ClaimRow(key=key, project=project, milestone=milestone, purpose=purpose,
+                                     claimed_at=utcnow()))
+            return True
+        except IntegrityError:
+            return False
+
+    def finish_claim(self, key: str, result: str | None) -> None:
+        with self._transaction() as session:
+            session.execute(update(ClaimRow).where(ClaimRow.key == key).values(done_at=utcnow(), result=result))
+
+    def release_claim(self, key: str) -> None:
+        """The claimed work failed: let the next attempt claim it again."""
+        with self._transaction() as session:
+            session.execute(delete(ClaimRow).where(ClaimRow.key == key, ClaimRow.done_at.is_(None)))
+
+    def claims(self, project: str, milestone: str | None = None) -> list[Claim]:
+        query = select(ClaimRow).where(ClaimRow.project == project)
+        if milestone is not None:
+            query = query.where(ClaimRow.milestone == milestone)
+        with self._transaction() as session:
+            return [to_record(Claim, r) for r in session.scalars(query.order_by(ClaimRow.id))]
+
+    # -- notifications -----------------------------------------------------------------
+    def claim_notification(self, key: str, *, project: str, milestone: str, recipient: str, kind: str,
+                           about: About = About()) -> bool:
+        """True if this caller may send the e-mail for `key` now.
+
+        First claim: insert the row (the unique key lets exactly one racer succeed). Later: take
+        over an unsent claim only if it was released or is older than `claim_timeout` (its sender
+        crashed) — one conditional UPDATE, so two takers cannot both get rowcount 1.
+        """
+        row = NotificationRow(key=key, project=project, milestone=milestone, recipient=recipient, kind=kind,
+                              claimed_at=utcnow(), **about.__dict__)
+        try:
+            with self._transaction() as session:
+                session.add(row)
+            return True
+        except IntegrityError:
+            pass
+        stale = utcnow() - self.claim_timeout
+        takeover = (
+            update(NotificationRow)
+            .where(NotificationRow.key == key, NotificationRow.sent_at.is_(None))
+            .where((NotificationRow.claimed_at.is_(None)) | (NotificationRow.claimed_at < stale))
+            .values(claimed_at=utcnow())
+        )
+        with self._transaction() as session:
+            return session.execute(takeover).rowcount == 1
+
+    def release_notification(self, key: str) -> None:
+        """Give up a claim after a failed send so a retry may claim it at once."""
+        with self._transaction() as session:
+            session.execute(
+                update(NotificationRow)
+                .where(NotificationRow.key == key, NotificationRow.sent_at.is_(None))
+                .values(claimed_at=None)
+            )
+
+    def mark_sent(self, key: str, transport: str, message_id: str | None) -> None:
+        with self._transaction() as session:
+            row = session.scalars(select(NotificationRow).where(NotificationRow.key == key)).one()
+            row.sent_at = utcnow()
+            row.transport = transport
+            row.message_id = message_id
+
+    def was_sent(self, key: str) -> bool:
+        with self._transaction() as session:
+            sent_at = session.scalar(select(NotificationRow.sent_at).where(NotificationRow.key == key))
+            return sent_at is not None
+
+    def notifications(
+        self, project: str, milestone: str | None = None, *, include_unsent: bool = False,
+    ) -> list[NotificationRecord]:
+        """Sent notifications (and, on request, claims not or not yet sent), oldest first.
+
+        Unsent claims are left out by default: "was this report already sent to someone?"
+        must not count a send that failed.
+        """
+        query = select(NotificationRow).where(NotificationRow.project == project)
+        if milestone is not None:
+            query = query.where(NotificationRow.milestone == milestone)
+        if not include_unsent:
+            query = query.where(NotificationRow.sent_at.is_not(None))
+        with self._transaction() as session:
+            return [to_record(NotificationRecord, r) for r in session.scalars(query.order_by(NotificationRow.id))]
+
+
+def _version_query(project: str, milestone: str):
+    return select(ReportVersionRow).where(ReportVersionRow.project == project, ReportVersionRow.milestone == milestone)
+
+
+def to_version(row: ReportVersionRow) -> ReportVersion:
+    report = None
+    if row.path is not None and row.sha256 is not None and row.generated_at is not None:
+        report = ReportRef(milestone_id=row.milestone, path=row.path, sha256=row.sha256,
+                           template_sha256=row.template_sha256 or "", generated_at=row.generated_at,
+                           version=row.version, fingerprint=row.fingerprint)
+    return ReportVersion(milestone_id=row.milestone, version=row.version, fingerprint=row.fingerprint,
+                         status=row.status, as_of=row.as_of, contents=VersionContents.model_validate_json(row.contents),
+                         report=report)
