@@ -50,7 +50,8 @@ def child(plan: list[tuple[int, int]], base: Path) -> None:
 
     from flows.milestone import milestone_pipeline
     from wpflow import stages
-    from wpflow.stages import run_direct, workspace
+    from wpflow.pipeline import run_direct
+    from wpflow.stages import workspace
 
     counter = iter(range(10_000))
 

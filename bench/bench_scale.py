@@ -31,7 +31,8 @@ def child(partners: int, outputs: Path) -> dict:
     from synthetic import MILESTONE
 
     from schemas.settings import Settings
-    from wpflow.stages import collect_stage, merge_stage, render_stage, validate_stage, workspace
+    from wpflow.release import release_stage
+    from wpflow.stages import collect_stage, merge_stage, validate_stage, workspace
 
     ws = workspace(Settings())
     milestone = ws.milestone(MILESTONE)
@@ -52,7 +53,7 @@ def child(partners: int, outputs: Path) -> dict:
     lap("validate")
     summary = merge_stage(ws, milestone, checked, date(2005, 6, 30))
     lap("merge")
-    render_stage(ws, summary)
+    release_stage(ws, milestone, summary)  # the release rule, the fingerprint, the DOCX
     lap("render")
     rows = sum(c.result.rows_read for c in checked)
     invalid = sum(1 for c in checked if not c.result.valid)

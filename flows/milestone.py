@@ -1,21 +1,29 @@
-"""The milestone pipeline: collect → validate → merge → render → notify, as a Prefect flow."""
+"""The milestone pipeline: collect → validate → merge → report → notify, as a Prefect flow."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from prefect import flow
+from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
+from prefect.states import Completed, Failed, State
 from prefect.utilities.annotations import opaque
 
-from schemas.records import ReportRef
+from schemas.records import ReportOutcome
 from tasks.collect import collect_submissions
 from tasks.merge import merge_milestone
 from tasks.notify import notify_partners, send_partner_receipts
 from tasks.publish import publish_artifacts
-from tasks.render import render_report
+from tasks.render import issue_report
+from tasks.runs import close_run_record, open_run_record
 from tasks.validate import validate_submissions
-from wpflow.stages import recorded_run, workspace
+from wpflow.pipeline import run_status
+from wpflow.release import outcome_line
+from wpflow.stages import workspace
+
+# The state names a secretariat reads in the UI (a Completed state may carry its own name).
+STATE_NAMES = {"completed": "Completed", "incomplete": "Incomplete"}
+RUN_HOOKS = [close_run_record]
 
 
 def milestone_run_name() -> str:
@@ -25,28 +33,49 @@ def milestone_run_name() -> str:
     return f"{milestone.id} · due {milestone.due}" + (f" · as of {as_of}" if as_of else "")
 
 
-@flow(name="milestone-pipeline", flow_run_name=milestone_run_name, validate_parameters=True)
-def milestone_pipeline(milestone_id: str, as_of: date | None = None) -> ReportRef:
-    """Run one milestone: the partners' files become a Word report in their inboxes.
+@flow(name="milestone-pipeline", flow_run_name=milestone_run_name, validate_parameters=True,
+      on_completion=RUN_HOOKS, on_failure=RUN_HOOKS, on_crashed=RUN_HOOKS, on_cancellation=RUN_HOOKS)
+def milestone_pipeline(milestone_id: str, as_of: date | None = None) -> ReportOutcome:
+    """Run one milestone: the partners' files become a Word report in their inboxes — once per
+    distinct content; a run with inputs missing at the due date ends "Incomplete".
 
     `opaque(...)` passes the validated rows and the summary as they are: by default Prefect walks
     every element of a task's arguments looking for futures, which at 500 partners (250 000
     rows) cost more than the pipeline itself (bench/bench_orchestration.py, docs/performance.md).
     """
     day = as_of or date.today()
-    with recorded_run(workspace(), milestone_id, as_of, flow_run_id=str(flow_run.id)) as run:
-        submissions = collect_submissions(milestone_id, as_of)
-        checked = validate_submissions(milestone_id, submissions)
-        send_partner_receipts(milestone_id, opaque(checked))
-        summary = merge_milestone(milestone_id, opaque(checked), day)
-        run.report = render_report(opaque(summary))
-        notify_partners(milestone_id, opaque(summary), run.report)
-        publish_artifacts(opaque(summary), run.report)
-    return run.report
+    open_run_record(milestone_id, as_of)
+    submissions = collect_submissions(milestone_id, as_of)
+    checked = validate_submissions(milestone_id, submissions)
+    send_partner_receipts(milestone_id, opaque(checked))
+    summary = merge_milestone(milestone_id, opaque(checked), day)
+    outcome = issue_report(milestone_id, opaque(summary))
+    notices = notify_partners(milestone_id, opaque(summary), outcome)
+    publish_artifacts(opaque(summary), outcome)
+    return final_state(outcome.model_copy(update={"message": outcome_line(outcome, notices)}))
+
+
+def final_state(outcome: ReportOutcome) -> State:
+    """The run's end state, named for what it did; the outcome is its result."""
+    get_run_logger().info(outcome.message)
+    return Completed(name=STATE_NAMES[run_status(outcome)], message=outcome.message, data=outcome)
 
 
 @flow(name="all-milestones", flow_run_name="all milestones")
-def all_milestones(milestone_ids: list[str] | None = None, as_of: date | None = None) -> list[ReportRef]:
-    """Every milestone of the project (or the ones named), each as its own subflow run."""
+def all_milestones(milestone_ids: list[str] | None = None, as_of: date | None = None) -> State:
+    """Every milestone of the project (or the ones named), each as its own subflow run. One
+    that fails does not stop the others; the run then ends Failed, naming them."""
     ids = milestone_ids or [m.id for m in workspace().project.milestones()]
-    return [milestone_pipeline(milestone_id, as_of) for milestone_id in ids]
+    outcomes: list[ReportOutcome] = []
+    failed: list[str] = []
+    for milestone_id in ids:
+        state = milestone_pipeline(milestone_id, as_of, return_state=True)
+        result = state.result(raise_on_failure=False)
+        if state.is_completed() and isinstance(result, ReportOutcome):
+            outcomes.append(result)
+        else:
+            failed.append(milestone_id)
+            get_run_logger().error("%s failed: %s", milestone_id, state.message)
+    if failed:
+        return Failed(message=f"{len(failed)} of {len(ids)} milestone(s) failed: {', '.join(failed)}", data=outcomes)
+    return Completed(message=f"{len(ids)} milestone(s)", data=outcomes)

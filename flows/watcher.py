@@ -22,8 +22,8 @@ from prefect import flow, task
 
 from schemas.records import CheckedSubmission, Notice, Submission
 from schemas.settings import Settings
-from wpflow.collect import InboxFile
 from wpflow import watch
+from wpflow.collect import InboxFile
 from wpflow.stages import workspace
 
 
@@ -46,21 +46,13 @@ def send_receipt(checked: CheckedSubmission) -> list[Notice]:
     return watch.send_upload_receipt(workspace(), checked)
 
 
-@task(retries=1, retry_delay_seconds=5)
-def start_pipeline_if_complete(milestone_id: str) -> str | None:
-    """The served deployment when there is one, else the milestone flow in this process."""
-    from wpflow.serve import start_pipeline
-
-    return watch.trigger_if_complete(workspace(), milestone_id, start_pipeline)
-
-
 @flow(name="receive-upload", flow_run_name="{partner} · {milestone_id} · {file_name}", log_prints=False)
 def receive_upload(partner: str, milestone_id: str, file_name: str) -> CheckedSubmission:
-    """One partner file: archived, validated, acknowledged; the pipeline starts when complete."""
+    """One partner file: archived, validated, acknowledged. The milestone's pipeline is started
+    by the watcher once its folder has been quiet for a while (a burst gives one report)."""
     submission = archive_upload(partner, milestone_id, file_name)
     checked = validate_upload(submission)
     send_receipt(checked)
-    start_pipeline_if_complete(milestone_id)
     return checked
 
 
@@ -75,9 +67,12 @@ def receive_upload_run(item: InboxFile) -> CheckedSubmission:
 def watch_inbox(settings: Settings | None = None, stop: threading.Event | None = None) -> None:
     """Run the watcher with a receive-upload flow run per file until `stop` is set (forever
     if None)."""
+    from wpflow.serve import start_pipeline
+
     ws = workspace(settings)
     register_receive_upload()
-    watch.InboxWatcher(ws, receive_upload_run).run(stop or threading.Event())
+    trigger = lambda milestone_id: watch.trigger_if_due(ws, milestone_id, start_pipeline)  # noqa: E731
+    watch.InboxWatcher(ws, receive_upload_run, trigger=trigger).run(stop or threading.Event())
 
 
 def register_receive_upload() -> None:

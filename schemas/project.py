@@ -276,6 +276,21 @@ class DeadlinePolicy(Strict):
     timezone: str = Field("Europe/Helsinki", description="Time zone the daily deadline run uses")
 
 
+class ReportPolicy(Strict):
+    """When a milestone report goes out and to whom (`reports:` in project.yaml)."""
+
+    release: Literal["due-or-complete", "due"] = Field(
+        "due-or-complete",
+        description="due: at the due date (plus grace days) with whatever has arrived, marked incomplete; "
+        "due-or-complete: also earlier, as soon as every required input is valid",
+    )
+    observers: bool = Field(
+        False, description="Observers receive reports too (by default only partners asked for inputs and the "
+        "WP coordinator do)")
+    lead_in_copy: bool = Field(True, description="The lead partner is in copy of every report e-mail")
+    attach_pdf: bool = Field(False, description="Attach the PDF beside the DOCX when one was made")
+
+
 class Programme(Strict):
     """Funding programme of the project."""
 
@@ -301,6 +316,7 @@ class Project(Strict):
     work_packages: list[WorkPackage] = Field(description="Work packages in order")
     notes: list[SourceNote] = Field(default_factory=list, description="Project-level remarks")
     deadlines: DeadlinePolicy = Field(default_factory=DeadlinePolicy, description="Reminder ladder and grace")
+    reports: ReportPolicy = Field(default_factory=ReportPolicy, description="When reports go out and to whom")
 
     @model_validator(mode="after")
     def _period_is_ordered(self) -> Project:
@@ -392,12 +408,13 @@ class Project(Strict):
 
     def recipients(self, milestone: Milestone) -> list[Participant]:
         """Who receives a milestone's report: every participant asked for an input, plus
-        the WP coordinator, in definition order."""
+        the WP coordinator, in definition order; observers only when `reports.observers`."""
         wp = self.work_package(milestone.wp_id)
         wanted = {wp.coordinator}
         for req in milestone.inputs:
             wanted.update(p.id for p in self.deliverers(req))
-        return [p for p in self.participants if p.id in wanted]
+        return [p for p in self.participants
+                if p.id in wanted and (p.role != "observer" or self.reports.observers or p.id == wp.coordinator)]
 
 
 def _duplicates(values: list[str]) -> list[tuple[int, str]]:

@@ -168,9 +168,45 @@ class ReportRef(Record):
 
     milestone_id: str = Field(description="Milestone id")
     path: str = Field(description="Path of the DOCX")
-    sha256: str = Field(description="SHA-256 of the DOCX bytes")
+    sha256: str = Field(description="SHA-256 of the DOCX bytes (they change with the as-of date)")
     template_sha256: str = Field(description="SHA-256 of the template used")
     generated_at: datetime = Field(description="When it was rendered")
+    version: int | None = Field(None, description="Report version (v1, v2, …); None for a draft")
+    fingerprint: str | None = Field(None, description="SHA-256 of the report's content (wpflow.versions)")
+
+
+class VersionContents(Record):
+    """What a report version said, kept to tell what the next version changed."""
+
+    states: list[PartnerState] = Field(description="Every partner's status on every required input")
+    totals: dict[str, dict[str, float]] = Field(description="Table label → measure → total")
+
+
+class ReportVersion(Record):
+    """One issued version of a milestone report, as the store keeps it."""
+
+    milestone_id: str = Field(description="Milestone id")
+    version: int = Field(description="1, 2, … in the order the versions were issued")
+    fingerprint: str = Field(description="Content identity (wpflow.versions.report_fingerprint)")
+    status: str = Field(description="complete / incomplete")
+    as_of: date = Field(description="The day the version describes and was issued for")
+    contents: VersionContents = Field(description="States and totals, to compare with the next version")
+    report: ReportRef | None = Field(None, description="The rendered DOCX; None until rendered")
+
+
+class ReportOutcome(Record):
+    """What the pipeline did with a milestone's summary: the run's result and its UI state."""
+
+    milestone_id: str = Field(description="Milestone id")
+    release: Literal["report", "empty", "wait"] = Field(description="The release rule's decision")
+    new_version: bool = Field(False, description="True when this run issued a new version")
+    version: ReportVersion | None = Field(None, description="The version in force (new or unchanged)")
+    draft: ReportRef | None = Field(None, description="The draft rendered while waiting (nothing sent)")
+    message: str = Field(description="One line for the run's state and the terminal")
+
+    @property
+    def report(self) -> ReportRef | None:
+        return self.version.report if self.version is not None else self.draft
 
 
 class Notice(Record):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 
-from prefect import task
+from prefect import get_run_logger, task
 
 from schemas.records import Submission
 from wpflow.stages import collect_stage, workspace
@@ -14,4 +15,8 @@ from wpflow.stages import collect_stage, workspace
 def collect_submissions(milestone_id: str, as_of: date | None = None) -> list[Submission]:
     """Archive by hash first, then record: a crash after this step loses nothing."""
     ws = workspace()
-    return collect_stage(ws, ws.milestone(milestone_id), as_of)
+    stored = collect_stage(ws, ws.milestone(milestone_id), as_of)
+    per_partner = Counter(s.partner for s in stored)
+    get_run_logger().info("%s: %d file(s) collected%s", milestone_id, len(stored),
+                          ": " + ", ".join(f"{p} {n}" for p, n in sorted(per_partner.items())) if stored else "")
+    return stored

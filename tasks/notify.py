@@ -1,24 +1,44 @@
 """Notify tasks: receipts to partners and the report to every recipient, each sent once.
 
 Retries are safe: every message has an idempotency key recorded in the store, so a retry
-after a transient SMTP error sends only what is still unsent.
+after a transient SMTP error sends only what is still unsent. A permanent error (a 5xx answer,
+wrong mail settings) is not retried: the same request would get the same answer.
 """
 
 from __future__ import annotations
 
-from prefect import task
+from typing import Any
 
-from schemas.records import CheckedSubmission, Notice, ReportRef, WPSummary
-from wpflow.stages import notify_stage, send_receipts, workspace
+from prefect import get_run_logger, task
+
+from schemas.records import CheckedSubmission, Notice, ReportOutcome, WPSummary
+from wpflow.mail import PermanentMailError
+from wpflow.release import notify_stage
+from wpflow.stages import send_receipts, workspace
 
 
-@task(retries=3, retry_delay_seconds=[5, 30, 120], timeout_seconds=300)
+def retry_unless_permanent(task: Any, task_run: Any, state: Any) -> bool:
+    """Prefect's `retry_condition_fn`: retry transient mail failures only."""
+    return not isinstance(state.data, PermanentMailError)
+
+
+def log_notices(what: str, notices: list[Notice]) -> None:
+    logger = get_run_logger()
+    for n in notices:
+        logger.info("%s to %s: %s", what, ", ".join(n.to), "sent" if n.sent else "skipped, already sent")
+
+
+@task(retries=3, retry_delay_seconds=[5, 30, 120], timeout_seconds=300, retry_condition_fn=retry_unless_permanent)
 def send_partner_receipts(milestone_id: str, checked: list[CheckedSubmission]) -> list[Notice]:
     ws = workspace()
-    return send_receipts(ws, ws.milestone(milestone_id), checked)
+    notices = send_receipts(ws, ws.milestone(milestone_id), checked)
+    log_notices("receipt", notices)
+    return notices
 
 
-@task(retries=3, retry_delay_seconds=[5, 30, 120], timeout_seconds=300)
-def notify_partners(milestone_id: str, summary: WPSummary, report: ReportRef) -> list[Notice]:
+@task(retries=3, retry_delay_seconds=[5, 30, 120], timeout_seconds=300, retry_condition_fn=retry_unless_permanent)
+def notify_partners(milestone_id: str, summary: WPSummary, outcome: ReportOutcome) -> list[Notice]:
     ws = workspace()
-    return notify_stage(ws, ws.milestone(milestone_id), summary, report)
+    notices = notify_stage(ws, ws.milestone(milestone_id), summary, outcome)
+    log_notices("report" if outcome.release == "report" else "notice", notices)
+    return notices

@@ -5,9 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from prefect import task
-from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+from prefect.artifacts import (
+    create_link_artifact,
+    create_markdown_artifact,
+    create_table_artifact,
+)
 
-from schemas.records import ReportRef, WPSummary
+from schemas.records import ReportOutcome, WPSummary
 from wpflow.stages import summary_lines
 
 
@@ -16,7 +20,7 @@ def artifact_key(milestone_id: str, what: str) -> str:
     return f"{milestone_id.lower()}-{what}"
 
 
-def summary_markdown(summary: WPSummary, report: ReportRef) -> str:
+def summary_markdown(summary: WPSummary, outcome: ReportOutcome) -> str:
     lines = [f"# {summary.milestone_id} — {summary.milestone_title}",
              f"*{summary.wp_id} {summary.wp_title}* · period {summary.start} – {summary.end} · due **{summary.due}**",
              ""]
@@ -24,12 +28,16 @@ def summary_markdown(summary: WPSummary, report: ReportRef) -> str:
     if summary.meetings:
         lines += ["", "## Meetings", "", "| City | Month | Topic |", "|---|---|---|"]
         lines += [f"| {m.city} | {m.month}{' (assumed)' if m.assumed else ''} | {m.topic} |" for m in summary.meetings]
-    lines += ["", f"Report: `{Path(report.path).name}` (SHA-256 `{report.sha256[:16]}…`)"]
+    lines += ["", f"**{outcome.message}**"]
+    report = outcome.report
+    if outcome.version is not None and report is not None:
+        lines += [f"Report: `{Path(report.path).name}`, version {outcome.version.version} "
+                  f"(fingerprint `{outcome.version.fingerprint[:16]}…`)"]
     return "\n".join(lines)
 
 
 @task(retries=2, retry_delay_seconds=[2, 10], timeout_seconds=60)
-def publish_artifacts(summary: WPSummary, report: ReportRef) -> None:
+def publish_artifacts(summary: WPSummary, outcome: ReportOutcome) -> None:
     create_table_artifact(
         key=artifact_key(summary.milestone_id, "status"),
         table=[{"partner": s.partner, "city": s.city, "input": s.kind, "status": s.status,
@@ -39,12 +47,15 @@ def publish_artifacts(summary: WPSummary, report: ReportRef) -> None:
     )
     create_markdown_artifact(
         key=artifact_key(summary.milestone_id, "summary"),
-        markdown=summary_markdown(summary, report),
+        markdown=summary_markdown(summary, outcome),
         description=f"{summary.milestone_id}: merged milestone summary",
     )
+    report = outcome.report
+    if report is None:
+        return
     create_link_artifact(
         key=artifact_key(summary.milestone_id, "report"),
         link=Path(report.path).resolve().as_uri(),
-        link_text=f"{summary.milestone_id}.docx",
+        link_text=Path(report.path).name,
         description=f"{summary.milestone_id}: Word report",
     )

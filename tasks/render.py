@@ -1,13 +1,23 @@
-"""Render task: the WPSummary → a DOCX report from the editable template."""
+"""Report task: the release rule, the content fingerprint and, for new content, the DOCX."""
 
 from __future__ import annotations
 
-from prefect import task
+from prefect import get_run_logger, task
 
-from schemas.records import ReportRef, WPSummary
-from wpflow.stages import render_stage, workspace
+from schemas.records import ReportOutcome, WPSummary
+from wpflow.release import release_stage
+from wpflow.stages import workspace
 
 
 @task(retries=2, retry_delay_seconds=[2, 10], timeout_seconds=300)
-def render_report(summary: WPSummary) -> ReportRef:
-    return render_stage(workspace(), summary)
+def issue_report(milestone_id: str, summary: WPSummary) -> ReportOutcome:
+    """Wait (a draft), tell the coordinator that nothing arrived, or issue the report: the same
+    content on another day is the same version, rendered once; new content is the next version."""
+    ws = workspace()
+    outcome = release_stage(ws, ws.milestone(milestone_id), summary)
+    logger = get_run_logger()
+    logger.info(outcome.message)
+    if outcome.version is not None:
+        logger.info("%s: version %d, fingerprint %s, %s", milestone_id, outcome.version.version,
+                    outcome.version.fingerprint[:16], outcome.report.path if outcome.report else "not rendered")
+    return outcome

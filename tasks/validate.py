@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.context import TaskRunContext
 
 import wpflow
@@ -46,4 +46,17 @@ def validate_submissions(milestone_id: str, submissions: list[Submission]) -> li
     if not groups:
         return []
     futures = validate_partner.map(milestone_id, list(groups), list(groups.values()))
-    return [checked for batch in futures.result() for checked in batch]
+    checked = [c for batch in futures.result() for c in batch]
+    log_invalid(checked)
+    return checked
+
+
+def log_invalid(checked: list[CheckedSubmission]) -> None:
+    """Each invalid file with its first problem: what a coordinator scans the run's log for."""
+    logger = get_run_logger()
+    for c in checked:
+        if not c.result.valid:
+            errors = c.result.errors
+            first = str(errors[0]) if errors else "not recognised as any requested input"
+            logger.warning("%s: %s is invalid (%d error(s)); first: %s", c.submission.partner,
+                           c.submission.file_name.encode("unicode_escape").decode("ascii"), len(errors), first)

@@ -66,8 +66,9 @@ def test_simulate_replays_the_ladder_for_the_small_inbox(project, small_inbox):
                                             "st-petersburg", "tallinn"]),
         # T-3: Malmö delivered, Riga's file is invalid so Riga is reminded again
         ("2006-06-27", "reminder", "T-3", ["berlin-tsb", "copenhagen", "riga", *others[2:]]),
-        ("2006-06-30", "run", "deadline", []),
+        ("2006-06-30", "run", "due", []),  # v1 with what has arrived
         ("2006-07-01", "notice", "T+1", ["stockholm"]),  # WP4 co-ordinator, once
+        ("2006-07-03", "run", "update", []),  # Riga's correction: v2
         ("2006-07-07", "escalation", "T+7", ["helsinki"]),  # lead partner, once
     ]
     t3 = next(a for a in timeline if a.milestone == "WP4-M3" and a.rung == "T-3")
@@ -87,7 +88,7 @@ def test_simulate_covers_every_milestone_once_per_step(project, small_inbox):
     for m in project.milestones():
         mine = [a for a in timeline if a.milestone == m.id]
         runs = [a for a in mine if a.action == "run"]
-        assert [(a.day, a.rung) for a in runs if a.rung == "deadline"] == [(m.due, "deadline")]
+        assert [(a.day, a.rung) for a in runs if a.rung == "due"] == [(m.due, "due")]
         notices = [a for a in mine if a.action == "notice"]
         assert [(a.day, a.rung, a.recipients) for a in notices] == [
             (m.due + timedelta(days=1), "T+1", [project.work_package(m.wp_id).coordinator])]
@@ -123,7 +124,10 @@ def test_simulate_the_bundled_inbox_reminds_only_who_has_no_valid_input(project)
             valid_kinds = {d.kind for d in deliveries[m.id] if d.partner == pid and d.valid and d.arrived <= a.day}
             owed = {r.kind for r in m.inputs if pid in [p.id for p in project.deliverers(r)]}
             assert owed - valid_kinds, f"{pid} reminded for {m.id} on {a.day} though all inputs are valid"
-    assert {a.milestone for a in timeline if a.rung == "deadline"} == {m.id for m in project.milestones()}
+    # every milestone runs: early once complete, or at its due date (a report or "nothing arrived")
+    first_runs = {a.milestone: a.rung for a in reversed(timeline) if a.action == "run"}
+    assert set(first_runs) == {m.id for m in project.milestones()}
+    assert set(first_runs.values()) <= {"due", "complete"}
 
 
 def ops_app() -> typer.Typer:
@@ -144,10 +148,10 @@ def test_simulate_command_prints_json_timeline_in_seconds(small_inbox, monkeypat
     assert result.exit_code == 0, result.output
     assert time.perf_counter() - started < 20
     rows = json.loads(result.stdout)
-    assert set(rows[0]) == {"day", "milestone", "action", "rung", "recipients", "outstanding"}
+    assert set(rows[0]) == {"day", "milestone", "action", "rung", "recipients", "outstanding", "release", "digest"}
     escalation = next(r for r in rows if r["milestone"] == "WP4-M3" and r["action"] == "escalation")
     assert escalation == {"day": "2006-07-07", "milestone": "WP4-M3", "action": "escalation", "rung": "T+7",
-                          "recipients": ["helsinki"],
+                          "recipients": ["helsinki"], "release": None, "digest": None,
                           "outstanding": {p: ["seed_funding"] for p in
                                           ["berlin-tsb", "copenhagen", "stockholm", "st-petersburg", "tallinn"]}}
     table = CliRunner().invoke(ops_app(), ["simulate", "--from", "2006-06-01", "--to", "2006-07-31",
@@ -190,13 +194,15 @@ def test_chase_day_twice_sends_each_notice_once(chase_ws, project):
     due_then = [m for m in project.milestones() if m.due == date(2006, 6, 30)]
     # per milestone due 2006-06-30: the T+1 notice (still in force) and the T+7 escalation
     assert len(sent) == 2 * len(due_then)
-    assert sorted(started) == sorted((m.id, day) for m in due_then)
+    # every milestone past its due date runs once for what it has (never run before here)
+    due_by = [m for m in project.milestones() if m.due <= day]
+    assert sorted(started) == sorted((m.id, day) for m in due_by)
     assert len(list(outbox.glob("*.eml"))) == receipts + len(sent)
 
     second = chase_day(chase_ws, day, start_pipeline=start)
     assert [n for r in second for n in r.sent] == []
     assert all(r.started is None for r in second if r.action.action == "run")
-    assert len(started) == len(due_then)
+    assert len(started) == len(due_by)
     assert len(list(outbox.glob("*.eml"))) == receipts + len(sent)
 
     notice = next(parse_eml(Path(n.path)) for n in sent
@@ -229,14 +235,21 @@ def prefect_api():
 
 def test_deadline_flow_collects_and_chases(prefect_api, chase_ws):
     """The thin flow: collect what had arrived by then (Helsinki's file: 1 receipt), then the
-    T-14 reminders of 2006-06-16, each once."""
+    T-14 reminders of 2006-06-16, each once — and the milestones long past their due date with
+    nothing delivered run once: their coordinator and the lead hear that nothing arrived."""
     from flows.deadlines import deadline_ladder
 
     day = date(2006, 6, 16)
     results = deadline_ladder(day)
     outbox = chase_ws.settings.outbox_dir
     reminders = [n for r in results for n in r.sent]
-    assert {r.action.action for r in results} == {"reminder"}
-    assert len(list(outbox.glob("*.eml"))) == 1 + len(reminders)
+    assert {r.action.action for r in results} == {"reminder", "run"}
+    runs = [r for r in results if r.action.action == "run"]
+    assert all(r.action.release == "empty" and r.started for r in runs)
+    assert {r.action.milestone for r in runs} == {m.id for m in chase_ws.project.milestones() if m.due < day}
+    empty = [p for p in outbox.glob("*.eml") if "no inputs by the due date" in parse_eml(p)["Subject"]]
+    assert empty and len(list(outbox.glob("*.eml"))) == 1 + len(reminders) + len(empty)
     assert not any(n.to == ["baltmet-inno@helsinki.example.org"] and "WP4-M3" in n.subject for n in reminders)
-    assert deadline_ladder(day) and len(list(outbox.glob("*.eml"))) == 1 + len(reminders)
+    again = deadline_ladder(day)
+    assert all(r.started is None for r in again if r.action.action == "run")
+    assert len(list(outbox.glob("*.eml"))) == 1 + len(reminders) + len(empty)

@@ -29,9 +29,10 @@ from wpflow.mail import (
     compose_report_email,
     header_text,
     mailer_from_settings,
-    notification_key,
     notify_once,
 )
+from wpflow.keys import ladder_key, receipt_key, report_key
+from wpflow.ledger import About
 from wpflow.store import Store
 
 DOCX_MIME = "/".join(DOCX_TYPE)
@@ -77,7 +78,9 @@ def report(tmp_path: Path) -> ReportRef:
 def report_email(project: Project, report: ReportRef, recipient: str = "malmo", **kw) -> EmailMessage:
     kw.setdefault("cc", ["lead@oslo.example"])
     kw.setdefault("summary_lines", ["Status: incomplete — 2 of 3 required inputs delivered and valid."])
-    return compose_report_email(project, project.milestone("WP3-M2"), report, project.participant(recipient), **kw)
+    person = project.participant(recipient)
+    kw.setdefault("key", report_key("WP3-M2", person.emails[0], report.sha256))
+    return compose_report_email(project, project.milestone("WP3-M2"), report, person, **kw)
 
 
 def parts(msg: EmailMessage) -> tuple[str, str, EmailMessage]:
@@ -96,7 +99,7 @@ def header_names(msg: EmailMessage) -> list[str]:
 # -- composing and the outbox -------------------------------------------------------------
 def test_outbox_writes_a_parseable_eml_with_everything(project: Project, report: ReportRef, tmp_path: Path) -> None:
     msg = report_email(project, report)
-    key = notification_key("WP3-M2", "info@malmo.example", report.sha256)
+    key = report_key("WP3-M2", "info@malmo.example", report.sha256)
 
     path = Path(OutboxMailer(tmp_path / "outbox").send(msg))
 
@@ -130,11 +133,16 @@ def test_outbox_rewrite_of_the_same_notification_is_one_file(project: Project, r
     assert sorted(p.name for p in (tmp_path / "outbox").iterdir()) == sorted({Path(first).name, Path(other).name})
 
 
-def test_update_marker_in_subject_and_body(project: Project, report: ReportRef) -> None:
-    msg = report_email(project, report, update=True)
+def test_an_update_names_its_version_what_it_replaces_and_what_changed(project: Project, report: ReportRef) -> None:
+    v2 = report.model_copy(update={"version": 2, "fingerprint": "f" * 64})
+    msg = report_email(project, v2, since="v1 of 2006-06-15",
+                       changes=["Malmö (Pre-phase clusters): new, clusters.xlsx delivered late.", "Still missing: Rīga."])
 
-    assert msg["Subject"] == "[BaltMet Inno] WP3-M2 report (updated) — Cluster mapping"
-    assert "has changed since we last sent it" in parts(msg)[0]
+    assert msg["Subject"] == "[BaltMet Inno] WP3-M2 report v2 (updated) — Cluster mapping"
+    text, html, _ = parts(msg)
+    assert "has changed since v1 of 2006-06-15" in text and "attached version 2" in text
+    assert "  - Malmö (Pre-phase clusters): new, clusters.xlsx delivered late.\n  - Still missing: Rīga." in text
+    assert "<li>Still missing: Rīga.</li>" in html and "Version:    2" in text
 
 
 def test_cc_does_not_repeat_the_recipient(project: Project, report: ReportRef) -> None:
@@ -176,7 +184,8 @@ def test_header_injection_through_title_organisation_and_file_name_is_impossible
     sub = submission(file_name="clusters.xlsx\r\nBcc: evil@example.com")
     messages = [
         report_email(project, report, recipient="riga"),
-        compose_receipt_email(project, project.milestone("WP3-M2"), sub, invalid_result(sub), project.participant("riga")),
+        compose_receipt_email(project, project.milestone("WP3-M2"), sub, invalid_result(sub), project.participant("riga"),
+                              key=receipt_key("WP3-M2", "wp3@riga.example", sub.sha256)),
     ]
 
     mailer = SmtpMailer(smtp_server.host, smtp_server.port)
@@ -239,7 +248,8 @@ def test_receipt_lists_the_issues_and_attaches_the_annotated_copy(project: Proje
     annotated.write_bytes(b"PK annotated workbook")
 
     msg = compose_receipt_email(project, project.milestone("WP3-M2"), sub, invalid_result(sub),
-                                project.participant("riga"), annotated=annotated)
+                                project.participant("riga"), annotated=annotated,
+                                key=receipt_key("WP3-M2", "wp3@riga.example", sub.sha256))
 
     assert msg["Subject"] == "[BaltMet Inno] WP3-M2 receipt — Rīga clusters.xlsx: 1 problem to fix"
     body = msg.get_body(("plain",)).get_content()
@@ -250,17 +260,19 @@ def test_receipt_lists_the_issues_and_attaches_the_annotated_copy(project: Proje
     assert attachment.get_filename() == "Rīga clusters (annotated).xlsx"
     assert attachment.get_content_type() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert attachment.get_content() == b"PK annotated workbook"
-    assert msg["Message-ID"] == f"<{notification_key('WP3-M2', 'wp3@riga.example', 'c' * 64, 'receipt')}@baltmet.example>"
+    assert msg["Message-ID"] == f"<{receipt_key('WP3-M2', 'wp3@riga.example', 'c' * 64)}@baltmet.example>"
 
 
 def test_receipt_for_a_valid_file(project: Project) -> None:
     sub = submission()
     ok = ValidationResult(file=sub.file_name, kind="clusters")
 
-    msg = compose_receipt_email(project, project.milestone("WP3-M2"), sub, ok, project.participant("riga"))
+    msg = compose_receipt_email(project, project.milestone("WP3-M2"), sub, ok, project.participant("riga"),
+                                key=receipt_key("WP3-M2", "wp3@riga.example", sub.sha256),
+                                promise="It will be in the updated WP3-M2 report, v2.")
 
     assert msg["Subject"] == "[BaltMet Inno] WP3-M2 receipt — Rīga clusters.xlsx: accepted"
-    assert "passed all checks" in msg.get_content()
+    assert "It passed all checks. It will be in the updated WP3-M2 report, v2." in msg.get_content()
     assert list(msg.iter_attachments()) == []
 
 
@@ -272,7 +284,7 @@ def test_receipt_for_a_valid_file(project: Project) -> None:
 ])
 def test_reminder_says_when_and_what(project: Project, as_of: date, phrase: str) -> None:
     msg = compose_reminder_email(project, project.milestone("WP3-M2"), project.participant("malmo"),
-                                 step="T-14", missing=["Pre-phase clusters (clusters)"], as_of=as_of)
+                                 key=ladder_key("WP3-M2", "info@malmo.example", "reminder", "T-14"), step="T-14", missing=["Pre-phase clusters (clusters)"], as_of=as_of)
 
     body = msg.get_content()
     assert msg["Subject"] == "[BaltMet Inno] WP3-M2 reminder — inputs due 2006-06-15"
@@ -288,6 +300,7 @@ def test_notice_and_escalation_list_who_is_late(
     project: Project, kind: str, recipient: str, step: str, as_of: date, days: str, closing: str,
 ) -> None:
     msg = compose_reminder_email(project, project.milestone("WP3-M2"), project.participant(recipient), step=step,
+                                 key=ladder_key("WP3-M2", project.participant(recipient).emails[0], kind, step),
                                  missing=["Malmö: clusters", "Rīga: seed_funding (invalid)"], as_of=as_of, kind=kind)
 
     body = msg.get_content()
@@ -300,24 +313,25 @@ def test_reminder_keys_differ_per_step_and_kind(project: Project) -> None:
     milestone, malmo = project.milestone("WP3-M2"), project.participant("malmo")
     ids = {
         compose_reminder_email(project, milestone, malmo, step=step, missing=["x"], as_of=date(2006, 6, 1),
-                               kind=kind)["Message-ID"]
+                               kind=kind, key=ladder_key(milestone.id, malmo.emails[0], kind, step))["Message-ID"]
         for step in ("T-14", "T-3") for kind in ("reminder", "notice", "escalation")
     }
     assert len(ids) == 6
 
 
-def test_notification_key_is_stable_and_sensitive_to_each_part() -> None:
-    key = notification_key("WP3-M2", "wp3@riga.example", "a" * 64)
+def test_keys_are_stable_and_sensitive_to_each_part() -> None:
+    key = report_key("WP3-M2", "wp3@riga.example", "a" * 64)
 
-    assert key == notification_key("WP3-M2", " WP3@Riga.example", "a" * 64, "report")
+    assert key == report_key("WP3-M2", " WP3@Riga.example", "a" * 64)
     assert len(key) == 64 and int(key, 16) >= 0
     assert len({
         key,
-        notification_key("WP3-M3", "wp3@riga.example", "a" * 64),
-        notification_key("WP3-M2", "info@malmo.example", "a" * 64),
-        notification_key("WP3-M2", "wp3@riga.example", "b" * 64),
-        notification_key("WP3-M2", "wp3@riga.example", "a" * 64, "receipt"),
-    }) == 5
+        report_key("WP3-M3", "wp3@riga.example", "a" * 64),
+        report_key("WP3-M2", "info@malmo.example", "a" * 64),
+        report_key("WP3-M2", "wp3@riga.example", "b" * 64),
+        receipt_key("WP3-M2", "wp3@riga.example", "a" * 64),
+        ladder_key("WP3-M2", "wp3@riga.example", "reminder", "a" * 64),
+    }) == 6
 
 
 # -- SMTP ----------------------------------------------------------------------------------
@@ -426,11 +440,12 @@ def test_mailer_from_settings(settings: Settings) -> None:
 # -- sending once ----------------------------------------------------------------------------
 def send_report(store: Store, mailer, project: Project, report: ReportRef, *, update: bool = False):
     malmo = project.participant("malmo")
-    msg = report_email(project, report, update=update)
+    msg = report_email(project, report, since="v1 of 2006-07-01" if update else None,
+                       changes=["Malmö (Pre-phase clusters): new."] if update else None)
     return notify_once(
-        store, mailer, msg, key=notification_key("WP3-M2", malmo.emails[0], report.sha256),
+        store, mailer, msg, key=report_key("WP3-M2", malmo.emails[0], report.sha256),
         project=project.name, milestone="WP3-M2", recipient=malmo.emails[0], kind="report",
-        report_sha=report.sha256,
+        about=About(fingerprint=report.sha256),
     )
 
 
@@ -459,7 +474,7 @@ def test_notify_once_sends_once_and_again_for_a_changed_report(
         "[BaltMet Inno] WP3-M2 report (updated) — Cluster mapping",
     ]
     sent = store.notifications("BaltMet Inno", "WP3-M2")
-    assert [(n.report_sha, n.transport, n.message_id) for n in sent] == [
+    assert [(n.fingerprint, n.transport, n.message_id) for n in sent] == [
         ("a" * 64, "smtp", smtp_server.messages[0]["Message-ID"]),
         ("e" * 64, "smtp", smtp_server.messages[1]["Message-ID"]),
     ]
@@ -478,7 +493,7 @@ def test_failed_send_releases_the_claim_for_the_retry(
 ) -> None:
     with pytest.raises(TransientMailError):
         send_report(store, SmtpMailer("127.0.0.1", closed_port(), timeout=3), project, report)
-    key = notification_key("WP3-M2", "info@malmo.example", report.sha256)
+    key = report_key("WP3-M2", "info@malmo.example", report.sha256)
     assert store.was_sent(key) is False
 
     retry = send_report(store, SmtpMailer(smtp_server.host, smtp_server.port, timeout=5), project, report)

@@ -76,9 +76,12 @@ def test_pipeline_renders_report_and_mails_each_recipient_once(prefect_harness, 
     from wpflow.stages import workspace
 
     outputs = pipeline_env
-    ref = milestone_pipeline("WP4-M3", date(2006, 7, 31))
+    outcome = milestone_pipeline("WP4-M3", date(2006, 7, 31))
+    ref = outcome.report
     report = Path(ref.path)
-    assert report == outputs / "reports" / "WP4-M3.docx"
+    assert report == outputs / "reports" / "history" / "WP4-M3.v1.docx"
+    assert (outputs / "reports" / "WP4-M3.docx").read_bytes() == report.read_bytes()  # the latest version
+    assert (outcome.release, outcome.new_version, ref.version) == ("report", True, 1)
     text = docx_text(report)
     assert "Public seed funding in the BSR metropolitan areas" in text
     assert "Helsinki Start-up Grant" in text and "Malmö Innovationsfond" in text
@@ -94,7 +97,7 @@ def test_pipeline_renders_report_and_mails_each_recipient_once(prefect_harness, 
     assert all(m["Cc"].addresses[0].addr_spec == "baltmet-inno@helsinki.example.org"
                for m in report_mails if "helsinki" not in m["To"].addresses[0].addr_spec)  # lead in copy
     attachment = next(report_mails[0].iter_attachments())
-    assert attachment.get_filename() == "WP4-M3.docx"
+    assert attachment.get_filename() == "WP4-M3.v1.docx"
     assert attachment.get_content() == report.read_bytes()
     # riga's broken file: a receipt naming the cell, and the original kept in the archive
     receipt = next(m for m in reports
@@ -112,10 +115,11 @@ def test_pipeline_renders_report_and_mails_each_recipient_once(prefect_harness, 
     assert [s.status for s in riga] == ["invalid"]
     assert Path(riga[0].archive_path).read_bytes().startswith(b"name;provider")
 
-    # a re-run sends nothing again: every message is keyed by (milestone, recipient, report hash)
+    # a re-run on a later day sends nothing: a report is its content, not the day it was made
     count = len(list((outputs / "outbox").glob("*.eml")))
-    again = milestone_pipeline("WP4-M3", date(2006, 7, 31))
-    assert again.sha256 == ref.sha256
+    again = milestone_pipeline("WP4-M3", date(2006, 8, 15))
+    assert (again.new_version, again.report) == (False, ref)
+    assert again.message == "WP4-M3: report unchanged since v1 of 2006-07-31, nothing sent"
     assert len(list((outputs / "outbox").glob("*.eml"))) == count
 
 
@@ -125,18 +129,19 @@ def test_render_failure_then_rerun_mails_each_recipient_once(prefect_harness, pi
     from datetime import date
 
     import tasks.render
+    import wpflow.render
     from flows.milestone import milestone_pipeline
     from wpflow.stages import workspace
 
     outputs = pipeline_env
-    real_render, calls = tasks.render.render_stage, []
+    real_render, calls = wpflow.render.render_report, []
 
-    def broken_render(ws, summary):
+    def broken_render(summary, *args, **kwargs):
         calls.append(summary.milestone_id)
         raise OSError("disk full while writing the report")
 
-    monkeypatch.setattr(tasks.render.render_report, "retry_delay_seconds", [0, 0])
-    monkeypatch.setattr(tasks.render, "render_stage", broken_render)
+    monkeypatch.setattr(tasks.render.issue_report, "retry_delay_seconds", [0, 0])
+    monkeypatch.setattr(wpflow.render, "render_report", broken_render)
     with pytest.raises(OSError, match="disk full"):
         milestone_pipeline("WP4-M3", date(2006, 7, 31))
     assert len(calls) == 3  # the first try and both retries on the decorator
@@ -144,8 +149,10 @@ def test_render_failure_then_rerun_mails_each_recipient_once(prefect_harness, pi
     assert mails and not [m for m in mails if "report" in m["Subject"]]  # receipts went, no report
     assert not (outputs / "reports" / "WP4-M3.docx").exists()
 
-    monkeypatch.setattr(tasks.render, "render_stage", real_render)
-    ref = milestone_pipeline("WP4-M3", date(2006, 7, 31))
+    monkeypatch.setattr(wpflow.render, "render_report", real_render)
+    outcome = milestone_pipeline("WP4-M3", date(2006, 7, 31))
+    ref = outcome.report
+    assert outcome.new_version and ref.version == 1  # issued before the failure, rendered and sent now
     mails = [parse_eml(p) for p in (outputs / "outbox").glob("*.eml")]
     report_to = sorted(m["To"].addresses[0].addr_spec for m in mails if "WP4-M3 report" in m["Subject"])
     assert report_to == sorted(p.emails[0] for p in project.recipients(project.milestone("WP4-M3")))
@@ -153,7 +160,7 @@ def test_render_failure_then_rerun_mails_each_recipient_once(prefect_harness, pi
     assert len(receipts) == len(SCHEMES) + 1  # one per file (helsinki, malmo, riga), not one per run
 
     runs = workspace().store.runs(project.name, "WP4-M3")
-    assert [(r.status, r.report_sha256) for r in runs] == [("failed", None), ("completed", ref.sha256)]
+    assert [(r.status, r.report_sha256) for r in runs] == [("failed", None), ("incomplete", ref.sha256)]
     assert runs[0].error == "OSError: disk full while writing the report"
     assert runs[0].flow_run_id and runs[0].flow_run_id != runs[1].flow_run_id
 
@@ -176,7 +183,7 @@ def test_pipeline_over_smtp_delivers_a_report_holding_the_merged_table(
     assert sorted(m["To"].addresses[0].addr_spec for _, m in reports) == sorted(p.emails[0] for p in recipients)
     envelope, message = next((e, m) for e, m in reports if "helsinki" not in m["To"].addresses[0].addr_spec)
     assert "baltmet-inno@helsinki.example.org" in envelope.rcpt_tos  # the lead partner in copy
-    assert message["Subject"].startswith("[BaltMet Inno] WP4-M3 report — ")
+    assert message["Subject"].startswith("[BaltMet Inno] WP4-M3 report v1 — ")
     attachment = next(message.iter_attachments())
     doc = Document(io.BytesIO(attachment.get_content()))
     tables = [[tuple(c.text.replace("\u202f", " ") for c in r.cells) for r in t.rows] for t in doc.tables]

@@ -128,8 +128,12 @@ def test_serve_runs_a_milestone_deployment_and_the_watcher(prefect_server_url, t
         path = inbox / partner / "WP4-M3" / f"seed_funding_{partner}.csv"
         path.parent.mkdir(parents=True)
         path.write_bytes(seed_csv(f"{partner} seed fund"))
+    # they arrived before the due date (the run below looks at the inbox as of 2006-07-31)
+    (inbox / "arrivals.yaml").write_text("helsinki/WP4-M3/seed_funding_helsinki.csv: 2006-06-20\n"
+                                         "malmo/WP4-M3/seed_funding_malmo.csv: 2006-06-21\n")
     env = {**os.environ, "PREFECT_API_URL": api, "PREFECT_UI_API_URL": api, "PREFECT_HOME": str(tmp_path / "home"),
-           "WPFLOW_OUTPUTS": str(outputs), "WPFLOW_INBOX": str(inbox), "WPFLOW_STABLE_SECONDS": "0.3"}
+           "WPFLOW_OUTPUTS": str(outputs), "WPFLOW_INBOX": str(inbox), "WPFLOW_STABLE_SECONDS": "0.3",
+           "WPFLOW_REPORT_DELAY_SECONDS": "1"}
     log = (tmp_path / "serve.log").open("wb")
     # started as `cmd &` from a script would start it: SIGINT inherited as ignored (serve must
     # still stop on Ctrl-C, see wpflow.serve.serve_until_signalled)
@@ -160,11 +164,13 @@ def test_serve_runs_a_milestone_deployment_and_the_watcher(prefect_server_url, t
             assert artifacts["wp4-m3-status"].type == "table"
             assert "Helsinki" in str(artifacts["wp4-m3-status"].data) and "missing" in str(artifacts["wp4-m3-status"].data)
             assert artifacts["wp4-m3-summary"].type == "markdown" and "# WP4-M3" in artifacts["wp4-m3-summary"].data
-            # a link artifact is stored as markdown: [WP4-M3.docx](file:///…/WP4-M3.docx)
+            # a link artifact is stored as markdown: [WP4-M3.v1.docx](file:///…/history/WP4-M3.v1.docx);
+            # v1 whether this run or the watcher's (Helsinki and Malmö at start-up) issued it
             link = artifacts["wp4-m3-report"].data
-            assert link.startswith("[WP4-M3.docx](file://"), link
+            assert link.startswith("[WP4-M3.v1.docx](file://"), link
             report = Path(link.partition("(file://")[2].removesuffix(")"))
-            assert report == (outputs / "reports" / "WP4-M3.docx").resolve() and report.stat().st_size > 0
+            assert report == (outputs / "reports" / "history" / "WP4-M3.v1.docx").resolve()
+            assert report.stat().st_size > 0
 
             # the watcher thread of the same process: one receive-upload run per new file
             new = inbox / "riga" / "WP4-M3" / "seed_funding_riga.csv"
@@ -183,13 +189,22 @@ def test_serve_runs_a_milestone_deployment_and_the_watcher(prefect_server_url, t
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(seed_csv(f"{partner} seed fund"))
 
-            def triggered_run():
-                runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(not_any_=[run.id])),
-                                             flow_filter=FlowFilter(name=FlowFilterName(any_=["milestone-pipeline"])))
-                return [r for r in runs if r.deployment_id == served_deployment.id and r.state.is_completed()]
+            # once the folder is quiet (WPFLOW_REPORT_DELAY_SECONDS), the watcher starts the served
+            # deployment: the complete milestone's report is the newest version
+            from wpflow.store import Store
 
-            triggered = wait_until(triggered_run, 60, "the pipeline run the complete milestone started")
-            assert len(triggered) == 1 and triggered[0].parameters == {"milestone_id": "WP4-M3"}
+            with Store(f"sqlite:///{outputs / 'wpflow.db'}") as store:
+                def complete_version():
+                    latest = store.latest_version("BaltMet Inno", "WP4-M3")
+                    done = latest is not None and latest.status == "complete" and latest.report is not None
+                    return latest if done else None
+
+                final = wait_until(complete_version, 90, "the complete milestone's report version")
+            runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(not_any_=[run.id])),
+                                         flow_filter=FlowFilter(name=FlowFilterName(any_=["milestone-pipeline"])))
+            triggered = [r for r in runs if r.deployment_id == served_deployment.id]
+            assert triggered and all(r.parameters == {"milestone_id": "WP4-M3"} for r in triggered)
+            assert final.version >= 2 and Path(final.report.path).is_file()
         assert served.poll() is None, "serve exited early"
         served.send_signal(signal.SIGINT)  # Ctrl-C: a clean shutdown, watcher thread included
         stopped_at = time.monotonic()

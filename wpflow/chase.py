@@ -8,7 +8,6 @@ mail, no Prefect — so a secretariat can see in seconds what 2005–2007 would 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -19,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.project import Milestone, Project
 from schemas.records import CheckedSubmission, Notice
-from wpflow.deadlines import Action, Delivery, actions_on, outstanding_on
+from wpflow.deadlines import Action, Delivery, actions_on, run_action
 from wpflow.stages import Workspace
 
 log = logging.getLogger(__name__)
@@ -44,78 +43,91 @@ class ActionResult(BaseModel):
 def run_once(ws: Workspace, key: str, milestone_id: str, start: Callable[[], str | None]) -> str | None:
     """Call `start` unless a run for `key` was already started; return what it returned.
 
-    Uses the store's notification claims (kind "run"): the database's unique key makes the
-    claim race-safe across the watcher, the daily flow and a second machine, and a failed
-    start releases the claim so the next attempt may try again.
+    The store's claims table makes this race-safe across the watcher, the daily flow and a
+    second machine; a failed start releases the claim so the next attempt may try again.
     """
     store = ws.store
-    if not store.claim_notification(key, project=ws.project.name, milestone=milestone_id,
-                                    recipient="pipeline", kind="run"):
+    if not store.claim(key, project=ws.project.name, milestone=milestone_id, purpose="run"):
         return None
     try:
         started = start()
     except BaseException:
-        store.release_notification(key)
+        store.release_claim(key)
         raise
-    store.mark_sent(key, "pipeline", started)
+    store.finish_claim(key, started)
     return started or ""
 
 
 def direct_starter(ws: Workspace) -> PipelineStarter:
     """Run pipelines in this process without Prefect (`wpflow deadlines --direct`, tests)."""
-    from wpflow.stages import run_direct
+    from wpflow.pipeline import run_direct
 
-    return lambda milestone_id, as_of: run_direct(ws, milestone_id, as_of).path
+    def start(milestone_id: str, as_of: date | None) -> str | None:
+        outcome = run_direct(ws, milestone_id, as_of)
+        return outcome.report.path if outcome.report else outcome.message
+
+    return start
 
 
-def inputs_key(ws: Workspace, milestone: Milestone) -> str | None:
-    """`run:<milestone>:inputs:<digest>` of the inputs a complete milestone would be built from,
-    or None while a required input is missing or invalid (or nothing is required).
-
-    The digest covers the newest file of every partner and required kind, so a corrected or
-    updated file gives a new key (and a new report), while re-seeing the same files does not.
-    """
-    from wpflow.merge import partner_states
+def due_run(ws: Workspace, milestone: Milestone, day: date) -> Action | None:
+    """The pipeline run the release rule calls for on `day`, from the store's deliveries
+    (None while the milestone waits). Its key is the content of the inputs."""
     from wpflow.status import deliveries_from_store
 
-    if not milestone.inputs:
-        return None
-    deliveries = deliveries_from_store(ws.store, ws.project, milestone.id, None)
-    if outstanding_on(ws.project, milestone, deliveries, date.max):
-        return None
-    hashes = sorted(s.sha256 or "" for s in partner_states(ws.project, milestone, deliveries))
-    return f"run:{milestone.id}:inputs:{hashlib.sha256('|'.join(hashes).encode()).hexdigest()[:20]}"
+    return run_action(ws.project, milestone, deliveries_from_store(ws.store, ws.project, milestone.id, day), day)
 
 
 # -- the daily ladder --------------------------------------------------------------------
 def collect_inbox(ws: Workspace, day: date | None = None) -> list[CheckedSubmission]:
     """Archive, validate and acknowledge inbox files the watcher has not seen (it was down, or
-    there is none): only never-validated submissions are checked, so a daily run stays cheap."""
+    there is none): only never-validated submissions are checked, and a milestone whose folder
+    shows the same files as at this process's last look is skipped, so a daily run stays cheap."""
     from wpflow.stages import collect_stage, send_receipts, validate_stage
 
     checked: list[CheckedSubmission] = []
     for milestone in ws.project.milestones():
+        visible = inbox_state(ws, milestone, day)
+        if ws.inbox_seen.get(milestone.id) == visible:
+            continue
         fresh = [s for s in collect_stage(ws, milestone, day) if s.status == "received"]
         if fresh:
             done = validate_stage(ws, milestone, fresh)
             send_receipts(ws, milestone, done)
             checked += done
+        ws.inbox_seen[milestone.id] = visible
     return checked
+
+
+def inbox_state(ws: Workspace, milestone: Milestone, day: date | None) -> frozenset[tuple[str, int, int]]:
+    """(file, size, mtime) of every file of the milestone's folders that has arrived by `day`."""
+    from wpflow.collect import arrival_time, list_inbox, load_arrivals
+
+    arrivals = load_arrivals(ws.settings.inbox_root)
+    seen = set()
+    for item in list_inbox(ws.settings.inbox_root, [p.id for p in ws.project.participants], milestone.id):
+        try:
+            st = item.path.stat()
+        except FileNotFoundError:
+            continue
+        if day is None or arrival_time(item, st, arrivals).date() <= day:
+            seen.add((item.relative, st.st_size, st.st_mtime_ns))
+    return frozenset(seen)
 
 
 def chase_day(ws: Workspace, day: date, *, start_pipeline: PipelineStarter | None = None) -> list[ActionResult]:
     """Carry out every ladder action of `day` for every milestone, each e-mail and run once.
 
-    Deliveries come from the store (run `collect_inbox` first to include the inbox). Pipelines
-    run in-process without Prefect unless a starter is given (the deadline flow passes one).
+    Deliveries come from the store (run `collect_inbox` first to include the inbox), read once
+    for all milestones. Pipelines run in-process without Prefect unless a starter is given
+    (the deadline flow passes one).
     """
-    from wpflow.status import deliveries_from_store
+    from wpflow.status import deliveries_by_milestone
 
     start = start_pipeline or direct_starter(ws)
     results = []
+    delivered = deliveries_by_milestone(ws.store, ws.project, day)
     for milestone in ws.project.milestones():
-        deliveries = deliveries_from_store(ws.store, ws.project, milestone.id, day)
-        for action in actions_on(ws.project, milestone, deliveries, day):
+        for action in actions_on(ws.project, milestone, delivered.get(milestone.id, []), day):
             if action.action == "run":
                 started = run_once(ws, action.key, milestone.id, lambda m=milestone.id: start(m, day))
                 results.append(ActionResult(action=action, started=started))
@@ -124,17 +136,11 @@ def chase_day(ws: Workspace, day: date, *, start_pipeline: PipelineStarter | Non
     return results
 
 
-def ladder_key(action: Action, email: str) -> str:
-    """`Action.key` (action, milestone, rung) + the recipient, in the form of `notification_key`
-    — the same key `compose_reminder_email` derives the Message-ID from."""
-    from wpflow.mail import notification_key
-
-    return notification_key(action.milestone, email, action.rung, kind=action.action)
-
-
 def send_ladder_notices(ws: Workspace, milestone: Milestone, action: Action) -> ActionResult:
     """One e-mail per recipient of a reminder, notice or escalation; a step already sent to
     someone (an earlier day of the same rung, a re-run) is skipped."""
+    from wpflow.keys import ladder_key
+    from wpflow.ledger import About
     from wpflow.mail import compose_reminder_email, notify_once
 
     project = ws.project
@@ -142,16 +148,16 @@ def send_ladder_notices(ws: Workspace, milestone: Milestone, action: Action) -> 
     for pid in action.recipients:
         person = project.participant(pid)
         email = person.emails[0]
-        key = ladder_key(action, email)
+        key = ladder_key(milestone.id, email, action.action, action.rung)
         if ws.store.was_sent(key):
             result.skipped.append(email)
             continue
         missing = (action.outstanding.get(pid, []) if action.action == "reminder"
                    else outstanding_lines(project, action.outstanding))
-        msg = compose_reminder_email(project, milestone, person, step=action.rung, missing=missing,
+        msg = compose_reminder_email(project, milestone, person, key=key, step=action.rung, missing=missing,
                                      as_of=action.day, kind=action.action)
         notice = notify_once(ws.store, ws.mailer, msg, key=key, project=project.name, milestone=milestone.id,
-                             recipient=email, kind=action.action, report_sha=action.rung)
+                             recipient=email, kind=action.action, about=About(rung=action.rung))
         (result.sent.append(notice) if notice.sent else result.skipped.append(email))
     return result
 
@@ -168,7 +174,7 @@ def inbox_deliveries(project: Project, inbox_root: Path, *, max_bytes: int | Non
 
     Validates the inbox copy in place: a rehearsal archives, stores and sends nothing.
     """
-    from wpflow.collect import arrival_time, list_inbox, load_arrivals
+    from wpflow.collect import arrival_time, list_inbox, load_arrivals, sha256_of
     from wpflow.validate import validate_file
 
     arrivals = load_arrivals(inbox_root)
@@ -182,13 +188,13 @@ def inbox_deliveries(project: Project, inbox_root: Path, *, max_bytes: int | Non
             result = validate_file(item.path, expected=expected, city=project.participant(item.partner).city,
                                    max_bytes=max_bytes)
             if result.kind:
-                found.append((arrived, item.path.name, item.partner, result))
+                found.append((arrived, item.path.name, item.partner, result, sha256_of(item.path)[0]))
         versions: dict[tuple[str, str], int] = defaultdict(int)
         deliveries = []
-        for arrived, name, partner, result in sorted(found, key=lambda f: (f[0], f[1])):
+        for arrived, name, partner, result, sha in sorted(found, key=lambda f: (f[0], f[1])):
             versions[(partner, result.kind)] += 1
             deliveries.append(Delivery(partner=partner, kind=result.kind, arrived=arrived, valid=result.valid,
-                                       version=versions[(partner, result.kind)], file_name=name,
+                                       version=versions[(partner, result.kind)], file_name=name, sha256=sha,
                                        errors=len(result.errors)))
         out[milestone.id] = deliveries
     return out
@@ -204,21 +210,28 @@ def simulate(project: Project, deliveries: dict[str, list[Delivery]], start: dat
     """What the daily deadline flow would have done from `start` to `end`, day by day.
 
     Same rules as `chase_day`, with an in-memory set of sent keys instead of the store: each
-    notice goes to a recipient once per rung, each run key runs once. A returned action's
-    `recipients` are the ones notified *that day*.
+    notice goes to a recipient once per rung, each run key (a content of the inputs) runs once.
+    A run that issues a report after an earlier one is labelled "update" (its next version). A
+    returned action's `recipients` are the ones notified *that day*.
     """
     sent: set[tuple[str, str]] = set()
+    reported: set[str] = set()
     timeline: list[Action] = []
     windows = {m.id: active_window(project, m) for m in project.milestones()}
+    arrival_days = {m.id: {d.arrived for d in deliveries.get(m.id, [])} for m in project.milestones()}
     for day in days(start, end):
         for milestone in project.milestones():
             first, last = windows[milestone.id]
-            if not first <= day <= last:
-                continue
+            if not first <= day <= last and day not in arrival_days[milestone.id]:
+                continue  # nothing can change on this day: no rung, no new content
             for action in actions_on(project, milestone, deliveries.get(milestone.id, []), day):
                 if action.action == "run":
                     if (action.key, "") not in sent:
                         sent.add((action.key, ""))
+                        if action.release == "report" and milestone.id in reported:
+                            action = action.model_copy(update={"rung": "update"})
+                        if action.release == "report":
+                            reported.add(milestone.id)
                         timeline.append(action)
                     continue
                 new = [r for r in action.recipients if (action.key, r) not in sent]

@@ -143,38 +143,57 @@ def run(
         raise fail(f"unknown milestone {exc.args[0]!r}; known: {known}", EXIT_INVALID) from None
     if project:  # flows read settings from the environment, like a deployed worker does
         os.environ["WPFLOW_PROJECT"] = str(settings.project)
-    refs = run_pipelines(settings, ids, day, direct=direct)
-    results = [{"milestone": r.milestone_id, "report": r.path, "sha256": r.sha256} for r in refs]
+    outcomes, failed = run_pipelines(settings, ids, day, direct=direct)
+    results = [{"milestone": o.milestone_id, "outcome": o.release, "version": o.version.version if o.version else None,
+                "report": o.report.path if o.report else None, "message": o.message} for o in outcomes]
     if fmt is OutputFormat.json:
-        print_json(results)
+        print_json({"runs": results, "failed": failed})
     else:
         for r in results:
-            typer.echo(f"{r['milestone']}: {r['report']}")
-        typer.echo(f"{len(results)} report(s) in {settings.reports_dir}, e-mails in {settings.outbox_dir}"
-                   if settings.mail_transport == "outbox" else f"{len(results)} report(s) in {settings.reports_dir}")
+            typer.echo(r["message"])
+        issued = sum(1 for o in outcomes if o.new_version)
+        where = f"; e-mails in {settings.outbox_dir}" if settings.mail_transport == "outbox" else ""
+        typer.echo(f"{len(outcomes)} milestone(s): {issued} new report version(s) in {settings.reports_dir}{where}")
+    if failed:
+        raise fail(f"{len(failed)} milestone(s) failed: {', '.join(failed)}", EXIT_INVALID)
 
 
 def run_pipelines(settings, ids: list[str], as_of, *, direct: bool = False):
-    from wpflow.stages import run_direct, workspace
-
+    """(outcomes, ids of the milestones that failed): every milestone runs, a failure does not
+    stop the others."""
     if direct:
+        from wpflow.pipeline import run_direct
+        from wpflow.stages import workspace
+
         ws = workspace(settings)
-        refs = []
+        outcomes, failed = [], []
         for i in ids:
-            refs.append(run_direct(ws, i, as_of))
-            typer.echo(f"  {i} done", err=True)
-        return refs
+            try:
+                outcomes.append(run_direct(ws, i, as_of))
+            except Exception as exc:  # recorded as failed in the store; the others still run
+                typer.echo(f"{i}: failed: {exc}", err=True)
+                failed.append(i)
+        return outcomes, failed
     prepare_prefect(settings)
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    from flows.milestone import all_milestones, milestone_pipeline
+    from flows.milestone import all_milestones
 
     # A CLI run is short and watched by the person who started it: the flow heartbeat (crash
     # detection for long deployed runs) would add ~1 s per flow run at exit (DESIGN §2).
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         if len(ids) == 1:
-            return [milestone_pipeline(ids[0], as_of)]
-        return all_milestones(ids, as_of)
+            from flows.milestone import milestone_pipeline
+
+            state = milestone_pipeline(ids[0], as_of, return_state=True)
+            result = state.result(raise_on_failure=False)
+            return ([result], []) if state.is_completed() else ([], ids)
+        state = all_milestones(ids, as_of, return_state=True)
+        outcomes = state.result(raise_on_failure=False)
+        if not isinstance(outcomes, list):
+            return [], ids
+        done = {o.milestone_id for o in outcomes}
+        return outcomes, [i for i in ids if i not in done]
 
 
 @app.command("status")
@@ -216,7 +235,12 @@ def register_commands() -> None:
     """Commands whose modules live beside this one; registered here so `--help` lists them all."""
     from wpflow.db_cli import db_app
     from wpflow.inputs_cli import template_command, validate_command
-    from wpflow.ops_cli import deadlines_command, deploy_command, serve_command, simulate_command
+    from wpflow.ops_cli import (
+        deadlines_command,
+        deploy_command,
+        serve_command,
+        simulate_command,
+    )
 
     app.command("validate", help="Validate one partner file; exit 0 valid, 1 invalid, 2 unreadable.")(validate_command)
     app.command("template")(template_command)

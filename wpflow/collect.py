@@ -15,8 +15,10 @@ import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time as dtime
+from datetime import UTC, date, datetime
+from datetime import time as dtime
 from fnmatch import fnmatch
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -136,12 +138,21 @@ def archive_file(path: Path, archive_dir: Path) -> tuple[str, int, Path]:
 
 def load_arrivals(inbox_root: Path) -> dict[str, date]:
     """Arrival dates of the bundled sample files (git keeps no file times), keyed by
-    `partner/milestone/file`. A real inbox has no such file and file times are used."""
+    `partner/milestone/file`. A real inbox has no such file and file times are used.
+    Parsed once per version of the file: a replay of three years reads it every day."""
     file = inbox_root / ARRIVALS_FILE
-    if not file.exists():
+    try:
+        st = file.stat()
+    except FileNotFoundError:
         return {}
-    data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-    return {str(k): v if isinstance(v, date) else date.fromisoformat(str(v)) for k, v in data.items()}
+    return dict(_parsed_arrivals(str(file), st.st_mtime_ns, st.st_size))
+
+
+@lru_cache(maxsize=8)
+def _parsed_arrivals(path: str, _mtime_ns: int, _size: int) -> tuple[tuple[str, date], ...]:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=loader) or {}  # noqa: S506 - a safe loader
+    return tuple((str(k), v if isinstance(v, date) else date.fromisoformat(str(v))) for k, v in data.items())
 
 
 def arrival_time(item: InboxFile, st: os.stat_result, arrivals: dict[str, date]) -> datetime:

@@ -15,9 +15,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.project import Milestone, Project, Rung
+from wpflow.keys import run_key
 from wpflow.merge import Delivery, partner_states
+from wpflow.versions import Release, inputs_digest, release_day, release_decision
 
-__all__ = ["Action", "Delivery", "actions_on", "current_rungs", "outstanding_on"]
+__all__ = ["Action", "Delivery", "actions_on", "current_rungs", "outstanding_on", "run_action"]
 
 CATCH_UP_DAYS = 14
 
@@ -30,15 +32,20 @@ class Action(BaseModel):
     day: date = Field(description="Day the action is due")
     milestone: str = Field(description="Milestone id")
     action: Literal["reminder", "notice", "escalation", "run"] = Field(description="What happens")
-    rung: str = Field(description="Ladder step like T-14, or why a run happens (deadline / complete)")
+    rung: str = Field(description="Ladder step like T-14, or why a run happens (due / complete)")
     recipients: list[str] = Field(default_factory=list, description="Participant ids to notify")
     outstanding: dict[str, list[str]] = Field(
         default_factory=dict, description="partner id → input kinds missing or invalid ('kind (invalid)')"
     )
+    release: Literal["report", "empty"] | None = Field(
+        None, description="For a run: a report version, or the 'nothing arrived' notice (versions.Release)")
+    digest: str | None = Field(None, description="For a run: the content of the inputs it runs on")
 
     @property
     def key(self) -> str:
-        """Idempotency key: one per milestone, step and recipient set."""
+        """Idempotency key: a run once per content of the inputs, a notice once per rung."""
+        if self.action == "run" and self.digest is not None:
+            return run_key(self.milestone, self.digest)
         return f"{self.action}:{self.milestone}:{self.rung}"
 
 
@@ -84,15 +91,21 @@ def actions_on(project: Project, milestone: Milestone, deliveries: Iterable[Deli
         recipients = {"partners": list(outstanding), "coordinator": [wp.coordinator], "lead": [project.lead]}[rung.to]
         actions.append(Action(day=day, milestone=milestone.id, action=rung.action, rung=rung_label(rung),
                               recipients=recipients, outstanding=outstanding))
-    run_day = milestone.due + timedelta(days=project.deadlines.grace_days)
-    if run_day <= day < run_day + timedelta(days=CATCH_UP_DAYS):
-        actions.append(Action(day=day, milestone=milestone.id, action="run", rung="deadline", outstanding=outstanding))
-    elif not outstanding and milestone.inputs and day < run_day and _ladder_started(project, milestone, day):
-        actions.append(Action(day=day, milestone=milestone.id, action="run", rung="complete"))
+    run = run_action(project, milestone, deliveries, day)
+    if run is not None:
+        actions.append(run)
     return actions
 
 
-def _ladder_started(project: Project, milestone: Milestone, day: date) -> bool:
-    """An early 'all inputs valid' run only within the milestone's active window."""
-    first = min((r.offset_days for r in project.deadlines.ladder), default=0)
-    return day >= min(milestone.start, milestone.due + timedelta(days=first))
+def run_action(project: Project, milestone: Milestone, deliveries: Iterable[Delivery], day: date) -> Action | None:
+    """A pipeline run whenever the release rule says a report (or the "nothing arrived" notice)
+    is due: from the due date on, or earlier once complete. Its key is the content of the
+    inputs, so it runs once per content — a late or corrected file is a new content, a new run."""
+    states = partner_states(project, milestone, [d for d in deliveries if d.arrived <= day])
+    decision = release_decision(project, milestone, states, day)
+    if decision is Release.WAIT:
+        return None
+    rung = "due" if day >= release_day(project, milestone) else "complete"
+    outstanding = outstanding_on(project, milestone, deliveries, day)
+    return Action(day=day, milestone=milestone.id, action="run", rung=rung, outstanding=outstanding,
+                  release=decision.value, digest=inputs_digest(states))

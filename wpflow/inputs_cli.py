@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from wpflow.cli_common import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, FormatOpt, OutputFormat, ProjectOpt, fail, print_json
+from wpflow.cli_common import (
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_UNREADABLE,
+    FormatOpt,
+    OutputFormat,
+    ProjectOpt,
+    fail,
+    print_json,
+)
 
 
 def validate_command(

@@ -45,14 +45,15 @@ from schemas.records import Notice, ReportRef, Submission, ValidationResult
 from schemas.settings import ROOT, Settings
 
 if TYPE_CHECKING:
+    from wpflow.ledger import About
     from wpflow.store import Store
 
 log = logging.getLogger(__name__)
 
 EMAIL_TEMPLATES = ROOT / "templates" / "email"
 DOCX_TYPE = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
+PDF_TYPE = ("application", "pdf")
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-NotificationKind = Literal["report", "receipt", "reminder", "notice", "escalation", "run"]
 Security = Literal["none", "starttls", "ssl"]
 # CRLF line ends for SMTP; 7bit forces quoted-printable/base64 for non-ASCII bodies, so a
 # message survives any relay (no reliance on 8BITMIME) and is byte-identical on re-write
@@ -80,14 +81,6 @@ class MailConfigError(PermanentMailError):
 
 
 # -- keys and headers --------------------------------------------------------------------
-def notification_key(milestone: str, recipient_email: str, report_sha: str, kind: str = "report") -> str:
-    """The idempotency key of one e-mail: the same milestone, recipient, content and kind give
-    the same key in every process and every run. For reminders `report_sha` is the ladder step
-    (e.g. "T-14"), so each step is sent once."""
-    parts = (kind, milestone, recipient_email.strip().lower(), report_sha)
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
-
-
 def header_text(value: str) -> str:
     """Text safe for a header: line breaks and other control characters become spaces,
     invisible format characters (bidi overrides, zero-width) go, runs of blanks collapse.
@@ -238,26 +231,51 @@ def compose_report_email(
     report: ReportRef,
     recipient: Participant,
     *,
+    key: str,
     cc: Iterable[str] = (),
-    update: bool = False,
+    since: str | None = None,
+    changes: list[str] | None = None,
     summary_lines: list[str] | None = None,
+    attach: Iterable[Path] = (),
     templates: Path | None = None,
 ) -> EmailMessage:
-    """The milestone report for one recipient, DOCX attached. `update` marks a report that
-    changed since it was last sent, so readers know to replace the copy they have."""
+    """The milestone report for one recipient, DOCX attached (and the PDF when the project
+    asks for it: `attach`). `since` names the version this one replaces ("v1 of 2005-06-19")
+    and `changes` says what changed, so readers know to replace the copy they have."""
     path = Path(report.path)
+    extra = [Attachment.from_path(p, PDF_TYPE) for p in attach]
     return compose(
         "report",
         {
             "milestone": milestone,
             "report": report,
             "report_name": path.name,
-            "update": update,
+            "update": since is not None,
+            "since": since,
+            "changes": changes or [],
             "summary_lines": summary_lines or [],
         },
-        project=project, recipient=recipient, cc=cc, templates=templates,
-        key=notification_key(milestone.id, recipient.emails[0], report.sha256, "report"),
-        attachments=[Attachment.from_path(path, DOCX_TYPE)],
+        project=project, recipient=recipient, cc=cc, templates=templates, key=key,
+        attachments=[Attachment.from_path(path, DOCX_TYPE), *extra],
+    )
+
+
+def compose_empty_email(
+    project: Project,
+    milestone: Milestone,
+    recipient: Participant,
+    *,
+    key: str,
+    outstanding: list[str],
+    as_of: date,
+    templates: Path | None = None,
+) -> EmailMessage:
+    """To the WP coordinator or the lead instead of an empty report: nothing usable arrived
+    by the due date, so no report went to the partners."""
+    return compose(
+        "empty",
+        {"milestone": milestone, "outstanding": outstanding, "as_of": as_of},
+        project=project, recipient=recipient, templates=templates, key=key,
     )
 
 
@@ -268,6 +286,8 @@ def compose_receipt_email(
     result: ValidationResult,
     recipient: Participant,
     *,
+    key: str,
+    promise: str = "",
     cc: Iterable[str] = (),
     annotated: Path | None = None,
     templates: Path | None = None,
@@ -288,9 +308,9 @@ def compose_receipt_email(
             "warnings": [str(i) for i in result.warnings],
             "kind_detected": result.kind,
             "annotated": annotated is not None,
+            "promise": promise,
         },
-        project=project, recipient=recipient, cc=cc, templates=templates,
-        key=notification_key(milestone.id, recipient.emails[0], submission.sha256, "receipt"),
+        project=project, recipient=recipient, cc=cc, templates=templates, key=key,
         attachments=attachments,
     )
 
@@ -300,6 +320,7 @@ def compose_reminder_email(
     milestone: Milestone,
     recipient: Participant,
     *,
+    key: str,
     step: str,
     missing: list[str],
     as_of: date,
@@ -321,8 +342,7 @@ def compose_reminder_email(
             "as_of": as_of,
             "days_left": (milestone.due - as_of).days,
         },
-        project=project, recipient=recipient, cc=cc, templates=templates,
-        key=notification_key(milestone.id, recipient.emails[0], step, kind),
+        project=project, recipient=recipient, cc=cc, templates=templates, key=key,
     )
 
 
@@ -517,7 +537,7 @@ def notify_once(
     milestone: str,
     recipient: str,
     kind: str,
-    report_sha: str | None,
+    about: About,
 ) -> Notice:
     """Send `msg` unless the notification `key` was already sent (or is being sent right now).
 
@@ -530,7 +550,7 @@ def notify_once(
         msg["Message-ID"] = message_id_for(key, addresses(msg, "From")[0] if "From" in msg else "")
     notice = dict(key=key, to=addresses(msg, "To"), cc=addresses(msg, "Cc"), subject=str(msg["Subject"]))
     if not store.claim_notification(
-        key, project=project, milestone=milestone, recipient=recipient, kind=kind, report_sha=report_sha,
+        key, project=project, milestone=milestone, recipient=recipient, kind=kind, about=about,
     ):
         return Notice(**notice, sent=False)
     try:

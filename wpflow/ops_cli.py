@@ -7,10 +7,9 @@ import it only once the environment (PREFECT_HOME, PREFECT_API_URL) is settled.
 from __future__ import annotations
 
 import faulthandler
-import signal
-
 import logging
 import os
+import signal
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -83,13 +82,32 @@ def simulate_command(
 
     table = Table("day", "milestone", "action", "step", "to", "outstanding",
                   title=f"{proj.name}: deadline ladder {start} – {end} ({root})")
-    for a in timeline:
+    labels = run_labels(timeline)
+    for i, a in enumerate(timeline):
         outstanding = "; ".join(f"{p}: {', '.join(k)}" for p, k in a.outstanding.items())
-        table.add_row(a.day.isoformat(), a.milestone, a.action, a.rung, ", ".join(a.recipients) or "—",
+        table.add_row(a.day.isoformat(), a.milestone, labels.get(i, a.action), a.rung, ", ".join(a.recipients) or "—",
                       outstanding if len(outstanding) < 120 else f"{len(a.outstanding)} partners")
     Console(width=200).print(table)
-    counts = {k: sum(1 for a in timeline if a.action == k) for k in ("reminder", "notice", "escalation", "run")}
-    typer.echo(", ".join(f"{n} {k}{'s' if n != 1 else ''}" for k, n in counts.items()))
+    counts = {k: sum(1 for a in timeline if a.action == k) for k in ("reminder", "notice", "escalation")}
+    versions = sum(1 for a in timeline if a.action == "run" and a.release == "report")
+    empty = sum(1 for a in timeline if a.action == "run" and a.release == "empty")
+    typer.echo(", ".join(f"{n} {k}{'s' if n != 1 else ''}" for k, n in counts.items())
+               + f", {versions} report version(s), {empty} 'nothing arrived' notice(s)")
+
+
+def run_labels(timeline) -> dict[int, str]:
+    """'report v2' for the second report version of a milestone, 'nothing arrived' for a run
+    that tells the coordinator and the lead instead: what each run of the rehearsal does."""
+    labels, seen = {}, {}
+    for i, a in enumerate(timeline):
+        if a.action != "run":
+            continue
+        if a.release == "report":
+            seen[a.milestone] = seen.get(a.milestone, 0) + 1
+            labels[i] = f"report v{seen[a.milestone]}"
+        else:
+            labels[i] = "nothing arrived"
+    return labels
 
 
 # -- deadlines --------------------------------------------------------------------------
@@ -114,7 +132,10 @@ def deadlines_command(
         from wpflow.cli import prepare_prefect
 
         prepare_prefect(settings)
-        from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+        from prefect.settings import (
+            PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+            temporary_settings,
+        )
 
         from flows.deadlines import deadline_ladder
 
@@ -129,7 +150,7 @@ def deadlines_command(
         return
     for r in rows:
         what = (f"started {r['started'] or 'in process'}" if r["action"] == "run" and r["started"] is not None
-                else "already started" if r["action"] == "run"
+                else "already run for these inputs" if r["action"] == "run"
                 else f"sent to {', '.join(r['sent']) or 'nobody new'}")
         typer.echo(f"{day}  {r['milestone']:<8} {r['action']:<10} {r['rung']:<9} {what}")
     typer.echo(f"{len(rows)} action(s) due on {day}")

@@ -180,7 +180,8 @@ def start_in_process(milestone_id: str, as_of: date | None) -> str:
     from flows.milestone import milestone_pipeline
 
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        return milestone_pipeline(milestone_id, as_of).path
+        outcome = milestone_pipeline(milestone_id, as_of)
+    return outcome.report.path if outcome.report else outcome.message
 
 
 def deployment_served(milestone_id: str) -> bool:

@@ -8,16 +8,22 @@ orchestration only.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
 
 from schemas.inputs import INPUT_KINDS
 from schemas.project import Milestone, Project
-from schemas.records import CheckedSubmission, Issue, Notice, ReportRef, Submission, ValidationResult, WPSummary
+from schemas.records import (
+    CheckedSubmission,
+    Issue,
+    Notice,
+    Submission,
+    ValidationResult,
+    WPSummary,
+)
 from schemas.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -28,6 +34,8 @@ class Workspace:
     """What every stage needs, built once per process: the seams to the outside world."""
 
     settings: Settings
+    # milestone → the inbox files seen at this process's last collect (`chase.collect_inbox`)
+    inbox_seen: dict[str, frozenset[tuple[str, int, int]]] = field(default_factory=dict)
 
     @cached_property
     def project(self) -> Project:
@@ -140,39 +148,6 @@ def merge_stage(ws: Workspace, milestone: Milestone, checked: list[CheckedSubmis
     return merge_summary(ws.project, milestone, checked, as_of)
 
 
-def render_stage(ws: Workspace, summary: WPSummary) -> ReportRef:
-    from wpflow.render import render_report
-
-    milestone = ws.milestone(summary.milestone_id)
-    ref = render_report(
-        summary, ws.settings.reports_dir, templates_dir=ws.settings.templates, template=milestone.template,
-    )
-    ws.store.record_report(ws.project.name, ref)
-    return ref
-
-
-def notify_stage(ws: Workspace, milestone: Milestone, summary: WPSummary, report: ReportRef) -> list[Notice]:
-    """One e-mail per recipient, each at most once per report version (see mail.notify_once)."""
-    from wpflow.mail import compose_report_email, notification_key, notify_once
-
-    project = ws.project
-    lead = project.participant(project.lead)
-    earlier = {n.report_sha for n in ws.store.notifications(project.name, milestone.id) if n.kind == "report"}
-    update = bool(earlier - {report.sha256})
-    notices = []
-    for recipient in project.recipients(milestone):
-        cc = [] if recipient.id == lead.id else list(lead.emails)
-        msg = compose_report_email(
-            project, milestone, report, recipient, cc=cc, update=update, summary_lines=summary_lines(summary),
-        )
-        key = notification_key(milestone.id, recipient.emails[0], report.sha256)
-        notices.append(notify_once(
-            ws.store, ws.mailer, msg, key=key, project=project.name, milestone=milestone.id,
-            recipient=recipient.emails[0], kind="report", report_sha=report.sha256,
-        ))
-    return notices
-
-
 def summary_lines(summary: WPSummary) -> list[str]:
     """A few lines for the e-mail body: status, who is missing, the headline numbers."""
     states = summary.partners
@@ -198,42 +173,6 @@ def expected_kinds(milestone: Milestone) -> list[str]:
     return [r.kind for r in milestone.inputs if r.kind in INPUT_KINDS]
 
 
-@dataclass
-class RunRecord:
-    """The store's row for one milestone run; the pipeline sets `report` when it has one."""
-
-    id: int
-    report: ReportRef | None = None
-
-
-@contextmanager
-def recorded_run(ws: Workspace, milestone_id: str, as_of: date | None, flow_run_id: str | None = None) -> Iterator[RunRecord]:
-    """Record the run as running, then completed with its report or failed with the reason:
-    `wpflow status` and the secretariat see runs even when Prefect's history is gone."""
-    run = RunRecord(ws.store.start_run(ws.project.name, milestone_id, as_of, flow_run_id))
-    try:
-        yield run
-    except BaseException as exc:
-        ws.store.finish_run(run.id, "failed", error=f"{type(exc).__name__}: {exc}"[:1000])
-        raise
-    ws.store.finish_run(run.id, "completed", run.report)
-
-
-def run_direct(ws: Workspace, milestone_id: str, as_of: date | None = None) -> ReportRef:
-    """The whole pipeline without Prefect: the baseline benchmarks compare against, and what
-    `wpflow run --direct` uses when no orchestration is wanted. Same stages, same order."""
-    milestone = ws.milestone(milestone_id)
-    day = as_of or date.today()
-    with recorded_run(ws, milestone_id, as_of) as run:
-        subs = collect_stage(ws, milestone, as_of)
-        checked = validate_stage(ws, milestone, subs)
-        send_receipts(ws, milestone, checked)
-        summary = merge_stage(ws, milestone, checked, day)
-        run.report = render_stage(ws, summary)
-        notify_stage(ws, milestone, summary, run.report)
-    return run.report
-
-
 _WORKSPACES: dict[str, Workspace] = {}
 
 
@@ -251,28 +190,44 @@ def workspace(settings: Settings | None = None) -> Workspace:
 
 
 def send_receipts(ws: Workspace, milestone: Milestone, checked: list[CheckedSubmission]) -> list[Notice]:
-    """A receipt per submission to its partner: what was received, valid or its problems.
+    """A receipt per submission to its partner: what was received, valid or its problems, and
+    what will happen with it.
 
     Keyed by the file's hash, so each distinct upload gets exactly one receipt however often
     the pipeline runs.
     """
-    from wpflow.mail import compose_receipt_email, notification_key, notify_once
+    from wpflow.keys import receipt_key
+    from wpflow.ledger import About
+    from wpflow.mail import compose_receipt_email, notify_once
 
     notices = []
     for c in checked:
         partner = ws.project.participant(c.submission.partner)
-        key = notification_key(milestone.id, partner.emails[0], c.submission.sha256, kind="receipt")
+        key = receipt_key(milestone.id, partner.emails[0], c.submission.sha256)
         if ws.store.was_sent(key):
             continue
         annotated = None
         if not c.result.valid:
             annotated = _annotated_copy_path(ws, c.submission)
-        msg = compose_receipt_email(ws.project, milestone, c.submission, c.result, partner, annotated=annotated)
+        msg = compose_receipt_email(ws.project, milestone, c.submission, c.result, partner, key=key,
+                                    promise=receipt_promise(ws, milestone), annotated=annotated)
         notices.append(notify_once(
             ws.store, ws.mailer, msg, key=key, project=ws.project.name, milestone=milestone.id,
-            recipient=partner.emails[0], kind="receipt", report_sha=c.submission.sha256,
+            recipient=partner.emails[0], kind="receipt", about=About(submission_sha256=c.submission.sha256),
         ))
     return notices
+
+
+def receipt_promise(ws: Workspace, milestone: Milestone) -> str:
+    """What will happen with a valid file, and nothing more: a report already sent gets an
+    updated version; before that, the report goes out at the due date (or once complete)."""
+    latest = ws.store.latest_version(ws.project.name, milestone.id)
+    if latest is not None:
+        return f"It will be in the updated {milestone.id} report, v{latest.version + 1}."
+    if ws.project.reports.release == "due-or-complete":
+        return (f"It will be in the {milestone.id} report, which goes out on {milestone.due.isoformat()} "
+                "or as soon as every partner's input has arrived.")
+    return f"It will be in the {milestone.id} report, which goes out on {milestone.due.isoformat()}."
 
 
 def _annotated_copy_path(ws: Workspace, sub: Submission) -> Path | None:

@@ -15,14 +15,24 @@ VALID = {"valid", "accepted", "superseded"}
 
 def deliveries_from_store(store, project: Project, milestone_id: str, as_of: date | None) -> list[Delivery]:
     """Validated submissions as deliveries; files not yet validated ('received') are not counted."""
-    out = []
-    for s in store.submissions(project.name, milestone=milestone_id):
+    return as_deliveries(store.submissions(project.name, milestone=milestone_id), as_of).get(milestone_id, [])
+
+
+def deliveries_by_milestone(store, project: Project, as_of: date | None) -> dict[str, list[Delivery]]:
+    """`deliveries_from_store` for every milestone in one query: the daily ladder's view."""
+    return as_deliveries(store.submissions(project.name), as_of)
+
+
+def as_deliveries(submissions, as_of: date | None) -> dict[str, list[Delivery]]:
+    out: dict[str, list[Delivery]] = {}
+    for s in submissions:
         if s.kind is None or s.status == "received":
             continue
         if as_of is not None and s.modified_at.date() > as_of:
             continue
-        out.append(Delivery(partner=s.partner, kind=s.kind, arrived=s.modified_at.date(), valid=s.status in VALID,
-                            version=s.version, file_name=s.file_name, sha256=s.sha256))
+        out.setdefault(s.milestone, []).append(Delivery(
+            partner=s.partner, kind=s.kind, arrived=s.modified_at.date(), valid=s.status in VALID,
+            version=s.version, file_name=s.file_name, sha256=s.sha256))
     return out
 
 

@@ -18,9 +18,11 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from schemas.records import CheckedSubmission, Notice, Submission
@@ -31,6 +33,7 @@ from wpflow.stages import Workspace
 log = logging.getLogger(__name__)
 
 Receiver = Callable[[InboxFile], object]
+Trigger = Callable[[str], object]  # a milestone id: start its pipeline if the release rule says so
 # A slow upload blocks only the worker waiting for it; eight let a burst of files and a few
 # slow uploads proceed side by side while SQLite's single writer stays the bottleneck.
 DEFAULT_WORKERS = 8
@@ -117,18 +120,19 @@ def send_upload_receipt(ws: Workspace, checked: CheckedSubmission) -> list[Notic
     return send_receipts(ws, ws.milestone(checked.submission.milestone), [checked])
 
 
-def trigger_if_complete(ws: Workspace, milestone_id: str, start: PipelineStarter | None = None) -> str | None:
-    """Start the milestone's pipeline when its required inputs are all valid, once per distinct
-    set of inputs (a corrected file later gives a new set and a new run)."""
-    from wpflow.chase import direct_starter, inputs_key, run_once
+def trigger_if_due(ws: Workspace, milestone_id: str, start: PipelineStarter | None = None) -> str | None:
+    """Start the milestone's pipeline when the release rule calls for a report today — complete
+    before the due date, or anything new after it (a late or corrected file brings the next
+    version) — once per distinct content of the inputs."""
+    from wpflow.chase import direct_starter, due_run, run_once
 
-    key = inputs_key(ws, ws.milestone(milestone_id))
-    if key is None:
+    action = due_run(ws, ws.milestone(milestone_id), date.today())
+    if action is None:
         return None
     starter = start or direct_starter(ws)
-    started = run_once(ws, key, milestone_id, lambda: starter(milestone_id, None))
+    started = run_once(ws, action.key, milestone_id, lambda: starter(milestone_id, None))
     if started is not None:
-        log.info("%s: every required input is valid; pipeline started (%s)", milestone_id, started or "in process")
+        log.info("%s: inputs changed (%s); pipeline started (%s)", milestone_id, action.rung, started or "in process")
     return started
 
 
@@ -138,21 +142,22 @@ class Received:
 
     checked: CheckedSubmission
     receipts: list[Notice] = field(default_factory=list)
-    started: str | None = None
 
 
-def receive_file(ws: Workspace, item: InboxFile, start: PipelineStarter | None = None) -> Received:
-    """Archive → validate → store → receipt → maybe start the pipeline, without Prefect."""
+def receive_file(ws: Workspace, item: InboxFile) -> Received:
+    """Archive → validate → store → receipt, without Prefect. The pipeline is the watcher's
+    business afterwards (`InboxWatcher.note_upload`): once per quiet milestone, not per file."""
     checked = check_upload(ws, archive_upload(ws, item))
-    receipts = send_upload_receipt(ws, checked)
-    return Received(checked, receipts, trigger_if_complete(ws, item.milestone, start))
+    return Received(checked, send_upload_receipt(ws, checked))
 
 
 def warm_up(ws: Workspace) -> None:
     """Open the store, load the project and compile the receipt template before the first file
     arrives: otherwise the first receipt after a start pays ~0.3 s of one-time set-up."""
     from wpflow.mail import EMAIL_TEMPLATES, email_environment
-    from wpflow.validate import validate_file  # noqa: F401 - imported for its side effect: loaded
+    from wpflow.validate import (
+        validate_file,  # noqa: F401 - imported for its side effect: loaded
+    )
 
     ws.store, ws.project, ws.mailer  # noqa: B018 - cached properties, built here once
     email_environment(EMAIL_TEMPLATES).get_template("receipt.txt.j2")
@@ -167,11 +172,14 @@ class InboxWatcher:
     is done — a file rewritten while it was being read becomes a new version, never half of one.
     """
 
-    def __init__(self, ws: Workspace, receive: Receiver | None = None, *, workers: int = DEFAULT_WORKERS) -> None:
+    def __init__(self, ws: Workspace, receive: Receiver | None = None, *, trigger: Trigger | None = None,
+                 workers: int = DEFAULT_WORKERS) -> None:
         self.ws = ws
         self.root = ws.settings.inbox_root.resolve()
         self.receive = receive or (lambda item: receive_file(ws, item))
+        self.trigger = trigger or (lambda milestone_id: trigger_if_due(ws, milestone_id))
         self.workers = workers
+        self._quiet_until: dict[str, float] = {}  # milestone → when its pipeline may be started
         self._lock = threading.Lock()
         self._busy: set[Path] = set()
         self._dirty: set[Path] = set()
@@ -201,8 +209,9 @@ class InboxWatcher:
             self.scan()
             self.ready.set()
             self.dispatch_changes(first)
-            for changes in watching:
+            for changes in watching:  # at least every 0.5 s (rust_timeout), changes or not
                 self.dispatch_changes(changes)
+                self.start_quiet_milestones()
         finally:
             self.ready.set()
             self._pool = None
@@ -288,6 +297,33 @@ class InboxWatcher:
         else:
             self.receive(item)
         self._done[path] = version
+        self.note_upload(item.milestone)  # also for a restart's scan: a start it missed happens now
+
+    def note_upload(self, milestone_id: str) -> None:
+        """(Re)start the milestone's quiet timer: its pipeline starts once no file has arrived
+        for `report_delay_seconds`, so a burst of uploads gives one report version."""
+        with self._lock:
+            self._quiet_until[milestone_id] = time.monotonic() + self.ws.settings.report_delay_seconds
+
+    def start_quiet_milestones(self) -> None:
+        """Hand every milestone whose quiet time is over to `trigger` (on the pool: the watch loop
+        never blocks). `trigger` decides whether the release rule calls for a run; it runs at
+        most once per content of the inputs. Timers still pending at a stop are dropped: the
+        next start's scan and the daily ladder catch them up."""
+        now = time.monotonic()
+        with self._lock:
+            due = [m for m, at in self._quiet_until.items() if at <= now and not self._stop.is_set()]
+            for milestone_id in due:
+                del self._quiet_until[milestone_id]
+        for milestone_id in due:
+            assert self._pool is not None
+            self._pool.submit(self._trigger, milestone_id)
+
+    def _trigger(self, milestone_id: str) -> None:
+        try:
+            self.trigger(milestone_id)
+        except Exception:
+            log.exception("%s: could not start the pipeline; the daily ladder will", milestone_id)
 
 
 def already_received(ws: Workspace, item: InboxFile) -> bool:
@@ -300,4 +336,4 @@ def already_received(ws: Workspace, item: InboxFile) -> bool:
     stored = [s for s in ws.store.submissions(project, milestone=item.milestone, partner=item.partner) if s.sha256 == sha]
     if not stored or stored[0].status == "received":
         return False
-    return any(n.kind == "receipt" and n.report_sha == sha for n in ws.store.notifications(project, item.milestone))
+    return any(n.kind == "receipt" and n.submission_sha256 == sha for n in ws.store.notifications(project, item.milestone))

@@ -1,0 +1,45 @@
+"""The store's record of each milestone run, kept by Prefect state hooks.
+
+The flow opens the record as its first step; the hooks close it with the state the run really
+ended in — completed or incomplete (with what it did), failed, crashed or cancelled (with why) —
+so a run killed mid-way is not left "running" by a body that never reached its last line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import task
+from prefect.runtime import flow_run
+
+from schemas.records import ReportOutcome
+from wpflow.pipeline import one_line, record_outcome
+from wpflow.stages import workspace
+
+
+@task
+def open_run_record(milestone_id: str, as_of: Any) -> int:
+    ws = workspace()
+    return ws.store.start_run(ws.project.name, milestone_id, as_of, flow_run_id=str(flow_run.id))
+
+
+def close_run_record(flow: Any, run: Any, state: Any) -> None:
+    """on_completion / on_failure / on_crashed / on_cancellation hook of the milestone flow."""
+    store = workspace().store
+    record = store.run_for_flow_run(str(run.id))
+    if record is None or record.finished_at is not None:
+        return
+    if state.is_completed():
+        outcome = state.result(raise_on_failure=False) if state.data is not None else None
+        if isinstance(outcome, ReportOutcome):
+            record_outcome(workspace(), record.id, outcome)
+            return
+        store.finish_run(record.id, "completed", outcome=state.message)
+        return
+    status = "crashed" if state.is_crashed() else "cancelled" if state.is_cancelled() else "failed"
+    try:
+        error = state.result(raise_on_failure=False)
+    except Exception as exc:  # the result could not be read back: the exception itself says why
+        error = exc
+    store.finish_run(record.id, status,
+                     error=one_line(error) if isinstance(error, BaseException) else (state.message or status))

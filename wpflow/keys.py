@@ -1,0 +1,43 @@
+"""Idempotency keys: each computed here once, used by the store and for the Message-ID.
+
+An e-mail or a pipeline run happens once per key. The same milestone, recipient and content
+give the same key in every process and on every day, so a retry, a re-run or a second machine
+never sends twice — and a new content (a report version, a file, a ladder rung) is a new key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+
+def _key(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def _address(email: str) -> str:
+    return email.strip().lower()
+
+
+def report_key(milestone: str, email: str, fingerprint: str) -> str:
+    """One report e-mail per (milestone, recipient, content fingerprint)."""
+    return _key("report", milestone, _address(email), fingerprint)
+
+
+def empty_key(milestone: str, email: str, inputs_digest: str) -> str:
+    """'Nothing has arrived' to the coordinator or lead, once per state of the inputs."""
+    return _key("empty", milestone, _address(email), inputs_digest)
+
+
+def receipt_key(milestone: str, email: str, sha256: str) -> str:
+    """One receipt per distinct file (its bytes' hash) to its partner."""
+    return _key("receipt", milestone, _address(email), sha256)
+
+
+def ladder_key(milestone: str, email: str, action: str, rung: str) -> str:
+    """One reminder, notice or escalation per ladder rung ("T-14") and recipient."""
+    return _key(action, milestone, _address(email), rung)
+
+
+def run_key(milestone: str, inputs_digest: str) -> str:
+    """One pipeline run per distinct content of a milestone's inputs (`versions.inputs_digest`)."""
+    return f"run:{milestone}:{inputs_digest}"
