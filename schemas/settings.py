@@ -36,6 +36,15 @@ class Settings(BaseSettings):
     smtp_timeout: float = Field(10.0, description="SMTP connect/command timeout in seconds")
     max_file_mb: float = Field(50.0, description="Largest partner file accepted, in MB")
     stable_seconds: float = Field(1.0, description="A file must be unchanged this long before it is read")
+    reports_port: int = Field(
+        4280, ge=1, le=65535,
+        description="Loopback port on which `wpflow serve` serves outputs/reports/ for the Prefect UI's report links",
+    )
+    reports_url: str | None = Field(
+        None,
+        description="Base URL of outputs/reports/ as browsers reach it (e.g. behind a reverse proxy), for the "
+        "report links in the Prefect UI; default http://127.0.0.1:<reports_port>, empty for file:// links",
+    )
 
     @property
     def inbox_root(self) -> Path:
@@ -48,6 +57,11 @@ class Settings(BaseSettings):
     @property
     def reports_dir(self) -> Path:
         return self.outputs / "reports"
+
+    @property
+    def reports_base_url(self) -> str:
+        """Where report links point: WPFLOW_REPORTS_URL, else what `wpflow serve` serves."""
+        return self.reports_url if self.reports_url is not None else f"http://127.0.0.1:{self.reports_port}"
 
     @property
     def outbox_dir(self) -> Path:

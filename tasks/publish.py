@@ -8,7 +8,8 @@ from prefect import task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
 from schemas.records import ReportRef, WPSummary
-from wpflow.stages import summary_lines
+from wpflow.reports_server import report_link
+from wpflow.stages import summary_lines, workspace
 
 
 def artifact_key(milestone_id: str, what: str) -> str:
@@ -44,7 +45,7 @@ def publish_artifacts(summary: WPSummary, report: ReportRef) -> None:
     )
     create_link_artifact(
         key=artifact_key(summary.milestone_id, "report"),
-        link=Path(report.path).resolve().as_uri(),
+        link=report_link(workspace().settings, Path(report.path)),
         link_text=f"{summary.milestone_id}.docx",
         description=f"{summary.milestone_id}: Word report",
     )

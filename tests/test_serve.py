@@ -128,8 +128,12 @@ def test_serve_runs_a_milestone_deployment_and_the_watcher(prefect_server_url, t
         path = inbox / partner / "WP4-M3" / f"seed_funding_{partner}.csv"
         path.parent.mkdir(parents=True)
         path.write_bytes(seed_csv(f"{partner} seed fund"))
+    from wpflow.serve import free_port
+
+    reports_port = free_port()
     env = {**os.environ, "PREFECT_API_URL": api, "PREFECT_UI_API_URL": api, "PREFECT_HOME": str(tmp_path / "home"),
-           "WPFLOW_OUTPUTS": str(outputs), "WPFLOW_INBOX": str(inbox), "WPFLOW_STABLE_SECONDS": "0.3"}
+           "WPFLOW_OUTPUTS": str(outputs), "WPFLOW_INBOX": str(inbox), "WPFLOW_STABLE_SECONDS": "0.3",
+           "WPFLOW_REPORTS_PORT": str(reports_port)}
     log = (tmp_path / "serve.log").open("wb")
     served = subprocess.Popen([sys.executable, "-c", SERVE_APP, "serve", "--milestone", "WP4-M3"], cwd=ROOT,
                               env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -157,11 +161,11 @@ def test_serve_runs_a_milestone_deployment_and_the_watcher(prefect_server_url, t
             assert artifacts["wp4-m3-status"].type == "table"
             assert "Helsinki" in str(artifacts["wp4-m3-status"].data) and "missing" in str(artifacts["wp4-m3-status"].data)
             assert artifacts["wp4-m3-summary"].type == "markdown" and "# WP4-M3" in artifacts["wp4-m3-summary"].data
-            # a link artifact is stored as markdown: [WP4-M3.docx](file:///…/WP4-M3.docx)
+            # a link artifact is stored as markdown; serve's reports server answers it, not file://
             link = artifacts["wp4-m3-report"].data
-            assert link.startswith("[WP4-M3.docx](file://"), link
-            report = Path(link.partition("(file://")[2].removesuffix(")"))
-            assert report == (outputs / "reports" / "WP4-M3.docx").resolve() and report.stat().st_size > 0
+            url = f"http://127.0.0.1:{reports_port}/WP4-M3.docx"
+            assert link == f"[WP4-M3.docx]({url})", link
+            assert httpx.get(url, timeout=10).content == (outputs / "reports" / "WP4-M3.docx").read_bytes()
 
             # the watcher thread of the same process: one receive-upload run per new file
             new = inbox / "riga" / "WP4-M3" / "seed_funding_riga.csv"

@@ -31,6 +31,7 @@ import yaml
 
 from schemas.project import Project
 from schemas.settings import ROOT, Settings
+from wpflow.reports_server import start_reports_server
 
 log = logging.getLogger(__name__)
 
@@ -296,8 +297,8 @@ def prefect_api(settings: Settings, port: int | None = None) -> Iterator[str]:
 def serve(settings: Settings, *, port: int | None = None, milestones: list[str] | None = None,
           watch: bool = True) -> None:
     """Everything on one machine until Ctrl-C: a Prefect server (unless PREFECT_API_URL is set),
-    the deployments served with their schedules, and the inbox watcher in a thread whose
-    complete milestones start their served deployments."""
+    the deployments served with their schedules, the reports over HTTP on loopback, and the
+    inbox watcher in a thread whose complete milestones start their served deployments."""
     with prefect_api(settings, port) as api_url:
         import prefect
 
@@ -305,6 +306,7 @@ def serve(settings: Settings, *, port: int | None = None, milestones: list[str] 
 
         ws = workspace(settings)
         deployments = runner_deployments(ws.project, milestones=milestones)
+        reports = start_reports_server(settings.reports_dir, settings.reports_port)  # the UI's report links
         stop = threading.Event()
         thread = start_watcher_thread(settings, stop) if watch else None
         log.info("serving %d deployment(s) on %s", len(deployments), api_url)
@@ -312,6 +314,7 @@ def serve(settings: Settings, *, port: int | None = None, milestones: list[str] 
             prefect.serve(*deployments, print_starting_message=True)
         finally:
             stop.set()
+            reports.stop()
             if thread is not None:
                 thread.join(30)
 
