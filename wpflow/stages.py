@@ -210,13 +210,18 @@ class RunRecord:
 def recorded_run(ws: Workspace, milestone_id: str, as_of: date | None, flow_run_id: str | None = None) -> Iterator[RunRecord]:
     """Record the run as running, then completed with its report or failed with the reason:
     `wpflow status` and the secretariat see runs even when Prefect's history is gone."""
+    from wpflow.progress import announce
+
     run = RunRecord(ws.store.start_run(ws.project.name, milestone_id, as_of, flow_run_id))
+    announce(milestone_id, "running")
     try:
         yield run
     except BaseException as exc:
         ws.store.finish_run(run.id, "failed", error=f"{type(exc).__name__}: {exc}"[:1000])
+        announce(milestone_id, "failed")
         raise
     ws.store.finish_run(run.id, "completed", run.report)
+    announce(milestone_id, "completed")
 
 
 def run_direct(ws: Workspace, milestone_id: str, as_of: date | None = None) -> ReportRef:
