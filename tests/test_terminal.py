@@ -80,3 +80,9 @@ def test_project_check_gives_each_finding_a_block(filled_outputs):
 def test_run_prints_a_line_per_milestone_when_not_on_a_terminal(tmp_path):
     output = run_cli(["run", "WP4-M3", "--direct", "--as-of", "2006-07-31"], tmp_path / "outputs")
     assert "running 1 milestone…" in output and "[1/1] WP4-M3 completed" in output
+
+
+def test_simulate_fits_80_columns_and_says_what_it_validates():
+    output = run_cli(["simulate", "--from", "2006-06-01", "--to", "2006-07-31"])
+    assert "validating the inbox" in output and "WP4-M3" in output and "escalation" in output
+    assert not too_long(output), too_long(output)

@@ -178,6 +178,34 @@ def print_findings(project: Project, findings: Sequence[Any]) -> None:
     con.print(f"{plural(warnings, 'warning')}, {plural(len(findings) - warnings, 'assumption')}")
 
 
+# -- simulate --------------------------------------------------------------------------
+def print_timeline(project: Project, timeline: Sequence[Any], start: date, end: date, inbox: Any) -> None:
+    """One line per action of the rehearsed ladder, recipients and what is outstanding
+    wrapped under it: readable at 80 columns, where the old six-column table needed 200."""
+    con = console()
+    con.print(Text(f"{project.name}: deadline ladder {start} – {end}", style="bold"))
+    wrapped(con, f"inbox {inbox}", indent=0, style="dim")
+    for a in timeline:
+        outstanding = "; ".join(f"{p}: {', '.join(k)}" for p, k in a.outstanding.items())
+        if len(outstanding) > 120:
+            outstanding = plural(len(a.outstanding), "partner")
+        text = f"to {', '.join(a.recipients) or '—'}" + (f" · outstanding {outstanding}" if outstanding else "")
+        head = f"{a.day.isoformat()}  {a.milestone:<7} {a.action:<10} {a.rung:<5} "
+        wrapped(con, text, indent=len(head), first=head)
+
+
+@contextmanager
+def working(what: str) -> Iterator[None]:
+    """A spinner on a terminal, one line otherwise, for work with no steps to count; stderr."""
+    con = Console(stderr=True, highlight=False)
+    if not con.is_terminal:
+        con.print(f"{what}…")
+        yield
+        return
+    with con.status(f"{what}…"):
+        yield
+
+
 # -- progress ----------------------------------------------------------------------------
 @contextmanager
 def milestone_progress(milestone_ids: Sequence[str], starting: str = "starting", what: str = "running") -> Iterator[None]:
