@@ -39,6 +39,15 @@ class Settings(BaseSettings):
     report_delay_seconds: float = Field(
         60.0, ge=0, description="Quiet time after a milestone's last upload before the watcher starts its "
         "pipeline: a burst of files gives one report version, not one per file")
+    reports_port: int = Field(
+        4280, ge=1, le=65535,
+        description="Loopback port on which `wpflow serve` serves outputs/reports/ for the Prefect UI's report links",
+    )
+    reports_url: str | None = Field(
+        None,
+        description="Base URL of outputs/reports/ as browsers reach it (e.g. behind a reverse proxy), for the "
+        "report links in the Prefect UI; default http://127.0.0.1:<reports_port>, empty for file:// links",
+    )
 
     @property
     def inbox_root(self) -> Path:
@@ -51,6 +60,11 @@ class Settings(BaseSettings):
     @property
     def reports_dir(self) -> Path:
         return self.outputs / "reports"
+
+    @property
+    def reports_base_url(self) -> str:
+        """Where report links point: WPFLOW_REPORTS_URL, else what `wpflow serve` serves."""
+        return self.reports_url if self.reports_url is not None else f"http://127.0.0.1:{self.reports_port}"
 
     @property
     def outbox_dir(self) -> Path:

@@ -12,7 +12,8 @@ from prefect.artifacts import (
 )
 
 from schemas.records import ReportOutcome, WPSummary
-from wpflow.stages import summary_lines
+from wpflow.reports_server import report_link
+from wpflow.stages import summary_lines, workspace
 
 
 def artifact_key(milestone_id: str, what: str) -> str:
@@ -55,7 +56,7 @@ def publish_artifacts(summary: WPSummary, outcome: ReportOutcome) -> None:
         return
     create_link_artifact(
         key=artifact_key(summary.milestone_id, "report"),
-        link=Path(report.path).resolve().as_uri(),
+        link=report_link(workspace().settings, Path(report.path)),
         link_text=Path(report.path).name,
         description=f"{summary.milestone_id}: Word report",
     )

@@ -10,23 +10,26 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import task
-from prefect.runtime import flow_run
+from prefect.runtime import flow_run as current_run
 
 from schemas.records import ReportOutcome
 from wpflow.pipeline import one_line, record_outcome
+from wpflow.progress import announce
 from wpflow.stages import workspace
 
 
 @task
 def open_run_record(milestone_id: str, as_of: Any) -> int:
     ws = workspace()
-    return ws.store.start_run(ws.project.name, milestone_id, as_of, flow_run_id=str(flow_run.id))
+    announce(milestone_id, "running")
+    return ws.store.start_run(ws.project.name, milestone_id, as_of, flow_run_id=str(current_run.id))
 
 
-def close_run_record(flow: Any, run: Any, state: Any) -> None:
-    """on_completion / on_failure / on_crashed / on_cancellation hook of the milestone flow."""
+def close_run_record(flow: Any, flow_run: Any, state: Any) -> None:
+    """on_completion / on_failure / on_crashed / on_cancellation hook of the milestone flow
+    (the runner calls hooks by keyword: the names are Prefect's)."""
     store = workspace().store
-    record = store.run_for_flow_run(str(run.id))
+    record = store.run_for_flow_run(str(flow_run.id))
     if record is None or record.finished_at is not None:
         return
     if state.is_completed():
@@ -43,3 +46,4 @@ def close_run_record(flow: Any, run: Any, state: Any) -> None:
         error = exc
     store.finish_run(record.id, status,
                      error=one_line(error) if isinstance(error, BaseException) else (state.message or status))
+    announce(record.milestone, status)

@@ -4,6 +4,7 @@ metadata sheet — and a filled-in template is a valid submission, for every inp
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from openpyxl import load_workbook
@@ -12,7 +13,7 @@ from typer.testing import CliRunner
 from schemas.inputs import INPUT_KINDS
 from tests.conftest import sample_value
 from wpflow.metadata import METADATA_SHEET, read_metadata
-from wpflow.partner_templates import base_type, write_templates
+from wpflow.partner_templates import base_type, header_text, write_templates
 from wpflow.validate import validate_file
 
 ROW_KINDS = sorted(k for k, v in INPUT_KINDS.items() if v.shape == "rows")
@@ -46,7 +47,8 @@ def test_row_template_headers_comments_checks_and_metadata(project, kind, tmp_pa
     sheet = wb[spec.sheet]
     fields = spec.model.model_fields
     headers = [c.value for c in sheet[1]]
-    assert [h.split(" (")[0] for h in headers] == list(fields)
+    assert headers == [header_text(name, info) for name, info in fields.items()]
+    assert all("_" not in h for h in headers), headers  # people's words, not field names
     for cell, (name, info) in zip(sheet[1], fields.items()):
         assert info.description in cell.comment.text
         assert ("Required." if info.is_required() else "Optional.") in cell.comment.text
@@ -60,7 +62,8 @@ def test_row_template_headers_comments_checks_and_metadata(project, kind, tmp_pa
     assert wb[METADATA_SHEET].sheet_state == "hidden"
     assert read_metadata(path, ".xlsx") | {"wpflow_version": "-"} == {
         "kind": kind, "milestone": milestone, "partner": "riga", "project": project.name,
-        "template_version": "1", "wpflow_version": "-"}
+        "template_version": "1", "wpflow_version": "-",
+        **{f"field:{name}": header for name, header in zip(fields, headers)}}  # the machine-readable names
 
 
 @pytest.mark.parametrize("kind", ROW_KINDS)
@@ -116,3 +119,54 @@ def test_text_columns_are_formatted_as_text(project, kind, tmp_path):
         letter = sheet.cell(row=1, column=column).column_letter
         text = base_type(info) == (str, ())
         assert (sheet.column_dimensions[letter].number_format == "@") is text, letter
+
+
+def test_a_template_explains_itself_on_its_first_sheet(project, tmp_path):
+    """A partner opens the workbook on "Instructions": for whom, by when, what, whom to ask,
+    every column; the data sheet has human headers, dropdowns, formats, a frozen header."""
+    _, path = template_for(project, "seed_funding", tmp_path)
+    wb = load_workbook(path)
+    assert wb.sheetnames == ["Instructions", "Schemes", METADATA_SHEET]
+    assert wb.active.title == "Instructions" and wb["Instructions"].sheet_state == "visible"
+    text = "\n".join(" | ".join(str(v) for v in row if v is not None)
+                     for row in wb["Instructions"].iter_rows(values_only=True))
+    milestone, riga = project.milestone("WP4-M3"), project.participant("riga")
+    coordinator = project.participant(project.work_package("WP4").coordinator)
+    for expected in (project.name, project.title, f"{milestone.id} {milestone.title}", riga.organisation,
+                     riga.city, "30 June 2006", INPUT_KINDS["seed_funding"].label, coordinator.emails[0],
+                     "Budget (EUR) *", "Annual budget of the scheme", "One of: grant, loan, equity"):
+        assert expected in text, expected
+    data = wb["Schemes"]
+    assert [c.value for c in data[1]][:5] == ["Name *", "Provider *", "Level *", "Instrument *", "Budget (EUR) *"]
+    assert data.freeze_panes == "A2"
+    assert data.column_dimensions["E"].number_format == "#,##0"  # budget: thousands separated
+    assert data.column_dimensions["H"].number_format == "0"  # since: a year, no separator
+    assert all(data.column_dimensions[c].width >= len(h) - 8 for c, h in zip("ABCDEFGH", [x.value for x in data[1]]))
+    assert {dv.formula1 for dv in data.data_validations.dataValidation if dv.type == "list"} == {
+        '"municipal,regional,national,EU"', '"grant,loan,equity,guarantee,convertible loan"'}
+
+
+def test_validate_command_accepts_a_filled_in_template(project, tmp_path):
+    from wpflow.cli import app
+
+    milestone, path = template_for(project, "seed_funding", tmp_path)
+    wb = load_workbook(path)
+    wb["Schemes"].append(["Riga Seed Fund", "Riga City Council", "municipal", "grant", 1200000, 5000, 50000, 2004])
+    wb.save(path)
+    done = CliRunner().invoke(app, ["validate", str(path), "--partner", "riga", "--milestone", milestone,
+                                    "--format", "json"])
+    assert done.exit_code == 0, done.output
+    result = json.loads(done.stdout)
+    assert (result["valid"], result["kind"], result["rows"]) == (True, "seed_funding", 1)
+
+
+@pytest.mark.parametrize("kind", ROW_KINDS)
+def test_human_headers_are_read_without_the_hidden_sheet(project, kind, tmp_path):
+    """Rows copied with their headers into a CSV (no `_wpflow` sheet) still name their fields."""
+    fields = list(INPUT_KINDS[kind].model.model_fields.items())
+    path = tmp_path / f"{kind}_riga.csv"
+    lines = [";".join(header_text(name, info) for name, info in fields)]
+    lines += [";".join(str(sample_value(name, info, 0)).replace(";", ",") for name, info in fields)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = validate_file(path, expected=[kind])
+    assert result.valid and result.rows_read == 1, [str(i) for i in result.issues]

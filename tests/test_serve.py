@@ -131,9 +131,12 @@ def test_serve_runs_a_milestone_deployment_and_the_watcher(prefect_server_url, t
     # they arrived before the due date (the run below looks at the inbox as of 2006-07-31)
     (inbox / "arrivals.yaml").write_text("helsinki/WP4-M3/seed_funding_helsinki.csv: 2006-06-20\n"
                                          "malmo/WP4-M3/seed_funding_malmo.csv: 2006-06-21\n")
+    from wpflow.serve import free_port
+
+    reports_port = free_port()
     env = {**os.environ, "PREFECT_API_URL": api, "PREFECT_UI_API_URL": api, "PREFECT_HOME": str(tmp_path / "home"),
            "WPFLOW_OUTPUTS": str(outputs), "WPFLOW_INBOX": str(inbox), "WPFLOW_STABLE_SECONDS": "0.3",
-           "WPFLOW_REPORT_DELAY_SECONDS": "1"}
+           "WPFLOW_REPORT_DELAY_SECONDS": "1", "WPFLOW_REPORTS_PORT": str(reports_port)}
     log = (tmp_path / "serve.log").open("wb")
     # started as `cmd &` from a script would start it: SIGINT inherited as ignored (serve must
     # still stop on Ctrl-C, see wpflow.serve.serve_until_signalled)
@@ -164,13 +167,12 @@ def test_serve_runs_a_milestone_deployment_and_the_watcher(prefect_server_url, t
             assert artifacts["wp4-m3-status"].type == "table"
             assert "Helsinki" in str(artifacts["wp4-m3-status"].data) and "missing" in str(artifacts["wp4-m3-status"].data)
             assert artifacts["wp4-m3-summary"].type == "markdown" and "# WP4-M3" in artifacts["wp4-m3-summary"].data
-            # a link artifact is stored as markdown: [WP4-M3.v1.docx](file:///…/history/WP4-M3.v1.docx);
+            # a link artifact is stored as markdown; serve's reports server answers it, not file://.
             # v1 whether this run or the watcher's (Helsinki and Malmö at start-up) issued it
             link = artifacts["wp4-m3-report"].data
-            assert link.startswith("[WP4-M3.v1.docx](file://"), link
-            report = Path(link.partition("(file://")[2].removesuffix(")"))
-            assert report == (outputs / "reports" / "history" / "WP4-M3.v1.docx").resolve()
-            assert report.stat().st_size > 0
+            url = f"http://127.0.0.1:{reports_port}/history/WP4-M3.v1.docx"
+            assert link == f"[WP4-M3.v1.docx]({url})", link
+            assert httpx.get(url, timeout=10).content == (outputs / "reports" / "history" / "WP4-M3.v1.docx").read_bytes()
 
             # the watcher thread of the same process: one receive-upload run per new file
             new = inbox / "riga" / "WP4-M3" / "seed_funding_riga.csv"

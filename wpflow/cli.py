@@ -59,23 +59,9 @@ def project_show(project: ProjectOpt = None, fmt: FormatOpt = OutputFormat.table
     if fmt is OutputFormat.json:
         print_json(project_as_dict(proj))
         return
-    from rich.console import Console
-    from rich.table import Table
+    from wpflow.terminal import print_project
 
-    console = Console()
-    console.print(f"[bold]{proj.name}[/] — {proj.title} ({proj.programme.name}, {proj.start} – {proj.end})")
-    people = Table("id", "city", "country", "organisation", "role", title="Participants")
-    for p in proj.participants:
-        people.add_row(p.id, p.city, p.country, p.organisation + (" *" if p.assumed else ""), p.role)
-    console.print(people)
-    for wp in proj.work_packages:
-        table = Table("milestone", "period", "due", "meetings", "inputs", title=f"{wp.id} {wp.title} (coordinator {wp.coordinator})")
-        for m in wp.milestones:
-            meetings = "\n".join(f"{x.city or '?'} {x.month or '?'}{' *' if x.assumed else ''}" for x in m.all_meetings())
-            inputs = "\n".join(f"{r.kind} ({len(proj.deliverers(r))})" for r in m.inputs)
-            table.add_row(f"{m.id} {m.title}", f"{m.start} – {m.end}", str(m.due), meetings, inputs)
-        console.print(table)
-    console.print("* assumed: not stated in the sources (see `wpflow project check`)")
+    print_project(proj)
 
 
 @project_app.command("check")
@@ -94,15 +80,9 @@ def project_check(
     if fmt is OutputFormat.json:
         print_json([f.model_dump() for f in findings])
     else:
-        from rich.console import Console
-        from rich.table import Table
+        from wpflow.terminal import print_findings
 
-        table = Table("severity", "kind", "where", "finding", "source", title=f"{proj.name}: project check")
-        for f in findings:
-            table.add_row(f.severity, f.kind, f.where, f.message, f.source or "")
-        console = Console()
-        console.print(table)
-        console.print(f"{len(warnings)} warnings, {len(findings) - len(warnings)} assumptions")
+        print_findings(proj, findings)
     if strict and warnings:
         raise typer.Exit(EXIT_INVALID)
 
@@ -161,43 +141,54 @@ def run(
 def run_pipelines(settings, ids: list[str], as_of, *, direct: bool = False):
     """(outcomes, ids of the milestones that failed): every milestone runs, a failure does not
     stop the others."""
+    from wpflow.terminal import milestone_progress
+
     if direct:
         from wpflow.pipeline import run_direct
         from wpflow.stages import workspace
 
         ws = workspace(settings)
         outcomes, failed = [], []
-        for i in ids:
-            try:
-                outcomes.append(run_direct(ws, i, as_of))
-            except Exception as exc:  # recorded as failed in the store; the others still run
-                typer.echo(f"{i}: failed: {exc}", err=True)
-                failed.append(i)
+        with milestone_progress(ids):
+            for i in ids:
+                try:
+                    outcomes.append(run_direct(ws, i, as_of))
+                except Exception as exc:  # recorded as failed in the store; the others still run
+                    typer.echo(f"{i}: failed: {exc}", err=True)
+                    failed.append(i)
         return outcomes, failed
-    prepare_prefect(settings)
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    with milestone_progress(ids, "starting Prefect"):
+        prepare_prefect(settings)
+        from prefect.settings import (
+            PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+            temporary_settings,
+        )
 
-    from flows.milestone import all_milestones
+        from flows.milestone import all_milestones, milestone_pipeline
 
-    # A CLI run is short and watched by the person who started it: the flow heartbeat (crash
-    # detection for long deployed runs) would add ~1 s per flow run at exit (DESIGN §2).
-    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        if len(ids) == 1:
-            from flows.milestone import milestone_pipeline
-
-            state = milestone_pipeline(ids[0], as_of, return_state=True)
-            result = state.result(raise_on_failure=False)
-            return ([result], []) if state.is_completed() else ([], ids)
-        state = all_milestones(ids, as_of, return_state=True)
-        outcomes = state.result(raise_on_failure=False)
-        if not isinstance(outcomes, list):
-            return [], ids
-        done = {o.milestone_id for o in outcomes}
-        return outcomes, [i for i in ids if i not in done]
+        # A CLI run is short and watched by the person who started it: the flow heartbeat (crash
+        # detection for long deployed runs) would add ~1 s per flow run at exit (DESIGN §2).
+        with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            if len(ids) == 1:
+                state = milestone_pipeline(ids[0], as_of, return_state=True)
+                result = state.result(raise_on_failure=False)
+                return ([result], []) if state.is_completed() else ([], ids)
+            state = all_milestones(ids, as_of, return_state=True)
+            outcomes = state.result(raise_on_failure=False)
+    if not isinstance(outcomes, list):
+        return [], ids
+    done = {o.milestone_id for o in outcomes}
+    return outcomes, [i for i in ids if i not in done]
 
 
 @app.command("status")
-def status(project: ProjectOpt = None, as_of: AsOfOpt = None, fmt: FormatOpt = OutputFormat.table) -> None:
+def status(
+    project: ProjectOpt = None,
+    as_of: AsOfOpt = None,
+    fmt: FormatOpt = OutputFormat.table,
+    wide: Annotated[bool, typer.Option("--wide", help="Every status in words (about 150 columns).")] = False,
+    all_: Annotated[bool, typer.Option("--all", help="Also the observers' columns.")] = False,
+) -> None:
     """Show the partner × milestone matrix: on time, late, missing, invalid (or open, not yet due)."""
     from wpflow.status import status_matrix
     from wpflow.store import Store
@@ -216,19 +207,9 @@ def status(project: ProjectOpt = None, as_of: AsOfOpt = None, fmt: FormatOpt = O
     if fmt is OutputFormat.json:
         print_json({"as_of": day, "milestones": rows})
         return
-    from rich.console import Console
-    from rich.table import Table
+    from wpflow.terminal import print_status_matrix, print_status_wide
 
-    partners = [p for p in proj.participants if p.local_coordinator]
-    colours = {"on time": "green", "late": "yellow", "missing": "red", "invalid": "bold red", "open": "dim"}
-    table = Table("milestone", "due", *[p.city for p in partners], title=f"{proj.name}: status" + (f" as of {day}" if day else ""))
-    for row in rows:
-        cells = []
-        for p in partners:
-            value = row["partners"].get(p.id)
-            cells.append(f"[{colours[value]}]{value}[/]" if value else "·")
-        table.add_row(row["milestone"], row["due"], *cells)
-    Console().print(table)
+    (print_status_wide if wide else print_status_matrix)(proj, rows, day, observers=all_)
 
 
 def register_commands() -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 METADATA_SHEET = "_wpflow"
+INSTRUCTIONS_SHEET = "Instructions"  # a template's visible first sheet: read by people, never as data
+FIELD_PREFIX = "field:"  # `field:budget_eur | Budget (EUR) *`: the column a person reads, per field
 WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods"})
 
 
@@ -28,4 +30,18 @@ def read_metadata(path: Path, suffix: str) -> dict[str, str]:
         rows = workbook.get_sheet_by_name(METADATA_SHEET).to_python()
     except Exception:  # noqa: BLE001 - an unreadable workbook is validation's finding
         return {}
+    return metadata_rows(rows)
+
+
+def metadata_rows(rows: list[list]) -> dict[str, str]:
     return {str(r[0]).strip(): str(r[1]).strip() for r in rows if len(r) >= 2 and str(r[0]).strip()}
+
+
+def template_headers(rows: list[list]) -> dict[str, str]:
+    """Normalised header → field name, from the sheet's `field:` rows: a template's human
+    headers ('Budget (EUR) *') are read back as the fields they were written for, even when a
+    later wpflow words its headers differently."""
+    from wpflow.validate import normalise_header
+
+    return {normalise_header(header): key.removeprefix(FIELD_PREFIX)
+            for key, header in metadata_rows(rows).items() if key.startswith(FIELD_PREFIX)}

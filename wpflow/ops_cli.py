@@ -72,27 +72,20 @@ def simulate_command(
     root = inbox or settings.inbox_root
     if inbox is not None and not inbox.is_dir():
         raise fail(f"inbox {inbox} is not a folder", EXIT_UNREADABLE)
-    deliveries = inbox_deliveries(proj, root, max_bytes=int(settings.max_file_mb * 1024 * 1024))
+    from wpflow.terminal import print_timeline, working
+
+    with working(f"validating the inbox {root}"):
+        deliveries = inbox_deliveries(proj, root, max_bytes=int(settings.max_file_mb * 1024 * 1024))
     timeline = simulate(proj, deliveries, start, end)
     if fmt is OutputFormat.json:
         print_json(timeline_rows(timeline))
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table("day", "milestone", "action", "step", "to", "outstanding",
-                  title=f"{proj.name}: deadline ladder {start} – {end} ({root})")
-    labels = run_labels(timeline)
-    for i, a in enumerate(timeline):
-        outstanding = "; ".join(f"{p}: {', '.join(k)}" for p, k in a.outstanding.items())
-        table.add_row(a.day.isoformat(), a.milestone, labels.get(i, a.action), a.rung, ", ".join(a.recipients) or "—",
-                      outstanding if len(outstanding) < 120 else f"{len(a.outstanding)} partners")
-    Console(width=200).print(table)
+    print_timeline(proj, timeline, start, end, root, labels=run_labels(timeline))
     counts = {k: sum(1 for a in timeline if a.action == k) for k in ("reminder", "notice", "escalation")}
     versions = sum(1 for a in timeline if a.action == "run" and a.release == "report")
     empty = sum(1 for a in timeline if a.action == "run" and a.release == "empty")
     typer.echo(", ".join(f"{n} {k}{'s' if n != 1 else ''}" for k, n in counts.items())
-               + f", {versions} report version(s), {empty} 'nothing arrived' notice(s)")
+               + f", {versions} report version(s), {empty} 'nothing arrived'")
 
 
 def run_labels(timeline) -> dict[int, str]:

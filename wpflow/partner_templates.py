@@ -1,15 +1,19 @@
 """`wpflow template`: the files a partner fills in for a milestone, generated from the schemas.
 
-One XLSX per required row kind — the model's fields as headers (with units), each header
-commented with its description, dropdowns for allowed values, number and date checks, and a
-hidden `_wpflow` sheet saying what the file is for (kind detection and the partner check read
-it back, see `wpflow.metadata`) — and one DOCX per narrative kind. A filled-in template is a
-valid submission (tests round-trip every kind).
+One XLSX per required row kind, made to be filled in without a manual: a first sheet
+"Instructions" (project, milestone, partner, due date, what to deliver, whom to ask, every
+column explained), then the data sheet — human headers with units ("Budget (EUR) *"), each
+commented with its description, dropdowns for allowed values, number and date checks and
+formats, a frozen header row — and a hidden `_wpflow` sheet saying what the file is for and
+which field each header stands for (kind detection, the partner check and the reader use it,
+see `wpflow.metadata`). One DOCX per narrative kind. A filled-in template is a valid
+submission (tests round-trip every kind).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import types
 import typing
 from pathlib import Path
@@ -17,19 +21,23 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.comments import Comment
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from pydantic.fields import FieldInfo
 
 import wpflow
 from schemas.inputs import INPUT_KINDS, PERSONAL, UNIT, InputKind
-from schemas.project import Milestone, Participant, Project
-from wpflow.metadata import METADATA_SHEET
+from schemas.project import Milestone, Participant, Project, RequiredInput
+from wpflow.metadata import FIELD_PREFIX, INSTRUCTIONS_SHEET, METADATA_SHEET
+from wpflow.validate import field_title
 
 TEMPLATE_VERSION = "1"
 ROWS = 1000  # rows the checks cover below the header
 HEADER_FILL = PatternFill("solid", start_color="DDEBF7", end_color="DDEBF7")
+WRAP = Alignment(wrap_text=True, vertical="top")
+LABEL_WIDTH, TEXT_WIDTH = 28, 90  # the instructions' two columns, in characters
+REQUIRED_MARK = " *"  # read back: validation ignores a trailing star in a header
 
 
 def template_name(milestone: Milestone, kind: InputKind, partner: Participant, suffix: str) -> str:
@@ -87,9 +95,35 @@ def extra(info: FieldInfo) -> dict[str, Any]:
 
 
 def header_text(name: str, info: FieldInfo) -> str:
-    """`budget_eur (EUR)`: validation strips the unit in brackets and matches the name."""
+    """`Budget (EUR) *`: the field's title, its unit, a star when required. Validation reads it
+    back through the hidden sheet's field list, or by title (`wpflow.validate.header_names`)."""
     unit = extra(info).get(UNIT)
-    return f"{name} ({unit})" if unit else name
+    title = f"{field_title(name, info)} ({unit})" if unit else field_title(name, info)
+    return title + (REQUIRED_MARK if info.is_required() else "")
+
+
+def number_format(info: FieldInfo) -> str | None:
+    """How a column shows what is typed: dates as 31.12.2005, amounts with thousands
+    separators, years and counts below 10 000 without, text as text (see below)."""
+    kind, allowed = base_type(info)
+    low, high = bounds(info)
+    if kind is dt.date:
+        return "DD.MM.YYYY"
+    if kind is int:
+        return "0" if high is not None and high < 10000 else "#,##0"
+    if kind is float:
+        return "#,##0.##" if extra(info).get(UNIT) != "EUR" else "#,##0"
+    if kind is str and not allowed:  # digits typed as text stay text (a phone number)
+        return "@"
+    return None
+
+
+def column_width(header: str, info: FieldInfo) -> float:
+    """Wide enough for the header's longest word and the longest dropdown value, so nothing
+    typical is cut; at most 40, the header wraps onto a second line instead."""
+    _, allowed = base_type(info)
+    longest = max([len(w) for w in header.split()] + [len(str(a)) for a in allowed] + [min(len(header), 24)])
+    return float(max(12, min(40, longest + 3)))
 
 
 def header_comment(info: FieldInfo) -> str:
@@ -138,26 +172,29 @@ def column_check(info: FieldInfo) -> DataValidation | None:
 # -- workbooks and documents -------------------------------------------------------------
 def workbook_template(project: Project, milestone: Milestone, kind: InputKind, partner: Participant) -> Workbook:
     workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = kind.sheet
+    instructions_sheet(workbook.active, project, milestone, kind, partner)
+    sheet = workbook.create_sheet(kind.sheet)
     fields = kind.model.model_fields
-    sheet.append([header_text(name, info) for name, info in fields.items()])
-    for index, (name, info) in enumerate(fields.items(), start=1):
+    headers = [header_text(name, info) for name, info in fields.items()]
+    sheet.append(headers)
+    for index, (header, info) in enumerate(zip(headers, fields.values()), start=1):
         letter = get_column_letter(index)
         cell = sheet.cell(row=1, column=index)
         cell.font = Font(bold=True, italic=not info.is_required())  # optional columns in italics
         cell.fill = HEADER_FILL
+        cell.alignment = WRAP
         cell.comment = Comment(header_comment(info), "wpflow", width=300, height=120)
-        sheet.column_dimensions[letter].width = max(14, min(40, len(cell.value) + 4))
+        sheet.column_dimensions[letter].width = column_width(header, info)
         check = column_check(info)
         if check is not None:
             sheet.add_data_validation(check)
             check.add(f"{letter}2:{letter}{ROWS + 1}")
-        if base_type(info)[0] is dt.date:
+        fmt = number_format(info)
+        if fmt == "DD.MM.YYYY":  # a date cell needs its own format, a column default is not applied
             for row in range(2, ROWS + 2):
-                sheet.cell(row=row, column=index).number_format = "DD.MM.YYYY"
-        if base_type(info) == (str, ()):  # Text format: typed digits (a phone number) stay text, not 67000000.0
-            sheet.column_dimensions[letter].number_format = "@"
+                sheet.cell(row=row, column=index).number_format = fmt
+        elif fmt is not None:  # Excel applies a column's format to what is typed into it
+            sheet.column_dimensions[letter].number_format = fmt
     sheet.freeze_panes = "A2"
     meta = workbook.create_sheet(METADATA_SHEET)
     meta.sheet_state = "hidden"
@@ -165,7 +202,95 @@ def workbook_template(project: Project, milestone: Milestone, kind: InputKind, p
                        ("project", project.name), ("template_version", TEMPLATE_VERSION),
                        ("wpflow_version", wpflow.__version__)):
         meta.append([key, value])
+    for name, header in zip(fields, headers):
+        meta.append([FIELD_PREFIX + name, header])
+    workbook.active = 0
     return workbook
+
+
+def instructions_sheet(sheet, project: Project, milestone: Milestone, kind: InputKind, partner: Participant) -> None:
+    """The first sheet a partner sees: for whom, by when, what, how, whom to ask, every column."""
+    sheet.title = INSTRUCTIONS_SHEET
+    sheet.sheet_view.showGridLines = False
+    sheet.column_dimensions["A"].width = LABEL_WIDTH
+    sheet.column_dimensions["B"].width = TEXT_WIDTH
+    wp = project.work_package(milestone.wp_id)
+    line(sheet, f"{kind.label}: {partner.city}", size=14)
+    line(sheet)
+    for label, text in (
+        ("Project", f"{project.name} — {project.title}"),
+        ("Work package", f"{wp.id} {wp.title}"),
+        ("Milestone", f"{milestone.id} {milestone.title} "
+                      f"(period {milestone.start:%d.%m.%Y} – {milestone.end:%d.%m.%Y})"),
+        ("Partner", f"{partner.organisation}, {partner.city}"),
+        ("Due date", f"{milestone.due:%d %B %Y}"),
+        ("Questions to", whom_to_ask(project, milestone)),
+    ):
+        line(sheet, label, text)
+    line(sheet)
+    line(sheet, "What to deliver", size=12)
+    for required in owed_inputs(project, milestone, partner):
+        owed = INPUT_KINDS.get(required.kind)
+        if owed is not None:
+            where = f"this workbook, sheet \"{kind.sheet}\"" if owed.id == kind.id else "a separate file"
+            line(sheet, owed.label, f"{asked_for(owed, required)} ({where})")
+    line(sheet)
+    line(sheet, "How to fill it in", size=12)
+    item = (kind.model.__doc__ or "item.").strip().split("\n")[0]
+    for number, step in enumerate((
+        f"On the sheet \"{kind.sheet}\", one row per item: {item[:1].lower() + item[1:]}",
+        "Columns marked * are required; the others may stay empty. Pick listed values from the dropdowns.",
+        "Keep the column headers, the sheet names and the file name; add no columns.",
+        "Save it as Excel (XLSX) and upload it to your folder or send it to the address above. "
+        "You get a receipt by e-mail that lists anything to correct.",
+    ), start=1):
+        line(sheet, f"{number}.", step)
+    line(sheet)
+    line(sheet, "The columns", size=12)
+    for name, info in kind.model.model_fields.items():
+        line(sheet, header_text(name, info), " ".join(sentence(x) for x in header_comment(info).split("\n")))
+
+
+def asked_for(kind: InputKind, required: RequiredInput) -> str:
+    """The kind's description and the project's own note on it; the note alone when it
+    merely adds to the description (as the bundled project's notes do)."""
+    note = (required.note or "").strip()
+    if note.startswith(kind.description.rstrip(".")):
+        return note
+    return " ".join(sentence(x) for x in (kind.description, note) if x)
+
+
+def sentence(text: str) -> str:
+    return text if text.endswith((".", "!", "?", ":")) else text + "."
+
+
+def line(sheet, label: str = "", text: str = "", *, size: float | None = None) -> None:
+    """One row: a bold label, wrapped text, and a height for it, since Excel does not fit the
+    height of wrapped rows that openpyxl writes."""
+    sheet.append([label, text])
+    row = sheet.max_row
+    sheet.cell(row=row, column=1).font = Font(bold=True, size=size)
+    sheet.cell(row=row, column=1).alignment = WRAP
+    sheet.cell(row=row, column=2).alignment = WRAP
+    lines = max(math.ceil(len(text) / TEXT_WIDTH), math.ceil(len(label) / LABEL_WIDTH), 1)
+    if lines > 1:
+        sheet.row_dimensions[row].height = 15 * lines
+
+
+def owed_inputs(project: Project, milestone: Milestone, partner: Participant) -> list[RequiredInput]:
+    """The milestone's inputs this partner delivers (all of them if it is asked for none)."""
+    mine = [r for r in milestone.inputs if partner.id in {p.id for p in project.deliverers(r)}]
+    return mine or list(milestone.inputs)
+
+
+def whom_to_ask(project: Project, milestone: Milestone) -> str:
+    """The WP coordinator, and the lead partner when that is someone else, with e-mails."""
+    wp = project.work_package(milestone.wp_id)
+    coordinator, lead = project.participant(wp.coordinator), project.participant(project.lead)
+    text = f"{coordinator.organisation}, {coordinator.city} ({wp.id} coordinator): {', '.join(coordinator.emails)}"
+    if lead.id != coordinator.id:
+        text += f"; lead partner {lead.organisation}, {lead.city}: {', '.join(lead.emails)}"
+    return text
 
 
 def document_template(project: Project, milestone: Milestone, kind: InputKind, partner: Participant):

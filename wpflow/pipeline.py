@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from schemas.records import ReportOutcome
+from wpflow.progress import announce
 from wpflow.release import notify_stage, outcome_line, release_stage
 from wpflow.stages import (
     Workspace,
@@ -26,6 +27,7 @@ def run_direct(ws: Workspace, milestone_id: str, as_of: date | None = None) -> R
     milestone = ws.milestone(milestone_id)
     day = as_of or date.today()
     run_id = ws.store.start_run(ws.project.name, milestone_id, as_of)
+    announce(milestone_id, "running")
     try:
         subs = collect_stage(ws, milestone, as_of)
         checked = validate_stage(ws, milestone, subs)
@@ -35,6 +37,7 @@ def run_direct(ws: Workspace, milestone_id: str, as_of: date | None = None) -> R
         notices = notify_stage(ws, milestone, summary, outcome)
     except BaseException as exc:
         ws.store.finish_run(run_id, "failed", error=one_line(exc))
+        announce(milestone_id, "failed")
         raise
     outcome = outcome.model_copy(update={"message": outcome_line(outcome, notices)})
     record_outcome(ws, run_id, outcome)
@@ -50,6 +53,8 @@ def run_status(outcome: ReportOutcome) -> str:
 
 
 def record_outcome(ws: Workspace, run_id: int, outcome: ReportOutcome) -> None:
+    """Close the run's record with what it did, and tell whoever shows progress."""
+    announce(outcome.milestone_id, run_status(outcome))
     report = outcome.report
     ws.store.finish_run(run_id, run_status(outcome), report_sha256=report.sha256 if report else None,
                         report_version=outcome.version.version if outcome.version else None, outcome=outcome.message)

@@ -11,6 +11,7 @@ PREFECT_UI_API_URL and PREFECT_HOME must happen before Prefect reads its setting
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import importlib
 import logging
 import os
@@ -20,7 +21,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,6 +32,7 @@ import yaml
 
 from schemas.project import Project
 from schemas.settings import ROOT, Settings
+from wpflow.reports_server import start_reports_server
 
 log = logging.getLogger(__name__)
 
@@ -304,33 +306,40 @@ EXIT_STOPPED_BUSY = 3  # stopped, but a receive was still in hand
 def serve(settings: Settings, *, port: int | None = None, milestones: list[str] | None = None,
           watch: bool = True) -> None:
     """Everything on one machine until Ctrl-C or SIGTERM: a Prefect server (unless
-    PREFECT_API_URL is set), the deployments served with their schedules, and the inbox watcher
-    in a thread whose complete milestones start their served deployments."""
+    PREFECT_API_URL is set), the deployments served with their schedules, the reports over HTTP
+    on loopback, and the inbox watcher in a thread whose quiet milestones start their served
+    deployments."""
     with prefect_api(settings, port) as api_url:
         from wpflow.stages import workspace
 
         ws = workspace(settings)
         deployments = runner_deployments(ws.project, milestones=milestones)
+        reports = start_reports_server(settings.reports_dir, settings.reports_port)  # the UI's report links
         stop = threading.Event()
         thread = start_watcher_thread(settings, stop) if watch else None
         log.info("serving %d deployment(s) on %s", len(deployments), api_url)
         try:
-            serve_until_signalled(deployments)
+            serve_until_signalled(deployments, on_signal=stop.set)
         finally:
             stop.set()
+            reports.stop()
             if thread is not None:
                 thread.join(SHUTDOWN_GRACE_SECONDS)
                 if thread.is_alive():
                     log.warning("the inbox watcher was still busy %.0f s after the stop; exiting anyway "
-                                "(files in hand are received again on the next start)", SHUTDOWN_GRACE_SECONDS)
+                                "(files in hand are received again on the next start); its threads:",
+                                SHUTDOWN_GRACE_SECONDS)
+                    faulthandler.dump_traceback(all_threads=True)  # what it was busy with, for the log
                     logging.shutdown()
                     os._exit(EXIT_STOPPED_BUSY)  # interpreter exit would join the busy receive threads
         log.info("stopped")
 
 
-def serve_until_signalled(deployments: list[Any], grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
+def serve_until_signalled(deployments: list[Any], grace: float = SHUTDOWN_GRACE_SECONDS,
+                          on_signal: Callable[[], None] = lambda: None) -> None:
     """`prefect.serve` with a shutdown we own: SIGINT and SIGTERM set one event, and the runner
     is stopped through its own `astop` (an anyio cancel scope), each step bounded by `grace`.
+    `on_signal` runs at once (the watcher winds down while the runner stops).
 
     Not `prefect.serve` itself, for two causes of a serve that ignored Ctrl-C (measured): a
     process started in the background inherits SIGINT as *ignored*, so Python never raises
@@ -353,6 +362,7 @@ def serve_until_signalled(deployments: list[Any], grace: float = SHUTDOWN_GRACE_
 
         def request_stop(signum: int = signal.SIGTERM, _frame: object = None) -> None:
             log.info("%s received: stopping (at most %.0f s per step)", signal.Signals(signum).name, grace)
+            on_signal()
             loop.call_soon_threadsafe(stopping.set)
 
         runner.handle_sigterm = request_stop  # Runner.start installs this for SIGTERM

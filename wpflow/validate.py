@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 
 from schemas.inputs import INPUT_KINDS, UNIT, InputKind
 from schemas.records import Issue, ValidationResult
@@ -64,18 +65,33 @@ def normalise_header(text: Any) -> str:
     return _SEPARATORS.sub("_", _UNIT_IN_BRACKETS.sub("", text)).strip("_").lower()
 
 
+def field_title(name: str, info: FieldInfo) -> str:
+    """'Budget' for budget_eur (unit EUR): the header a person reads in a template. The field's
+    own title when the schema gives one, else its name in words without the unit (a header
+    shows the unit in brackets). `header_names` maps it back, so titles stay machine-readable."""
+    if info.title:
+        return info.title
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    unit = normalise_header(extra.get(UNIT, ""))
+    stem = name[: -len(unit) - 1] if unit and name.endswith("_" + unit) else name
+    words = stem.replace("_", " ")
+    return words[:1].upper() + words[1:]
+
+
 @functools.cache
 def header_names(model: type[BaseModel]) -> dict[str, str]:
     """Header (normalised, underscores dropped) → field. Besides the name itself ('E-mail' is
-    email), a field named after its unit answers to the name without it: 'Budget (EUR)' and
-    'Budget' are budget_eur, 'Floor area (m²)' is floor_area_m2 (unless two fields share it)."""
+    email) and its title, a field named after its unit answers to the name without it: 'Budget
+    (EUR)' and 'Budget' are budget_eur, 'Floor area (m²)' is floor_area_m2 (unless two fields
+    share it)."""
     stems: dict[str, list[str]] = {}
     for name, info in model.model_fields.items():
+        stems.setdefault(normalise_header(field_title(name, info)).replace("_", ""), []).append(name)
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
         unit = normalise_header(extra.get(UNIT, ""))
         if unit and name.endswith("_" + unit):
             stems.setdefault(name[: -len(unit) - 1].replace("_", ""), []).append(name)
-    names = {stem: fields[0] for stem, fields in stems.items() if len(fields) == 1}
+    names = {stem: fields[0] for stem, fields in stems.items() if len(set(fields)) == 1}
     return names | {name.replace("_", ""): name for name in model.model_fields}
 
 
@@ -149,14 +165,20 @@ def read_table(path: Path, suffix: str, sheet: str | None = None) -> tuple[str |
 
 
 def _read_workbook(path: Path, wanted: str | None) -> tuple[str | None, list[str], Rows]:
+    """The kind's sheet, else the first data sheet (not the hidden metadata, not a template's
+    instructions). A generated template's headers are read through its own field list."""
     from python_calamine import CalamineWorkbook, PasswordError
+
+    from wpflow.metadata import INSTRUCTIONS_SHEET, METADATA_SHEET, template_headers
 
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         names = workbook.sheet_names
         sheet = next((n for n in names if wanted and n.casefold() == wanted.casefold()), None) or next(
-            (n for n in names if not n.startswith("_")), None)
+            (n for n in names if not n.startswith("_") and n != INSTRUCTIONS_SHEET), None)
         data = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False) if sheet else []
+        fields = (template_headers(workbook.get_sheet_by_name(METADATA_SHEET).to_python())
+                  if METADATA_SHEET in names and data else {})
     except PasswordError:
         raise Unreadable("is password-protected; remove the password and send it again") from None
     except Exception as exc:  # noqa: BLE001 - calamine's errors are many; all mean the same to a partner
@@ -164,7 +186,9 @@ def _read_workbook(path: Path, wanted: str | None) -> tuple[str | None, list[str
                          "save it again from the original program") from None
     if not data:
         return sheet, [], []
-    return sheet, [normalise_header(h) for h in data[0]], [(i + 2, r) for i, r in enumerate(data[1:])]
+    header = [normalise_header(h) for h in data[0]]
+    header = [fields.get(h, h) for h in header] if fields else header
+    return sheet, header, [(i + 2, r) for i, r in enumerate(data[1:])]
 
 
 def _read_csv(path: Path) -> tuple[list[str], Rows]:
