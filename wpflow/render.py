@@ -2,48 +2,38 @@
 
 The wording and layout live in `templates/report.docx`, which a secretariat edits in Word; this
 module supplies the template variables and never the report's prose. docxtpl renders the
-skeleton (title page, TOC field, headings, small tables, charts). Comparative and detail tables
-have data-shaped columns and can hold 10 000 rows, which docxtpl's `{%tr for %}` renders only
-~6x faster than python-docx's `add_row()` loop; their template tables carry a marker row
-(`{{ t.city_rows }}`, `{{ t.detail_rows }}`) that `fill_marked_tables` replaces with rows built
-as WordprocessingML strings from the marker row's own cells (so Word edits to their look carry
-over), spliced into `document.xml` as bytes: ~60x faster than `add_row()` for 10 000 rows.
+skeleton (title page, contents, headings, small tables, charts); `wpflow.docx_tables` fills the
+data-shaped tables and lays every table out from its content, `wpflow.docx_fields` writes the
+contents list, and `wpflow.pdf` puts a PDF beside the DOCX when LibreOffice is installed.
 """
 
 from __future__ import annotations
 
-import copy
 import hashlib
+import heapq
 import html
 import io
-import re
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from docx.oxml import OxmlElement, parse_xml
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm
-from lxml import etree
 
 import wpflow
 from schemas.inputs import INPUT_KINDS, UNIT
 from schemas.records import ComparativeTable, ReportRef, WPSummary
+from wpflow.docx_tables import FORBIDDEN, Column, TableFill, fill_marked_tables, marker, write_spliced
+from wpflow.table_layout import ColumnNeed, column_need
 
-MARKER_PREFIX = "wpflow:rows:"
 THIN_SPACE = "\u202f"  # narrow no-break space: a thousands separator that never wraps
 CHART_WIDTH = Mm(150)
 CHART_SIZE_IN = (6.3, 2.8)
 CHART_DPI = 150
 MAX_LABELLED_BARS = 40
-ROWS_PER_CHUNK = 2000
-# XML 1.0 forbids these characters; partners' spreadsheets do contain them.
-_FORBIDDEN = dict.fromkeys([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0xD800, 0xE000), 0xFFFE, 0xFFFF])
-_XML_TEXT = {**_FORBIDDEN, ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;"}
-_NS_DECL = re.compile(r'\sxmlns(?::\w+)?="[^"]*"')
 # CT_Settings children that follow w:updateFields (ECMA-376 Part 1, 17.15.1.78; python-docx's list)
 _AFTER_UPDATE_FIELDS = (
     "w:hdrShapeDefaults", "w:footnotePr", "w:endnotePr", "w:compat", "w:docVars", "w:rsids", "m:mathPr",
@@ -52,18 +42,12 @@ _AFTER_UPDATE_FIELDS = (
     "sl:schemaLibrary", "w:shapeDefaults", "w:doNotEmbedSmartTags", "w:decimalSymbol", "w:listSeparator",
 )
 _RENDERED_PROPERTIES = ("author", "comments", "identifier", "language", "subject", "title")  # as docxtpl
-_SLOT = "\ue000slot\ue000"  # private-use characters: never in a template cell
 
 
 # -- text ---------------------------------------------------------------------------------
 def clean_text(text: str) -> str:
     """Drop characters XML 1.0 cannot carry, so a stray control character never breaks a report."""
-    return text.translate(_FORBIDDEN)
-
-
-def xml_text(text: str) -> str:
-    """Cell text as WordprocessingML character data: escaped and cleaned in one C-level pass."""
-    return text.translate(_XML_TEXT)
+    return text.translate(FORBIDDEN)
 
 
 def sanitize(value: Any) -> Any:
@@ -94,16 +78,6 @@ def format_value(value: Any, unit: str = "") -> str:
 
 
 # -- columns ------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Column:
-    """One data-shaped column: its header label, the unit its numbers carry, its alignment."""
-
-    key: str
-    label: str
-    unit: str = ""
-    numeric: bool = True
-
-
 def field_units(kind_id: str) -> dict[str, str]:
     """Units of a kind's model fields and measures (`json_schema_extra={"unit": …}`)."""
     kind = INPUT_KINDS.get(kind_id)
@@ -159,163 +133,45 @@ def chart_measure(table: ComparativeTable) -> str | None:
 
 
 # -- fast tables --------------------------------------------------------------------------
-@dataclass(frozen=True)
-class TableFill:
-    """What replaces a marker row: data-shaped columns, one text row per entry, an optional total."""
-
-    columns: list[Column]
-    rows: Iterable[list[str]]  # first cell (city) then one text per column; iterated once
-    total: list[str] | None = None  # one text per column; the label cell keeps the template's word
-
-
-def marker(index: int, part: str) -> str:
-    return f"{MARKER_PREFIX}{index}:{part}"
-
-
 def table_fills(tables: list[ComparativeTable]) -> dict[str, TableFill]:
-    """The comparative and detail tables, keyed by the marker their template row renders to."""
+    """The comparative and detail tables, keyed by the marker their template row renders to,
+    with what their column widths need measured from the same texts the cells will hold."""
     fills: dict[str, TableFill] = {}
     for i, table in enumerate(tables):
         measures = measure_columns(table)
-        fills[marker(i, "cities")] = TableFill(
-            measures,
-            [[str(r["city"]), *(format_value(r.get(c.key), c.unit) for c in measures)] for r in table.rows],
-            [format_value(table.totals.get(c.key), c.unit) for c in measures],
-        )
+        rows = [[str(r["city"]), *(format_value(r.get(c.key), c.unit) for c in measures)] for r in table.rows]
+        total = [format_value(table.totals.get(c.key), c.unit) for c in measures]
+        needs = [column_need(c.label, [r[n] for r in rows] + [total[n - 1]], numeric=True)
+                 for n, c in enumerate(measures, start=1)]
+        fills[marker(i, "cities")] = TableFill(measures, rows, total, labels={r[0] for r in rows}, needs=needs,
+                                               landscape_ok=True)
         if table.details:
             cols = detail_columns(table)
-            fills[marker(i, "details")] = TableFill(cols, detail_texts(table.details, cols))
+            fills[marker(i, "details")] = TableFill(
+                cols, detail_texts(table.details, cols), labels={str(d.get("city", "")) for d in table.details},
+                needs=[detail_need(table.details, c) for c in cols], landscape_ok=True,
+            )
     return fills
+
+
+def detail_need(details: list[dict[str, Any]], column: Column) -> ColumnNeed:
+    """Measured on distinct values, numbers on their 20 largest magnitudes only: the widest
+    formatted number is among them, and 10 000 rows are not formatted twice."""
+    values = [d.get(column.key) for d in details]
+    if column.numeric:
+        numbers = heapq.nlargest(20, (v for v in values if v is not None), key=abs)
+        return column_need(column.label, [format_value(v, column.unit) for v in numbers], numeric=True)
+    try:
+        distinct = set(values)
+    except TypeError:  # a list or dict cell: rare, format them all
+        distinct = {format_value(v) for v in values}
+    return column_need(column.label, [format_value(v, column.unit) for v in distinct], numeric=False)
 
 
 def detail_texts(details: list[dict[str, Any]], cols: list[Column]) -> Iterator[list[str]]:
     """Formatted lazily, as the rows are written: 250 000 rows never exist as text at once."""
     for d in details:
         yield [str(d.get("city", "")), *(format_value(d.get(c.key), c.unit) for c in cols)]
-
-
-def cell_template(tc: etree._Element, width: int | None) -> tuple[str, str]:
-    """A prototype cell as (before, after) strings around its text: keeps the cell's borders,
-    shading, paragraph alignment and first run's formatting from the template."""
-    tc = copy.deepcopy(tc)
-    if width is not None:
-        tcw = tc.find(f"{qn('w:tcPr')}/{qn('w:tcW')}")
-        if tcw is not None:
-            tcw.set(qn("w:w"), str(width))
-            tcw.set(qn("w:type"), "dxa")
-    paragraphs = tc.findall(qn("w:p"))
-    for extra in paragraphs[1:]:
-        tc.remove(extra)
-    p = paragraphs[0]
-    rpr = p.find(f"{qn('w:r')}/{qn('w:rPr')}")
-    for child in list(p):
-        if child.tag != qn("w:pPr"):
-            p.remove(child)
-    run = etree.SubElement(p, qn("w:r"))
-    if rpr is not None:
-        run.append(copy.deepcopy(rpr))
-    t = etree.SubElement(run, qn("w:t"))
-    t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
-    t.text = _SLOT
-    before, after = bare_xml(tc).split(_SLOT)
-    return before, after
-
-
-def bare_xml(element: etree._Element) -> str:
-    """Serialized without namespace declarations: the prefixes are those of the document root,
-    which declares them, so the string is valid once spliced back into the document."""
-    return _NS_DECL.sub("", etree.tostring(element, encoding="unicode"))
-
-
-def rows_xml(proto: etree._Element, kinds: Sequence[bool], widths: Sequence[int | None],
-             rows: Iterable[Sequence[str]]) -> str:
-    """`<w:tr>`s shaped like `proto`, as one string (header and total rows)."""
-    return "".join(rows_xml_chunks(proto, kinds, widths, rows))
-
-
-def rows_xml_chunks(proto: etree._Element, kinds: Sequence[bool], widths: Sequence[int | None],
-                    rows: Iterable[Sequence[str]], chunk: int = ROWS_PER_CHUNK) -> Iterator[str]:
-    """`<w:tr>`s shaped like `proto`: its first cell for the label, then per column its last
-    cell (numbers) or its second cell (text, when the prototype has three cells). Yielded
-    `chunk` rows at a time so the zip writer streams them: memory stays flat however long."""
-    cells = proto.findall(qn("w:tc"))
-    text_cell = cells[1] if len(cells) >= 3 else cells[-1]
-    templates = [cell_template(cells[0], widths[0])] + [
-        cell_template(cells[-1] if numeric else text_cell, w) for numeric, w in zip(kinds, widths[1:])
-    ]
-    trpr = proto.find(qn("w:trPr"))
-    head = "<w:tr>" + ("" if trpr is None else bare_xml(trpr))
-    parts: list[str] = []
-    for n, row in enumerate(rows, start=1):
-        parts.append(head)
-        for (before, after), text in zip(templates, row):
-            parts += (before, xml_text(text), after)
-        parts.append("</w:tr>")
-        if n % chunk == 0:
-            yield "".join(parts)
-            parts.clear()
-    if parts:
-        yield "".join(parts)
-
-
-def replace_row(old: etree._Element, proto_rows: str) -> None:
-    """Swap a header or total row for its rebuilt form; data rows are spliced as bytes instead."""
-    declarations = " ".join(f'xmlns:{p}="{uri}"' for p, uri in old.nsmap.items() if p)
-    parent = old.getparent()
-    at = parent.index(old)
-    parent[at:at + 1] = list(parse_xml(f"<w:tbl {declarations}>{proto_rows}</w:tbl>"))
-
-
-def grid_widths(tbl: etree._Element, columns: int) -> list[int | None]:
-    """Keep the template's table width and first column; share the rest among the data columns."""
-    grid = tbl.find(qn("w:tblGrid"))
-    widths = [int(c.get(qn("w:w"), 0)) for c in grid.findall(qn("w:gridCol"))]
-    if not all(widths):
-        return [None] * (columns + 1)
-    rest = (sum(widths) - widths[0]) // max(columns, 1)
-    for col in grid.findall(qn("w:gridCol")):
-        grid.remove(col)
-    for w in [widths[0], *[rest] * columns]:
-        etree.SubElement(grid, qn("w:gridCol")).set(qn("w:w"), str(w))
-    return [widths[0], *[rest] * columns]
-
-
-def first_cell_text(tr: etree._Element) -> str:
-    return "".join(t.text or "" for t in tr.find(qn("w:tc")).iter(qn("w:t")))
-
-
-def fill_table(marker_row: etree._Element, key: str, fill: TableFill) -> Iterator[str]:
-    """Rebuild the header's sample column and the total row's sample cells in the tree, and
-    leave a comment where the data rows go; returns those rows as WordprocessingML chunks
-    (lazily: they are produced while the zip is written)."""
-    tbl = marker_row.getparent()
-    header, total_row = tbl.find(qn("w:tr")), marker_row.getnext()
-    kinds = [c.numeric for c in fill.columns]
-    widths = grid_widths(tbl, len(fill.columns))
-    if header is not marker_row:
-        labels = [first_cell_text(header), *(c.label for c in fill.columns)]
-        replace_row(header, rows_xml(header, kinds, widths, [labels]))
-    if fill.total is not None and total_row is not None:
-        replace_row(total_row, rows_xml(total_row, kinds, widths, [[first_cell_text(total_row), *fill.total]]))
-    body = rows_xml_chunks(copy.deepcopy(marker_row), kinds, widths, fill.rows)
-    marker_row.addprevious(etree.Comment(key))
-    tbl.remove(marker_row)
-    return body
-
-
-def fill_marked_tables(body: etree._Element, fills: dict[str, TableFill]) -> dict[bytes, Iterator[str]]:
-    """Fill every rendered marker row's table (a marker without data just loses its row).
-
-    The data rows are not parsed into the tree: they come back as WordprocessingML chunks to
-    splice into `document.xml` in place of a comment, so 10 000 rows cost string joins, not a
-    parse, a move between lxml documents and a re-serialization (measured: 0.7 s of 1.2 s),
-    and 250 000 rows are written to the zip as they are made (1 GB peak RSS → flat)."""
-    marked = {t.text: next(t.iterancestors(qn("w:tr")))
-              for t in body.iter(qn("w:t")) if t.text and t.text.startswith(MARKER_PREFIX)}
-    return {
-        f"<!--{key}-->".encode(): fill_table(row, key, fills.get(key, TableFill([], [])))
-        for key, row in marked.items()
-    }
 
 
 # -- chart --------------------------------------------------------------------------------
@@ -443,19 +299,6 @@ def stamp_properties(document: Any, when: datetime) -> None:
     props.created = props.modified = naive
     props.last_printed = naive
     props.revision = 1
-
-
-def write_spliced(out: IO[bytes], content: bytes, splices: dict[bytes, Iterator[str]]) -> None:
-    """Write `content` with each placeholder comment replaced by its rows, streamed chunk by
-    chunk: the rows are never one string, nor the document one bytes object."""
-    pattern = re.compile(b"|".join(re.escape(c) for c in splices))
-    at = 0
-    for match in pattern.finditer(content):
-        out.write(content[at:match.start()])
-        for chunk in splices[match.group()]:
-            out.write(chunk.encode())
-        at = match.end()
-    out.write(content[at:])
 
 
 def stable_zip(data: bytes, when: datetime, splices: dict[bytes, Iterator[str]], out: IO[bytes]) -> None:
