@@ -161,6 +161,10 @@ class WPSummary(Record):
         None, description="The version this one replaces, as people read it ('v1 of 2005-06-19'); None for v1")
     changes: list[str] = Field(
         default_factory=list, description="What changed since that version, one sentence per line")
+    organisations: dict[str, str] = Field(
+        default_factory=dict, description="Organisation name per participant id: what the report shows for a partner")
+    source_notes: list[str] = Field(
+        default_factory=list, description="Contradictions and gaps `wpflow project check` finds for this milestone")
 
 
 class ReportRef(Record):
@@ -171,6 +175,9 @@ class ReportRef(Record):
     sha256: str = Field(description="SHA-256 of the DOCX bytes")
     template_sha256: str = Field(description="SHA-256 of the template used")
     generated_at: datetime = Field(description="When it was rendered")
+    # exclude: not part of the stored record (the store keeps the DOCX it hashes); the PDF lies beside it
+    pdf_path: str | None = Field(
+        None, exclude=True, description="Path of the PDF beside the DOCX; None without LibreOffice or when turned off")
 
 
 class Notice(Record):

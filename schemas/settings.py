@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     smtp_timeout: float = Field(10.0, description="SMTP connect/command timeout in seconds")
     max_file_mb: float = Field(50.0, description="Largest partner file accepted, in MB")
     stable_seconds: float = Field(1.0, description="A file must be unchanged this long before it is read")
+    report_pdf: bool = Field(
+        True, description="Also write a PDF beside each DOCX report when LibreOffice (soffice) is installed"
+    )
 
     @property
     def inbox_root(self) -> Path:

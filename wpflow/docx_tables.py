@@ -22,7 +22,7 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import qn
 from lxml import etree
 
-from wpflow.table_layout import ColumnNeed, TableLayout, column_need, plan_table
+from wpflow.table_layout import FONT_PT, ColumnNeed, TableLayout, column_need, plan_table
 
 MARKER_PREFIX = "wpflow:rows:"
 ROWS_PER_CHUNK = 2000
@@ -200,7 +200,10 @@ def layout_rendered_table(tbl: etree._Element, available: int) -> None:
         for i, tc in enumerate(tr.findall(qn("w:tc"))[:columns]):
             texts[i].append(text_of(tc))
     titles = [text_of(tc) for tc in header[0].findall(qn("w:tc"))] if header else [""] * columns
-    needs = [column_need(title, col, numeric=bool([t for t in col if t]) and all(_NUMBER.match(t) for t in col if t))
+    size = rows[-1].find(f".//{qn('w:rPr')}/{qn('w:sz')}")  # a smaller font set in the template
+    font_pt = int(size.get(qn("w:val"))) / 2 if size is not None else FONT_PT
+    needs = [column_need(title, col, numeric=bool([t for t in col if t]) and all(_NUMBER.match(t) for t in col if t),
+                         font_pt=font_pt)
              for title, col in zip(titles, texts)]
     apply_layout(tbl, plan_table(needs, available))
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from schemas.inputs import INPUT_KINDS, InputKind, Measure
 from schemas.project import Milestone, Project
+from wpflow.project import check_project
 from schemas.records import (
     CheckedSubmission,
     ComparativeTable,
@@ -73,7 +74,16 @@ def merge_summary(
         missing=missing,
         inputs=sorted((c.submission for c in usable.values()), key=lambda s: (s.partner, s.kind or "", s.version)),
         status="complete" if complete else "incomplete",
+        organisations={p.id: p.organisation for p in project.participants},
+        source_notes=milestone_notes(project, milestone),
     )
+
+
+def milestone_notes(project: Project, milestone: Milestone) -> list[str]:
+    """What `wpflow project check` warns about this milestone (contradictions, gaps), so its
+    report says where its own sources disagree instead of leaving the reader to find out."""
+    return [f.message for f in check_project(project)
+            if f.severity == "warning" and milestone.id in f.where.split("/")]
 
 
 def _newest_valid(checked: list[CheckedSubmission]) -> dict[tuple[str, str], CheckedSubmission]:

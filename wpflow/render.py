@@ -19,28 +19,31 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
 from docx.shared import Mm
 
 import wpflow
 from schemas.inputs import INPUT_KINDS, UNIT
 from schemas.records import ComparativeTable, ReportRef, WPSummary
+from wpflow.docx_fields import ensure_update_fields, fill_contents
 from wpflow.docx_tables import FORBIDDEN, Column, TableFill, fill_marked_tables, marker, write_spliced
+from wpflow.pdf import docx_to_pdf
 from wpflow.table_layout import ColumnNeed, column_need
+from wpflow.wording import (
+    expects_narratives,
+    kind_title,
+    long_date,
+    long_datetime,
+    month_words,
+    no_inputs_reason,
+    organisation,
+    sentence,
+)
 
 THIN_SPACE = "\u202f"  # narrow no-break space: a thousands separator that never wraps
 CHART_WIDTH = Mm(150)
 CHART_SIZE_IN = (6.3, 2.8)
 CHART_DPI = 150
 MAX_LABELLED_BARS = 40
-# CT_Settings children that follow w:updateFields (ECMA-376 Part 1, 17.15.1.78; python-docx's list)
-_AFTER_UPDATE_FIELDS = (
-    "w:hdrShapeDefaults", "w:footnotePr", "w:endnotePr", "w:compat", "w:docVars", "w:rsids", "m:mathPr",
-    "w:attachedSchema", "w:themeFontLang", "w:clrSchemeMapping", "w:doNotIncludeSubdocsInStats",
-    "w:doNotAutoCompressPictures", "w:forceUpgrade", "w:captions", "w:readModeInkLockDown", "w:smartTagType",
-    "sl:schemaLibrary", "w:shapeDefaults", "w:doNotEmbedSmartTags", "w:decimalSymbol", "w:listSeparator",
-)
 _RENDERED_PROPERTIES = ("author", "comments", "identifier", "language", "subject", "title")  # as docxtpl
 
 
@@ -180,6 +183,7 @@ def chart_png(table: ComparativeTable, measure: str) -> bytes:
     the object-oriented Figure API keeps it off pyplot's global state (safe in worker threads)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     fig = Figure(figsize=CHART_SIZE_IN, dpi=CHART_DPI)
     FigureCanvasAgg(fig)
@@ -187,20 +191,25 @@ def chart_png(table: ComparativeTable, measure: str) -> bytes:
     ax.bar([str(r["city"]) for r in table.rows], [float(r.get(measure) or 0) for r in table.rows], color="#2b6a99")
     if len(table.rows) <= MAX_LABELLED_BARS:
         ax.tick_params(axis="x", labelrotation=30, labelsize=8)
+        ax.set_xlabel("City", fontsize=8)
     else:  # unreadable anyway, and each label costs a glyph layout: the table names the cities
         ax.set_xticks([])
         ax.set_xlabel(f"{len(table.rows)} cities (see the table)", fontsize=8)
     ax.tick_params(axis="y", labelsize=8)
+    values = [float(r.get(measure) or 0) for r in table.rows]
+    if all(v.is_integer() for v in values):  # counts: no tick at 0.5 schemes
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.yaxis.set_major_formatter(lambda v, _pos: format_value(v))
+    ax.set_ylabel(measure, fontsize=8)  # the measure's label carries its unit: "Annual budget (EUR)"
     ax.spines[["top", "right"]].set_visible(False)
-    fig.subplots_adjust(left=0.13, right=0.98, top=0.95, bottom=0.3)  # fixed: tight_layout costs a draw
+    fig.subplots_adjust(left=0.15, right=0.98, top=0.95, bottom=0.36)  # fixed: tight_layout costs a draw
     buf = io.BytesIO()
     fig.savefig(buf, format="png", metadata={"Software": None})
     return buf.getvalue()
 
 
 # -- context ------------------------------------------------------------------------------
-def table_context(index: int, table: ComparativeTable, tpl: Any | None) -> dict[str, Any]:
+def table_context(index: int, table: ComparativeTable, summary: WPSummary, tpl: Any | None) -> dict[str, Any]:
     from docxtpl import InlineImage
 
     measure = chart_measure(table)
@@ -212,6 +221,8 @@ def table_context(index: int, table: ComparativeTable, tpl: Any | None) -> dict[
         "kind": table.kind,
         "city_rows": marker(index, "cities"),
         "detail_rows": marker(index, "details"),
+        "has_rows": bool(table.rows),
+        "empty_reason": f"No city had delivered a valid file of this kind by {long_date(summary.as_of)}.",
         "has_details": bool(table.details),
         "chart_measure": measure or "",
     }
@@ -225,32 +236,38 @@ def report_context(
     generated_at: datetime | None = None,
     tpl: Any | None = None,
 ) -> dict[str, Any]:
-    """Every variable the template uses (the contract test checks it). Charts need the
+    """Every variable the template uses (the contract test checks it), in people's words:
+    dates as dates, partners by organisation, input kinds by title. Charts need the
     DocxTemplate being rendered (`tpl`); without it they are left out."""
     when = generated_at or default_generated_at(summary)
     context = {
         **summary.model_dump(include={"project", "project_title", "programme", "wp_id", "wp_title",
                                       "milestone_id", "milestone_title", "status", "activities", "missing"}),
-        "start": summary.start.isoformat(),
-        "end": summary.end.isoformat(),
-        "due": summary.due.isoformat(),
-        "as_of": summary.as_of.isoformat(),
-        "meetings": [m.model_dump() for m in summary.meetings],
+        "start": long_date(summary.start),
+        "end": long_date(summary.end),
+        "due": long_date(summary.due),
+        "as_of": long_date(summary.as_of),
+        "meetings": [{**m.model_dump(), "month": month_words(m.month)} for m in summary.meetings],
         "partners": [
-            {**s.model_dump(), "kind_label": INPUT_KINDS[s.kind].label if s.kind in INPUT_KINDS else s.kind}
+            {**s.model_dump(), "organisation": organisation(summary, s.partner), "kind_label": kind_title(s.kind)}
             for s in summary.partners
         ],
+        "requires_inputs": bool(summary.partners),
+        "expects_narratives": expects_narratives(summary),
         "narratives": [n.model_dump() for n in summary.narratives],
-        "inputs": [i.model_dump(include={"file_name", "partner", "kind", "version", "sha256"}) for i in summary.inputs],
+        "inputs": [{**i.model_dump(include={"file_name", "version", "sha256"}),
+                    "partner": organisation(summary, i.partner), "kind": kind_title(i.kind)} for i in summary.inputs],
+        "no_inputs_reason": no_inputs_reason(summary),
+        "source_notes": [sentence(n) for n in summary.source_notes],
         "wpflow_version": wpflow.__version__,
-        "generated_at": when.isoformat(timespec="seconds"),
+        "generated_at": long_datetime(when),
         "template_sha256": template_sha256,
         "version": summary.version,
         "changes_since": summary.changes_since or "",
         "changes": list(summary.changes),
     }
     context = sanitize(context)
-    context["tables"] = [table_context(i, t, tpl) for i, t in enumerate(summary.tables)]
+    context["tables"] = [table_context(i, t, summary, tpl) for i, t in enumerate(summary.tables)]
     return context
 
 
@@ -278,15 +295,6 @@ def default_generated_at(summary: WPSummary) -> datetime:
     """Midnight UTC of the as-of day: re-running a milestone on the same inputs then yields the
     same bytes, hence the same report hash and no duplicate e-mails (see mail.notification_key)."""
     return datetime.combine(summary.as_of, datetime.min.time(), tzinfo=UTC)
-
-
-def ensure_update_fields(document: Any) -> None:
-    """Ask Word to refresh the TOC and page fields on open, even if an edit dropped the flag.
-    Placed where the CT_Settings sequence wants it: Word rejects out-of-order settings."""
-    settings = document.settings.element
-    settings.remove_all("w:updateFields")
-    flag = OxmlElement("w:updateFields", {qn("w:val"): "true"})
-    settings.insert_element_before(flag, *_AFTER_UPDATE_FIELDS)
 
 
 def stamp_properties(document: Any, when: datetime) -> None:
@@ -327,8 +335,10 @@ def render_report(
     templates_dir: Path,
     template: str = "report.docx",
     generated_at: datetime | None = None,
+    pdf: bool = False,
 ) -> ReportRef:
-    """Write `<out_dir>/<milestone_id>.docx` atomically and say what it was made from.
+    """Write `<out_dir>/<milestone_id>.docx` atomically and say what it was made from; with
+    `pdf`, also a PDF beside it when LibreOffice is installed (`wpflow.pdf`).
     `generated_at` defaults to the as-of day (see `default_generated_at`)."""
     from docxtpl import DocxTemplate
     from jinja2 import Environment, StrictUndefined
@@ -341,6 +351,7 @@ def render_report(
     # StrictUndefined: a typo in the template fails the render instead of printing nothing.
     tpl.render(context, jinja_env=Environment(undefined=StrictUndefined), autoescape=True)
     splices = fill_marked_tables(tpl.docx.element.body, table_fills(summary.tables))
+    fill_contents(tpl.docx.element.body)
     ensure_update_fields(tpl.docx)
     stamp_properties(tpl.docx, when)
     buffer = io.BytesIO()
@@ -351,5 +362,6 @@ def render_report(
     with tmp.open("wb") as out:
         stable_zip(buffer.getvalue(), when, splices, out)
     tmp.replace(path)
+    pdf_path = docx_to_pdf(path) if pdf else None
     return ReportRef(milestone_id=summary.milestone_id, path=str(path), sha256=sha256_file(path),
-                     template_sha256=template_sha, generated_at=when)
+                     template_sha256=template_sha, generated_at=when, pdf_path=str(pdf_path) if pdf_path else None)

@@ -146,6 +146,7 @@ def render_stage(ws: Workspace, summary: WPSummary) -> ReportRef:
     milestone = ws.milestone(summary.milestone_id)
     ref = render_report(
         summary, ws.settings.reports_dir, templates_dir=ws.settings.templates, template=milestone.template,
+        pdf=ws.settings.report_pdf,
     )
     ws.store.record_report(ws.project.name, ref)
     return ref

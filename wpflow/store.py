@@ -596,7 +596,8 @@ def to_issue(row: IssueRow) -> Issue:
 
 
 def to_report(row: ReportRow) -> ReportRef:
-    fields = {name: getattr(row, name) for name in ReportRef.model_fields if name != "milestone_id"}
+    fields = {name: getattr(row, name) for name, f in ReportRef.model_fields.items()
+              if name != "milestone_id" and not f.exclude}  # excluded fields (pdf_path) are not stored
     return ReportRef(milestone_id=row.milestone, **fields)
 
 

@@ -104,13 +104,13 @@ class ColumnNeed:
     full: int
 
 
-def column_need(header: str, texts: Iterable[str], *, numeric: bool) -> ColumnNeed:
+def column_need(header: str, texts: Iterable[str], *, numeric: bool, font_pt: float = FONT_PT) -> ColumnNeed:
     """A number is one token (thin spaces never break); text may wrap between words."""
     texts = set(texts)
-    header_words = max((text_twips(w) for w in header.split()), default=0)
-    cells = widest(texts)
-    least = max(header_words, cells if numeric else widest(words(texts)))
-    full = max(text_twips(header), cells)
+    header_words = max((text_twips(w, font_pt) for w in header.split()), default=0)
+    cells = widest(texts, font_pt)
+    least = max(header_words, cells if numeric else widest(words(texts), font_pt))
+    full = max(text_twips(header, font_pt), cells)
     return ColumnNeed(least + CELL_PADDING, max(least, full) + CELL_PADDING)
 
 
