@@ -290,3 +290,51 @@ def test_every_template_variable_is_provided(template, summary):
     used = template_variables(template)
     assert used, "a report template without variables is not a template"
     assert used <= set(report_context(summary)), used - set(report_context(summary))
+
+
+# -- issue 12: contents, version, changes, sections that apply ---------------------------------
+def headings_of(d: docx.document.Document) -> list[str]:
+    return [p.text for p in d.paragraphs if p.style.name in ("Heading 1", "Heading 2")]
+
+
+def test_contents_list_is_written_with_every_heading(report):
+    d = document(report)
+    entries = [p.text for p in d.paragraphs if p.style.name.lower() in ("toc 1", "toc 2")]
+    assert entries == headings_of(d)
+    assert "Word fills in" not in all_text(d)
+    body = part_xml(report, "word/document.xml")
+    assert body.count('w:fldCharType="begin"') == body.count('w:fldCharType="end"')  # one TOC field, closed
+
+
+def test_changes_section_only_when_something_changed(summary, tmp_path):
+    assert not any(h.startswith("Changes since") for h in headings_of(document(render(summary, tmp_path / "a"))))
+    v2 = summary.model_copy(update={"version": 2, "changes_since": "v1 of 3 July 2006",
+                                    "changes": ["Oslo delivered its seed-funding schemes."]})
+    d = document(render(v2, tmp_path / "b"))
+    heads = headings_of(d)
+    assert heads[0] == "Changes since v1 of 3 July 2006"  # right after the contents list
+    texts = [p.text for p in d.paragraphs]
+    assert "Oslo delivered its seed-funding schemes." in texts and "Version: 2" in texts
+    assert "This is version 2 of the report" in all_text(d)
+
+
+def test_sections_only_where_they_apply(summary, tmp_path):
+    no_narrative = summary.model_copy(update={"narratives": []})
+    text = all_text(document(render(no_narrative, tmp_path / "a")))
+    assert "No narrative contributions were received." not in text and "Narratives" not in text
+    nothing = summary.model_copy(update={"narratives": [], "partners": [], "missing": [], "inputs": [],
+                                          "tables": [], "source_notes": ["'Kick-off' (2005-03): host city not stated"]})
+    d = document(render(nothing, tmp_path / "b"))
+    assert "Partner status" not in headings_of(d) and "Missing inputs" not in headings_of(d)
+    text = all_text(d)
+    assert "asks the partners for no files" in text
+    assert "'Kick-off' (March 2005): host city not stated." in [p.text for p in d.paragraphs]
+
+
+def test_partners_by_organisation_and_kinds_by_title(summary, tmp_path):
+    named = summary.model_copy(update={"organisations": {"p2": "City of Malmö, Business Development"}})
+    d = document(render(named, tmp_path))
+    status = table_with(d, "Partner", "Status")
+    assert "City of Malmö, Business Development" in [r.cells[0].text for r in status.rows]
+    provenance = table_with(d, "File", "SHA-256")
+    assert [r.cells[2].text for r in provenance.rows[1:]] == ["Public seed-funding schemes"] * 3

@@ -17,6 +17,7 @@ from typing import Any
 from schemas.inputs import INPUT_KINDS, InputKind, Measure
 from schemas.project import Milestone, Project
 from wpflow.project import check_project
+from wpflow.wording import prose_dates
 from schemas.records import (
     CheckedSubmission,
     ComparativeTable,
@@ -199,7 +200,7 @@ def narrative_block(kind: InputKind, c: CheckedSubmission, city: str) -> Narrati
     paragraphs: list[str] = []
     if kind.id == "meeting_report":
         title = f"{city}: {doc.get('title', 'Meeting report')}"
-        paragraphs.append(f"Date: {doc.get('date')} · Host city: {doc.get('city')}")
+        paragraphs.append(f"Date: {prose_dates(str(doc.get('date')))} · Host city: {doc.get('city')}")
         attendance = doc.get("attendance") or []
         if attendance:
             total = sum(int(a.get("participants") or 0) for a in attendance)
