@@ -338,3 +338,17 @@ def test_partners_by_organisation_and_kinds_by_title(summary, tmp_path):
     assert "City of Malmö, Business Development" in [r.cells[0].text for r in status.rows]
     provenance = table_with(d, "File", "SHA-256")
     assert [r.cells[2].text for r in provenance.rows[1:]] == ["Public seed-funding schemes"] * 3
+
+
+def test_without_libreoffice_the_docx_stands_alone_said_once(summary, tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no soffice on it
+    import wpflow.pdf
+
+    monkeypatch.setattr(wpflow.pdf, "_warned", type(wpflow.pdf._warned)())  # a fresh "said once" flag
+    with caplog.at_level("WARNING", logger="wpflow.pdf"):
+        first = render_report(summary, tmp_path / "a", templates_dir=TEMPLATES, generated_at=GENERATED_AT, pdf=True)
+        second = render_report(summary, tmp_path / "b", templates_dir=TEMPLATES, generated_at=GENERATED_AT, pdf=True)
+    assert first.pdf_path is None and second.pdf_path is None and Path(first.path).exists()
+    assert [r.message for r in caplog.records].count(
+        "LibreOffice (soffice) is not installed: reports are written as DOCX only, without a PDF") == 1
+    assert "pdf_path" not in first.model_dump()  # not part of the stored record

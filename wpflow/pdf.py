@@ -1,13 +1,17 @@
 """A PDF beside the DOCX, made by LibreOffice when it is installed.
 
 Coordinators forward reports to people without Word; a PDF also shows the layout exactly as
-checked. `soffice --convert-to pdf` runs headless with a profile of its own per process and
-thread (`-env:UserInstallation`): two conversions sharing a profile make the second one exit
-silently without output. Without LibreOffice the DOCX stands alone, said once in the log.
+checked. `soffice --convert-to pdf` runs headless with a profile wpflow owns (`-env:UserInstallation`):
+two conversions sharing a profile make the second one exit silently without output. There is
+one profile per CPU, each held with an exclusive file lock during a conversion, so parallel
+runs (threads or processes) never share one, and the profiles are reused (a first start costs
+seconds) instead of piling up in /tmp. Without LibreOffice the DOCX stands alone, said once in
+the log.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import shutil
@@ -15,6 +19,8 @@ import signal
 import subprocess
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -28,10 +34,25 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def profile_dir() -> Path:
-    """A LibreOffice profile per process and thread: reused (its first start costs seconds),
-    never shared by two conversions at once."""
-    return Path(tempfile.gettempdir()) / f"wpflow-soffice-{os.getpid()}-{threading.get_ident()}"
+@contextmanager
+def profile_dir() -> Iterator[Path]:
+    """A free LibreOffice profile, locked for the duration; waits for the first one when all
+    are busy."""
+    root = Path(tempfile.gettempdir())
+    slots = [root / f"wpflow-soffice-{os.getuid()}-{n}" for n in range(os.cpu_count() or 1)]
+    for n, slot in enumerate(slots):
+        lock = open(f"{slot}.lock", "a")  # noqa: SIM115 - closed below, after the conversion
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | (fcntl.LOCK_NB if n < len(slots) - 1 else 0))
+        except BlockingIOError:
+            lock.close()
+            continue
+        try:
+            yield slot
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            lock.close()
+        return
 
 
 def docx_to_pdf(docx: Path, timeout: float = TIMEOUT_S) -> Path | None:
@@ -44,8 +65,8 @@ def docx_to_pdf(docx: Path, timeout: float = TIMEOUT_S) -> Path | None:
             log.warning("LibreOffice (soffice) is not installed: reports are written as DOCX only, without a PDF")
         return None
     target = docx.with_suffix(".pdf")
-    with tempfile.TemporaryDirectory(prefix="wpflow-pdf-") as tmp:
-        command = [exe, f"-env:UserInstallation={profile_dir().as_uri()}", "--headless", "--norestore",
+    with tempfile.TemporaryDirectory(prefix="wpflow-pdf-") as tmp, profile_dir() as profile:
+        command = [exe, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
                    "--convert-to", "pdf", "--outdir", tmp, str(docx)]
         if not run(command, timeout):
             return None
