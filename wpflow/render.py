@@ -10,7 +10,6 @@ contents list, and `wpflow.pdf` puts a PDF beside the DOCX when LibreOffice is i
 from __future__ import annotations
 
 import hashlib
-import heapq
 import html
 import io
 import zipfile
@@ -108,19 +107,25 @@ def measure_columns(table: ComparativeTable) -> list[Column]:
     return [Column(c, c, units.get(c, "")) for c in table.columns]
 
 
-def detail_columns(table: ComparativeTable) -> list[Column]:
+def detail_columns(table: ComparativeTable, values: dict[str, list[Any]] | None = None) -> list[Column]:
     """Detail columns, numeric when every value given is a number (booleans are words). Columns
-    the kind marks as personal are never shown, even if a caller forgot to drop them."""
+    the kind marks as personal are never shown, even if a caller forgot to drop them. `values`
+    (from `column_values`) saves a pass over the rows when the caller has them already."""
     units = field_units(table.kind)
-    kind = INPUT_KINDS.get(table.kind)
-    personal = kind.personal_columns() if kind else set()
+    values = values if values is not None else column_values(table)
 
     def numeric(key: str) -> bool:
-        values = [d.get(key) for d in table.details if d.get(key) is not None]
-        return bool(values) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+        given = [v for v in values[key] if v is not None]
+        return bool(given) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in given)
 
-    return [Column(c, field_label(c, units.get(c, "")), units.get(c, ""), numeric(c))
-            for c in table.detail_columns if c not in personal]
+    return [Column(c, field_label(c, units.get(c, "")), units.get(c, ""), numeric(c)) for c in values]
+
+
+def column_values(table: ComparativeTable) -> dict[str, list[Any]]:
+    """Each shown detail column's values, one pass per column (personal columns left out)."""
+    kind = INPUT_KINDS.get(table.kind)
+    personal = kind.personal_columns() if kind else set()
+    return {c: [d.get(c) for d in table.details] for c in table.detail_columns if c not in personal}
 
 
 def chart_measure(table: ComparativeTable) -> str | None:
@@ -149,26 +154,31 @@ def table_fills(tables: list[ComparativeTable]) -> dict[str, TableFill]:
         fills[marker(i, "cities")] = TableFill(measures, rows, total, labels={r[0] for r in rows}, needs=needs,
                                                landscape_ok=True)
         if table.details:
-            cols = detail_columns(table)
+            values = column_values(table)
+            cols = detail_columns(table, values)
             fills[marker(i, "details")] = TableFill(
                 cols, detail_texts(table.details, cols), labels={str(d.get("city", "")) for d in table.details},
-                needs=[detail_need(table.details, c) for c in cols], landscape_ok=True,
+                needs=[detail_need(values[c.key], c) for c in cols], landscape_ok=True,
             )
     return fills
 
 
-def detail_need(details: list[dict[str, Any]], column: Column) -> ColumnNeed:
-    """Measured on distinct values, numbers on their 20 largest magnitudes only: the widest
-    formatted number is among them, and 10 000 rows are not formatted twice."""
-    values = [d.get(column.key) for d in details]
+def detail_need(values: list[Any], column: Column) -> ColumnNeed:
+    """Measured on distinct values; numbers on their extremes only (formatted with decimals too,
+    an upper bound for any smaller fraction), so 10 000 rows are not formatted twice."""
     if column.numeric:
-        numbers = heapq.nlargest(20, (v for v in values if v is not None), key=abs)
-        return column_need(column.label, [format_value(v, column.unit) for v in numbers], numeric=True)
+        numbers = [v for v in values if v is not None]
+        extremes = [max(numbers), min(numbers)]
+        texts = [format_value(v, column.unit) for v in extremes]
+        if column.unit not in ("EUR", "year"):
+            texts += [format_value(v + 0.5, column.unit) for v in extremes]  # a fraction: ".50"
+        return column_need(column.label, texts, numeric=True)
     try:
         distinct = set(values)
     except TypeError:  # a list or dict cell: rare, format them all
         distinct = {format_value(v) for v in values}
-    return column_need(column.label, [format_value(v, column.unit) for v in distinct], numeric=False)
+    texts = {v if v.__class__ is str else format_value(v, column.unit) for v in distinct}
+    return column_need(column.label, texts, numeric=False)
 
 
 def detail_texts(details: list[dict[str, Any]], cols: list[Column]) -> Iterator[list[str]]:
