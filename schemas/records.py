@@ -161,6 +161,10 @@ class WPSummary(Record):
         None, description="The version this one replaces, as people read it ('v1 of 2005-06-19'); None for v1")
     changes: list[str] = Field(
         default_factory=list, description="What changed since that version, one sentence per line")
+    organisations: dict[str, str] = Field(
+        default_factory=dict, description="Organisation name per participant id: what the report shows for a partner")
+    source_notes: list[str] = Field(
+        default_factory=list, description="Contradictions and gaps `wpflow project check` finds for this milestone")
 
 
 class ReportRef(Record):
@@ -173,6 +177,8 @@ class ReportRef(Record):
     generated_at: datetime = Field(description="When it was rendered")
     version: int | None = Field(None, description="Report version (v1, v2, …); None for a draft")
     fingerprint: str | None = Field(None, description="SHA-256 of the report's content (wpflow.versions)")
+    pdf_path: str | None = Field(
+        None, description="Path of the PDF beside the DOCX; None without LibreOffice or when turned off")
 
 
 class VersionContents(Record):

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
         description="Base URL of outputs/reports/ as browsers reach it (e.g. behind a reverse proxy), for the "
         "report links in the Prefect UI; default http://127.0.0.1:<reports_port>, empty for file:// links",
     )
+    report_pdf: bool = Field(
+        True, description="Also write a PDF beside each DOCX report when LibreOffice (soffice) is installed"
+    )
 
     @property
     def inbox_root(self) -> Path:

@@ -22,6 +22,8 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 for _name in [n for n in os.environ if n.startswith("WPFLOW_") and not n.startswith("WPFLOW_TEST_")]:
     del os.environ[_name]  # a developer's own settings must not leak into the tests
+# LibreOffice's PDF takes seconds per report: only tests/test_report_pdf.py asks for it (explicitly).
+os.environ["WPFLOW_REPORT_PDF"] = "false"
 
 from schemas.settings import ROOT, Settings  # noqa: E402
 

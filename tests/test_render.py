@@ -134,8 +134,9 @@ def test_title_page_names_project_wp_milestone_period_and_status(report):
     text = all_text(document(report))
     for expected in ["BaltMet Inno", "Baltic Metropoles Innovation Strategy", "Interreg IIIB Baltic Sea Region",
                      "WP4", "Innovation environment benchmarking", "WP4-M3", "Public seed funding schemes",
-                     "2006-01-01", "2006-06-30", "incomplete", "2006-07-03"]:
+                     "1 January 2006", "30 June 2006", "incomplete", "3 July 2006"]:
         assert expected in text
+    assert "Version: 1" in [p.text for p in document(report).paragraphs]
     assert "{{" not in text and "{%" not in text
     assert report.path.endswith("WP4-M3.docx") and report.milestone_id == "WP4-M3"
 
@@ -182,7 +183,7 @@ def test_header_rows_repeat_on_each_page(report):
 def test_meetings_mark_assumed_ones(report):
     table = table_with(document(report), "City", "Topic")
     rows = [[c.text for c in r.cells] for r in table.rows[1:]]
-    assert rows == [["Malmö", "2006-03", "Seed funding workshop", ""], ["Rīga", "2006-05", "Steering group", "assumed"]]
+    assert rows == [["Malmö", "March 2006", "Seed funding workshop", ""], ["Rīga", "May 2006", "Steering group", "assumed"]]
 
 
 def test_partner_status_in_words(report):
@@ -194,7 +195,7 @@ def test_partner_status_in_words(report):
 
 
 def test_missing_cities_listed(report):
-    paragraphs = [p.text for p in document(report).paragraphs]
+    paragraphs = [p.text for p in document(report).paragraphs if p.style.name == "Heading 1" or p.text == "Oslo"]
     at = paragraphs.index("Missing inputs")
     assert "Oslo" in paragraphs[at + 1:at + 4]
 
@@ -218,7 +219,8 @@ def test_provenance_lists_input_hashes_template_hash_version_and_time(report):
         assert sha in text
     assert "seed_Malmö.xlsx" in text
     assert report.template_sha256 in text and len(report.template_sha256) == 64
-    assert wpflow.__version__ in text and "2006-07-03T09:30:00+00:00" in text
+    assert wpflow.__version__ in text and "3 July 2006, 09:30 UTC" in text
+    assert "T09:30:00" not in text and "2006-07-03" not in text
 
 
 def test_same_inputs_render_the_same_bytes(summary, tmp_path):
@@ -288,3 +290,65 @@ def test_every_template_variable_is_provided(template, summary):
     used = template_variables(template)
     assert used, "a report template without variables is not a template"
     assert used <= set(report_context(summary)), used - set(report_context(summary))
+
+
+# -- issue 12: contents, version, changes, sections that apply ---------------------------------
+def headings_of(d: docx.document.Document) -> list[str]:
+    return [p.text for p in d.paragraphs if p.style.name in ("Heading 1", "Heading 2")]
+
+
+def test_contents_list_is_written_with_every_heading(report):
+    d = document(report)
+    entries = [p.text for p in d.paragraphs if p.style.name.lower() in ("toc 1", "toc 2")]
+    assert entries == headings_of(d)
+    assert "Word fills in" not in all_text(d)
+    body = part_xml(report, "word/document.xml")
+    assert body.count('w:fldCharType="begin"') == body.count('w:fldCharType="end"')  # one TOC field, closed
+
+
+def test_changes_section_only_when_something_changed(summary, tmp_path):
+    assert not any(h.startswith("Changes since") for h in headings_of(document(render(summary, tmp_path / "a"))))
+    v2 = summary.model_copy(update={"version": 2, "changes_since": "v1 of 3 July 2006",
+                                    "changes": ["Oslo delivered its seed-funding schemes."]})
+    d = document(render(v2, tmp_path / "b"))
+    heads = headings_of(d)
+    assert heads[0] == "Changes since v1 of 3 July 2006"  # right after the contents list
+    texts = [p.text for p in d.paragraphs]
+    assert "Oslo delivered its seed-funding schemes." in texts and "Version: 2" in texts
+    assert "This is version 2 of the report" in all_text(d)
+
+
+def test_sections_only_where_they_apply(summary, tmp_path):
+    no_narrative = summary.model_copy(update={"narratives": []})
+    text = all_text(document(render(no_narrative, tmp_path / "a")))
+    assert "No narrative contributions were received." not in text and "Narratives" not in text
+    nothing = summary.model_copy(update={"narratives": [], "partners": [], "missing": [], "inputs": [],
+                                          "tables": [], "source_notes": ["'Kick-off' (2005-03): host city not stated"]})
+    d = document(render(nothing, tmp_path / "b"))
+    assert "Partner status" not in headings_of(d) and "Missing inputs" not in headings_of(d)
+    text = all_text(d)
+    assert "asks the partners for no files" in text
+    assert "'Kick-off' (March 2005): host city not stated." in [p.text for p in d.paragraphs]
+
+
+def test_partners_by_organisation_and_kinds_by_title(summary, tmp_path):
+    named = summary.model_copy(update={"organisations": {"p2": "City of Malmö, Business Development"}})
+    d = document(render(named, tmp_path))
+    status = table_with(d, "Partner", "Status")
+    assert "City of Malmö, Business Development" in [r.cells[0].text for r in status.rows]
+    provenance = table_with(d, "File", "SHA-256")
+    assert [r.cells[2].text for r in provenance.rows[1:]] == ["Public seed-funding schemes"] * 3
+
+
+def test_without_libreoffice_the_docx_stands_alone_said_once(summary, tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no soffice on it
+    import wpflow.pdf
+
+    monkeypatch.setattr(wpflow.pdf, "_warned", type(wpflow.pdf._warned)())  # a fresh "said once" flag
+    with caplog.at_level("WARNING", logger="wpflow.pdf"):
+        first = render_report(summary, tmp_path / "a", templates_dir=TEMPLATES, generated_at=GENERATED_AT, pdf=True)
+        second = render_report(summary, tmp_path / "b", templates_dir=TEMPLATES, generated_at=GENERATED_AT, pdf=True)
+    assert first.pdf_path is None and second.pdf_path is None and Path(first.path).exists()
+    assert [r.message for r in caplog.records].count(
+        "LibreOffice (soffice) is not installed: reports are written as DOCX only, without a PDF") == 1
+    assert "pdf_path" not in first.model_dump()  # not part of the stored record

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -186,9 +187,11 @@ def _version_query(project: str, milestone: str):
 def to_version(row: ReportVersionRow) -> ReportVersion:
     report = None
     if row.path is not None and row.sha256 is not None and row.generated_at is not None:
+        pdf = Path(row.path).with_suffix(".pdf")  # rendered beside the DOCX when LibreOffice was there
         report = ReportRef(milestone_id=row.milestone, path=row.path, sha256=row.sha256,
                            template_sha256=row.template_sha256 or "", generated_at=row.generated_at,
-                           version=row.version, fingerprint=row.fingerprint)
+                           version=row.version, fingerprint=row.fingerprint,
+                           pdf_path=str(pdf) if pdf.is_file() else None)
     return ReportVersion(milestone_id=row.milestone, version=row.version, fingerprint=row.fingerprint,
                          status=row.status, as_of=row.as_of, contents=VersionContents.model_validate_json(row.contents),
                          report=report)

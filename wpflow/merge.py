@@ -16,6 +16,8 @@ from typing import Any
 
 from schemas.inputs import INPUT_KINDS, InputKind, Measure
 from schemas.project import Milestone, Project
+from wpflow.project import check_project
+from wpflow.wording import prose_dates
 from schemas.records import (
     CheckedSubmission,
     ComparativeTable,
@@ -73,7 +75,16 @@ def merge_summary(
         missing=missing,
         inputs=sorted((c.submission for c in usable.values()), key=lambda s: (s.partner, s.kind or "", s.version)),
         status="complete" if complete else "incomplete",
+        organisations={p.id: p.organisation for p in project.participants},
+        source_notes=milestone_notes(project, milestone),
     )
+
+
+def milestone_notes(project: Project, milestone: Milestone) -> list[str]:
+    """What `wpflow project check` warns about this milestone (contradictions, gaps), so its
+    report says where its own sources disagree instead of leaving the reader to find out."""
+    return [f.message for f in check_project(project)
+            if f.severity == "warning" and milestone.id in f.where.split("/")]
 
 
 def _newest_valid(checked: list[CheckedSubmission]) -> dict[tuple[str, str], CheckedSubmission]:
@@ -189,7 +200,7 @@ def narrative_block(kind: InputKind, c: CheckedSubmission, city: str) -> Narrati
     paragraphs: list[str] = []
     if kind.id == "meeting_report":
         title = f"{city}: {doc.get('title', 'Meeting report')}"
-        paragraphs.append(f"Date: {doc.get('date')} · Host city: {doc.get('city')}")
+        paragraphs.append(f"Date: {prose_dates(str(doc.get('date')))} · Host city: {doc.get('city')}")
         attendance = doc.get("attendance") or []
         if attendance:
             total = sum(int(a.get("participants") or 0) for a in attendance)

@@ -107,14 +107,16 @@ def render_into(ws: Workspace, summary: WPSummary, folder: Path, name: str) -> R
 
     milestone = ws.milestone(summary.milestone_id)
     staging = ws.settings.reports_dir / STAGING / f"{summary.milestone_id}.{name}"
-    ref = render_report(summary, staging, templates_dir=ws.settings.templates, template=milestone.template)
+    ref = render_report(summary, staging, templates_dir=ws.settings.templates, template=milestone.template,
+                        pdf=ws.settings.report_pdf)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / name
     stem = Path(ref.path).stem
     for made in staging.glob(f"{stem}.*"):
         made.replace(target.with_suffix(made.suffix))
     shutil.rmtree(staging, ignore_errors=True)
-    return ref.model_copy(update={"path": str(target)})
+    pdf = target.with_suffix(".pdf")
+    return ref.model_copy(update={"path": str(target), "pdf_path": str(pdf) if ref.pdf_path and pdf.is_file() else None})
 
 
 # -- notify -------------------------------------------------------------------------------
@@ -137,8 +139,7 @@ def send_version(ws: Workspace, milestone: Milestone, summary: WPSummary, versio
     since = version_label(before.version, before.as_of) if before else None
     changes = changes_between(before.contents, version.contents) if before else []
     lead = project.participant(project.lead)
-    pdf = Path(report.path).with_suffix(".pdf")
-    attach = [pdf] if project.reports.attach_pdf and pdf.is_file() else []
+    attach = [Path(report.pdf_path)] if project.reports.attach_pdf and report.pdf_path else []
     notices = []
     for recipient in project.recipients(milestone):
         email = recipient.emails[0]

@@ -1,0 +1,159 @@
+"""Column widths measured from what the cells hold, so words and numbers never break mid-token.
+
+Word and LibreOffice break a word that is wider than its column anywhere ("Budg|et", "12 00|0 000").
+We cannot ask either program how wide a text is, so we measure with the advance widths of
+Calibri (identical to its metric-compatible twin Carlito, which LibreOffice substitutes): a
+column is at least as wide as its widest unbreakable token (a header word, a word of a text
+cell, a whole number) and gets room for its full text when the page has it. A table whose
+tokens do not fit the portrait text width goes into a landscape section.
+
+Measuring is one `str.translate` and one `str.count` per distinct text, so 10 000-row tables
+cost milliseconds; of many distinct texts only the longest `MAX_MEASURED` are measured.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+# Advance widths in 1/1000 em of Carlito Bold (≥ Regular for every glyph), characters 32–126.
+_ASCII = [
+    226, 326, 438, 498, 507, 729, 705, 233, 312, 312, 498, 498, 258, 306, 267, 430, 507, 507, 507, 507, 507, 507,
+    507, 507, 507, 507, 276, 276, 498, 498, 498, 463, 898, 606, 561, 533, 630, 488, 459, 637, 631, 267, 331, 547,
+    423, 874, 659, 676, 532, 686, 563, 473, 495, 653, 591, 906, 551, 520, 478, 325, 430, 325, 498, 498, 300, 494,
+    537, 423, 537, 503, 316, 474, 537, 246, 255, 480, 246, 813, 537, 538, 537, 537, 355, 399, 347, 537, 473, 745,
+    459, 474, 397, 344, 475, 344, 498,
+]
+_OTHER = {  # the characters partners' data holds beyond ASCII (Nordic, Baltic, German, Polish, typography)
+    226: "\u202f\u00a0", 246: "ìíîïĩīĭįıĺļ", 258: "‘’", 264: "ł", 267: "ÌÍÎÏĨĪĬĮİ", 268: "·", 306: "ľ", 338: "²",
+    342: "°", 347: "ţ", 355: "ŕŗř", 363: "ť", 397: "źżž", 399: "śŝşš", 423: "çćĉċčĹĻ", 430: "Ľ", 433: "Ł",
+    435: "“”", 473: "ŚŜŞŠ", 474: "ýÿĝğġģŷ", 478: "ŹŻŽ", 480: "ķĸ", 488: "ÈÉÊËĒĔĖĘĚ", 494: "àáâãäåāăą",
+    495: "ŢŤŦ", 498: "±×÷–•", 503: "èéêëēĕėęě", 507: "£€", 520: "ÝŶŸ", 533: "ÇĆĈĊČ",
+    537: "ðñùúûüþĥńņňŋũūŭůűų", 538: "òóôõöōŏő", 544: "ø", 547: "ħĶ", 555: "ß", 563: "µŔŖŘ", 569: "đ", 597: "ď",
+    606: "ÀÁÂÃÄÅĀĂĄ", 630: "Ď", 637: "ĜĞĠĢ", 639: "ÐĐ", 653: "ÙÚÛÜŨŪŬŮŰŲ", 659: "ÑŃŅŇ", 676: "ÒÓÔÕÖŌŎŐ",
+    681: "Ø", 711: "…", 775: "Ææ", 850: "œ", 874: "Œ", 905: "—",
+}
+DEFAULT_EM = 620  # a glyph we have no width for (Cyrillic, Greek, CJK would be wider; rare here)
+GRAIN = 10  # each known glyph becomes width/GRAIN NUL characters, so len() measures it in C
+FONT_PT = 10.5  # the template's Normal style (Calibri 10.5 pt)
+CELL_PADDING = 2 * 108 + 60  # TableGrid's left and right cell margins, plus slack for rounding
+SAFETY = 1.04  # kerning and renderer differences
+MAX_MEASURED = 2_000
+MAX_EM = 906  # the widest glyph of the table ('W', em dash)
+HASH_PIECE = 16
+_HASH = re.compile(r"^[0-9a-f]{32,}$")
+TWIPS_PER_PT = 20
+
+
+def _units_table() -> dict[int, str]:
+    table = {32 + i: "\0" * round(w / GRAIN) for i, w in enumerate(_ASCII)}
+    for width, chars in _OTHER.items():
+        table.update({ord(c): "\0" * round(width / GRAIN) for c in chars})
+    return table
+
+
+_UNITS = _units_table()
+
+
+def _em_units(text: str) -> int:
+    """Width in 1/1000 em; glyphs outside the table count as their base letter or `DEFAULT_EM`."""
+    measured = text.translate(_UNITS)
+    known = measured.count("\0")
+    unknown = len(measured) - known
+    width = known * GRAIN
+    if unknown:
+        for ch in text:
+            if ord(ch) not in _UNITS:
+                base = unicodedata.normalize("NFD", ch)[:1]
+                width += len(_UNITS[ord(base)]) * GRAIN if base and ord(base) in _UNITS else DEFAULT_EM
+    return width
+
+
+def text_twips(text: str, font_pt: float = FONT_PT) -> int:
+    """Width of `text` on one line, in twips (1/20 pt)."""
+    return round(_em_units(text) * font_pt * TWIPS_PER_PT * SAFETY / 1000)
+
+
+def widest(texts: Iterable[str], font_pt: float = FONT_PT) -> int:
+    """The widest of `texts` in twips. Longest first, stopping once no shorter text can be wider
+    (every glyph is narrower than `MAX_EM`), and at most `MAX_MEASURED` texts: the widest of
+    50 000 names is among their longest few thousand."""
+    best = 0
+    distinct = texts if isinstance(texts, (set, frozenset)) else set(texts)
+    for n, text in enumerate(sorted(distinct, key=len, reverse=True)):
+        if n == MAX_MEASURED or len(text) * MAX_EM * font_pt * TWIPS_PER_PT * SAFETY / 1000 < best:
+            break
+        best = max(best, text_twips(text, font_pt))
+    return best
+
+
+def words(texts: Iterable[str]) -> set[str]:
+    """Every space-separated token: the units a renderer will not break. A hash is opaque: it
+    may wrap anywhere, so it counts as pieces of `HASH_PIECE` characters."""
+    tokens = set(" ".join(texts).split())
+    for token in [t for t in tokens if len(t) > HASH_PIECE and _HASH.match(t)]:
+        tokens.discard(token)
+        tokens.add(token[:HASH_PIECE])
+    return tokens
+
+
+# -- columns ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ColumnNeed:
+    """The narrowest width that breaks no token, and the width that keeps every cell on one line."""
+
+    least: int
+    full: int
+
+
+def column_need(header: str, texts: Iterable[str], *, numeric: bool, font_pt: float = FONT_PT) -> ColumnNeed:
+    """A number is one token (thin spaces never break); text may wrap between words."""
+    texts = texts if isinstance(texts, (set, frozenset)) else set(texts)
+    header_words = max((text_twips(w, font_pt) for w in header.split()), default=0)
+    cells = widest(texts, font_pt)
+    least = max(header_words, cells if numeric else widest(words(texts), font_pt))
+    full = max(text_twips(header, font_pt), cells)
+    return ColumnNeed(least + CELL_PADDING, max(least, full) + CELL_PADDING)
+
+
+@dataclass(frozen=True)
+class TableLayout:
+    """Column widths in twips and whether the table needs a landscape page."""
+
+    widths: list[int]
+    landscape: bool = False
+
+
+def fit(needs: Sequence[ColumnNeed], available: int) -> list[int] | None:
+    """Full widths when they fit; else the least widths plus the room left shared in proportion
+    to what each column still wants; None when even the least widths do not fit."""
+    least = sum(n.least for n in needs)
+    full = sum(n.full for n in needs)
+    if full <= available:
+        return [n.full for n in needs]
+    if least > available:
+        return None
+    share = (available - least) / (full - least)
+    widths = [n.least + int((n.full - n.least) * share) for n in needs]
+    return widths
+
+
+def squeeze(needs: Sequence[ColumnNeed], available: int) -> list[int]:
+    """Too many columns even for landscape: shrink the least widths alike (some words will break)."""
+    least = sum(n.least for n in needs) or 1
+    return [max(1, n.least * available // least) for n in needs]
+
+
+def plan_table(needs: Sequence[ColumnNeed], portrait: int, landscape: int | None = None) -> TableLayout:
+    """Portrait when the tokens fit the portrait width (and the table is not far wider than it);
+    otherwise landscape when allowed (`landscape` is its text width)."""
+    widths = fit(needs, portrait)
+    wants_room = sum(n.full for n in needs) > 1.6 * portrait
+    if landscape is None or (widths is not None and not wants_room):
+        return TableLayout(widths or squeeze(needs, portrait))
+    wide = fit(needs, landscape)
+    if wide is None:
+        return TableLayout(squeeze(needs, landscape), landscape=True)
+    return TableLayout(wide, landscape=True)
