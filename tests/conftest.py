@@ -19,7 +19,8 @@ import pytest
 # parallel sessions (xdist workers, a developer's second terminal) never share a SQLite file.
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="wpflow-prefect-")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")  # the runs' logs reach the API, as in use
+os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")  # the terminal stays quiet
 for _name in [n for n in os.environ if n.startswith("WPFLOW_") and not n.startswith("WPFLOW_TEST_")]:
     del os.environ[_name]  # a developer's own settings must not leak into the tests
 # LibreOffice's PDF takes seconds per report: only tests/test_report_pdf.py asks for it (explicitly).

@@ -7,6 +7,7 @@ against a small inbox built here, so the assertions know exactly what went in.
 from __future__ import annotations
 
 import csv
+import re
 import io
 from pathlib import Path
 
@@ -192,3 +193,51 @@ def test_pipeline_over_smtp_delivers_a_report_holding_the_merged_table(
     assert "2 500 000" in budget_rows["Helsinki"] and "750 000" in budget_rows["Malmö"]
     assert "3 250 000" in budget_rows["Total"]
     assert not (pipeline_env / "outbox").exists() or not list((pipeline_env / "outbox").glob("*.eml"))
+
+
+def test_runs_tell_the_truth_in_the_ui(prefect_harness, pipeline_env, project, monkeypatch):
+    """Through the Prefect API: a run with inputs missing ends "Incomplete", its logs say what a
+    coordinator reads, and `all_milestones` with one broken milestone runs the others and ends
+    Failed naming it; the store records each run as it really ended (state hooks)."""
+    from datetime import date
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentTaskRunId, LogFilter, LogFilterFlowRunId
+
+    import tasks.merge
+    from flows.milestone import all_milestones
+    from wpflow.stages import workspace
+
+    real_merge = tasks.merge.merge_stage
+
+    def merge_unless_wp1(ws, milestone, checked, as_of):
+        if milestone.id == "WP1-M1":
+            raise RuntimeError("a broken milestone definition")
+        return real_merge(ws, milestone, checked, as_of)
+
+    monkeypatch.setattr(tasks.merge, "merge_stage", merge_unless_wp1)
+    state = all_milestones(["WP4-M3", "WP1-M1", "WP3-M2"], date(2006, 7, 31), return_state=True)
+
+    assert state.is_failed() and state.message == "1 of 3 milestone(s) failed: WP1-M1"
+    with get_client(sync_client=True) as client:
+        parent = client.read_flow_run(state.state_details.flow_run_id)
+        children = client.read_flow_runs(flow_run_filter=FlowRunFilter(
+            parent_task_run_id=FlowRunFilterParentTaskRunId(is_null_=False)))
+        mine = {r.parameters["milestone_id"]: r for r in children if r.start_time and r.start_time >= parent.start_time}
+        assert {m: (r.state.type.value, r.state.name) for m, r in mine.items()} == {
+            "WP4-M3": ("COMPLETED", "Incomplete"),  # St. Petersburg and others missing
+            "WP1-M1": ("FAILED", "Failed"),
+            "WP3-M2": ("COMPLETED", "Incomplete"),  # nothing arrived: the coordinator and lead are told
+        }
+        assert mine["WP4-M3"].state.message.startswith("WP4-M3: report v1 issued (incomplete); 8 e-mail(s) sent")
+        logs = [entry.message for entry in client.read_logs(
+            log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[mine["WP4-M3"].id])))]
+    text = "\n".join(logs)
+    assert "WP4-M3: 3 file(s) collected: helsinki 1, malmo 1, riga 1" in text
+    assert "riga: seed_funding_riga.csv is invalid (1 error(s)); first: seed_funding_riga.csv, row 2" in text
+    assert "report to baltmet-inno@malmo.example.org: sent" in text
+    assert re.search(r"WP4-M3: version 1, fingerprint [0-9a-f]{16}", text)
+    runs = {r.milestone: r for r in workspace().store.runs(project.name)}
+    assert (runs["WP1-M1"].status, runs["WP1-M1"].error) == ("failed", "RuntimeError: a broken milestone definition")
+    assert (runs["WP4-M3"].status, runs["WP4-M3"].report_version) == ("incomplete", 1)
+    assert runs["WP3-M2"].status == "incomplete" and "nothing usable arrived" in runs["WP3-M2"].outcome

@@ -351,4 +351,3 @@ def test_without_libreoffice_the_docx_stands_alone_said_once(summary, tmp_path, 
     assert first.pdf_path is None and second.pdf_path is None and Path(first.path).exists()
     assert [r.message for r in caplog.records].count(
         "LibreOffice (soffice) is not installed: reports are written as DOCX only, without a PDF") == 1
-    assert "pdf_path" not in first.model_dump()  # not part of the stored record

@@ -87,3 +87,9 @@ def test_simulate_fits_80_columns_and_says_what_it_validates():
     output = run_cli(["simulate", "--from", "2006-06-01", "--to", "2006-07-31"])
     assert "validating the inbox" in output and "WP4-M3" in output and "escalation" in output
     assert not too_long(output), too_long(output)
+
+
+def test_project_show_says_when_reports_go_out_and_to_whom():
+    output = run_cli(["project", "show"])
+    assert "Reports\n- go out at the due date with whatever has arrived (marked incomplete), or" in output
+    assert "observers do not" in output and "the lead partner in copy" in output

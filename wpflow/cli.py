@@ -98,7 +98,10 @@ def prepare_prefect(settings) -> None:
         # the first start on a fresh home migrates its database: ~20 s on a busy 2-core machine
         os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
         os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # offline: no telemetry
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # the runs' logs (files collected, invalid files, e-mails, versions) go to the API at INFO,
+    # for the UI; the terminal shows only warnings (progress is wpflow's own)
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
 
 
 @app.command("run")

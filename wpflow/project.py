@@ -350,6 +350,7 @@ def project_as_dict(project: Project) -> dict[str, Any]:
             }
             for wp in project.work_packages
         ],
+        "reports": project.reports.model_dump(),
     }
 
 

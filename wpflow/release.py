@@ -33,6 +33,7 @@ from wpflow.versions import (
     report_fingerprint,
     version_label,
 )
+from wpflow.wording import long_date
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ def render_version(ws: Workspace, summary: WPSummary, version: ReportVersion) ->
     before = previous_version(ws, version)
     summary = summary.model_copy(update={
         "version": version.version,
-        "changes_since": version_label(before.version, before.as_of) if before else None,
+        "changes_since": f"v{before.version} of {long_date(before.as_of)}" if before else None,
         "changes": changes_between(before.contents, version.contents) if before else [],
     })
     reports = ws.settings.reports_dir

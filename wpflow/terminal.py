@@ -122,6 +122,24 @@ def print_status_wide(project: Project, rows: list[dict[str, Any]], day: date | 
 
 
 # -- project show / check ---------------------------------------------------------------
+def report_policy_lines(project: Project) -> list[str]:
+    """`reports:` of project.yaml in words: when reports go out and to whom."""
+    policy = project.reports
+    grace = project.deadlines.grace_days
+    when = f"at the due date{f' + {grace} days' if grace else ''} with whatever has arrived (marked incomplete)"
+    if policy.release == "due-or-complete":
+        when += ", or earlier once every required input is valid"
+    to = "the partners asked for inputs and the WP coordinator"
+    to += ", observers too" if policy.observers else "; observers do not receive them"
+    return [
+        f"go out {when}",
+        f"to {to}" + ("; the lead partner in copy" if policy.lead_in_copy else ""),
+        "never empty: when nothing arrived, the WP coordinator and the lead are told instead",
+        "a late or corrected file brings an updated version saying what changed"
+        + ("; the PDF is attached" if policy.attach_pdf else ""),
+    ]
+
+
 def print_project(project: Project) -> None:
     """Participants, then each work package's milestones as blocks: nothing is cut at 80."""
     con = console()
@@ -137,6 +155,10 @@ def print_project(project: Project) -> None:
     for p in project.participants:
         people.add_row(p.id, f"{p.city}, {p.country}", p.role, p.organisation + ("\u00a0*" if p.assumed else ""))
     con.print(people)
+    con.print()
+    con.print(Text("Reports", style="bold"))
+    for line in report_policy_lines(project):
+        wrapped(con, line, indent=2, first="- ")
     for wp in project.work_packages:
         coordinator = project.participant(wp.coordinator)
         con.print()
