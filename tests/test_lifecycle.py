@@ -179,3 +179,26 @@ def test_the_store_holds_each_version_and_the_runs_say_what_they_did(replay):
     runs = ws.store.runs(ws.project.name, "WP4-M3")
     assert [r.status for r in runs] == ["incomplete", "incomplete", "completed"]
     assert runs[1].outcome.startswith("WP4-M3: report v2 issued (incomplete)")
+
+
+@pytest.mark.parametrize(("milestone", "first", "again"), [
+    ("WP3-M1", "WP3-M1: report v1 issued (complete); 8 e-mail(s) sent",
+     "WP3-M1: report unchanged since v1 of 2008-01-31, nothing sent"),
+    ("WP3-M2", "WP3-M2: nothing usable arrived by 2005-12-31; no report to the partners, the WP coordinator and "
+               "the lead are told instead; 2 e-mail(s) sent",
+     "WP3-M2: nothing usable arrived by 2005-12-31; the WP coordinator and the lead were told before, nothing sent"),
+])
+def test_wpflow_run_on_another_day_sends_nothing_and_says_why(tmp_path, milestone, first, again):
+    """The demo's day, then a later one: `wpflow run` (the real app) sends nothing the second time."""
+    from typer.testing import CliRunner
+
+    from wpflow.cli import app
+
+    env = {"WPFLOW_OUTPUTS": str(tmp_path / "outputs"), "WPFLOW_REPORT_PDF": "false", "COLUMNS": "200"}
+    outbox, runs, mails = tmp_path / "outputs" / "outbox", [], []
+    for day in ("2008-01-31", "2008-03-15"):
+        runs.append(CliRunner().invoke(app, ["run", milestone, "--direct", "--as-of", day], env=env))
+        mails.append(len(list(outbox.glob("*.eml"))))
+    assert [r.exit_code for r in runs] == [0, 0], runs[0].output + runs[1].output
+    assert first in runs[0].stdout and again in runs[1].stdout
+    assert mails[0] > 0 and mails[1] == mails[0]
