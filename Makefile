@@ -29,8 +29,8 @@ demo: install
 	$(BIN)/wpflow project check --no-assumptions
 	$(BIN)/wpflow run --all --as-of $(DEMO_AS_OF)
 	@echo
-	@echo "Reports:  outputs/reports/*.docx"
-	@echo "E-mails:  outputs/outbox/*.eml"
+	@echo "Reports:  outputs/reports/*.docx and .pdf (every version: outputs/reports/history/)"
+	@echo "E-mails:  outputs/outbox/*.eml (reports, receipts, 'nothing arrived' to coordinators)"
 	@echo "Runs:     make serve, then open http://127.0.0.1:4200"
 
 test: install

@@ -102,6 +102,9 @@ def prepare_prefect(settings) -> None:
     # for the UI; the terminal shows only warnings (progress is wpflow's own)
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+    # the ephemeral server's own services log their cancellation at exit as errors with
+    # tracebacks (Prefect 3.9, harmless): nothing a secretariat can act on
+    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
 
 
 @app.command("run")
