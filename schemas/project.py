@@ -14,7 +14,6 @@ from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Discriminator,
     Field,
@@ -22,6 +21,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+# the policies are parts of a Project; importing them from here keeps one place to look
+from schemas.policies import DEFAULT_LADDER, DeadlinePolicy, ReportPolicy, Rung, Strict  # noqa: F401
 
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 MILESTONE_ID_RE = re.compile(r"^WP\d+-M\d+$")
@@ -37,12 +39,6 @@ def _is_milestone_id(value: str) -> str:
     if not MILESTONE_ID_RE.match(value):
         raise ValueError(f"{value!r} is not a milestone id like WP3-M2")
     return value
-
-
-class Strict(BaseModel):
-    """Base for definition models: unknown keys are errors, values are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 Month = Annotated[str, AfterValidator(_is_month), Field(description="A month as YYYY-MM")]
@@ -245,50 +241,6 @@ class WorkPackage(Strict):
     coordinator_assumed: bool = Field(False, description="True when the seeds do not name the coordinator")
     milestones: list[Milestone] = Field(description="Milestones in order")
     notes: list[SourceNote] = Field(default_factory=list, description="Remarks from the sources")
-
-
-class Rung(Strict):
-    """One step of the deadline ladder: on due date + offset, tell someone what is missing."""
-
-    offset_days: int = Field(description="Days relative to the due date (negative: before)")
-    action: Literal["reminder", "notice", "escalation"] = Field(description="What is sent")
-    to: Literal["partners", "coordinator", "lead"] = Field(
-        description="partners: those with required inputs missing or invalid; coordinator: the WP "
-        "co-ordinator; lead: the lead partner"
-    )
-
-
-DEFAULT_LADDER = (
-    Rung(offset_days=-14, action="reminder", to="partners"),
-    Rung(offset_days=-3, action="reminder", to="partners"),
-    Rung(offset_days=1, action="notice", to="coordinator"),
-    Rung(offset_days=7, action="escalation", to="lead"),
-)
-
-
-class DeadlinePolicy(Strict):
-    """How deadlines are chased: the ladder, and when the pipeline runs with what is there."""
-
-    ladder: list[Rung] = Field(default_factory=lambda: list(DEFAULT_LADDER), description="Ladder steps")
-    grace_days: int = Field(
-        0, ge=0, description="Days after the due date before the pipeline runs with what has arrived"
-    )
-    timezone: str = Field("Europe/Helsinki", description="Time zone the daily deadline run uses")
-
-
-class ReportPolicy(Strict):
-    """When a milestone report goes out and to whom (`reports:` in project.yaml)."""
-
-    release: Literal["due-or-complete", "due"] = Field(
-        "due-or-complete",
-        description="due: at the due date (plus grace days) with whatever has arrived, marked incomplete; "
-        "due-or-complete: also earlier, as soon as every required input is valid",
-    )
-    observers: bool = Field(
-        False, description="Observers receive reports too (by default only partners asked for inputs and the "
-        "WP coordinator do)")
-    lead_in_copy: bool = Field(True, description="The lead partner is in copy of every report e-mail")
-    attach_pdf: bool = Field(False, description="Attach the PDF beside the DOCX when one was made")
 
 
 class Programme(Strict):

@@ -1,0 +1,58 @@
+"""How a project is run, as data: the deadline ladder and when reports go out (project.yaml's
+`deadlines:` and `reports:`), and the strict base every definition model shares."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    """Base for definition models: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Rung(Strict):
+    """One step of the deadline ladder: on due date + offset, tell someone what is missing."""
+
+    offset_days: int = Field(description="Days relative to the due date (negative: before)")
+    action: Literal["reminder", "notice", "escalation"] = Field(description="What is sent")
+    to: Literal["partners", "coordinator", "lead"] = Field(
+        description="partners: those with required inputs missing or invalid; coordinator: the WP "
+        "co-ordinator; lead: the lead partner"
+    )
+
+
+DEFAULT_LADDER = (
+    Rung(offset_days=-14, action="reminder", to="partners"),
+    Rung(offset_days=-3, action="reminder", to="partners"),
+    Rung(offset_days=1, action="notice", to="coordinator"),
+    Rung(offset_days=7, action="escalation", to="lead"),
+)
+
+
+class DeadlinePolicy(Strict):
+    """How deadlines are chased: the ladder, and when the pipeline runs with what is there."""
+
+    ladder: list[Rung] = Field(default_factory=lambda: list(DEFAULT_LADDER), description="Ladder steps")
+    grace_days: int = Field(
+        0, ge=0, description="Days after the due date before the pipeline runs with what has arrived"
+    )
+    timezone: str = Field("Europe/Helsinki", description="Time zone the daily deadline run uses")
+
+
+class ReportPolicy(Strict):
+    """When a milestone report goes out and to whom (`reports:` in project.yaml)."""
+
+    release: Literal["due-or-complete", "due"] = Field(
+        "due-or-complete",
+        description="due: at the due date (plus grace days) with whatever has arrived, marked incomplete; "
+        "due-or-complete: also earlier, as soon as every required input is valid",
+    )
+    observers: bool = Field(
+        False, description="Observers receive reports too (by default only partners asked for inputs and the "
+        "WP coordinator do)")
+    lead_in_copy: bool = Field(True, description="The lead partner is in copy of every report e-mail")
+    attach_pdf: bool = Field(False, description="Attach the PDF beside the DOCX when one was made")
