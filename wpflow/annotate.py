@@ -45,7 +45,7 @@ def write_annotated_copy(original: Path, result: ValidationResult, out: Path) ->
     mark_cells(workbook, shown)
     add_problems_sheet(workbook, shown)
     if more:
-        workbook[PROBLEMS].append(["", "", "", "", "", "", more_line(more).replace("attached", "receipt's")])
+        workbook[PROBLEMS].append(["", "", "", "", "", "", more_line(more, "the problems.csv attached to the receipt")])
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     workbook.save(tmp)

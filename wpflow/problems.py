@@ -29,9 +29,10 @@ def first_problems(issues: Sequence[Issue], limit: int = SHOWN_PROBLEMS) -> tupl
     return list(issues[:limit]), max(0, len(issues) - limit)
 
 
-def more_line(more: int) -> str:
+def more_line(more: int, where: str = f"the attached {PROBLEMS_CSV}") -> str:
     """`… and 14 950 more problems, all listed in the attached problems.csv`."""
-    return f"… and {more:,} more problem{'s' if more != 1 else ''}, all listed in the attached {PROBLEMS_CSV}".replace(",", " ")
+    count = f"{more:,}".replace(",", " ")
+    return f"… and {count} more problem{'s' if more != 1 else ''}, all listed in {where}"
 
 
 def problems_csv(issues: Sequence[Issue], cap: int = PROBLEMS_CSV_CAP) -> bytes:

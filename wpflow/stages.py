@@ -130,7 +130,7 @@ def write_quarantine_receipt(ws: Workspace, sub: Submission, result: ValidationR
     lines = [f"File: {shown_name(sub.file_name)}", f"SHA-256: {sub.sha256}", f"Archived at: {sub.archive_path}", ""]
     lines += [str(issue) for issue in shown]
     if more:
-        lines.append(more_line(more).replace("attached", f"{stem}."))
+        lines.append(more_line(more, f"{stem}.problems.csv"))
         (folder / f"{stem}.problems.csv").write_bytes(problems_csv(result.issues))
     receipt = folder / f"{stem}.txt"
     receipt.write_text("\n".join(lines) + "\n", encoding="utf-8")
