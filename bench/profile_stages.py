@@ -63,7 +63,7 @@ def main() -> None:
         # inside validate: reading, checking rows, and storing each file's result
         timed_attr(validate, "read_table", "validate · read_table (python-calamine)", totals, counts)
         timed_attr(validate, "validate_rows", "validate · validate_rows (coerce, pydantic, warnings)", totals, counts)
-        timed_attr(stages, "claimed_partner_issue", "validate · claimed_partner_issue (metadata sheet)", totals, counts)
+        timed_attr(stages, "gate_submission", "validate · gate_submission (size, zip, metadata sheet)", totals, counts)
         timed_attr(store.Store, "record_result", "validate · Store.record_result", totals, counts)
         timed_attr(render, "chart_png", "render · chart_png (matplotlib, a bar per city)", totals, counts)
         # inside receipts and notify: composing, writing and bookkeeping each e-mail

@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     )
 
     @property
+    def max_file_bytes(self) -> int:
+        """`max_file_mb` in bytes, as the gate compares it with a file's size."""
+        return int(self.max_file_mb * 1024 * 1024)
+
+    @property
     def inbox_root(self) -> Path:
         return self.inbox or self.project / "inbox"
 

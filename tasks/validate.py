@@ -14,6 +14,7 @@ from prefect.context import TaskRunContext
 
 import wpflow
 from schemas.records import CheckedSubmission, Submission
+from wpflow.names import shown_name
 from wpflow.stages import validate_stage, workspace
 
 
@@ -59,4 +60,4 @@ def log_invalid(checked: list[CheckedSubmission]) -> None:
             errors = c.result.errors
             first = str(errors[0]) if errors else "not recognised as any requested input"
             logger.warning("%s: %s is invalid (%d error(s)); first: %s", c.submission.partner,
-                           c.submission.file_name.encode("unicode_escape").decode("ascii"), len(errors), first)
+                           shown_name(c.submission.file_name), len(errors), first)

@@ -35,10 +35,17 @@ MAX_ROW, MAX_COLUMN = 1_048_576, 16_384
 
 def write_annotated_copy(original: Path, result: ValidationResult, out: Path) -> Path:
     """Write the annotated copy of `original` (an archived file: its format comes from the
-    partner's file name in `result.file`) to `out` (.xlsx), atomically."""
+    partner's file name in `result.file`) to `out` (.xlsx), atomically. Only for a file the gate
+    (`wpflow.gate`) accepted: this opens it with openpyxl. The first `MARKED_PROBLEMS` issues
+    are marked and listed, then a count of the rest."""
+    from wpflow.problems import MARKED_PROBLEMS, first_problems, more_line
+
     workbook = partner_workbook(original, result)
-    mark_cells(workbook, result.issues)
-    add_problems_sheet(workbook, result.issues)
+    shown, more = first_problems(result.issues, MARKED_PROBLEMS)  # bounded: the receipt's problems.csv has all
+    mark_cells(workbook, shown)
+    add_problems_sheet(workbook, shown)
+    if more:
+        workbook[PROBLEMS].append(["", "", "", "", "", "", more_line(more, "the problems.csv attached to the receipt")])
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     workbook.save(tmp)

@@ -24,13 +24,27 @@ from wpflow.cli_common import (
     print_json,
     settings_for,
 )
+from wpflow.cli_errors import VERBOSE_FLAG, ErrorMappingGroup, describe_failure, one_line
 
 app = typer.Typer(
+    cls=ErrorMappingGroup,  # every failure: one line on stderr, exit 1 or 2 (`--verbose`: the traceback)
     name="wpflow",
     help="Run a cooperation project's milestones as Prefect pipelines: collect, validate, merge, report, notify.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def main_options(
+    verbose: Annotated[bool, typer.Option(VERBOSE_FLAG, help="On failure, print the traceback too (also after the command).")] = False,
+) -> None:
+    """Run a cooperation project's milestones as Prefect pipelines: collect, validate, merge, report, notify.
+
+    Exit codes: 0 ok, 1 the input or the project is invalid, 2 a file or service could not be
+    read, reached or written (one line on stderr; --verbose for the traceback)."""
+
+
 project_app = typer.Typer(help="Show or check the project definition (project.yaml).", no_args_is_help=True)
 app.add_typer(project_app, name="project")
 
@@ -160,7 +174,9 @@ def run_pipelines(settings, ids: list[str], as_of, *, direct: bool = False):
                 try:
                     outcomes.append(run_direct(ws, i, as_of))
                 except Exception as exc:  # recorded as failed in the store; the others still run
-                    typer.echo(f"{i}: failed: {exc}", err=True)
+                    if describe_failure(exc)[0] == EXIT_UNREADABLE:
+                        raise  # unwritable outputs, no store, no mail server: the others would fail alike
+                    typer.echo(f"{i}: failed: {one_line(exc)}", err=True)
                     failed.append(i)
         return outcomes, failed
     with milestone_progress(ids, "starting Prefect"):
@@ -178,6 +194,8 @@ def run_pipelines(settings, ids: list[str], as_of, *, direct: bool = False):
             if len(ids) == 1:
                 state = milestone_pipeline(ids[0], as_of, return_state=True)
                 result = state.result(raise_on_failure=False)
+                if isinstance(result, Exception) and describe_failure(result)[0] == EXIT_UNREADABLE:
+                    raise result  # one line and exit 2 (ErrorMappingGroup), not "1 milestone failed"
                 return ([result], []) if state.is_completed() else ([], ids)
             state = all_milestones(ids, as_of, return_state=True)
             outcomes = state.result(raise_on_failure=False)
@@ -196,20 +214,11 @@ def status(
     all_: Annotated[bool, typer.Option("--all", help="Also the observers' columns.")] = False,
 ) -> None:
     """Show the partner × milestone matrix: on time, late, missing, invalid (or open, not yet due)."""
-    from wpflow.status import status_matrix
-    from wpflow.store import Store
+    from wpflow.status import reading_store, status_matrix
 
     settings, proj = load_or_exit(project)
     day = parse_as_of(as_of)
-    try:
-        store = Store.from_settings(settings)
-        rows = status_matrix(proj, store, day)
-    except Exception as exc:  # a database that cannot be reached is exit 2, not a traceback
-        from sqlalchemy.exc import SQLAlchemyError
-
-        if isinstance(exc, SQLAlchemyError):
-            raise fail(f"cannot read the store at {settings.db_url.split('@')[-1]}: {exc.__class__.__name__}", EXIT_UNREADABLE) from None
-        raise
+    rows = status_matrix(proj, reading_store(settings), day)  # a store that cannot be opened: exit 2 (cli_errors)
     if fmt is OutputFormat.json:
         print_json({"as_of": day, "milestones": rows})
         return

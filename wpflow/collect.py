@@ -25,12 +25,20 @@ import yaml
 
 from schemas.project import Milestone, Project
 from schemas.records import Submission
+from wpflow.names import shown_name
 
 log = logging.getLogger(__name__)
 
 ARRIVALS_FILE = "arrivals.yaml"
 IGNORED_PATTERNS = ("~$*", ".~lock.*", "*.tmp", "*.part", "*.crdownload", ".*", "*~", "Thumbs.db", "desktop.ini")
 CHUNK = 1 << 20
+# A stable file that still looks partial waits ten stability windows since its last change, at
+# most this long, then is read anyway (a CSV saved without a final newline is complete, just unusual).
+PARTIAL_WAIT_SECONDS = 10.0
+ZIP_SUFFIXES = frozenset({".xlsx", ".xlsm", ".docx", ".ods", ".zip"})
+ZIP_END_RECORD = b"PK\x05\x06"  # end of central directory: the last thing a zip writer writes
+ZIP_TAIL = 22 + 0xFFFF  # the record plus the longest zip comment
+LINE_SUFFIXES = frozenset({".csv", ".tsv"})
 
 
 @dataclass(frozen=True)
@@ -70,32 +78,58 @@ def list_inbox(inbox_root: Path, partners: Iterable[str], milestone: str) -> lis
             if is_ignored(path.name) or path.is_dir():
                 continue
             if path.is_symlink():
-                log.warning("skipping symlink %s: links are not accepted as submissions", path)
+                log.warning("skipping symlink %s: links are not accepted as submissions", shown_name(path))
                 continue
             found.append(InboxFile(partner, milestone, path))
     return found
 
 
-def wait_until_stable(path: Path, window: float, *, timeout: float = 60.0, poll: float = 0.2) -> os.stat_result:
-    """Return the file's stat once size and mtime have not changed for `window` seconds.
+def wait_until_stable(path: Path, window: float, *, partial_wait: float | None = None, timeout: float = 60.0,
+                      poll: float = 0.2) -> os.stat_result:
+    """Return the file's stat once size and mtime have not changed for `window` seconds and it
+    does not look partial (`looks_partial`) — or has not changed for `partial_wait` seconds
+    (default: ten windows, at most `PARTIAL_WAIT_SECONDS`), when it is read anyway.
 
     A partner's upload or a network copy may still be writing; reading it then would archive
-    half a file. Files older than the window are stable at once.
+    half a file. A pause in an upload longer than the window is no proof of its end: a ZIP
+    without its end record or a CSV without its last newline waits for the rest. Files that
+    have been quiet long enough are ready at once.
     """
+    bound = max(window, min(PARTIAL_WAIT_SECONDS, 10 * window) if partial_wait is None else partial_wait)
     deadline = time.monotonic() + timeout
     last = path.stat()
-    if time.time() - last.st_mtime >= window:
-        return last
-    stable_since = time.monotonic()
+    # time since the last write, as the file's mtime tells (a file lying there for a day is ready)
+    stable_since = time.monotonic() - max(0.0, time.time() - last.st_mtime)
     while True:
+        quiet = time.monotonic() - stable_since
+        if quiet >= window and (quiet >= bound or not looks_partial(path, Path(path).suffix.lower())):
+            return last
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{shown_name(path.name)} kept changing for {timeout:.0f}s; will retry later")
         time.sleep(poll)
         current = path.stat()
         if (current.st_size, current.st_mtime_ns) != (last.st_size, last.st_mtime_ns):
             last, stable_since = current, time.monotonic()
-        elif time.monotonic() - stable_since >= window:
-            return current
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{path.name} kept changing for {timeout:.0f}s; will retry later")
+
+
+def looks_partial(path: Path, suffix: str) -> bool:
+    """True for a file that is detectably cut short: a ZIP container (XLSX, DOCX, …) whose
+    end-of-central-directory record is missing, or a CSV whose last line has no newline. Reads
+    the last 64 KB at most; an empty file is partial (an upload that has not begun)."""
+    try:
+        with path.open("rb") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            if size == 0:
+                return True
+            fh.seek(max(0, size - ZIP_TAIL))
+            tail = fh.read()
+    except OSError:
+        return False  # unreadable: the gate says why, waiting will not help
+    if suffix in ZIP_SUFFIXES:
+        return ZIP_END_RECORD not in tail[-ZIP_TAIL:]
+    if suffix in LINE_SUFFIXES:
+        return not tail.endswith((b"\n", b"\r"))
+    return False
 
 
 def sha256_of(path: Path) -> tuple[str, int]:

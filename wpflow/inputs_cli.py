@@ -16,6 +16,7 @@ from wpflow.cli_common import (
     ProjectOpt,
     fail,
     print_json,
+    settings_for,
 )
 
 
@@ -29,30 +30,41 @@ def validate_command(
 ) -> None:
     """Validate one partner file; exit 0 valid, 1 invalid, 2 unreadable."""
     from wpflow.cli import load_or_exit
+    from wpflow.gate import gate_file
+    from wpflow.names import shown_name
     from wpflow.validate import validate_file
 
-    if not file.is_file():
-        raise fail(f"{file}: no such file", EXIT_UNREADABLE)
     expected: list[str] = []
     city, region = None, []
+    settings = settings_for(project)
     if milestone or partner:
-        _, proj = load_or_exit(project)
+        settings, proj = load_or_exit(project)
         try:
             expected = [r.kind for r in proj.milestone(milestone).inputs] if milestone else []
             if partner:
                 city, region = proj.participant(partner).city, proj.participant(partner).region
         except KeyError as exc:
             raise fail(f"unknown milestone or partner {exc.args[0]!r}", EXIT_INVALID) from None
-    result = validate_file(file, kind, expected=expected, city=city, region=region)
+    # the same gate as the watcher and the pipeline: the settings' size limit, no symlinks, the partner
+    verdict = gate_file(file, max_bytes=settings.max_file_bytes, partner=partner, milestone=milestone, from_folder=False)
+    if not verdict.accepted:
+        code = EXIT_UNREADABLE if verdict.unreadable else EXIT_INVALID
+        if fmt is OutputFormat.json:
+            result = verdict.result(expected)
+            print_json({"file": result.file, "kind": result.kind, "valid": False, "rows": 0, "refused": verdict.code,
+                        "issues": [i.model_dump() for i in result.issues]})
+            raise typer.Exit(code)
+        raise fail(f"{verdict.file} {verdict.reason}", code)
+    result = validate_file(file, kind, expected=expected, city=city, region=region, gated=True)
     unreadable = bool(result.errors) and all(i.row is None and i.field is None for i in result.errors) and not result.rows_read
     if fmt is OutputFormat.json:
         print_json({"file": result.file, "kind": result.kind, "valid": result.valid, "rows": result.rows_read,
                     "issues": [i.model_dump() for i in result.issues]})
     else:
-        verdict = "valid" if result.valid else "INVALID"
-        typer.echo(f"{result.file}: {verdict} as {result.kind or '?'} ({result.rows_read} rows read)")
+        verdict_word = "valid" if result.valid else "INVALID"
+        typer.echo(f"{shown_name(result.file)}: {verdict_word} as {result.kind or '?'} ({result.rows_read} rows read)")
         for issue in result.issues:
-            typer.echo(f"  {issue.severity}: {issue}")
+            typer.echo(f"  {issue.severity}: {shown_name(issue)}")
     raise typer.Exit(EXIT_OK if result.valid else (EXIT_UNREADABLE if unreadable else EXIT_INVALID))
 
 

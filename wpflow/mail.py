@@ -294,18 +294,27 @@ def compose_receipt_email(
 ) -> EmailMessage:
     """A receipt for one delivered file: accepted, or the list of problems (each located as
     `file, sheet S, row 7, column D (field): 'value' message`), with the annotated workbook."""
+    from wpflow.names import shown_name
+    from wpflow.problems import PROBLEMS_CSV, receipt_problems
+
     attachments = []
     if annotated is not None:
-        name = f"{Path(submission.file_name).stem} (annotated).xlsx"
+        name = f"{shown_name(Path(submission.file_name).stem)} (annotated).xlsx"
         attachments.append(Attachment.from_path(annotated, XLSX_TYPE, filename=name))
+    problems = receipt_problems(result.issues)  # bounded: the first ones in full, all in problems.csv
+    if problems.csv is not None:
+        attachments.append(Attachment(filename=PROBLEMS_CSV, data=problems.csv, mime=("text", "csv")))
     return compose(
         "receipt",
         {
             "milestone": milestone,
             "submission": submission,
+            "file_name": shown_name(submission.file_name),
             "valid": result.valid,
-            "errors": [str(i) for i in result.errors],
-            "warnings": [str(i) for i in result.warnings],
+            "errors": problems.errors,
+            "error_count": problems.error_count,
+            "warnings": problems.warnings,
+            "more": problems.more,
             "kind_detected": result.kind,
             "annotated": annotated is not None,
             "promise": promise,

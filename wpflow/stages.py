@@ -25,6 +25,8 @@ from schemas.records import (
     WPSummary,
 )
 from schemas.settings import Settings
+from wpflow.gate import GateVerdict
+from wpflow.names import shown_name
 
 log = logging.getLogger(__name__)
 
@@ -79,37 +81,32 @@ def collect_stage(ws: Workspace, milestone: Milestone, as_of: date | None) -> li
 
 # -- validate ---------------------------------------------------------------------------
 def validate_submission(ws: Workspace, sub: Submission, expected: list[str]) -> CheckedSubmission:
-    """Validate one archived file (never the inbox copy, which the partner may change)."""
+    """Validate one archived file (never the inbox copy, which the partner may change). The
+    gate decides first; a file it refuses is recorded with its reason and never parsed."""
     from wpflow.validate import validate_file
 
     partner = ws.project.participant(sub.partner)
-    result = validate_file(
-        Path(sub.archive_path), sub.kind, expected=expected, display_name=sub.file_name, city=partner.city,
-        region=partner.region, max_bytes=int(ws.settings.max_file_mb * 1024 * 1024),
-    )
-    claim = claimed_partner_issue(ws, sub)
-    if claim is not None:
-        result = result.model_copy(update={"issues": [claim, *result.issues]})
+    verdict = gate_submission(ws, sub)
+    if verdict.accepted:
+        result = validate_file(
+            Path(sub.archive_path), sub.kind, expected=expected, display_name=shown_name(sub.file_name),
+            city=partner.city, region=partner.region, gated=True,
+        )
+    else:
+        result = verdict.result(expected)
     stored = ws.store.record_result(sub, result)
     if not result.valid:
-        write_quarantine_receipt(ws, stored, result)
+        write_quarantine_receipt(ws, stored, result, annotate=verdict.accepted)
     return CheckedSubmission(submission=stored, result=result)
 
 
-def claimed_partner_issue(ws: Workspace, sub: Submission) -> Issue | None:
-    """An error when a generated template says it was made for another partner than the one
-    whose folder it lies in: the folder decides who sent it, so the data would be filed under
-    the wrong city."""
-    from wpflow.metadata import METADATA_SHEET, read_metadata
+def gate_submission(ws: Workspace, sub: Submission) -> GateVerdict:
+    """The gate for an archived file, with the settings' size limit and the partner whose
+    folder it came from."""
+    from wpflow.gate import gate_file
 
-    claimed = read_metadata(Path(sub.archive_path), Path(sub.file_name).suffix).get("partner")
-    if not claimed or claimed == sub.partner:
-        return None
-    return Issue(
-        file=sub.file_name, sheet=METADATA_SHEET, field="partner", value=claimed,
-        message=f"this template was made for {claimed}, but the file was sent from {sub.partner}'s "
-                f"folder; fill in your own template (wpflow template {sub.milestone} --partner {sub.partner})",
-    )
+    return gate_file(Path(sub.archive_path), name=sub.file_name, max_bytes=ws.settings.max_file_bytes,
+                     partner=sub.partner, milestone=sub.milestone)
 
 
 def validate_stage(ws: Workspace, milestone: Milestone, subs: Iterable[Submission]) -> list[CheckedSubmission]:
@@ -117,28 +114,45 @@ def validate_stage(ws: Workspace, milestone: Milestone, subs: Iterable[Submissio
     return [validate_submission(ws, s, expected) for s in subs]
 
 
-def write_quarantine_receipt(ws: Workspace, sub: Submission, result: ValidationResult) -> Path:
-    """Keep an invalid file's receipt and annotated copy beside its quarantine entry.
+def write_quarantine_receipt(ws: Workspace, sub: Submission, result: ValidationResult, *, annotate: bool = True) -> Path:
+    """Keep an invalid file's receipt, its full problem list and (for a file the gate let
+    through: `annotate`) its annotated copy beside its quarantine entry.
 
     The original bytes stay in the archive under their hash; quarantine is where a person
-    looks for what was refused and why.
+    looks for what was refused and why. The note lists the first problems, problems.csv all.
     """
-    folder = ws.settings.outputs / "quarantine" / sub.partner / sub.milestone
+    from wpflow.problems import first_problems, more_line, problems_csv
+
+    folder = quarantine_folder(ws, sub)
     folder.mkdir(parents=True, exist_ok=True)
-    stem = f"{Path(sub.file_name).stem}.v{sub.version}.{sub.sha256[:12]}"
-    lines = [f"File: {sub.file_name}", f"SHA-256: {sub.sha256}", f"Archived at: {sub.archive_path}", ""]
-    lines += [str(issue) for issue in result.issues]
+    stem = quarantine_stem(sub)
+    shown, more = first_problems(result.issues)
+    lines = [f"File: {shown_name(sub.file_name)}", f"SHA-256: {sub.sha256}", f"Archived at: {sub.archive_path}", ""]
+    lines += [str(issue) for issue in shown]
+    if more:
+        lines.append(more_line(more, f"{stem}.problems.csv"))
+        (folder / f"{stem}.problems.csv").write_bytes(problems_csv(result.issues))
     receipt = folder / f"{stem}.txt"
     receipt.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    try:
-        from wpflow.annotate import write_annotated_copy
-    except ImportError:  # annotated copies arrive with the input-formats work (issue 4)
+    if not annotate:  # refused by the gate: opening it with openpyxl is what the gate prevents
         return receipt
+    from wpflow.annotate import write_annotated_copy
+
     try:
         write_annotated_copy(Path(sub.archive_path), result, folder / f"{stem}.annotated.xlsx")
-    except Exception as exc:  # an annotated copy is a courtesy; the receipt already says it all
-        log.warning("no annotated copy for %s: %s", sub.file_name, exc)
+    except Exception as exc:  # noqa: BLE001 - an annotated copy is a courtesy; the receipt already says it all
+        log.warning("no annotated copy for %s: %s", shown_name(sub.file_name), exc)
     return receipt
+
+
+def quarantine_folder(ws: Workspace, sub: Submission) -> Path:
+    return ws.settings.outputs / "quarantine" / sub.partner / sub.milestone
+
+
+def quarantine_stem(sub: Submission) -> str:
+    """`seed_funding_riga.v2.0123456789ab`: one entry per version and content; the name is
+    escaped, a stem with a newline would be a file name nobody can type."""
+    return f"{shown_name(Path(sub.file_name).stem)}.v{sub.version}.{sub.sha256[:12]}"
 
 
 # -- merge, render, notify --------------------------------------------------------------
@@ -231,6 +245,5 @@ def receipt_promise(ws: Workspace, milestone: Milestone) -> str:
 
 
 def _annotated_copy_path(ws: Workspace, sub: Submission) -> Path | None:
-    folder = ws.settings.outputs / "quarantine" / sub.partner / sub.milestone
-    path = folder / f"{Path(sub.file_name).stem}.v{sub.version}.{sub.sha256[:12]}.annotated.xlsx"
+    path = quarantine_folder(ws, sub) / f"{quarantine_stem(sub)}.annotated.xlsx"
     return path if path.exists() else None

@@ -13,6 +13,24 @@ SEVERITY = ["invalid", "missing", "late", "on time"]
 VALID = {"valid", "accepted", "superseded"}
 
 
+def reading_store(settings):
+    """The store opened to read only: not migrated (that writes), and for a SQLite file that does
+    not exist yet an empty in-memory store instead of creating one under outputs/ — so `wpflow
+    status` works on a read-only outputs folder. A store older than the code fails to read:
+    `wpflow db upgrade` first."""
+    from sqlalchemy.engine import make_url
+
+    from wpflow.store import Store
+
+    url = make_url(settings.db_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        from pathlib import Path
+
+        if not Path(url.database).exists():
+            return Store("sqlite://")
+    return Store(settings.db_url, migrate=False)
+
+
 def deliveries_from_store(store, project: Project, milestone_id: str, as_of: date | None) -> list[Delivery]:
     """Validated submissions as deliveries; files not yet validated ('received') are not counted."""
     return as_deliveries(store.submissions(project.name, milestone=milestone_id), as_of).get(milestone_id, [])

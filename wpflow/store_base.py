@@ -73,11 +73,12 @@ def _sqlite_on_begin(conn: Any) -> None:
 class StoreBase:
     """The engine, migrated on open, and short sessions shared safely by threads."""
 
-    def __init__(self, url: str, *, claim_timeout: timedelta = DEFAULT_CLAIM_TIMEOUT) -> None:
+    def __init__(self, url: str, *, claim_timeout: timedelta = DEFAULT_CLAIM_TIMEOUT, migrate: bool = True) -> None:
         self.url = url
         self.claim_timeout = claim_timeout
         self.engine = make_engine(url)
-        db.upgrade(self.engine)
+        if migrate:  # off for readers (`wpflow status`): reading must not need write access
+            db.upgrade(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def close(self) -> None:

@@ -478,16 +478,19 @@ def validate_file(
     city: str | None = None,
     region: Sequence[str] = (),
     max_bytes: int | None = None,
+    gated: bool = False,
 ) -> ValidationResult:
     """Never raises for bad input: every problem is an Issue in the result. `display_name` is
     the partner's file name (for messages and its suffix; never opened). `city` and `region`
-    (the partner's metropolitan region) let a location elsewhere be flagged as a warning."""
+    (the partner's metropolitan region) let a location elsewhere be flagged as a warning.
+    `gated`: `wpflow.gate.gate_file` accepted the file already, so its checks are not repeated."""
     path = Path(path)
     name = display_name or path.name
     suffix = Path(name).suffix.lower()
     detected = kind is None
     try:
-        check_container(path, suffix, max_bytes)  # before any parser, kind detection included
+        if not gated:
+            check_container(path, suffix, max_bytes)  # before any parser, kind detection included
         kind = kind or kind_of(path, name, expected)
         if kind is None:
             return _failed(name, None, unknown_kind_message(expected))

@@ -28,6 +28,7 @@ from pathlib import Path
 from schemas.records import CheckedSubmission, Notice, Submission
 from wpflow.chase import PipelineStarter
 from wpflow.collect import InboxFile, archive_file, is_ignored, wait_until_stable
+from wpflow.names import shown_name
 from wpflow.stages import Workspace
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ def archive_rejected(ws: Workspace, path: Path, reason: str) -> str | None:
     """Keep a rejected regular file's bytes (nothing a partner sent is lost) and log why it
     was refused. Symlinks are not archived: that would mean following them."""
     root = ws.settings.inbox_root.resolve()
-    shown = path.relative_to(root) if path.is_relative_to(root) else path
+    shown = shown_name(path.relative_to(root) if path.is_relative_to(root) else path)
     if path.is_symlink() or not path.is_file():
         log.warning("rejected %s: %s", shown, reason)
         return None
@@ -260,7 +261,7 @@ class InboxWatcher:
             try:
                 self._handle_once(path)
             except Exception:
-                log.exception("could not receive %s; it stays in the inbox for the next scan", path)
+                log.exception("could not receive %s; it stays in the inbox for the next scan", shown_name(path))
             with self._lock:
                 if path not in self._dirty or self._stop.is_set():
                     self._busy.discard(path)
@@ -293,7 +294,7 @@ class InboxWatcher:
         if self._done.get(path) == version:
             return
         if already_received(self.ws, item):
-            log.debug("%s: these bytes were received and acknowledged before", item.relative)
+            log.debug("%s: these bytes were received and acknowledged before", shown_name(item.relative))
         else:
             self.receive(item)
         self._done[path] = version

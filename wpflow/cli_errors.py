@@ -1,0 +1,93 @@
+"""One place that turns a command's failure into one line on stderr and the documented exit
+code (0 ok, 1 input or project invalid, 2 unreadable, unreachable or unwritable), for every
+command of the Typer app; `--verbose` (anywhere on the command line) adds the traceback.
+
+Commands raise what they meet — a PermissionError from a read-only outputs folder, a full disk,
+SQLAlchemy's OperationalError for a store that cannot be reached, an SMTP error — and this
+maps it, instead of a try/except in each command.
+"""
+
+from __future__ import annotations
+
+import errno
+import smtplib
+import socket
+import sys
+import traceback
+from collections.abc import Iterator
+
+import typer
+from typer.core import TyperGroup
+from typer.exceptions import Abort, Exit, TyperException
+
+from wpflow.cli_common import EXIT_INVALID, EXIT_UNREADABLE
+from wpflow.names import shown_name
+
+VERBOSE_FLAG = "--verbose"
+VERBOSE_KEY = "wpflow.verbose"
+WRITE_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENOTDIR})
+
+
+class ErrorMappingGroup(TyperGroup):
+    """The app's root group: strips `--verbose` wherever it stands, and maps any exception a
+    command lets through to `error: <one line>` and exit 1 or 2."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        if VERBOSE_FLAG in args:
+            ctx.meta[VERBOSE_KEY] = True
+            args = [a for a in args if a != VERBOSE_FLAG]
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: typer.Context):
+        try:
+            return super().invoke(ctx)
+        except (Exit, TyperException, Abort):  # usage errors and deliberate exits: Typer's own handling
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure becomes one line and an exit code
+            if ctx.meta.get(VERBOSE_KEY):
+                traceback.print_exc(file=sys.stderr)
+            code, line = describe_failure(exc)
+            hint = "" if ctx.meta.get(VERBOSE_KEY) else f" (run with {VERBOSE_FLAG} for details)"
+            typer.echo(f"error: {line}{hint}", err=True)
+            raise Exit(code) from None
+
+
+def causes(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and what caused it, outermost first (a task's error wraps the OSError)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def describe_failure(exc: BaseException) -> tuple[int, str]:
+    """(exit code, one line) for a failure: 2 for what the machine or a service refused — a file
+    or folder not writable or readable, a full disk, a database or mail server not reachable —
+    else 1 with the exception's own words."""
+    for cause in causes(exc):
+        environmental = environmental_line(cause)
+        if environmental is not None:
+            return EXIT_UNREADABLE, environmental
+    return EXIT_INVALID, one_line(exc)
+
+
+def environmental_line(exc: BaseException) -> str | None:
+    """The one line for a failure of the environment, or None if `exc` is not one."""
+    if isinstance(exc, smtplib.SMTPException | socket.timeout | ConnectionError):
+        return f"cannot reach the mail server: {one_line(exc)}"
+    if type(exc).__module__.startswith("sqlalchemy") and type(exc).__name__ in ("OperationalError", "InterfaceError"):
+        return f"cannot open the store: {one_line(getattr(exc, 'orig', None) or exc)}"
+    if isinstance(exc, OSError):
+        where = shown_name(exc.filename) if exc.filename is not None else "a file"
+        verb = "write" if exc.errno in WRITE_ERRNOS else "read"
+        if exc.errno == errno.ENOSPC:
+            return f"cannot write {where}: the disk is full"
+        return f"cannot {verb} {where}: {exc.strerror or one_line(exc)}"
+    return None
+
+
+def one_line(exc: BaseException) -> str:
+    """`TypeName: message`, whitespace (newlines too) collapsed, at most 300 characters."""
+    return shown_name(" ".join(f"{type(exc).__name__}: {exc}".split()))[:300]
