@@ -18,7 +18,6 @@ from schemas.inputs import INPUT_KINDS
 from schemas.project import Milestone, Project
 from schemas.records import (
     CheckedSubmission,
-    Issue,
     Notice,
     Submission,
     ValidationResult,
