@@ -7,7 +7,6 @@ Prefect, so they answer in well under a second.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -20,11 +19,17 @@ from wpflow.cli_common import (
     OutputFormat,
     ProjectOpt,
     fail,
+    load_or_exit,
     parse_as_of,
+    prepare_prefect,
     print_json,
-    settings_for,
 )
-from wpflow.cli_errors import VERBOSE_FLAG, ErrorMappingGroup, describe_failure, one_line
+from wpflow.cli_errors import (
+    VERBOSE_FLAG,
+    ErrorMappingGroup,
+    describe_failure,
+    one_line,
+)
 
 app = typer.Typer(
     cls=ErrorMappingGroup,  # every failure: one line on stderr, exit 1 or 2 (`--verbose`: the traceback)
@@ -47,20 +52,6 @@ def main_options(
 
 project_app = typer.Typer(help="Show or check the project definition (project.yaml).", no_args_is_help=True)
 app.add_typer(project_app, name="project")
-
-
-def load_or_exit(project_dir: Path | None):
-    """The project, or exit 1 with every located error (exit 2 if the file cannot be read)."""
-    from wpflow.project import ProjectErrors, load_project
-
-    settings = settings_for(project_dir)
-    try:
-        return settings, load_project(settings.project)
-    except ProjectErrors as exc:
-        for err in exc.errors:
-            typer.echo(f"error: {err}", err=True)
-        unreadable = any(e.message.startswith("cannot read") for e in exc.errors)
-        raise typer.Exit(EXIT_UNREADABLE if unreadable else EXIT_INVALID) from None
 
 
 # -- project ----------------------------------------------------------------------------
@@ -102,25 +93,6 @@ def project_check(
 
 
 # -- run --------------------------------------------------------------------------------
-def prepare_prefect(settings) -> None:
-    """Point an ephemeral Prefect at a home under outputs/ so a later `prefect server start`
-    with that home lists the demo's runs and artifacts (DESIGN §5). Must run before Prefect
-    is imported."""
-    if not os.environ.get("PREFECT_API_URL"):
-        home = Path(os.environ.setdefault("PREFECT_HOME", str((settings.outputs / "prefect").resolve())))
-        home.mkdir(parents=True, exist_ok=True)  # the ephemeral server cannot start without it
-        # the first start on a fresh home migrates its database: ~20 s on a busy 2-core machine
-        os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
-        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # offline: no telemetry
-    # the runs' logs (files collected, invalid files, e-mails, versions) go to the API at INFO,
-    # for the UI; the terminal shows only warnings (progress is wpflow's own)
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
-    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
-    # the ephemeral server's own services log their cancellation at exit as errors with
-    # tracebacks (Prefect 3.9, harmless): nothing a secretariat can act on
-    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
-
-
 @app.command("run")
 def run(
     milestone: Annotated[str | None, typer.Argument(help="Milestone id, e.g. WP3-M2.")] = None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -54,3 +55,36 @@ def fail(message: str, code: int) -> typer.Exit:
     """Print an error to stderr and return the Exit to raise."""
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
+
+
+def load_or_exit(project_dir: Path | None):
+    """The project, or exit 1 with every located error (exit 2 if the file cannot be read)."""
+    from wpflow.project import ProjectErrors, load_project
+
+    settings = settings_for(project_dir)
+    try:
+        return settings, load_project(settings.project)
+    except ProjectErrors as exc:
+        for err in exc.errors:
+            typer.echo(f"error: {err}", err=True)
+        unreadable = any(e.message.startswith("cannot read") for e in exc.errors)
+        raise typer.Exit(EXIT_UNREADABLE if unreadable else EXIT_INVALID) from None
+
+
+def prepare_prefect(settings) -> None:
+    """Point an ephemeral Prefect at a home under outputs/ so a later `prefect server start`
+    with that home lists the demo's runs and artifacts (DESIGN §5). Must run before Prefect
+    is imported."""
+    if not os.environ.get("PREFECT_API_URL"):
+        home = Path(os.environ.setdefault("PREFECT_HOME", str((settings.outputs / "prefect").resolve())))
+        home.mkdir(parents=True, exist_ok=True)  # the ephemeral server cannot start without it
+        # the first start on a fresh home migrates its database: ~20 s on a busy 2-core machine
+        os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # offline: no telemetry
+    # the runs' logs (files collected, invalid files, e-mails, versions) go to the API at INFO,
+    # for the UI; the terminal shows only warnings (progress is wpflow's own)
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+    # the ephemeral server's own services log their cancellation at exit as errors with
+    # tracebacks (Prefect 3.9, harmless): nothing a secretariat can act on
+    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")

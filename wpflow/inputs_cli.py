@@ -29,7 +29,7 @@ def validate_command(
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Validate one partner file; exit 0 valid, 1 invalid, 2 unreadable."""
-    from wpflow.cli import load_or_exit
+    from wpflow.cli_common import load_or_exit
     from wpflow.gate import gate_file
     from wpflow.names import shown_name
     from wpflow.validate import validate_file
@@ -76,7 +76,7 @@ def template_command(
 ) -> None:
     """Write the files PARTNER fills in for MILESTONE: an Excel workbook per table input (headers,
     explanations, dropdowns, checks), a Word or Markdown file per text input."""
-    from wpflow.cli import load_or_exit
+    from wpflow.cli_common import load_or_exit
     from wpflow.partner_templates import write_templates
 
     _, proj = load_or_exit(project)

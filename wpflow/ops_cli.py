@@ -30,7 +30,7 @@ from wpflow.cli_common import (
 
 
 def _load(project: Path | None):
-    from wpflow.cli import load_or_exit
+    from wpflow.cli_common import load_or_exit
 
     settings, proj = load_or_exit(project)
     if project:  # flows read settings from the environment, like a deployed worker does
@@ -122,7 +122,7 @@ def deadlines_command(
         collect_inbox(ws, day)
         results = chase_day(ws, day)
     else:
-        from wpflow.cli import prepare_prefect
+        from wpflow.cli_common import prepare_prefect
 
         prepare_prefect(settings)
         from prefect.settings import (
