@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any, TypeVar, cast
 
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
@@ -21,9 +22,17 @@ from wpflow.pipeline import run_status
 from wpflow.release import outcome_line
 from wpflow.stages import workspace
 
+T = TypeVar("T")
 # The state names a secretariat reads in the UI (a Completed state may carry its own name).
 STATE_NAMES = {"completed": "Completed", "incomplete": "Incomplete"}
-RUN_HOOKS = [close_run_record]
+RUN_HOOKS: list[Any] = [close_run_record]  # Prefect's hook protocol is wider than a function's type
+
+
+def as_is(value: T) -> T:
+    """`as_is(value)`, typed as the value: Prefect passes it to the task without walking it
+    for futures, which at 500 partners (250 000 rows) cost more than the pipeline itself
+    (bench/bench_orchestration.py, docs/performance.md)."""
+    return cast(T, opaque(value))
 
 
 def milestone_run_name() -> str:
@@ -35,34 +44,30 @@ def milestone_run_name() -> str:
 
 @flow(name="milestone-pipeline", flow_run_name=milestone_run_name, validate_parameters=True,
       on_completion=RUN_HOOKS, on_failure=RUN_HOOKS, on_crashed=RUN_HOOKS, on_cancellation=RUN_HOOKS)
-def milestone_pipeline(milestone_id: str, as_of: date | None = None) -> ReportOutcome:
+def milestone_pipeline(milestone_id: str, as_of: date | None = None) -> State[ReportOutcome]:
     """Run one milestone: the partners' files become a Word report in their inboxes — once per
-    distinct content; a run with inputs missing at the due date ends "Incomplete".
-
-    `opaque(...)` passes the validated rows and the summary as they are: by default Prefect walks
-    every element of a task's arguments looking for futures, which at 500 partners (250 000
-    rows) cost more than the pipeline itself (bench/bench_orchestration.py, docs/performance.md).
-    """
+    distinct content; a run with inputs missing at the due date ends "Incomplete". The caller
+    gets the ReportOutcome (the state's result)."""
     day = as_of or date.today()
     open_run_record(milestone_id, as_of)
     submissions = collect_submissions(milestone_id, as_of)
     checked = validate_submissions(milestone_id, submissions)
-    send_partner_receipts(milestone_id, opaque(checked))
-    summary = merge_milestone(milestone_id, opaque(checked), day)
-    outcome = issue_report(milestone_id, opaque(summary))
-    notices = notify_partners(milestone_id, opaque(summary), outcome)
-    publish_artifacts(opaque(summary), outcome)
+    send_partner_receipts(milestone_id, as_is(checked))
+    summary = merge_milestone(milestone_id, as_is(checked), day)
+    outcome = issue_report(milestone_id, as_is(summary))
+    notices = notify_partners(milestone_id, as_is(summary), outcome)
+    publish_artifacts(as_is(summary), outcome)
     return final_state(outcome.model_copy(update={"message": outcome_line(outcome, notices)}))
 
 
-def final_state(outcome: ReportOutcome) -> State:
+def final_state(outcome: ReportOutcome) -> State[ReportOutcome]:
     """The run's end state, named for what it did; the outcome is its result."""
     get_run_logger().info(outcome.message)
     return Completed(name=STATE_NAMES[run_status(outcome)], message=outcome.message, data=outcome)
 
 
 @flow(name="all-milestones", flow_run_name="all milestones")
-def all_milestones(milestone_ids: list[str] | None = None, as_of: date | None = None) -> State:
+def all_milestones(milestone_ids: list[str] | None = None, as_of: date | None = None) -> State[list[ReportOutcome]]:
     """Every milestone of the project (or the ones named), each as its own subflow run. One
     that fails does not stop the others; the run then ends Failed, naming them."""
     ids = milestone_ids or [m.id for m in workspace().project.milestones()]
