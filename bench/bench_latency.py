@@ -32,7 +32,7 @@ import threading
 import time
 from pathlib import Path
 
-from common import ROOT, emit, machine, scratch
+from common import ROOT, emit, machine, scratch, tied
 
 WINDOW_S = 1.0
 TARGET_P95 = 2.0
@@ -50,6 +50,9 @@ def p95(values: list[float]) -> float:
 
 def default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    hook = tied()
+    if hook is not None:
+        hook()
 
 
 def plain_watcher_child() -> None:

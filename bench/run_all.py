@@ -16,6 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from wpflow.lifeline import die_with_parent_hook  # noqa: E402 - after the path is set
+
 HERE = Path(__file__).resolve().parent
 SCRIPTS = {
     "render": "bench_render.py",
@@ -64,7 +67,7 @@ def main() -> None:
         print(f"\n== {name}: {' '.join(cmd[1:])}", flush=True)
         start = time.perf_counter()
         with tempfile.TemporaryFile("w+") as err:
-            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, preexec_fn=die_with_parent_hook())
             assert proc.stdout is not None
             lines = []
             for line in proc.stdout:  # streamed: a 10-minute run shows its progress

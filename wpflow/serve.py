@@ -32,6 +32,7 @@ import yaml
 
 from schemas.project import Project
 from schemas.settings import ROOT, Settings
+from wpflow.lifeline import die_with_parent_hook
 from wpflow.reports_server import start_reports_server
 
 log = logging.getLogger(__name__)
@@ -252,6 +253,7 @@ def prefect_server(port: int, home: Path, *, host: str = "127.0.0.1", timeout: f
     process = subprocess.Popen(
         [sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port", str(port)],
         env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        preexec_fn=die_with_parent_hook(),  # a SIGKILLed wpflow leaves no server behind
     )
     try:
         wait_for_health(api_url, timeout, process)
