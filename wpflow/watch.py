@@ -6,6 +6,11 @@ until each one is *stable* (`Settings.stable_seconds` without a change, see
 `wpflow.collect.wait_until_stable`) and hands it to a receiver: archive by hash → validate →
 store → receipt, then start the milestone pipeline once its required inputs are all valid.
 
+A file whose receipt fails (SMTP down, the Prefect API answering 503) goes to a retry queue in
+the store with exponential backoff (`Settings.receipt_retry_seconds` doubling up to
+`receipt_retry_max_seconds`); a restart resumes it. Every `Settings.rescan_seconds` the whole
+inbox is scanned again for files the events missed. No file waits for a restart.
+
 The receiver is pluggable: `receive_file` here is the plain path (no Prefect: tests' bulk
 cases, benchmarks); `flows.watcher.receive_upload_run` wraps the same steps as one Prefect flow
 run per upload. On start the watcher scans the inbox for files that arrived while it was down;
@@ -186,6 +191,8 @@ class InboxWatcher:
         self._done: dict[Path, tuple[int, int]] = {}  # path → (size, mtime) last received or rejected
         self._pool: ThreadPoolExecutor | None = None
         self._stop = threading.Event()
+        self._next_rescan = 0.0  # monotonic time of the next periodic rescan
+        self._queued: set[str] = set()  # inbox-relative paths in the store's retry queue
         self.ready = threading.Event()  # set once the start-up scan is dispatched and watching began
 
     # public ------------------------------------------------------------------------------
@@ -206,11 +213,15 @@ class InboxWatcher:
             # the scan comes after the watch is set up so a file landing in between is seen
             # by one or the other (both is harmless: the second pass finds the same bytes)
             first = next(watching, set())
+            self._queued = {r.path for r in self.ws.store.queued_receipts(self.ws.project.name)}
             self.scan()
+            self._next_rescan = time.monotonic() + self.ws.settings.rescan_seconds
             self.ready.set()
             self.dispatch_changes(first)
             for changes in watching:  # at least every 0.5 s (rust_timeout), changes or not
                 self.dispatch_changes(changes)
+                self.retry_due()
+                self.rescan_if_due()
                 self.start_quiet_milestones()
         finally:
             self.ready.set()
@@ -219,13 +230,15 @@ class InboxWatcher:
             pool.shutdown(wait=True, cancel_futures=stop.is_set())
         log.info("inbox watcher stopped")
 
-    def scan(self, folder: Path | None = None) -> int:
-        """Dispatch every file already in the inbox (what arrived while we were down)."""
+    def scan(self, folder: Path | None = None, *, unseen_only: bool = False) -> int:
+        """Dispatch every file already in the inbox (what arrived while we were down); with
+        `unseen_only`, only files whose size or mtime differ from what was last handled."""
         count = 0
         for dirpath, dirnames, filenames in os.walk(folder or self.root):  # os.walk does not follow links
             for name in filenames + [d for d in dirnames if (Path(dirpath) / d).is_symlink()]:
-                if self.wanted(None, os.path.join(dirpath, name)):
-                    self.dispatch(Path(dirpath) / name)
+                path = Path(dirpath) / name
+                if self.wanted(None, str(path)) and not (unseen_only and self.seen(path)):
+                    self.dispatch(path)
                     count += 1
         (log.debug if folder else log.info)("inbox scan: %d file(s) in %s", count, folder or self.root)
         return count
@@ -236,6 +249,52 @@ class InboxWatcher:
         from watchfiles import Change
 
         return change != Change.deleted and not is_ignored(os.path.basename(path))
+
+    def seen(self, path: Path) -> bool:
+        try:
+            st = path.lstat()
+        except FileNotFoundError:
+            return True
+        return self._done.get(path) == (st.st_size, st.st_mtime_ns)
+
+    def rescan_if_due(self) -> None:
+        """Every `rescan_seconds`: files the events missed are received without a restart."""
+        if time.monotonic() < self._next_rescan or self._stop.is_set():
+            return
+        self._next_rescan = time.monotonic() + self.ws.settings.rescan_seconds
+        count = self.scan(unseen_only=True)
+        if count:
+            log.info("periodic rescan: %d file(s) not received yet", count)
+
+    def retry_due(self) -> None:
+        """Dispatch the queued files whose backoff is over (the queue lives in the store, so a
+        restart resumes it); a file gone from the inbox leaves the queue."""
+        project = self.ws.project.name
+        for retry in self.ws.store.due_receipts(project):
+            path = self.root / retry.path
+            if not os.path.lexists(path):
+                log.warning("%s left the inbox before its receipt could be sent", retry.path)
+                self.ws.store.clear_receipt_retry(project, retry.path)
+                continue
+            with self._lock:
+                busy = path in self._busy
+            if not busy:
+                self.dispatch(path)
+
+    def defer(self, path: Path, exc: Exception) -> None:
+        """Queue a failed file for a retry with backoff; the first failure logs the traceback."""
+        settings = self.ws.settings
+        relative = path.relative_to(self.root).as_posix()
+        self._queued.add(relative)
+        retry = self.ws.store.defer_receipt(self.ws.project.name, relative, f"{type(exc).__name__}: {exc}",
+                                            first=settings.receipt_retry_seconds,
+                                            cap=settings.receipt_retry_max_seconds)
+        if retry.attempts == 1:
+            log.exception("could not receive %s; retrying in %.0f s", relative,
+                          (retry.due_at - retry.first_failed_at).total_seconds())
+        else:
+            log.warning("could not receive %s (attempt %d): %s; retrying at %s", relative, retry.attempts,
+                        retry.last_error, retry.due_at.strftime("%H:%M:%S"))
 
     # internals ---------------------------------------------------------------------------
     def dispatch_changes(self, changes: set) -> None:
@@ -259,8 +318,11 @@ class InboxWatcher:
         while True:
             try:
                 self._handle_once(path)
-            except Exception:
-                log.exception("could not receive %s; it stays in the inbox for the next scan", path)
+            except Exception as exc:
+                try:
+                    self.defer(path, exc)
+                except Exception:  # the store itself is down: the periodic rescan catches it up
+                    log.exception("could not receive %s nor queue it for a retry", path)
             with self._lock:
                 if path not in self._dirty or self._stop.is_set():
                     self._busy.discard(path)
@@ -297,6 +359,10 @@ class InboxWatcher:
         else:
             self.receive(item)
         self._done[path] = version
+        relative = path.relative_to(self.root).as_posix()
+        if relative in self._queued:  # received at last: out of the retry queue
+            self.ws.store.clear_receipt_retry(self.ws.project.name, relative)
+            self._queued.discard(relative)
         self.note_upload(item.milestone)  # also for a restart's scan: a start it missed happens now
 
     def note_upload(self, milestone_id: str) -> None:
