@@ -11,7 +11,7 @@ the store with exponential backoff (`Settings.receipt_retry_seconds` doubling up
 `receipt_retry_max_seconds`); a restart resumes it. Every `Settings.rescan_seconds` the whole
 inbox is scanned again for files the events missed. No file waits for a restart.
 
-The receiver is pluggable: `receive_file` here is the plain path (no Prefect: tests' bulk
+The receiver is pluggable: `receive_file` (`wpflow.receive`) is the plain path (no Prefect: tests' bulk
 cases, benchmarks); `flows.watcher.receive_upload_run` wraps the same steps as one Prefect flow
 run per upload. On start the watcher scans the inbox for files that arrived while it was down;
 that is idempotent because the store keeps one submission per distinct bytes and receipts are
@@ -26,13 +26,19 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
-from schemas.records import CheckedSubmission, Notice, Submission
-from wpflow.chase import PipelineStarter
 from wpflow.collect import InboxFile, archive_file, is_ignored, wait_until_stable
+from wpflow.receive import (  # noqa: F401 - re-exported: the watcher's receiving path
+    Received,
+    already_received,
+    archive_upload,
+    check_upload,
+    receive_file,
+    send_upload_receipt,
+    trigger_if_due,
+    warm_up,
+)
 from wpflow.stages import Workspace
 
 log = logging.getLogger(__name__)
@@ -101,71 +107,6 @@ def archive_rejected(ws: Workspace, path: Path, reason: str) -> str | None:
     sha, _, _ = archive_file(path, ws.settings.archive_dir)
     log.warning("rejected %s: %s (archived as %s)", shown, reason, sha)
     return sha
-
-
-# -- the plain receiving path ------------------------------------------------------------
-def archive_upload(ws: Workspace, item: InboxFile) -> Submission:
-    """Archive by hash and record; the same bytes again return the stored submission."""
-    from wpflow.collect import arrival_time, load_arrivals, submission_for
-
-    arrived = arrival_time(item, item.path.stat(), load_arrivals(ws.settings.inbox_root))
-    stored, _ = ws.store.add_submission(submission_for(ws.project, item, ws.settings.archive_dir, arrived))
-    return stored
-
-
-def check_upload(ws: Workspace, sub: Submission) -> CheckedSubmission:
-    from wpflow.stages import expected_kinds, validate_submission
-
-    return validate_submission(ws, sub, expected_kinds(ws.milestone(sub.milestone)))
-
-
-def send_upload_receipt(ws: Workspace, checked: CheckedSubmission) -> list[Notice]:
-    from wpflow.stages import send_receipts
-
-    return send_receipts(ws, ws.milestone(checked.submission.milestone), [checked])
-
-
-def trigger_if_due(ws: Workspace, milestone_id: str, start: PipelineStarter | None = None) -> str | None:
-    """Start the milestone's pipeline when the release rule calls for a report today — complete
-    before the due date, or anything new after it (a late or corrected file brings the next
-    version) — once per distinct content of the inputs."""
-    from wpflow.chase import direct_starter, due_run, run_once
-
-    action = due_run(ws, ws.milestone(milestone_id), date.today())
-    if action is None:
-        return None
-    starter = start or direct_starter(ws)
-    started = run_once(ws, action.key, milestone_id, lambda: starter(milestone_id, None))
-    if started is not None:
-        log.info("%s: inputs changed (%s); pipeline started (%s)", milestone_id, action.rung, started or "in process")
-    return started
-
-
-@dataclass
-class Received:
-    """What receiving one file did."""
-
-    checked: CheckedSubmission
-    receipts: list[Notice] = field(default_factory=list)
-
-
-def receive_file(ws: Workspace, item: InboxFile) -> Received:
-    """Archive → validate → store → receipt, without Prefect. The pipeline is the watcher's
-    business afterwards (`InboxWatcher.note_upload`): once per quiet milestone, not per file."""
-    checked = check_upload(ws, archive_upload(ws, item))
-    return Received(checked, send_upload_receipt(ws, checked))
-
-
-def warm_up(ws: Workspace) -> None:
-    """Open the store, load the project and compile the receipt template before the first file
-    arrives: otherwise the first receipt after a start pays ~0.3 s of one-time set-up."""
-    from wpflow.mail import EMAIL_TEMPLATES, email_environment
-    from wpflow.validate import (
-        validate_file,  # noqa: F401 - imported for its side effect: loaded
-    )
-
-    ws.store, ws.project, ws.mailer  # noqa: B018 - cached properties, built here once
-    email_environment(EMAIL_TEMPLATES).get_template("receipt.txt.j2")
 
 
 # -- the watcher -------------------------------------------------------------------------
@@ -390,16 +331,3 @@ class InboxWatcher:
             self.trigger(milestone_id)
         except Exception:
             log.exception("%s: could not start the pipeline; the daily ladder will", milestone_id)
-
-
-def already_received(ws: Workspace, item: InboxFile) -> bool:
-    """True when these bytes are stored, validated and their receipt went out — so a restart's
-    scan does not start a receive-upload run for every file of the inbox again."""
-    from wpflow.collect import sha256_of
-
-    sha, _ = sha256_of(item.path)
-    project = ws.project.name
-    stored = [s for s in ws.store.submissions(project, milestone=item.milestone, partner=item.partner) if s.sha256 == sha]
-    if not stored or stored[0].status == "received":
-        return False
-    return any(n.kind == "receipt" and n.submission_sha256 == sha for n in ws.store.notifications(project, item.milestone))
