@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -59,6 +60,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--only", default=None, help=f"comma-separated of: {', '.join(SCRIPTS)}")
     args = parser.parse_args()
+    tie_to_make = die_with_parent_hook(os.getppid())  # `make bench` killed: we go too, and our children after us
+    if tie_to_make is not None:
+        tie_to_make()
     chosen = args.only.split(",") if args.only else list(SCRIPTS)
     results, failed = [], []
     began = time.perf_counter()
