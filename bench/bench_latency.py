@@ -30,9 +30,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from common import ROOT, emit, machine, scratch
+from common import ROOT, emit, machine, scratch, tied
 
 WINDOW_S = 1.0
 TARGET_P95 = 2.0
@@ -48,8 +49,17 @@ def p95(values: list[float]) -> float:
     return ordered[math.ceil(0.95 * len(ordered)) - 1]
 
 
-def default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+def default_sigint_tied() -> Callable[[], None]:
+    """`preexec_fn`: SIGINT back to its default, and the child tied to this process (the tie is
+    built here, in the parent: it records the parent's pid for the child to check)."""
+    tie = tied()
+
+    def preexec() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        if tie is not None:
+            tie()
+
+    return preexec
 
 
 def plain_watcher_child() -> None:
@@ -99,7 +109,7 @@ class Watcher:
         # SIGINT back to its default: a bench started in the background (`make bench &`, nohup)
         # has it ignored, and serve would inherit that and sit through Ctrl-C (measured: it does)
         self.proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=self.out, stderr=subprocess.STDOUT,
-                                     start_new_session=True, preexec_fn=default_sigint)
+                                     start_new_session=True, preexec_fn=default_sigint_tied())
 
     def wait_ready(self) -> float:
         """Until the watcher has scanned the inbox and watches it (serve logs 'inbox scan:')."""

@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import ROOT, emit, isolated_env, machine, scratch
+from common import ROOT, emit, isolated_env, machine, scratch, tied
 
 # 20 rows per file: the report still has 50 000 rows at 500 partners, and the e-mails carrying
 # it to 500 recipients stay at ~1 GB of outbox per run (100 rows: 4.7 GB, dominated by disk).
@@ -48,11 +48,13 @@ def child(plan: list[tuple[int, int]], base: Path) -> None:
 
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
+    from flows.ephemeral import tie_ephemeral_server
     from flows.milestone import milestone_pipeline
     from wpflow import stages
     from wpflow.pipeline import run_direct
     from wpflow.stages import workspace
 
+    tie_ephemeral_server()
     counter = iter(range(10_000))
 
     def one(mode: str, partners: int) -> float:
@@ -113,7 +115,7 @@ def main() -> None:
                "PREFECT_HOME": str(tmp / "prefect"), "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180"}
         env.pop("PREFECT_API_URL", None)
         proc = subprocess.Popen([sys.executable, __file__, "--child", json.dumps([plan, str(tmp)])], env=env,
-                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=tied())
         assert proc.stdout is not None
         for line in proc.stdout:
             try:

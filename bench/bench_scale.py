@@ -20,7 +20,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from common import ROOT, emit, isolated_env, machine, scratch
+from common import ROOT, emit, isolated_env, machine, scratch, tied
 
 ROWS = 100
 TARGET_S, TARGET_MB = 15.0, 500.0
@@ -97,7 +97,7 @@ def run_size(partners: int) -> dict:
         with (tmp / "stdout").open("w+") as out, (tmp / "stderr").open("w+") as err:
             start = time.perf_counter()
             proc = subprocess.Popen([sys.executable, __file__, "--child", str(partners), str(tmp / "outputs")],
-                                    env=env, stdout=out, stderr=err)
+                                    env=env, stdout=out, stderr=err, preexec_fn=tied())
             _, status, usage = os.wait4(proc.pid, 0)
             process_s = time.perf_counter() - start
             proc.returncode = os.waitstatus_to_exitcode(status)

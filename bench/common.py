@@ -21,6 +21,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from wpflow.lifeline import die_with_parent_hook  # noqa: E402 - after the path is set
+
+
+def tied() -> Callable[[], None] | None:
+    """`preexec_fn` for a bench subprocess: it dies with the bench, even on kill -9 or Ctrl-C of
+    `make bench` (an orphaned watcher or Prefect server would skew every later measurement)."""
+    return die_with_parent_hook()
+
 
 def isolated_env(project: Path, outputs: Path, **extra: str) -> dict[str, str]:
     """WPFLOW_* settings pointing at `project` and a scratch `outputs`; mail to the outbox; no

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from wpflow.lifeline import die_with_parent_hook  # noqa: E402 - after the path is set
 
 HERE = Path(__file__).resolve().parent
 SCRIPTS = {
@@ -56,6 +60,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--only", default=None, help=f"comma-separated of: {', '.join(SCRIPTS)}")
     args = parser.parse_args()
+    tie_to_make = die_with_parent_hook(os.getppid())  # `make bench` killed: we go too, and our children after us
+    if tie_to_make is not None:
+        tie_to_make()
     chosen = args.only.split(",") if args.only else list(SCRIPTS)
     results, failed = [], []
     began = time.perf_counter()
@@ -64,7 +71,7 @@ def main() -> None:
         print(f"\n== {name}: {' '.join(cmd[1:])}", flush=True)
         start = time.perf_counter()
         with tempfile.TemporaryFile("w+") as err:
-            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, preexec_fn=die_with_parent_hook())
             assert proc.stdout is not None
             lines = []
             for line in proc.stdout:  # streamed: a 10-minute run shows its progress

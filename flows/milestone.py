@@ -20,7 +20,7 @@ from tasks.runs import close_run_record, open_run_record
 from tasks.validate import validate_submissions
 from wpflow.pipeline import run_status
 from wpflow.release import outcome_line
-from wpflow.stages import workspace
+from wpflow.stages import receipt_promise, workspace
 
 T = TypeVar("T")
 # The state names a secretariat reads in the UI (a Completed state may carry its own name).
@@ -52,9 +52,11 @@ def milestone_pipeline(milestone_id: str, as_of: date | None = None) -> State[Re
     open_run_record(milestone_id, as_of)
     submissions = collect_submissions(milestone_id, as_of)
     checked = validate_submissions(milestone_id, submissions)
-    send_partner_receipts(milestone_id, as_is(checked))
+    promise = receipt_promise(workspace(), workspace().milestone(milestone_id))  # before a version is issued
     summary = merge_milestone(milestone_id, as_is(checked), day)
-    outcome = issue_report(milestone_id, as_is(summary))
+    report = issue_report(milestone_id, as_is(summary), return_state=True)  # written before any mail
+    send_partner_receipts(milestone_id, as_is(checked), promise)  # sent even when the report failed
+    outcome = report.result()  # the report's own failure, if any, fails the run
     notices = notify_partners(milestone_id, as_is(summary), outcome)
     publish_artifacts(as_is(summary), outcome)
     return final_state(outcome.model_copy(update={"message": outcome_line(outcome, notices)}))

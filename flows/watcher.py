@@ -7,8 +7,9 @@ The heartbeat decision, measured here (test harness server, 2 cores, 1 s stabili
   either way: p95 1.4–1.7 s, median ~1.2 s (`test_each_upload_is_a_receive_upload_flow_run…`);
 - what the heartbeat does cost is a worker thread held ~0.8 s longer per upload and a run that
   shows "Running" in the UI for a second after its work is done.
-A run this short gains nothing from crash detection (a crashed upload stays in the inbox and the
-next start-up scan or daily collect receives it again, idempotent by hash), so receive-upload
+A run this short gains nothing from crash detection (a failed or crashed upload goes to the
+watcher's retry queue, and the periodic rescan and daily collect receive it again, idempotent by
+hash), so receive-upload
 runs have the heartbeat off. The long-lived `inbox-watcher` run keeps it: there a crash matters.
 Bursts are bounded by the Prefect API, not by the heartbeat: 40 files at once took ~17 s to
 acknowledge through Prefect either way (the plain `wpflow.watch.receive_file` path: 200 in ~8 s).

@@ -39,6 +39,14 @@ class Settings(BaseSettings):
     report_delay_seconds: float = Field(
         60.0, ge=0, description="Quiet time after a milestone's last upload before the watcher starts its "
         "pipeline: a burst of files gives one report version, not one per file")
+    receipt_retry_seconds: float = Field(
+        2.0, gt=0, description="The watcher retries a failed receipt (SMTP down, the Prefect API busy) after this "
+        "many seconds, doubling per failed attempt up to receipt_retry_max_seconds; the queue is kept in the store")
+    receipt_retry_max_seconds: float = Field(
+        60.0, gt=0, description="Longest wait between two attempts at a failed receipt")
+    rescan_seconds: float = Field(
+        300.0, gt=0, description="The watcher rescans the whole inbox this often for files it has not received "
+        "(an event lost by inotify, a file copied in while it was busy), besides watching it")
     reports_port: int = Field(
         4280, ge=1, le=65535,
         description="Loopback port on which `wpflow serve` serves outputs/reports/ for the Prefect UI's report links",

@@ -105,3 +105,16 @@ def test_db_commands_report_and_apply_revisions(settings, monkeypatch):
 
 def test_every_revision_has_a_message():
     assert all(message.strip() for _, message in db.history())
+
+
+def test_0004_adds_owners_and_the_receipt_retry_queue(db_url):
+    engine = make_engine(db_url)
+    db.upgrade(engine, "0003")
+    assert "owner" not in columns(engine, "claims")
+    db.upgrade(engine, "0004")
+    assert all("owner" in columns(engine, t) for t in ("claims", "notifications", "milestone_runs"))
+    assert "receipt_retries" in inspect(engine).get_table_names()
+    assert db.downgrade(engine, "0003") == "0003"
+    assert "receipt_retries" not in inspect(engine).get_table_names()
+    assert "owner" not in columns(engine, "notifications")
+    engine.dispose()

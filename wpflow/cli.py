@@ -158,7 +158,10 @@ def run_pipelines(settings, ids: list[str], as_of, *, direct: bool = False):
             temporary_settings,
         )
 
+        from flows.ephemeral import tie_ephemeral_server
         from flows.milestone import all_milestones, milestone_pipeline
+
+        tie_ephemeral_server()  # its uvicorn dies with us, even after kill -9
 
         # A CLI run is short and watched by the person who started it: the flow heartbeat (crash
         # detection for long deployed runs) would add ~1 s per flow run at exit (DESIGN §2).

@@ -9,6 +9,7 @@ Uniqueness is the database's: two processes racing on the same key cannot both w
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -17,6 +18,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from schemas.records import ReportRef, ReportVersion, VersionContents
+from wpflow.owner import is_dead, me
 from wpflow.store_base import StoreBase
 from wpflow.tables import (
     Claim,
@@ -27,6 +29,8 @@ from wpflow.tables import (
     to_record,
     utcnow,
 )
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -90,14 +94,30 @@ class Ledger(StoreBase):
 
     # -- claims ------------------------------------------------------------------------
     def claim(self, key: str, *, project: str, milestone: str, purpose: str = "run") -> bool:
-        """True for exactly one caller per key (until the claim is released)."""
+        """True for exactly one caller per key (until the claim is released or its owner died).
+
+        An unfinished claim whose owner process is provably dead (`wpflow.owner.is_dead`) is
+        taken over at once: compare-and-set on the dead owner, so two takers cannot both win."""
         try:
             with self._transaction() as session:
                 session.add(ClaimRow(key=key, project=project, milestone=milestone, purpose=purpose,
-                                     claimed_at=utcnow()))
+                                     claimed_at=utcnow(), owner=me().token))
             return True
         except IntegrityError:
+            pass
+        with self._transaction() as session:
+            row = session.scalar(select(ClaimRow).where(ClaimRow.key == key))
+            dead = row is not None and row.done_at is None and is_dead(row.owner)
+            old_owner = row.owner if row is not None else None
+        if not dead:
             return False
+        takeover = (update(ClaimRow).where(ClaimRow.key == key, ClaimRow.done_at.is_(None), ClaimRow.owner == old_owner)
+                    .values(claimed_at=utcnow(), owner=me().token))
+        with self._transaction() as session:
+            taken = session.execute(takeover).rowcount == 1
+        if taken:
+            log.warning("claim %s: its owner (%s) died; taken over", key, old_owner)
+        return taken
 
     def finish_claim(self, key: str, result: str | None) -> None:
         with self._transaction() as session:
@@ -117,30 +137,41 @@ class Ledger(StoreBase):
 
     # -- notifications -----------------------------------------------------------------
     def claim_notification(self, key: str, *, project: str, milestone: str, recipient: str, kind: str,
-                           about: About = About()) -> bool:
+                           about: About = About(), message_id: str | None = None) -> bool:
         """True if this caller may send the e-mail for `key` now.
 
-        First claim: insert the row (the unique key lets exactly one racer succeed). Later: take
-        over an unsent claim only if it was released or is older than `claim_timeout` (its sender
-        crashed) — one conditional UPDATE, so two takers cannot both get rowcount 1.
+        First claim: insert the row with its owner and the Message-ID it will carry (recorded
+        before the send, so a re-send after a crash is recognisable). Later: take over an unsent
+        claim if it was released, its owner process is provably dead, or — for an owner we
+        cannot check (another host) — it is older than `claim_timeout`. One conditional UPDATE
+        (compare-and-set on the old owner), so two takers cannot both get rowcount 1.
         """
         row = NotificationRow(key=key, project=project, milestone=milestone, recipient=recipient, kind=kind,
-                              claimed_at=utcnow(), **about.__dict__)
+                              claimed_at=utcnow(), owner=me().token, message_id=message_id, **about.__dict__)
         try:
             with self._transaction() as session:
                 session.add(row)
             return True
         except IntegrityError:
             pass
-        stale = utcnow() - self.claim_timeout
-        takeover = (
-            update(NotificationRow)
-            .where(NotificationRow.key == key, NotificationRow.sent_at.is_(None))
-            .where((NotificationRow.claimed_at.is_(None)) | (NotificationRow.claimed_at < stale))
-            .values(claimed_at=utcnow())
-        )
         with self._transaction() as session:
-            return session.execute(takeover).rowcount == 1
+            found = session.scalar(select(NotificationRow).where(NotificationRow.key == key))
+            if found is None or found.sent_at is not None:
+                return False
+            old_owner, dead = found.owner, is_dead(found.owner)
+        stale = utcnow() - self.claim_timeout
+        takeover = update(NotificationRow).where(NotificationRow.key == key, NotificationRow.sent_at.is_(None))
+        if dead:
+            takeover = takeover.where(NotificationRow.owner == old_owner)
+        else:
+            takeover = takeover.where((NotificationRow.claimed_at.is_(None)) | (NotificationRow.claimed_at < stale))
+        takeover = takeover.values(claimed_at=utcnow(), owner=me().token,
+                                   **({"message_id": message_id} if message_id else {}))
+        with self._transaction() as session:
+            taken = session.execute(takeover).rowcount == 1
+        if taken and dead:
+            log.warning("e-mail %s: its sender (%s) died before it was marked sent; sending it again", key, old_owner)
+        return taken
 
     def release_notification(self, key: str) -> None:
         """Give up a claim after a failed send so a retry may claim it at once."""
@@ -148,7 +179,7 @@ class Ledger(StoreBase):
             session.execute(
                 update(NotificationRow)
                 .where(NotificationRow.key == key, NotificationRow.sent_at.is_(None))
-                .values(claimed_at=None)
+                .values(claimed_at=None, owner=None)
             )
 
     def mark_sent(self, key: str, transport: str, message_id: str | None) -> None:

@@ -550,9 +550,10 @@ def notify_once(
 ) -> Notice:
     """Send `msg` unless the notification `key` was already sent (or is being sent right now).
 
-    Claim, send, mark sent. A failed send releases the claim and re-raises, so the Prefect
-    retry (or the next run) sends it. If the process dies between a successful send and
-    `mark_sent`, the claim expires and the message may go out twice — with the same
+    Claim (recording this process as owner and the Message-ID), send, mark sent. A failed send
+    releases the claim and re-raises, so the Prefect retry (or the next run) sends it. If the
+    process dies mid-send, the next run sees the owner dead and sends it again at once; if it
+    died between a successful send and `mark_sent`, the message goes out twice — with the same
     Message-ID, so mail clients can tell.
     """
     if "Message-ID" not in msg:
@@ -560,6 +561,7 @@ def notify_once(
     notice = dict(key=key, to=addresses(msg, "To"), cc=addresses(msg, "Cc"), subject=str(msg["Subject"]))
     if not store.claim_notification(
         key, project=project, milestone=milestone, recipient=recipient, kind=kind, about=about,
+        message_id=str(msg["Message-ID"]),
     ):
         return Notice(**notice, sent=False)
     try:

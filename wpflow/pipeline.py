@@ -16,6 +16,7 @@ from wpflow.stages import (
     Workspace,
     collect_stage,
     merge_stage,
+    receipt_promise,
     send_receipts,
     validate_stage,
 )
@@ -31,9 +32,14 @@ def run_direct(ws: Workspace, milestone_id: str, as_of: date | None = None) -> R
     try:
         subs = collect_stage(ws, milestone, as_of)
         checked = validate_stage(ws, milestone, subs)
-        send_receipts(ws, milestone, checked)
+        promise = receipt_promise(ws, milestone)  # before this run issues a version
         summary = merge_stage(ws, milestone, checked, day)
-        outcome = release_stage(ws, milestone, summary)
+        try:
+            outcome = release_stage(ws, milestone, summary)  # the report is written before any mail
+        except BaseException:
+            send_receipts(ws, milestone, checked, promise)  # and receipts do not wait for the report
+            raise
+        send_receipts(ws, milestone, checked, promise)
         notices = notify_stage(ws, milestone, summary, outcome)
     except BaseException as exc:
         ws.store.finish_run(run_id, "failed", error=one_line(exc))

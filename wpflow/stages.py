@@ -202,9 +202,11 @@ def workspace(settings: Settings | None = None) -> Workspace:
     return _WORKSPACES[key]
 
 
-def send_receipts(ws: Workspace, milestone: Milestone, checked: list[CheckedSubmission]) -> list[Notice]:
+def send_receipts(ws: Workspace, milestone: Milestone, checked: list[CheckedSubmission],
+                  promise: str | None = None) -> list[Notice]:
     """A receipt per submission to its partner: what was received, valid or its problems, and
-    what will happen with it.
+    what will happen with it (`promise`: what `receipt_promise` said before this run issued a
+    version — the pipeline sends receipts after rendering, so a mail outage never blocks the report).
 
     Keyed by the file's hash, so each distinct upload gets exactly one receipt however often
     the pipeline runs.
@@ -223,7 +225,7 @@ def send_receipts(ws: Workspace, milestone: Milestone, checked: list[CheckedSubm
         if not c.result.valid:
             annotated = _annotated_copy_path(ws, c.submission)
         msg = compose_receipt_email(ws.project, milestone, c.submission, c.result, partner, key=key,
-                                    promise=receipt_promise(ws, milestone), annotated=annotated)
+                                    promise=promise or receipt_promise(ws, milestone), annotated=annotated)
         notices.append(notify_once(
             ws.store, ws.mailer, msg, key=key, project=ws.project.name, milestone=milestone.id,
             recipient=partner.emails[0], kind="receipt", about=About(submission_sha256=c.submission.sha256),

@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session
 from schemas.records import Issue, Submission, SubmissionStatus, ValidationResult
 from schemas.settings import Settings
 from wpflow.ledger import Ledger
+from wpflow.owner import Owner, is_dead, me
+from wpflow.retries import ReceiptRetries
 from wpflow.tables import (
     IssueRow,
     MilestoneRun,
@@ -40,9 +42,9 @@ PASSED: frozenset[str] = frozenset({"valid", "accepted", "superseded"})
 
 
 # -- the store ---------------------------------------------------------------------------
-class Store(Ledger):
-    """Submissions, issues and runs (here), report versions, claims and e-mails (`Ledger`) of
-    every project in one database."""
+class Store(Ledger, ReceiptRetries):
+    """Submissions, issues and runs (here), report versions, claims and e-mails (`Ledger`), the
+    watcher's receipt retries (`ReceiptRetries`) of every project in one database."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Store:
@@ -149,13 +151,31 @@ class Store(Ledger):
 
     # -- runs --------------------------------------------------------------------------
     def start_run(self, project: str, milestone: str, as_of: date | None, flow_run_id: str | None = None) -> int:
+        """Open a run owned by this process; earlier runs of the milestone whose process died
+        (kill -9, a power cut) are closed as crashed first, so none stays "running" for ever."""
+        self.mark_crashed_runs(project, milestone)
         row = MilestoneRunRow(
             project=project, milestone=milestone, as_of=as_of, started_at=utcnow(),
-            status="running", flow_run_id=flow_run_id,
+            status="running", flow_run_id=flow_run_id, owner=me().token,
         )
         with self._transaction() as session:
             session.add(row)
         return row.id
+
+    def mark_crashed_runs(self, project: str, milestone: str | None = None) -> list[int]:
+        """Close every "running" run whose owner process is provably dead as crashed; their ids."""
+        query = select(MilestoneRunRow).where(MilestoneRunRow.project == project,
+                                              MilestoneRunRow.finished_at.is_(None))
+        if milestone is not None:
+            query = query.where(MilestoneRunRow.milestone == milestone)
+        with self._transaction() as session:
+            dead = [(r.id, r.owner) for r in session.scalars(query) if is_dead(r.owner)]
+        for run_id, owner in dead:
+            pid = Owner.parse(owner or "")
+            self.finish_run(run_id, "crashed", error=f"its process ({pid.pid if pid else '?'} on "
+                            f"{pid.host if pid else '?'}) died before the run ended; noticed by the next run")
+            log.warning("run %d: its process died; marked crashed", run_id)
+        return [run_id for run_id, _ in dead]
 
     def finish_run(self, run_id: int, status: str, *, report_sha256: str | None = None,
                    report_version: int | None = None, outcome: str | None = None, error: str | None = None) -> None:

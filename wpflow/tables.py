@@ -122,6 +122,7 @@ class MilestoneRunRow(Base):
     error: Mapped[str | None] = mapped_column(Text, doc="Why the run failed, in one line")
     report_version: Mapped[int | None] = mapped_column(doc="The report version in force after the run")
     outcome: Mapped[str | None] = mapped_column(Text, doc="What the run did, in one line")
+    owner: Mapped[str | None] = mapped_column(String(200), doc="The process running it: host|boot|pid|start (wpflow.owner)")
 
 
 class NotificationRow(Base):
@@ -146,8 +147,8 @@ class NotificationRow(Base):
     claimed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     transport: Mapped[str | None] = mapped_column(String(20))
-    message_id: Mapped[str | None] = mapped_column(Text)
-
+    message_id: Mapped[str | None] = mapped_column(Text, doc="Recorded when claimed, before the send")
+    owner: Mapped[str | None] = mapped_column(String(200), doc="The process sending it: host|boot|pid|start (wpflow.owner)")
 
 
 class ReportVersionRow(Base):
@@ -190,6 +191,25 @@ class ClaimRow(Base):
     claimed_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
     result: Mapped[str | None] = mapped_column(Text, doc="Flow run id or report path")
+    owner: Mapped[str | None] = mapped_column(String(200), doc="The process doing the claimed work: host|boot|pid|start (wpflow.owner)")
+
+
+class ReceiptRetryRow(Base):
+    """An inbox file whose receipt failed (SMTP down, the Prefect API busy), due for another try.
+
+    Kept in the store so a restarted watcher resumes the backoff where it was; deleted once
+    the file is received (or gone from the inbox)."""
+
+    __tablename__ = "receipt_retries"
+    __table_args__ = (UniqueConstraint("project", "path", name="uq_retry_path"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project: Mapped[str]
+    path: Mapped[str] = mapped_column(String(1000), doc="<partner>/<milestone>/<file>, under the inbox")
+    attempts: Mapped[int] = mapped_column(doc="Failed attempts so far")
+    first_failed_at: Mapped[datetime]
+    due_at: Mapped[datetime] = mapped_column(doc="Not retried before this time (exponential backoff)")
+    last_error: Mapped[str | None] = mapped_column(Text, doc="Why the last attempt failed, in one line")
 
 
 # -- what the store hands out besides the schemas' records --------------------------------
@@ -207,6 +227,7 @@ class MilestoneRun:
     error: str | None = None
     report_version: int | None = None
     outcome: str | None = None
+    owner: str | None = None
 
 
 @dataclass(frozen=True)
@@ -224,6 +245,7 @@ class NotificationRecord:
     sent_at: datetime | None
     transport: str | None
     message_id: str | None
+    owner: str | None = None
 
     @property
     def sent(self) -> bool:
@@ -239,6 +261,17 @@ class Claim:
     claimed_at: datetime
     done_at: datetime | None
     result: str | None
+    owner: str | None = None
+
+
+@dataclass(frozen=True)
+class ReceiptRetry:
+    project: str
+    path: str
+    attempts: int
+    first_failed_at: datetime
+    due_at: datetime
+    last_error: str | None
 
 
 def to_record(cls: Callable[..., T], row: Base) -> T:

@@ -6,7 +6,12 @@ until each one is *stable* (`Settings.stable_seconds` without a change, see
 `wpflow.collect.wait_until_stable`) and hands it to a receiver: archive by hash → validate →
 store → receipt, then start the milestone pipeline once its required inputs are all valid.
 
-The receiver is pluggable: `receive_file` here is the plain path (no Prefect: tests' bulk
+A file whose receipt fails (SMTP down, the Prefect API answering 503) goes to a retry queue in
+the store with exponential backoff (`Settings.receipt_retry_seconds` doubling up to
+`receipt_retry_max_seconds`); a restart resumes it. Every `Settings.rescan_seconds` the whole
+inbox is scanned again for files the events missed. No file waits for a restart.
+
+The receiver is pluggable: `receive_file` (`wpflow.receive`) is the plain path (no Prefect: tests' bulk
 cases, benchmarks); `flows.watcher.receive_upload_run` wraps the same steps as one Prefect flow
 run per upload. On start the watcher scans the inbox for files that arrived while it was down;
 that is idempotent because the store keeps one submission per distinct bytes and receipts are
@@ -21,14 +26,20 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
-from schemas.records import CheckedSubmission, Notice, Submission
-from wpflow.chase import PipelineStarter
 from wpflow.collect import InboxFile, archive_file, is_ignored, wait_until_stable
 from wpflow.names import shown_name
+from wpflow.receive import (  # noqa: F401 - re-exported: the watcher's receiving path
+    Received,
+    already_received,
+    archive_upload,
+    check_upload,
+    receive_file,
+    send_upload_receipt,
+    trigger_if_due,
+    warm_up,
+)
 from wpflow.stages import Workspace
 
 log = logging.getLogger(__name__)
@@ -99,71 +110,6 @@ def archive_rejected(ws: Workspace, path: Path, reason: str) -> str | None:
     return sha
 
 
-# -- the plain receiving path ------------------------------------------------------------
-def archive_upload(ws: Workspace, item: InboxFile) -> Submission:
-    """Archive by hash and record; the same bytes again return the stored submission."""
-    from wpflow.collect import arrival_time, load_arrivals, submission_for
-
-    arrived = arrival_time(item, item.path.stat(), load_arrivals(ws.settings.inbox_root))
-    stored, _ = ws.store.add_submission(submission_for(ws.project, item, ws.settings.archive_dir, arrived))
-    return stored
-
-
-def check_upload(ws: Workspace, sub: Submission) -> CheckedSubmission:
-    from wpflow.stages import expected_kinds, validate_submission
-
-    return validate_submission(ws, sub, expected_kinds(ws.milestone(sub.milestone)))
-
-
-def send_upload_receipt(ws: Workspace, checked: CheckedSubmission) -> list[Notice]:
-    from wpflow.stages import send_receipts
-
-    return send_receipts(ws, ws.milestone(checked.submission.milestone), [checked])
-
-
-def trigger_if_due(ws: Workspace, milestone_id: str, start: PipelineStarter | None = None) -> str | None:
-    """Start the milestone's pipeline when the release rule calls for a report today — complete
-    before the due date, or anything new after it (a late or corrected file brings the next
-    version) — once per distinct content of the inputs."""
-    from wpflow.chase import direct_starter, due_run, run_once
-
-    action = due_run(ws, ws.milestone(milestone_id), date.today())
-    if action is None:
-        return None
-    starter = start or direct_starter(ws)
-    started = run_once(ws, action.key, milestone_id, lambda: starter(milestone_id, None))
-    if started is not None:
-        log.info("%s: inputs changed (%s); pipeline started (%s)", milestone_id, action.rung, started or "in process")
-    return started
-
-
-@dataclass
-class Received:
-    """What receiving one file did."""
-
-    checked: CheckedSubmission
-    receipts: list[Notice] = field(default_factory=list)
-
-
-def receive_file(ws: Workspace, item: InboxFile) -> Received:
-    """Archive → validate → store → receipt, without Prefect. The pipeline is the watcher's
-    business afterwards (`InboxWatcher.note_upload`): once per quiet milestone, not per file."""
-    checked = check_upload(ws, archive_upload(ws, item))
-    return Received(checked, send_upload_receipt(ws, checked))
-
-
-def warm_up(ws: Workspace) -> None:
-    """Open the store, load the project and compile the receipt template before the first file
-    arrives: otherwise the first receipt after a start pays ~0.3 s of one-time set-up."""
-    from wpflow.mail import EMAIL_TEMPLATES, email_environment
-    from wpflow.validate import (
-        validate_file,  # noqa: F401 - imported for its side effect: loaded
-    )
-
-    ws.store, ws.project, ws.mailer  # noqa: B018 - cached properties, built here once
-    email_environment(EMAIL_TEMPLATES).get_template("receipt.txt.j2")
-
-
 # -- the watcher -------------------------------------------------------------------------
 class InboxWatcher:
     """Watches the inbox and hands each stable file to `receive` on a small thread pool.
@@ -187,6 +133,8 @@ class InboxWatcher:
         self._done: dict[Path, tuple[int, int]] = {}  # path → (size, mtime) last received or rejected
         self._pool: ThreadPoolExecutor | None = None
         self._stop = threading.Event()
+        self._next_rescan = 0.0  # monotonic time of the next periodic rescan
+        self._queued: set[str] = set()  # inbox-relative paths in the store's retry queue
         self.ready = threading.Event()  # set once the start-up scan is dispatched and watching began
 
     # public ------------------------------------------------------------------------------
@@ -207,11 +155,15 @@ class InboxWatcher:
             # the scan comes after the watch is set up so a file landing in between is seen
             # by one or the other (both is harmless: the second pass finds the same bytes)
             first = next(watching, set())
+            self._queued = {r.path for r in self.ws.store.queued_receipts(self.ws.project.name)}
             self.scan()
+            self._next_rescan = time.monotonic() + self.ws.settings.rescan_seconds
             self.ready.set()
             self.dispatch_changes(first)
             for changes in watching:  # at least every 0.5 s (rust_timeout), changes or not
                 self.dispatch_changes(changes)
+                self.retry_due()
+                self.rescan_if_due()
                 self.start_quiet_milestones()
         finally:
             self.ready.set()
@@ -220,13 +172,15 @@ class InboxWatcher:
             pool.shutdown(wait=True, cancel_futures=stop.is_set())
         log.info("inbox watcher stopped")
 
-    def scan(self, folder: Path | None = None) -> int:
-        """Dispatch every file already in the inbox (what arrived while we were down)."""
+    def scan(self, folder: Path | None = None, *, unseen_only: bool = False) -> int:
+        """Dispatch every file already in the inbox (what arrived while we were down); with
+        `unseen_only`, only files whose size or mtime differ from what was last handled."""
         count = 0
         for dirpath, dirnames, filenames in os.walk(folder or self.root):  # os.walk does not follow links
             for name in filenames + [d for d in dirnames if (Path(dirpath) / d).is_symlink()]:
-                if self.wanted(None, os.path.join(dirpath, name)):
-                    self.dispatch(Path(dirpath) / name)
+                path = Path(dirpath) / name
+                if self.wanted(None, str(path)) and not (unseen_only and self.seen(path)):
+                    self.dispatch(path)
                     count += 1
         (log.debug if folder else log.info)("inbox scan: %d file(s) in %s", count, folder or self.root)
         return count
@@ -237,6 +191,52 @@ class InboxWatcher:
         from watchfiles import Change
 
         return change != Change.deleted and not is_ignored(os.path.basename(path))
+
+    def seen(self, path: Path) -> bool:
+        try:
+            st = path.lstat()
+        except FileNotFoundError:
+            return True
+        return self._done.get(path) == (st.st_size, st.st_mtime_ns)
+
+    def rescan_if_due(self) -> None:
+        """Every `rescan_seconds`: files the events missed are received without a restart."""
+        if time.monotonic() < self._next_rescan or self._stop.is_set():
+            return
+        self._next_rescan = time.monotonic() + self.ws.settings.rescan_seconds
+        count = self.scan(unseen_only=True)
+        if count:
+            log.info("periodic rescan: %d file(s) not received yet", count)
+
+    def retry_due(self) -> None:
+        """Dispatch the queued files whose backoff is over (the queue lives in the store, so a
+        restart resumes it); a file gone from the inbox leaves the queue."""
+        project = self.ws.project.name
+        for retry in self.ws.store.due_receipts(project):
+            path = self.root / retry.path
+            if not os.path.lexists(path):
+                log.warning("%s left the inbox before its receipt could be sent", retry.path)
+                self.ws.store.clear_receipt_retry(project, retry.path)
+                continue
+            with self._lock:
+                busy = path in self._busy
+            if not busy:
+                self.dispatch(path)
+
+    def defer(self, path: Path, exc: Exception) -> None:
+        """Queue a failed file for a retry with backoff; the first failure logs the traceback."""
+        settings = self.ws.settings
+        relative = path.relative_to(self.root).as_posix()
+        self._queued.add(relative)
+        retry = self.ws.store.defer_receipt(self.ws.project.name, relative, f"{type(exc).__name__}: {exc}",
+                                            first=settings.receipt_retry_seconds,
+                                            cap=settings.receipt_retry_max_seconds)
+        if retry.attempts == 1:
+            log.exception("could not receive %s; retrying in %.0f s", relative,
+                          (retry.due_at - retry.first_failed_at).total_seconds())
+        else:
+            log.warning("could not receive %s (attempt %d): %s; retrying at %s", relative, retry.attempts,
+                        retry.last_error, retry.due_at.strftime("%H:%M:%S"))
 
     # internals ---------------------------------------------------------------------------
     def dispatch_changes(self, changes: set) -> None:
@@ -260,8 +260,11 @@ class InboxWatcher:
         while True:
             try:
                 self._handle_once(path)
-            except Exception:
-                log.exception("could not receive %s; it stays in the inbox for the next scan", shown_name(path))
+            except Exception as exc:
+                try:
+                    self.defer(path, exc)
+                except Exception:  # the store itself is down: the periodic rescan catches it up
+                    log.exception("could not receive %s nor queue it for a retry", shown_name(path))
             with self._lock:
                 if path not in self._dirty or self._stop.is_set():
                     self._busy.discard(path)
@@ -298,6 +301,10 @@ class InboxWatcher:
         else:
             self.receive(item)
         self._done[path] = version
+        relative = path.relative_to(self.root).as_posix()
+        if relative in self._queued:  # received at last: out of the retry queue
+            self.ws.store.clear_receipt_retry(self.ws.project.name, relative)
+            self._queued.discard(relative)
         self.note_upload(item.milestone)  # also for a restart's scan: a start it missed happens now
 
     def note_upload(self, milestone_id: str) -> None:
@@ -325,16 +332,3 @@ class InboxWatcher:
             self.trigger(milestone_id)
         except Exception:
             log.exception("%s: could not start the pipeline; the daily ladder will", milestone_id)
-
-
-def already_received(ws: Workspace, item: InboxFile) -> bool:
-    """True when these bytes are stored, validated and their receipt went out — so a restart's
-    scan does not start a receive-upload run for every file of the inbox again."""
-    from wpflow.collect import sha256_of
-
-    sha, _ = sha256_of(item.path)
-    project = ws.project.name
-    stored = [s for s in ws.store.submissions(project, milestone=item.milestone, partner=item.partner) if s.sha256 == sha]
-    if not stored or stored[0].status == "received":
-        return False
-    return any(n.kind == "receipt" and n.submission_sha256 == sha for n in ws.store.notifications(project, item.milestone))
