@@ -36,4 +36,4 @@ def tie_ephemeral_server() -> None:
     from prefect.server.api import server
 
     if not isinstance(server.subprocess, _TiedSubprocess):
-        server.subprocess = _TiedSubprocess()  # type: ignore[assignment]
+        server.subprocess = _TiedSubprocess()

@@ -12,6 +12,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -129,7 +130,7 @@ def chase_day(ws: Workspace, day: date, *, start_pipeline: PipelineStarter | Non
     for milestone in ws.project.milestones():
         for action in actions_on(ws.project, milestone, delivered.get(milestone.id, []), day):
             if action.action == "run":
-                started = run_once(ws, action.key, milestone.id, lambda m=milestone.id: start(m, day))
+                started = run_once(ws, action.key, milestone.id, partial(start, milestone.id, day))
                 results.append(ActionResult(action=action, started=started))
             else:
                 results.append(send_ladder_notices(ws, milestone, action))
@@ -154,6 +155,7 @@ def send_ladder_notices(ws: Workspace, milestone: Milestone, action: Action) -> 
             continue
         missing = (action.outstanding.get(pid, []) if action.action == "reminder"
                    else outstanding_lines(project, action.outstanding))
+        assert action.action != "run", "runs are started, not mailed"
         msg = compose_reminder_email(project, milestone, person, key=key, step=action.rung, missing=missing,
                                      as_of=action.day, kind=action.action)
         notice = notify_once(ws.store, ws.mailer, msg, key=key, project=project.name, milestone=milestone.id,
@@ -187,14 +189,15 @@ def inbox_deliveries(project: Project, inbox_root: Path, *, max_bytes: int | Non
             arrived = arrival_time(item, item.path.stat(), arrivals).date()
             result = validate_file(item.path, expected=expected, city=project.participant(item.partner).city,
                                    max_bytes=max_bytes)
-            if result.kind:
+            if result.kind is not None:
                 found.append((arrived, item.path.name, item.partner, result, sha256_of(item.path)[0]))
         versions: dict[tuple[str, str], int] = defaultdict(int)
         deliveries = []
         for arrived, name, partner, result, sha in sorted(found, key=lambda f: (f[0], f[1])):
-            versions[(partner, result.kind)] += 1
-            deliveries.append(Delivery(partner=partner, kind=result.kind, arrived=arrived, valid=result.valid,
-                                       version=versions[(partner, result.kind)], file_name=name, sha256=sha,
+            kind = result.kind or ""  # only recognised files were kept above
+            versions[(partner, kind)] += 1
+            deliveries.append(Delivery(partner=partner, kind=kind, arrived=arrived, valid=result.valid,
+                                       version=versions[(partner, kind)], file_name=name, sha256=sha,
                                        errors=len(result.errors)))
         out[milestone.id] = deliveries
     return out

@@ -7,7 +7,7 @@ Prefect, so they answer in well under a second.
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -107,9 +107,9 @@ def run(
     day = parse_as_of(as_of)
     if all_ == (milestone is not None):
         raise fail("give a milestone id or --all (not both)", EXIT_INVALID)
-    ids = [m.id for m in proj.milestones()] if all_ else [milestone]
+    wanted = [m.id for m in proj.milestones()] if all_ else [str(milestone)]
     try:
-        ids = [proj.milestone(i).id for i in ids]
+        ids = [proj.milestone(i).id for i in wanted]
     except KeyError as exc:
         known = ", ".join(m.id for m in proj.milestones())
         raise fail(f"unknown milestone {exc.args[0]!r}; known: {known}", EXIT_INVALID) from None
@@ -140,7 +140,8 @@ def run_pipelines(settings, ids: list[str], as_of, *, direct: bool = False):
         from wpflow.stages import workspace
 
         ws = workspace(settings)
-        outcomes, failed = [], []
+        outcomes: list[Any] = []
+        failed: list[str] = []
         with milestone_progress(ids):
             for i in ids:
                 try:
@@ -172,8 +173,8 @@ def run_pipelines(settings, ids: list[str], as_of, *, direct: bool = False):
                 if isinstance(result, Exception) and describe_failure(result)[0] == EXIT_UNREADABLE:
                     raise result  # one line and exit 2 (ErrorMappingGroup), not "1 milestone failed"
                 return ([result], []) if state.is_completed() else ([], ids)
-            state = all_milestones(ids, as_of, return_state=True)
-            outcomes = state.result(raise_on_failure=False)
+            every: Any = all_milestones(ids, as_of, return_state=True)
+            outcomes = every.result(raise_on_failure=False)
     if not isinstance(outcomes, list):
         return [], ids
     done = {o.milestone_id for o in outcomes}

@@ -15,6 +15,7 @@ import socket
 import sys
 import traceback
 from collections.abc import Iterator
+from typing import Any
 
 import typer
 from typer.core import TyperGroup
@@ -32,13 +33,13 @@ class ErrorMappingGroup(TyperGroup):
     """The app's root group: strips `--verbose` wherever it stands, and maps any exception a
     command lets through to `error: <one line>` and exit 1 or 2."""
 
-    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # a click Context
         if VERBOSE_FLAG in args:
             ctx.meta[VERBOSE_KEY] = True
             args = [a for a in args if a != VERBOSE_FLAG]
         return super().parse_args(ctx, args)
 
-    def invoke(self, ctx: typer.Context):
+    def invoke(self, ctx: Any) -> Any:  # a click Context
         try:
             return super().invoke(ctx)
         except (Exit, TyperException, Abort):  # usage errors and deliberate exits: Typer's own handling

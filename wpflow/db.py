@@ -14,7 +14,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from alembic.script import Script, ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection, Engine
 
@@ -30,7 +30,9 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def head() -> str:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    revision = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert revision is not None, "wpflow/migrations holds no revision"
+    return revision
 
 
 def current(engine: Engine) -> str | None:
@@ -61,6 +63,7 @@ def autogenerate(engine: Engine, message: str) -> str:
     number = f"{int(head()) + 1:04d}"
     with engine.begin() as conn:
         script = command.revision(alembic_config(conn), message=message, autogenerate=True, rev_id=number)
+    assert isinstance(script, Script), "one revision is written"
     return str(script.path)
 
 

@@ -40,8 +40,8 @@ def ensure_update_fields(document: Any) -> None:
 
 def headings(body: etree._Element) -> list[tuple[int, etree._Element]]:
     """(level, paragraph) of every top-level heading the contents list shows, in order."""
-    return [(TOC_LEVELS[style_of(p)], p) for p in body.iterchildren(qn("w:p")) if style_of(p) in TOC_LEVELS
-            and text_of(p).strip()]
+    found = [(style_of(p), p) for p in body.iterchildren(qn("w:p")) if text_of(p).strip()]
+    return [(TOC_LEVELS[style], p) for style, p in found if style is not None and style in TOC_LEVELS]
 
 
 def bookmark(p: etree._Element, number: int) -> str:

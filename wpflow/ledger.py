@@ -13,8 +13,10 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any, cast
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from schemas.records import ReportRef, ReportVersion, VersionContents
@@ -114,7 +116,7 @@ class Ledger(StoreBase):
         takeover = (update(ClaimRow).where(ClaimRow.key == key, ClaimRow.done_at.is_(None), ClaimRow.owner == old_owner)
                     .values(claimed_at=utcnow(), owner=me().token))
         with self._transaction() as session:
-            taken = session.execute(takeover).rowcount == 1
+            taken = cast(CursorResult[Any], session.execute(takeover)).rowcount == 1
         if taken:
             log.warning("claim %s: its owner (%s) died; taken over", key, old_owner)
         return taken
@@ -168,7 +170,7 @@ class Ledger(StoreBase):
         takeover = takeover.values(claimed_at=utcnow(), owner=me().token,
                                    **({"message_id": message_id} if message_id else {}))
         with self._transaction() as session:
-            taken = session.execute(takeover).rowcount == 1
+            taken = cast(CursorResult[Any], session.execute(takeover)).rowcount == 1
         if taken and dead:
             log.warning("e-mail %s: its sender (%s) died before it was marked sent; sending it again", key, old_owner)
         return taken

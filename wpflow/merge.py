@@ -16,8 +16,6 @@ from typing import Any
 
 from schemas.inputs import INPUT_KINDS, InputKind, Measure
 from schemas.project import Milestone, Project
-from wpflow.project import check_project
-from wpflow.wording import prose_dates
 from schemas.records import (
     CheckedSubmission,
     ComparativeTable,
@@ -26,6 +24,8 @@ from schemas.records import (
     PartnerState,
     WPSummary,
 )
+from wpflow.project import check_project
+from wpflow.wording import prose_dates
 
 
 def merge_summary(
@@ -135,17 +135,17 @@ def partner_states(project: Project, milestone: Milestone, deliveries: Iterable[
     states = []
     for req in milestone.inputs:
         for p in project.deliverers(req):
-            d = newest.get((p.id, req.kind))
-            if d is None:
+            found = newest.get((p.id, req.kind))
+            if found is None:
                 status = "missing"
-            elif not d.valid:
+            elif not found.valid:
                 status = "invalid"
             else:
-                status = "on time" if d.arrived <= milestone.due else "late"
+                status = "on time" if found.arrived <= milestone.due else "late"
             states.append(PartnerState(
                 partner=p.id, city=p.city, kind=req.kind, status=status,
-                file_name=d.file_name if d else None, version=d.version if d else None,
-                sha256=d.sha256 if d else None, errors=d.errors if d else 0,
+                file_name=found.file_name if found else None, version=found.version if found else None,
+                sha256=found.sha256 if found else None, errors=found.errors if found else 0,
             ))
     return states
 

@@ -12,7 +12,7 @@ import os
 import signal
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 
@@ -91,7 +91,8 @@ def simulate_command(
 def run_labels(timeline) -> dict[int, str]:
     """'report v2' for the second report version of a milestone, 'nothing arrived' for a run
     that tells the coordinator and the lead instead: what each run of the rehearsal does."""
-    labels, seen = {}, {}
+    labels: dict[int, str] = {}
+    seen: dict[str, int] = {}
     for i, a in enumerate(timeline):
         if a.action != "run":
             continue
@@ -144,7 +145,7 @@ def deadlines_command(
     for r in rows:
         what = (f"started {r['started'] or 'in process'}" if r["action"] == "run" and r["started"] is not None
                 else "already run for these inputs" if r["action"] == "run"
-                else f"sent to {', '.join(r['sent']) or 'nobody new'}")
+                else f"sent to {', '.join(cast(list[str], r['sent'])) or 'nobody new'}")
         typer.echo(f"{day}  {r['milestone']:<8} {r['action']:<10} {r['rung']:<9} {what}")
     typer.echo(f"{len(rows)} action(s) due on {day}")
 

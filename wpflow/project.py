@@ -97,7 +97,7 @@ def parse_project(text: str, file: Path) -> Project:
     return project
 
 
-def _message(err: dict[str, Any]) -> str:
+def _message(err: Any) -> str:  # a pydantic ErrorDetails
     if err["type"] == "extra_forbidden":
         return "unknown key (typo?)"
     if err["type"] == "missing":
@@ -124,7 +124,7 @@ def _walk(loc: tuple, data: Any):
             yield part  # a missing or unknown key: the deepest step
 
 
-def _field_path(loc: tuple, data: Any) -> str:
+def _field_path(loc: tuple, data: Any) -> str | None:
     out = ""
     for part in _walk(loc, data):
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)

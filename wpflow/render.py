@@ -88,7 +88,7 @@ def field_units(kind_id: str) -> dict[str, str]:
     units = {m.label: m.unit for m in kind.measures if m.unit}
     for name, f in kind.model.model_fields.items():
         if isinstance(f.json_schema_extra, dict) and f.json_schema_extra.get(UNIT):
-            units[name] = f.json_schema_extra[UNIT]
+            units[name] = str(f.json_schema_extra[UNIT])
         elif (f.description or "").startswith("Year "):  # a year without the unit tag: never "1 999"
             units[name] = "year"
     return units
@@ -173,12 +173,13 @@ def detail_need(values: list[Any], column: Column) -> ColumnNeed:
         if column.unit not in ("EUR", "year"):
             texts += [format_value(v + 0.5, column.unit) for v in extremes]  # a fraction: ".50"
         return column_need(column.label, texts, numeric=True)
+    distinct: set[Any]
     try:
         distinct = set(values)
     except TypeError:  # a list or dict cell: rare, format them all
         distinct = {format_value(v) for v in values}
-    texts = {v if v.__class__ is str else format_value(v, column.unit) for v in distinct}
-    return column_need(column.label, texts, numeric=False)
+    shown = {v if v.__class__ is str else format_value(v, column.unit) for v in distinct}
+    return column_need(column.label, shown, numeric=False)
 
 
 def detail_texts(details: list[dict[str, Any]], cols: list[Column]) -> Iterator[list[str]]:
@@ -331,7 +332,7 @@ def stable_zip(data: bytes, when: datetime, splices: dict[bytes, Iterator[str]],
             info.external_attr = 0o644 << 16
             if item.filename == "word/document.xml" and splices:
                 # level 1: a third of the time of level 6 for a few per cent more bytes
-                info._compresslevel = 1  # what writestr(compresslevel=) sets; open() reads it
+                info._compresslevel = 1  # type: ignore[attr-defined]  # what writestr(compresslevel=) sets; open() reads it
                 with dst.open(info, "w") as entry:  # > 2 GB fails loudly (no zip64)
                     write_spliced(entry, content, splices)
             else:

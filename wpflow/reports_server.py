@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from schemas.settings import Settings
@@ -29,7 +30,7 @@ class ReportsServer:
     """A running static server; `stop()` ends it within `STOP_SECONDS`."""
 
     url: str
-    server: object  # uvicorn.Server, imported lazily (uvicorn is only needed when serving)
+    server: Any  # uvicorn.Server, imported lazily (uvicorn is only needed when serving)
     thread: threading.Thread
 
     def stop(self, timeout: float = STOP_SECONDS) -> None:

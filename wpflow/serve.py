@@ -21,11 +21,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
 from schemas.project import Project
+from schemas.records import ReportOutcome
 from schemas.settings import ROOT, Settings
 from wpflow.reports_server import start_reports_server
 from wpflow.servers import (  # noqa: F401 - re-exported: tests and bench start servers through serve
@@ -172,7 +173,7 @@ def start_deployment_run(milestone_id: str, as_of: date | None) -> str:
         parameters["as_of"] = as_of.isoformat()
     run = run_deployment(f"{MILESTONE_FLOW}/{milestone_deployment_name(milestone_id)}",
                          parameters=parameters, timeout=0, as_subflow=False)
-    return str(run.id)
+    return str(run.id)  # type: ignore[union-attr]  # the sync call returns a FlowRun
 
 
 def start_in_process(milestone_id: str, as_of: date | None) -> str:
@@ -183,7 +184,7 @@ def start_in_process(milestone_id: str, as_of: date | None) -> str:
     from flows.milestone import milestone_pipeline
 
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        outcome = milestone_pipeline(milestone_id, as_of)
+        outcome = cast(ReportOutcome, milestone_pipeline(milestone_id, as_of))  # the caller gets the result
     return outcome.report.path if outcome.report else outcome.message
 
 
@@ -302,7 +303,7 @@ def serve_until_signalled(deployments: list[Any], grace: float = SHUTDOWN_GRACE_
             on_signal()
             loop.call_soon_threadsafe(stopping.set)
 
-        runner.handle_sigterm = request_stop  # Runner.start installs this for SIGTERM
+        runner.handle_sigterm = request_stop  # type: ignore[method-assign]  # Runner.start installs it for SIGTERM
         previous = signal.signal(signal.SIGINT, request_stop)  # also when SIGINT was inherited ignored
         running = asyncio.ensure_future(runner.start())
         waiting = asyncio.ensure_future(stopping.wait())
