@@ -39,7 +39,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=None, help="runs of each repeatable case (default 2)")
     args = parser.parse_args()
     repeat = args.repeat or (1 if args.quick else 2)
-    from wpflow.serve import free_port, prefect_server
+    from flows.serve import free_port, prefect_server
 
     project = ROOT / "projects" / "baltmet-inno"
     runs: dict[str, list[float]] = {}

@@ -99,7 +99,7 @@ class Watcher:
             "PREFECT_LOGGING_LEVEL": "WARNING",
         })
         if kind == "prefect":
-            from wpflow.serve import free_port
+            from flows.serve import free_port
 
             cmd = [sys.executable, "-m", "wpflow.cli", "serve", "--milestone", MILESTONE, "--port", str(free_port())]
         else:

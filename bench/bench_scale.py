@@ -20,7 +20,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from common import ROOT, emit, isolated_env, machine, scratch, tied
+from common import emit, isolated_env, machine, scratch, tied
 
 ROWS = 100
 TARGET_S, TARGET_MB = 15.0, 500.0

@@ -16,7 +16,6 @@ import argparse
 import os
 import time
 from collections import defaultdict
-from pathlib import Path
 
 from common import emit, isolated_env, machine, scratch
 
@@ -51,7 +50,7 @@ def main() -> None:
     project = consortium(partners, args.rows)
     with scratch("profile") as tmp:
         os.environ.update(isolated_env(project, tmp / "outputs"))
-        from wpflow import mail, pipeline, render, stages, store, validate
+        from wpflow import mail, mailers, pipeline, render, stages, store, validate
         from wpflow.pipeline import run_direct
         from wpflow.release import release_stage
         from wpflow.stages import workspace
@@ -67,7 +66,7 @@ def main() -> None:
         timed_attr(store.Store, "record_result", "validate · Store.record_result", totals, counts)
         timed_attr(render, "chart_png", "render · chart_png (matplotlib, a bar per city)", totals, counts)
         # inside receipts and notify: composing, writing and bookkeeping each e-mail
-        timed_attr(mail.OutboxMailer, "send", "mail · OutboxMailer.send (as_bytes + write)", totals, counts)
+        timed_attr(mailers.OutboxMailer, "send", "mail · OutboxMailer.send (as_bytes + write)", totals, counts)
         timed_attr(store.Store, "claim_notification", "mail · Store.claim_notification", totals, counts)
         timed_attr(store.Store, "mark_sent", "mail · Store.mark_sent", totals, counts)
         timed_attr(store.Store, "was_sent", "mail · Store.was_sent", totals, counts)

@@ -25,7 +25,7 @@ def collect_new_files(day: date) -> int:
 def chase_partners(day: date) -> list[ActionResult]:
     """Reminders, notices, escalations and pipeline runs due on `day`; a retry after an SMTP
     hiccup sends only what is still unsent and starts no run twice."""
-    from wpflow.serve import start_pipeline
+    from flows.starts import start_pipeline
 
     return chase_day(workspace(), day, start_pipeline=start_pipeline)
 

@@ -68,7 +68,7 @@ def receive_upload_run(item: InboxFile) -> CheckedSubmission:
 def watch_inbox(settings: Settings | None = None, stop: threading.Event | None = None) -> None:
     """Run the watcher with a receive-upload flow run per file until `stop` is set (forever
     if None)."""
-    from wpflow.serve import start_pipeline
+    from flows.starts import start_pipeline
 
     ws = workspace(settings)
     register_receive_upload()

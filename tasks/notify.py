@@ -12,7 +12,7 @@ from typing import Any
 from prefect import get_run_logger, task
 
 from schemas.records import CheckedSubmission, Notice, ReportOutcome, WPSummary
-from wpflow.mail import PermanentMailError
+from wpflow.mailers import PermanentMailError
 from wpflow.release import notify_stage
 from wpflow.stages import send_receipts, workspace
 

@@ -125,7 +125,7 @@ def test_kill_9_during_a_send_next_run_sends_the_missing_email_once_and_marks_th
 
 # -- SMTP down during a milestone run -----------------------------------------------------
 def test_smtp_down_during_a_run_writes_the_report_and_the_next_run_delivers_every_email_once(tmp_path):
-    from wpflow.mail import TransientMailError
+    from wpflow.mailers import TransientMailError
     from wpflow.pipeline import run_direct
     from wpflow.stages import workspace
 
@@ -242,7 +242,7 @@ def alive(pid: int) -> bool:
 SERVER_IN_CHILD = """
 import sys, time
 from pathlib import Path
-from wpflow.serve import prefect_server
+from flows.serve import prefect_server
 with prefect_server(int(sys.argv[1]), Path(sys.argv[2])):
     print("up", flush=True)
     time.sleep(600)

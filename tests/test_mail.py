@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -17,22 +16,24 @@ from schemas.project import Milestone, Participant, Programme, Project, WorkPack
 from schemas.records import Issue, ReportRef, Submission, ValidationResult
 from schemas.settings import Settings
 from tests.conftest import SmtpSink, parse_eml, running_smtp
+from wpflow.keys import ladder_key, receipt_key, report_key
+from wpflow.ledger import About
 from wpflow.mail import (
     DOCX_TYPE,
+    compose_receipt_email,
+    compose_reminder_email,
+    compose_report_email,
+    header_text,
+)
+from wpflow.mailers import (
     MailConfigError,
     OutboxMailer,
     PermanentMailError,
     SmtpMailer,
     TransientMailError,
-    compose_receipt_email,
-    compose_reminder_email,
-    compose_report_email,
-    header_text,
     mailer_from_settings,
     notify_once,
 )
-from wpflow.keys import ladder_key, receipt_key, report_key
-from wpflow.ledger import About
 from wpflow.store import Store
 
 DOCX_MIME = "/".join(DOCX_TYPE)

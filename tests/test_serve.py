@@ -19,7 +19,7 @@ from tests.test_chase import seed_csv
 
 # -- prefect.yaml and entrypoints -----------------------------------------------------------
 def test_committed_prefect_yaml_is_generated_from_the_project(project):
-    from wpflow.serve import PREFECT_YAML, render_prefect_yaml
+    from flows.serve import PREFECT_YAML, render_prefect_yaml
 
     assert PREFECT_YAML.read_text(encoding="utf-8") == render_prefect_yaml(project), \
         "prefect.yaml is out of date: run `wpflow deploy --write`"
@@ -28,7 +28,7 @@ def test_committed_prefect_yaml_is_generated_from_the_project(project):
 def test_prefect_yaml_declares_every_deployment_in_prefects_own_schema(project):
     from prefect.cli.deploy._models import PrefectYamlModel
 
-    from wpflow.serve import PREFECT_YAML
+    from flows.serve import PREFECT_YAML
 
     config = PrefectYamlModel.model_validate(yaml.safe_load(PREFECT_YAML.read_text(encoding="utf-8")))
     by_name = {d.name: d for d in config.deployments}
@@ -50,7 +50,7 @@ def test_every_entrypoint_loads_as_a_flow_with_a_parameter_schema(project, entry
     from prefect.flows import load_flow_from_entrypoint
     from prefect.utilities.callables import parameter_schema
 
-    from wpflow.serve import deployment_specs
+    from flows.serve import deployment_specs
 
     path, _, name = entrypoint.partition(":")
     flow = load_flow_from_entrypoint(f"{ROOT / path}:{name}")
@@ -92,7 +92,7 @@ app()
 @pytest.fixture(scope="module")
 def prefect_server_url(tmp_path_factory):
     """`prefect server start` on a free loopback port with its own home; always stopped."""
-    from wpflow.serve import free_port, prefect_server
+    from flows.serve import free_port, prefect_server
 
     home = tmp_path_factory.mktemp("prefect-server-home")
     with prefect_server(free_port(), home, timeout=90) as api_url:
@@ -131,7 +131,7 @@ def test_serve_runs_a_milestone_deployment_and_the_watcher(prefect_server_url, t
     # they arrived before the due date (the run below looks at the inbox as of 2006-07-31)
     (inbox / "arrivals.yaml").write_text("helsinki/WP4-M3/seed_funding_helsinki.csv: 2006-06-20\n"
                                          "malmo/WP4-M3/seed_funding_malmo.csv: 2006-06-21\n")
-    from wpflow.serve import free_port
+    from flows.serve import free_port
 
     reports_port = free_port()
     env = {**os.environ, "PREFECT_API_URL": api, "PREFECT_UI_API_URL": api, "PREFECT_HOME": str(tmp_path / "home"),
@@ -139,7 +139,7 @@ def test_serve_runs_a_milestone_deployment_and_the_watcher(prefect_server_url, t
            "WPFLOW_REPORT_DELAY_SECONDS": "1", "WPFLOW_REPORTS_PORT": str(reports_port)}
     log = (tmp_path / "serve.log").open("wb")
     # started as `cmd &` from a script would start it: SIGINT inherited as ignored (serve must
-    # still stop on Ctrl-C, see wpflow.serve.serve_until_signalled)
+    # still stop on Ctrl-C, see flows.serve.serve_until_signalled)
     served = subprocess.Popen([sys.executable, "-c", SERVE_APP, "serve", "--milestone", "WP4-M3"], cwd=ROOT,
                               env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))

@@ -142,7 +142,8 @@ def send_ladder_notices(ws: Workspace, milestone: Milestone, action: Action) -> 
     someone (an earlier day of the same rung, a re-run) is skipped."""
     from wpflow.keys import ladder_key
     from wpflow.ledger import About
-    from wpflow.mail import compose_reminder_email, notify_once
+    from wpflow.mail import compose_reminder_email
+    from wpflow.mailers import notify_once
 
     project = ws.project
     result = ActionResult(action=action)

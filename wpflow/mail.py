@@ -9,25 +9,15 @@ typed) reaches headers only through `header_text`, which drops CR, LF and every 
 character, and the message is built with `email.policy.SMTP`, which encodes non-ASCII words
 (Malmö, Rīga) per RFC 2047/2231 and refuses a bare newline as a last line of defence.
 
-Sending goes through `Mailer.send`: `OutboxMailer` writes `.eml` files (the default: nothing
-leaves the machine), `SmtpMailer` talks to a real server. `notify_once` adds the idempotency:
-one claim per key in the store, released when a send fails so the task's retry can try again.
+Sending is `wpflow.mailers`: the transports and `notify_once`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import ipaddress
 import logging
-import os
-import re
-import smtplib
-import ssl
-import tempfile
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email import policy
 from email.headerregistry import Address
@@ -35,18 +25,16 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from pydantic import SecretStr
 
 from schemas.project import Milestone, Participant, Project
-from schemas.records import Notice, ReportRef, Submission, ValidationResult
-from schemas.settings import ROOT, Settings
+from schemas.records import ReportRef, Submission, ValidationResult
+from schemas.settings import ROOT
 
 if TYPE_CHECKING:
-    from wpflow.ledger import About
-    from wpflow.store import Store
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -61,23 +49,6 @@ Security = Literal["none", "starttls", "ssl"]
 # long display name when it folds it, so "City of St. Petersburg, Committee for ..." would be
 # re-read as three addresses. Not folding address headers avoids that.
 MAIL_POLICY = policy.SMTP.clone(cte_type="7bit", max_line_length=998)
-
-
-# -- errors ------------------------------------------------------------------------------
-class MailError(Exception):
-    """Sending an e-mail failed."""
-
-
-class TransientMailError(MailError):
-    """Worth retrying: the server was unreachable, busy or answered 4xx."""
-
-
-class PermanentMailError(MailError):
-    """Retrying will not help: the server answered 5xx."""
-
-
-class MailConfigError(PermanentMailError):
-    """The mail settings are wrong (TLS mode, credentials); the message says which setting."""
 
 
 # -- keys and headers --------------------------------------------------------------------
@@ -353,221 +324,3 @@ def compose_reminder_email(
         },
         project=project, recipient=recipient, cc=cc, templates=templates, key=key,
     )
-
-
-# -- transports --------------------------------------------------------------------------
-class Mailer(Protocol):
-    """Where e-mails go. `send` returns where the message ended up (outbox path or
-    Message-ID) and raises TransientMailError / PermanentMailError."""
-
-    transport: ClassVar[str]
-
-    def send(self, msg: EmailMessage) -> str: ...
-
-
-@dataclass(frozen=True)
-class OutboxMailer:
-    """Writes each message as `<key>.eml` into a folder. The name comes from the Message-ID,
-    which comes from the idempotency key, so writing the same notification again replaces
-    the same file rather than adding a second one."""
-
-    folder: Path
-    transport: ClassVar[str] = "outbox"
-
-    def send(self, msg: EmailMessage) -> str:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        target = self.folder / outbox_file_name(msg)
-        write_atomically(target, msg.as_bytes(policy=MAIL_POLICY))
-        return str(target)
-
-
-def outbox_file_name(msg: EmailMessage) -> str:
-    local = str(msg.get("Message-ID", "")).strip().strip("<>").partition("@")[0]
-    safe = re.sub(r"[^A-Za-z0-9._-]", "_", local).strip("._")
-    return f"{safe or hashlib.sha256(msg.as_bytes()).hexdigest()}.eml"
-
-
-def write_atomically(target: Path, data: bytes) -> None:
-    """Temp file + rename: an `outbox flush` running meanwhile never reads half a message."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".writing-", suffix=".eml")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-@dataclass(frozen=True)
-class SmtpMailer:
-    """Sends through an SMTP server: plain, STARTTLS (usually port 587) or implicit TLS (465).
-
-    Errors are sorted for the caller's retry policy: unreachable, disconnected or 4xx →
-    TransientMailError; 5xx → PermanentMailError; wrong TLS mode or credentials →
-    MailConfigError naming the setting to change. The password is a SecretStr and is only
-    unwrapped in the call to `login`.
-    """
-
-    host: str
-    port: int
-    security: Security = "none"
-    user: str | None = None
-    password: SecretStr | None = field(default=None, repr=False)
-    timeout: float = 10.0
-    transport: ClassVar[str] = "smtp"
-
-    def __post_init__(self) -> None:
-        check_smtp_config(self)
-
-    @property
-    def where(self) -> str:
-        return f"SMTP server {self.host}:{self.port}"
-
-    def send(self, msg: EmailMessage) -> str:
-        try:
-            with self.connect() as smtp:
-                refused = smtp.send_message(msg)
-        except MailError:
-            raise
-        except Exception as exc:
-            raise classify_smtp_error(exc, self.where) from exc
-        if refused:
-            log.warning("%s refused some recipients of %s: %s", self.where, msg["Message-ID"], sorted(refused))
-        return str(msg["Message-ID"])
-
-    @contextmanager
-    def connect(self) -> Iterator[smtplib.SMTP]:
-        """An open, secured and logged-in connection, closed (QUIT) afterwards."""
-        if self.security == "ssl":
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-                self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
-            )
-        else:
-            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-        with smtp:
-            if self.security == "starttls":
-                self.start_tls(smtp)
-            if self.user:
-                self.login(smtp)
-            yield smtp
-
-    def start_tls(self, smtp: smtplib.SMTP) -> None:
-        try:
-            smtp.starttls(context=ssl.create_default_context())
-        except smtplib.SMTPNotSupportedError as exc:
-            raise MailConfigError(
-                f"{self.where} does not offer STARTTLS; set WPFLOW_SMTP_SECURITY=ssl if it is an "
-                "implicit-TLS port (usually 465) or none for a plain local relay"
-            ) from exc
-
-    def login(self, smtp: smtplib.SMTP) -> None:
-        assert self.user is not None and self.password is not None  # check_smtp_config
-        try:
-            smtp.login(self.user, self.password.get_secret_value())
-        except smtplib.SMTPNotSupportedError as exc:
-            raise MailConfigError(
-                f"{self.where} offers no AUTH on this connection; many servers offer it only after "
-                "TLS (WPFLOW_SMTP_SECURITY=starttls or ssl)"
-            ) from exc
-        except smtplib.SMTPAuthenticationError as exc:
-            raise MailConfigError(
-                f"{self.where} rejected the login of WPFLOW_SMTP_USER={self.user!r} "
-                f"({exc.smtp_code}); check WPFLOW_SMTP_USER and WPFLOW_SMTP_PASSWORD"
-            ) from exc
-
-
-def check_smtp_config(mailer: SmtpMailer) -> None:
-    """Refuse settings that cannot work (or would leak the password) before any connection."""
-    if mailer.security not in ("none", "starttls", "ssl"):
-        raise MailConfigError(f"WPFLOW_SMTP_SECURITY must be none, starttls or ssl, not {mailer.security!r}")
-    if bool(mailer.user) != (mailer.password is not None):
-        raise MailConfigError("set both WPFLOW_SMTP_USER and WPFLOW_SMTP_PASSWORD, or neither")
-    if mailer.user and mailer.security == "none" and not is_loopback(mailer.host):
-        raise MailConfigError(
-            f"refusing to send the SMTP password unencrypted to {mailer.host}; "
-            "set WPFLOW_SMTP_SECURITY=starttls or ssl"
-        )
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def classify_smtp_error(exc: Exception, where: str) -> MailError:
-    """Map smtplib / socket / TLS failures to transient or permanent. Order matters:
-    smtplib's exceptions and ssl.SSLError are both OSError subclasses."""
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _ in exc.recipients.values()]
-        cls = TransientMailError if any(400 <= c < 500 for c in codes) else PermanentMailError
-        return cls(f"{where} refused every recipient: {exc.recipients}")
-    if isinstance(exc, smtplib.SMTPResponseException):
-        reply = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
-        cls = TransientMailError if 400 <= exc.smtp_code < 500 else PermanentMailError
-        return cls(f"{where} answered {exc.smtp_code} {reply}")
-    if isinstance(exc, smtplib.SMTPServerDisconnected):
-        return TransientMailError(f"{where} closed the connection: {exc}")
-    if isinstance(exc, ssl.SSLError):
-        return MailConfigError(
-            f"TLS with {where} failed ({exc.reason or exc}); is WPFLOW_SMTP_SECURITY right for this "
-            "port? ssl = implicit TLS (usually 465), starttls = plain then upgrade (usually 587)"
-        )
-    if isinstance(exc, OSError):  # refused, reset, timed out, name not resolved
-        return TransientMailError(f"cannot reach {where}: {exc}")
-    return PermanentMailError(f"sending through {where} failed: {exc!r}")
-
-
-def mailer_from_settings(settings: Settings) -> Mailer:
-    if settings.mail_transport == "smtp":
-        return SmtpMailer(
-            host=settings.smtp_host,
-            port=settings.smtp_port,
-            security=settings.smtp_security,
-            user=settings.smtp_user,
-            password=settings.smtp_password,
-            timeout=settings.smtp_timeout,
-        )
-    return OutboxMailer(settings.outbox_dir)
-
-
-# -- idempotent sending ------------------------------------------------------------------
-def notify_once(
-    store: Store,
-    mailer: Mailer,
-    msg: EmailMessage,
-    *,
-    key: str,
-    project: str,
-    milestone: str,
-    recipient: str,
-    kind: str,
-    about: About,
-) -> Notice:
-    """Send `msg` unless the notification `key` was already sent (or is being sent right now).
-
-    Claim (recording this process as owner and the Message-ID), send, mark sent. A failed send
-    releases the claim and re-raises, so the Prefect retry (or the next run) sends it. If the
-    process dies mid-send, the next run sees the owner dead and sends it again at once; if it
-    died between a successful send and `mark_sent`, the message goes out twice — with the same
-    Message-ID, so mail clients can tell.
-    """
-    if "Message-ID" not in msg:
-        msg["Message-ID"] = message_id_for(key, addresses(msg, "From")[0] if "From" in msg else "")
-    notice = dict(key=key, to=addresses(msg, "To"), cc=addresses(msg, "Cc"), subject=str(msg["Subject"]))
-    if not store.claim_notification(
-        key, project=project, milestone=milestone, recipient=recipient, kind=kind, about=about,
-        message_id=str(msg["Message-ID"]),
-    ):
-        return Notice(**notice, sent=False)
-    try:
-        where = mailer.send(msg)
-    except BaseException:
-        store.release_notification(key)
-        raise
-    store.mark_sent(key, mailer.transport, str(msg["Message-ID"]))
-    return Notice(**notice, path=where if mailer.transport == "outbox" else None, sent=True)

@@ -160,7 +160,7 @@ def deploy_command(
 ) -> None:
     """Register the deployments (a pipeline per milestone, the daily deadline ladder, the inbox
     watcher) on the Prefect server in PREFECT_API_URL, or write/check prefect.yaml."""
-    from wpflow.serve import PREFECT_YAML, render_prefect_yaml
+    from flows.serve import PREFECT_YAML, render_prefect_yaml
 
     settings, proj = _load(project)
     target = file or PREFECT_YAML
@@ -177,7 +177,7 @@ def deploy_command(
         return
     if not os.environ.get("PREFECT_API_URL"):
         raise fail("no Prefect server: set PREFECT_API_URL (or use `wpflow serve`, which starts one)", EXIT_UNREADABLE)
-    from wpflow.serve import runner_deployments
+    from flows.serve import runner_deployments
 
     try:
         for deployment in runner_deployments(proj, watcher=True, work_pool=work_pool):
@@ -200,7 +200,7 @@ def serve_command(
 ) -> None:
     """Run everything on this machine until Ctrl-C: a Prefect server (unless PREFECT_API_URL is
     set), every deployment with its schedule, and the inbox watcher."""
-    from wpflow.serve import serve
+    from flows.serve import serve
 
     settings, proj = _load(project)
     if milestone:

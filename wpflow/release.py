@@ -131,7 +131,8 @@ def notify_stage(ws: Workspace, milestone: Milestone, summary: WPSummary, outcom
 
 
 def send_version(ws: Workspace, milestone: Milestone, summary: WPSummary, version: ReportVersion) -> list[Notice]:
-    from wpflow.mail import compose_report_email, notify_once
+    from wpflow.mail import compose_report_email
+    from wpflow.mailers import notify_once
 
     project = ws.project
     report = version.report
@@ -160,7 +161,8 @@ def send_version(ws: Workspace, milestone: Milestone, summary: WPSummary, versio
 def send_empty_notice(ws: Workspace, milestone: Milestone, summary: WPSummary) -> list[Notice]:
     """Once per milestone to the WP coordinator and the lead: later states of an empty
     milestone (an invalid upload) do not repeat it; the first valid input brings the report."""
-    from wpflow.mail import compose_empty_email, notify_once
+    from wpflow.mail import compose_empty_email
+    from wpflow.mailers import notify_once
 
     project = ws.project
     wp = project.work_package(milestone.wp_id)

@@ -3,7 +3,7 @@ link in the Prefect UI opens in a browser (Chromium refuses a web page's file://
 
 Starlette's `StaticFiles` run by uvicorn, both already installed as Prefect's server, in a
 daemon thread: nothing hand-written answers HTTP, and nothing is added to the install.
-No Prefect import here; `wpflow.serve` starts it, `tasks/publish.py` links to it.
+No Prefect import here; `flows.serve` starts it, `tasks/publish.py` links to it.
 """
 
 from __future__ import annotations

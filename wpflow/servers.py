@@ -1,6 +1,6 @@
 """A Prefect server of our own: `prefect server start` as a subprocess that never outlives us.
 
-Split out of `wpflow.serve` (which re-exports these names). The server runs in its own process
+Split out of `flows.serve` (which re-exports these names). The server runs in its own process
 group (stopped as a whole: uvicorn and its workers) and is tied to this process with the kernel's
 parent-death signal (`wpflow.lifeline`), so a `kill -9` of wpflow leaves no orphan behind.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from wpflow.lifeline import die_with_parent_hook
 
-log = logging.getLogger("wpflow.serve")
+log = logging.getLogger("wpflow.servers")
 
 
 def free_port() -> int:

@@ -52,7 +52,7 @@ class Workspace:
 
     @cached_property
     def mailer(self):
-        from wpflow.mail import mailer_from_settings
+        from wpflow.mailers import mailer_from_settings
 
         return mailer_from_settings(self.settings)
 
@@ -213,7 +213,8 @@ def send_receipts(ws: Workspace, milestone: Milestone, checked: list[CheckedSubm
     """
     from wpflow.keys import receipt_key
     from wpflow.ledger import About
-    from wpflow.mail import compose_receipt_email, notify_once
+    from wpflow.mail import compose_receipt_email
+    from wpflow.mailers import notify_once
 
     notices = []
     for c in checked:

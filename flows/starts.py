@@ -1,0 +1,68 @@
+"""Starting a milestone pipeline from the watcher or the daily ladder: the served deployment
+when there is one (`run_deployment`, returning at once), the flow in this process otherwise."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from typing import Any, cast
+
+from schemas.records import ReportOutcome
+
+MILESTONE_FLOW = "milestone-pipeline"
+
+
+def milestone_deployment_name(milestone_id: str) -> str:
+    """`wp4-m3`: deployment names are lower case in the UI and URLs."""
+    return milestone_id.lower()
+
+
+def start_deployment_run(milestone_id: str, as_of: date | None) -> str:
+    """Ask the server for a run of the milestone's deployment and return at once (timeout=0):
+    a receipt or the daily ladder must not wait for a report to render."""
+    from prefect.deployments import run_deployment
+
+    parameters: dict[str, Any] = {"milestone_id": milestone_id}
+    if as_of is not None:
+        parameters["as_of"] = as_of.isoformat()
+    run = run_deployment(f"{MILESTONE_FLOW}/{milestone_deployment_name(milestone_id)}",
+                         parameters=parameters, timeout=0, as_subflow=False)
+    return str(run.id)  # type: ignore[union-attr]  # the sync call returns a FlowRun
+
+
+def start_in_process(milestone_id: str, as_of: date | None) -> str:
+    """Run the milestone flow here (no deployment is served). The heartbeat is off as for
+    `wpflow run`: the run is watched by its caller, and it would add ~1 s (DESIGN §2)."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    from flows.milestone import milestone_pipeline
+
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        outcome = cast(ReportOutcome, milestone_pipeline(milestone_id, as_of))  # the caller gets the result
+    return outcome.report.path if outcome.report else outcome.message
+
+
+def deployment_served(milestone_id: str) -> bool:
+    """True when the milestone's deployment exists on the configured API (ephemeral APIs have
+    none, so nothing is looked up there)."""
+    if not os.environ.get("PREFECT_API_URL"):
+        from prefect.settings import PREFECT_API_URL
+
+        if not PREFECT_API_URL.value():
+            return False
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    try:
+        with get_client(sync_client=True) as client:
+            client.read_deployment_by_name(f"{MILESTONE_FLOW}/{milestone_deployment_name(milestone_id)}")
+        return True
+    except ObjectNotFound:
+        return False
+
+
+def start_pipeline(milestone_id: str, as_of: date | None) -> str | None:
+    """run_deployment when the milestone is deployed, the flow in-process otherwise."""
+    if deployment_served(milestone_id):
+        return start_deployment_run(milestone_id, as_of)
+    return start_in_process(milestone_id, as_of)
