@@ -50,7 +50,7 @@ def main() -> None:
     project = consortium(partners, args.rows)
     with scratch("profile") as tmp:
         os.environ.update(isolated_env(project, tmp / "outputs"))
-        from wpflow import mail, mailers, pipeline, render, stages, store, validate
+        from wpflow import kinds, mail, mailers, pipeline, render, stages, store, validate
         from wpflow.pipeline import run_direct
         from wpflow.release import release_stage
         from wpflow.stages import workspace
@@ -60,7 +60,8 @@ def main() -> None:
         for name in STAGES:  # run_direct looks them up in its own module
             timed_attr(pipeline, name, name, totals, counts)
         # inside validate: reading, checking rows, and storing each file's result
-        timed_attr(validate, "read_table", "validate · read_table (python-calamine)", totals, counts)
+        for reader_of in (validate, kinds):  # the file read, and kind detection by headers
+            timed_attr(reader_of, "read_table", "validate · read_table (python-calamine)", totals, counts)
         timed_attr(validate, "validate_rows", "validate · validate_rows (coerce, pydantic, warnings)", totals, counts)
         timed_attr(stages, "gate_submission", "validate · gate_submission (size, zip, metadata sheet)", totals, counts)
         timed_attr(store.Store, "record_result", "validate · Store.record_result", totals, counts)

@@ -67,6 +67,7 @@ def parser_spies(monkeypatch) -> list[str]:
     import openpyxl
 
     import wpflow.annotate
+    import wpflow.kinds
     import wpflow.metadata
     import wpflow.validate
 
@@ -81,8 +82,11 @@ def parser_spies(monkeypatch) -> list[str]:
     monkeypatch.setattr(wpflow.annotate, "write_annotated_copy", spy("write_annotated_copy"))
     monkeypatch.setattr(wpflow.annotate, "load_workbook", spy("openpyxl.load_workbook"))
     monkeypatch.setattr(openpyxl, "load_workbook", spy("openpyxl.load_workbook"))
+    # every name the parsers are called by: validate_file and kind detection import them
     monkeypatch.setattr(wpflow.validate, "read_table", spy("read_table"))
-    monkeypatch.setattr(wpflow.metadata, "read_metadata", spy("read_metadata"))
+    monkeypatch.setattr(wpflow.kinds, "read_table", spy("read_table"))
+    monkeypatch.setattr(wpflow.kinds, "read_metadata", spy("read_metadata"))
+    monkeypatch.setattr(wpflow.metadata, "read_metadata", spy("read_metadata"))  # the gate's lookup
     return calls
 
 

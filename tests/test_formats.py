@@ -135,7 +135,7 @@ def test_csv_encodings_keep_the_cities_letters(tmp_path, encoding, names):
     ("1e400", None), ("inf", None), ("1_000", None), ("²", None), ("", None), ("1 000 000 €", 1_000_000),
 ])
 def test_numbers_in_partners_notations(text, number):
-    from wpflow.validate import parse_number
+    from wpflow.coerce import parse_number
 
     assert parse_number(text) == number
 
@@ -185,7 +185,7 @@ def test_headers_tell_the_kind_when_the_name_does_not(tmp_path):
     ("05/05/2006", "2006-05-05", False), ("31.02.2006", None, False), ("next week", None, False),
 ])
 def test_dates_in_partners_notations(text, date, ambiguous):
-    from wpflow.validate import parse_date
+    from wpflow.coerce import parse_date
 
     parsed, flagged = parse_date(text)
     assert (parsed.isoformat() if parsed else None, flagged) == (date, ambiguous)
@@ -316,7 +316,7 @@ def test_unit_headers_of_other_kinds(tmp_path):
     ("name;provider;level;instrument;budget_eur\n", ";"),  # header only
 ])
 def test_delimiter_is_sniffed_from_header_and_first_lines(text, delimiter):
-    from wpflow.validate import sniff_delimiter
+    from wpflow.readers import sniff_delimiter
 
     assert sniff_delimiter(text) == delimiter
 

@@ -22,6 +22,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from schemas.inputs import INPUT_KINDS
 from schemas.records import Issue, ValidationResult
+from wpflow.readers import read_csv
 
 PROBLEMS = "Problems"
 FILLS = {
@@ -82,9 +83,7 @@ def sheet_title(result: ValidationResult) -> str:
 def workbook_from_csv(path: Path, title: str) -> Workbook:
     """The CSV's rows as the partner's program showed them (validation's own reader: same
     encoding, delimiter and row numbers, so issue rows point at the right cells)."""
-    from wpflow.validate import _read_csv
-
-    header, rows = _read_csv(path)
+    header, rows = read_csv(path)
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = title

@@ -56,7 +56,7 @@ class GateVerdict(BaseModel):
 
     def result(self, expected: Sequence[str] = ()) -> ValidationResult:
         """A validation result for a refused file, its kind guessed from the name alone."""
-        from wpflow.validate import detect_kind
+        from wpflow.kinds import detect_kind
 
         return ValidationResult(file=self.file, kind=detect_kind(Path(self.file), expected), issues=[self.issue()])
 

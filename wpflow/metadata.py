@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from wpflow.headers import normalise_header
+
 METADATA_SHEET = "_wpflow"
 INSTRUCTIONS_SHEET = "Instructions"  # a template's visible first sheet: read by people, never as data
 FIELD_PREFIX = "field:"  # `field:budget_eur | Budget (EUR) *`: the column a person reads, per field
@@ -41,7 +43,5 @@ def template_headers(rows: list[list]) -> dict[str, str]:
     """Normalised header → field name, from the sheet's `field:` rows: a template's human
     headers ('Budget (EUR) *') are read back as the fields they were written for, even when a
     later wpflow words its headers differently."""
-    from wpflow.validate import normalise_header
-
     return {normalise_header(header): key.removeprefix(FIELD_PREFIX)
             for key, header in metadata_rows(rows).items() if key.startswith(FIELD_PREFIX)}

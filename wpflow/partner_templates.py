@@ -29,8 +29,8 @@ from pydantic.fields import FieldInfo
 import wpflow
 from schemas.inputs import INPUT_KINDS, PERSONAL, UNIT, InputKind
 from schemas.project import Milestone, Participant, Project, RequiredInput
+from wpflow.headers import field_title
 from wpflow.metadata import FIELD_PREFIX, INSTRUCTIONS_SHEET, METADATA_SHEET
-from wpflow.validate import field_title
 
 TEMPLATE_VERSION = "1"
 ROWS = 1000  # rows the checks cover below the header
@@ -96,7 +96,7 @@ def extra(info: FieldInfo) -> dict[str, Any]:
 
 def header_text(name: str, info: FieldInfo) -> str:
     """`Budget (EUR) *`: the field's title, its unit, a star when required. Validation reads it
-    back through the hidden sheet's field list, or by title (`wpflow.validate.header_names`)."""
+    back through the hidden sheet's field list, or by title (`wpflow.headers.header_names`)."""
     unit = extra(info).get(UNIT)
     title = f"{field_title(name, info)} ({unit})" if unit else field_title(name, info)
     return title + (REQUIRED_MARK if info.is_required() else "")
