@@ -3,6 +3,7 @@ loopback (aiosmtpd) and a real PostgreSQL schema per test session."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tempfile
 import uuid
@@ -26,6 +27,7 @@ for _name in [n for n in os.environ if n.startswith("WPFLOW_") and not n.startsw
 # LibreOffice's PDF takes seconds per report: only tests/test_report_pdf.py asks for it (explicitly).
 os.environ["WPFLOW_REPORT_PDF"] = "false"
 
+from schemas.inputs import INPUT_KINDS, InputKind, InputRow  # noqa: E402
 from schemas.settings import ROOT, Settings  # noqa: E402
 
 BUNDLED_PROJECT = ROOT / "projects" / "baltmet-inno"
@@ -162,3 +164,34 @@ def sample_value(name: str, info, n: int):
     if kind is dt.date:
         return dt.date(2006, 5, 1 + n)
     return f"Rīga Łódź Malmö Kaunas {n}"
+
+
+# -- inputs and inboxes -----------------------------------------------------------------
+class DatedRow(InputRow):
+    """A row kind with a date column and a row limit: no project row kind has either yet."""
+
+    event: str
+    date: dt.date
+    location: str | None = None
+
+
+DATED = InputKind(id="dated_events", label="Dated events", description="Test kind", shape="rows", model=DatedRow,
+                  sheet="Events", rows_per_partner=(1, 2))
+
+
+@pytest.fixture
+def dated_kind(monkeypatch):
+    """DATED as an input kind for one test."""
+    monkeypatch.setitem(INPUT_KINDS, DATED.id, DATED)
+
+
+@pytest.fixture
+def inbox(tmp_path: Path, monkeypatch, settings) -> Path:
+    """A fresh inbox; WPFLOW_* set so `workspace()` (and flows) use it. Stability window 0.3 s
+    keeps these tests quick; the latency test sets the real default of 1 s."""
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    monkeypatch.setenv("WPFLOW_OUTPUTS", str(settings.outputs))
+    monkeypatch.setenv("WPFLOW_INBOX", str(folder))
+    monkeypatch.setenv("WPFLOW_STABLE_SECONDS", "0.3")
+    return folder

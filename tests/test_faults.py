@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import BUNDLED_PROJECT, ROOT, parse_eml
 from tests.test_chase import CSV_HEADER, seed_csv
-from tests.test_watch import inbox, outbox_files, running_watcher, submissions, wait_for  # noqa: F401 - inbox: fixture
+from tests.test_watch import outbox_files, running_watcher, submissions, wait_for
 from wpflow.cli import app
 
 MILESTONE = "WP4-M3"

@@ -30,7 +30,7 @@ import pytest
 from schemas.settings import ROOT, Settings
 from tests.conftest import BUNDLED_PROJECT, SmtpSink
 from tests.test_chase import seed_csv
-from tests.test_watch import MILESTONE, SENDERS, drop, inbox, running_watcher, wait_for  # noqa: F401 - inbox: fixture
+from tests.test_watch import MILESTONE, SENDERS, drop, running_watcher, wait_for
 
 AS_OF = date(2006, 7, 31)  # WP4-M3 is due: a report v1 with receipts first (bundled inbox)
 

@@ -18,7 +18,6 @@ from openpyxl import Workbook
 
 from schemas.inputs import INPUT_KINDS
 from tests.conftest import sample_value
-from tests.test_validate_table import dated_kind  # noqa: F401 - fixture: a row kind with a date column
 from wpflow.validate import validate_file
 
 ROW_KINDS = sorted(k for k, v in INPUT_KINDS.items() if v.shape == "rows")

@@ -7,8 +7,8 @@ against a small inbox built here, so the assertions know exactly what went in.
 from __future__ import annotations
 
 import csv
-import re
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -202,7 +202,12 @@ def test_runs_tell_the_truth_in_the_ui(prefect_harness, pipeline_env, project, m
     from datetime import date
 
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentTaskRunId, LogFilter, LogFilterFlowRunId
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterParentTaskRunId,
+        LogFilter,
+        LogFilterFlowRunId,
+    )
 
     import tasks.merge
     from flows.milestone import all_milestones

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import zipfile
 from datetime import UTC, date, datetime
 from pathlib import Path

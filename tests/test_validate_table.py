@@ -3,7 +3,6 @@ and where (sheet, row, column, field) — asserted on the issue as the receipt p
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import json
 import struct
@@ -14,7 +13,6 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from schemas.inputs import INPUT_KINDS, InputKind, InputRow
 from wpflow.safety import OLE_MAGIC
 from wpflow.validate import validate_file
 
@@ -23,21 +21,6 @@ GOOD_SEED = ["Riga Seed", "Riga City Council", "municipal", "grant", 1_000_000]
 CLUSTER = ["name", "sector", "maturity", "companies", "proposed_for_transnational_analysis"]
 
 
-class DatedRow(InputRow):
-    """A row kind with a date column and a row limit: no project row kind has either yet."""
-
-    event: str
-    date: dt.date
-    location: str | None = None
-
-
-DATED = InputKind(id="dated_events", label="Dated events", description="Test kind", shape="rows", model=DatedRow,
-                  sheet="Events", rows_per_partner=(1, 2))
-
-
-@pytest.fixture
-def dated_kind(monkeypatch):
-    monkeypatch.setitem(INPUT_KINDS, DATED.id, DATED)
 
 
 def xlsx(sheet: str, header: list, *rows: list, extra_sheets: dict | None = None) -> Callable[[], bytes]:

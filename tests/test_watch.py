@@ -21,18 +21,6 @@ MILESTONE = "WP4-M3"
 SENDERS = ["helsinki", "berlin-tsb", "copenhagen", "malmo", "riga", "stockholm", "st-petersburg"]
 
 
-@pytest.fixture
-def inbox(tmp_path: Path, monkeypatch, settings) -> Path:
-    """A fresh inbox; WPFLOW_* set so `workspace()` (and flows) use it. Stability window 0.3 s
-    keeps these tests quick; the latency test sets the real default of 1 s."""
-    folder = tmp_path / "inbox"
-    folder.mkdir()
-    monkeypatch.setenv("WPFLOW_OUTPUTS", str(settings.outputs))
-    monkeypatch.setenv("WPFLOW_INBOX", str(folder))
-    monkeypatch.setenv("WPFLOW_STABLE_SECONDS", "0.3")
-    return folder
-
-
 def ws():
     from wpflow.stages import workspace
 

@@ -115,7 +115,9 @@ def markdown_document(text: str) -> dict:
         if match is None:
             raise Unreadable("has front matter (--- on line 1) that no --- line closes")
         meta, body = front_matter(match[1]), text[match.end():]
-    sections, heading, lines = [], None, []
+    sections: list[dict[str, str]] = []
+    heading: str | None = None
+    lines: list[str] = []
     for line in body.splitlines():
         if line.startswith("#"):
             if heading is not None:

@@ -30,7 +30,7 @@ MESSAGES = {
 }
 
 
-def plain_message(err: dict[str, Any]) -> str:
+def plain_message(err: Any) -> str:  # a pydantic ErrorDetails
     kind = err["type"]
     if err.get("input", "") is None and kind.endswith("_type"):  # an empty cell in a required column
         return "is required"
