@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 # The demo renders each milestone as the secretariat would have seen it after the project.
 DEMO_AS_OF ?= 2008-01-31
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2
 
 .PHONY: install demo test bench serve clean help
 
@@ -33,7 +33,11 @@ demo: install
 	@echo "E-mails:  outputs/outbox/*.eml (reports, receipts, 'nothing arrived' to coordinators)"
 	@echo "Runs:     make serve, then open http://127.0.0.1:4200"
 
+# lint, format and types first (seconds), then the suite on both cores (pytest-xdist)
 test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install

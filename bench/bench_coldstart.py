@@ -25,8 +25,14 @@ MILESTONE, AS_OF = "WP4-M3", "2006-07-31"
 
 def wpflow_run(env: dict[str, str], *extra: str) -> float:
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "wpflow.cli", "run", MILESTONE, "--as-of", AS_OF, *extra],
-                          env=env, cwd=ROOT, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "wpflow.cli", "run", MILESTONE, "--as-of", AS_OF, *extra],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"wpflow run {' '.join(extra)} failed:\n{done.stderr[-3000:]}")
@@ -47,6 +53,7 @@ def main() -> None:
     print(f"cold start of `wpflow run {MILESTONE} --as-of {AS_OF}` as a new process; {machine()}", flush=True)
 
     with scratch("coldstart") as tmp:
+
         def env(**extra: str) -> dict[str, str]:
             base = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "WPFLOW_"))}
             return {**base, **isolated_env(project, tmp / f"outputs-{next(n)}"), **extra}
@@ -82,9 +89,15 @@ def main() -> None:
     if "running_server" in results:
         ratio = round(results["ephemeral_migrated_home"] / results["running_server"], 2)
         print(f"ephemeral API on a migrated home vs a running server: {ratio:.1f}x")
-    emit({"name": "cold_start", **{k: round(v, 2) for k, v in results.items()},
-          "ratio": ratio, "target": "advice",
-          "runs": {k: [round(v, 2) for v in vs] for k, vs in runs.items()}})
+    emit(
+        {
+            "name": "cold_start",
+            **{k: round(v, 2) for k, v in results.items()},
+            "ratio": ratio,
+            "target": "advice",
+            "runs": {k: [round(v, 2) for v in vs] for k, vs in runs.items()},
+        }
+    )
 
 
 if __name__ == "__main__":

@@ -24,8 +24,14 @@ TARGETS = {"migrated_home": 2.0, "fresh_home": 3.0}
 
 def run_all(env: dict[str, str], *extra: str) -> float:
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "wpflow.cli", "run", "--all", "--as-of", AS_OF, *extra],
-                          env=env, cwd=ROOT, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "wpflow.cli", "run", "--all", "--as-of", AS_OF, *extra],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"wpflow run --all {' '.join(extra)} failed:\n{done.stderr[-3000:]}")
@@ -55,9 +61,19 @@ def main() -> None:
     ratios = {k: round(v / figures["direct"], 2) for k, v in figures.items() if k != "direct"}
     verdict = {k: ratios[k] <= limit for k, limit in TARGETS.items() if k in ratios and not args.quick}
     for k, r in ratios.items():
-        print(f"  {k:<15} {r:.2f}× direct (target ≤ {TARGETS[k]}×){'' if args.quick else ' ' + ('met' if verdict[k] else 'NOT met')}")
-    emit({"benchmark": "demo", "seconds": {k: round(v, 2) for k, v in figures.items()}, "ratios": ratios,
-          "targets_met": verdict, "quick": args.quick, "machine": machine()})
+        print(
+            f"  {k:<15} {r:.2f}× direct (target ≤ {TARGETS[k]}×){'' if args.quick else ' ' + ('met' if verdict[k] else 'NOT met')}"
+        )
+    emit(
+        {
+            "benchmark": "demo",
+            "seconds": {k: round(v, 2) for k, v in figures.items()},
+            "ratios": ratios,
+            "targets_met": verdict,
+            "quick": args.quick,
+            "machine": machine(),
+        }
+    )
 
 
 if __name__ == "__main__":

@@ -92,12 +92,17 @@ class Watcher:
         self.inbox.mkdir(parents=True)
         self.log = tmp / "watcher.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "WPFLOW_"))}
-        env.update({
-            "WPFLOW_PROJECT": str(ROOT / "projects" / "baltmet-inno"), "WPFLOW_INBOX": str(self.inbox),
-            "WPFLOW_OUTPUTS": str(self.outputs), "WPFLOW_STABLE_SECONDS": str(WINDOW_S),
-            "WPFLOW_MAIL_TRANSPORT": "outbox", "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-            "PREFECT_LOGGING_LEVEL": "WARNING",
-        })
+        env.update(
+            {
+                "WPFLOW_PROJECT": str(ROOT / "projects" / "baltmet-inno"),
+                "WPFLOW_INBOX": str(self.inbox),
+                "WPFLOW_OUTPUTS": str(self.outputs),
+                "WPFLOW_STABLE_SECONDS": str(WINDOW_S),
+                "WPFLOW_MAIL_TRANSPORT": "outbox",
+                "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                "PREFECT_LOGGING_LEVEL": "WARNING",
+            }
+        )
         if kind == "prefect":
             from flows.serve import free_port
 
@@ -108,8 +113,15 @@ class Watcher:
         self.out = self.log.open("w")
         # SIGINT back to its default: a bench started in the background (`make bench &`, nohup)
         # has it ignored, and serve would inherit that and sit through Ctrl-C (measured: it does)
-        self.proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=self.out, stderr=subprocess.STDOUT,
-                                     start_new_session=True, preexec_fn=default_sigint_tied())
+        self.proc = subprocess.Popen(
+            cmd,
+            env=env,
+            cwd=ROOT,
+            stdout=self.out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=default_sigint_tied(),
+        )
 
     def wait_ready(self) -> float:
         """Until the watcher has scanned the inbox and watches it (serve logs 'inbox scan:')."""
@@ -165,8 +177,11 @@ class Watcher:
             time.sleep(0.5)
         for pid in found:
             os.kill(pid, signal.SIGTERM)
-        print(f"  warning: serve exited but its Prefect server (pid {', '.join(map(str, found))}) was still "
-              "running; stopped it", flush=True)
+        print(
+            f"  warning: serve exited but its Prefect server (pid {', '.join(map(str, found))}) was still "
+            "running; stopped it",
+            flush=True,
+        )
         return True
 
     def receipts(self) -> set[str]:
@@ -190,8 +205,10 @@ class Watcher:
                 written = max((self.outputs / "outbox" / n).stat().st_mtime for n in new)
                 return written - complete
             if time.monotonic() > deadline or self.proc.poll() is not None:
-                raise SystemExit(f"{self.kind}: no receipt for {final.name} after {RECEIPT_TIMEOUT_S} s:\n"
-                                 f"{self.log.read_text()[-3000:]}")
+                raise SystemExit(
+                    f"{self.kind}: no receipt for {final.name} after {RECEIPT_TIMEOUT_S} s:\n"
+                    f"{self.log.read_text()[-3000:]}"
+                )
             time.sleep(0.01)
 
 
@@ -209,10 +226,19 @@ def measure(kind: str, files: int) -> dict:
         finally:
             stopped = watcher.stop()
         started_pipeline = "pipeline started" in watcher.log.read_text(errors="replace")
-    return {"kind": kind, "files": files, "ready_s": round(ready_s, 1), "first_s": round(first, 3),
-            "p50_s": round(statistics.median(values), 3), "p95_s": round(p95(values), 3),
-            "max_s": round(max(values), 3), "min_s": round(min(values), 3), "started_pipeline": started_pipeline,
-            **stopped, "latencies_s": [round(v, 3) for v in values]}
+    return {
+        "kind": kind,
+        "files": files,
+        "ready_s": round(ready_s, 1),
+        "first_s": round(first, 3),
+        "p50_s": round(statistics.median(values), 3),
+        "p95_s": round(p95(values), 3),
+        "max_s": round(max(values), 3),
+        "min_s": round(min(values), 3),
+        "started_pipeline": started_pipeline,
+        **stopped,
+        "latencies_s": [round(v, 3) for v in values],
+    }
 
 
 def main() -> None:
@@ -228,21 +254,40 @@ def main() -> None:
     plain_files = max(10, files // 3)  # the reference only: a third as many keeps `make bench` near 10 min
     print(f"receipt latency, files one by one, {WINDOW_S:.0f} s stability window; {machine()}", flush=True)
     prefect = measure("prefect", files)
-    print(f"  prefect (wpflow serve): ready after {prefect['ready_s']} s, first file {prefect['first_s']:.2f} s; "
-          f"Ctrl-C: {prefect['stop']} (exit code {prefect['exit_code']}) in {prefect['stop_s']} s", flush=True)
+    print(
+        f"  prefect (wpflow serve): ready after {prefect['ready_s']} s, first file {prefect['first_s']:.2f} s; "
+        f"Ctrl-C: {prefect['stop']} (exit code {prefect['exit_code']}) in {prefect['stop_s']} s",
+        flush=True,
+    )
     plain = measure("plain", plain_files)
     print(f"  plain watcher: ready after {plain['ready_s']} s, first file {plain['first_s']:.2f} s", flush=True)
     print(f"\n{'watcher':>22} {'files':>5} {'p50 s':>6} {'p95 s':>6} {'max s':>6} {'min s':>6}")
     for label, r in (("prefect (wpflow serve)", prefect), ("plain (no Prefect)", plain)):
-        print(f"{label:>22} {r['files']:>5} {r['p50_s']:>6.2f} {r['p95_s']:>6.2f} {r['max_s']:>6.2f} {r['min_s']:>6.2f}")
+        print(
+            f"{label:>22} {r['files']:>5} {r['p50_s']:>6.2f} {r['p95_s']:>6.2f} {r['max_s']:>6.2f} {r['min_s']:>6.2f}"
+        )
     met = prefect["p95_s"] <= TARGET_P95
-    print(f"target: p95 ≤ {TARGET_P95:.0f} s through Prefect — {'met' if met else 'MISSED'}; "
-          f"a flow run per upload adds {prefect['p50_s'] - plain['p50_s']:+.2f} s at the median")
-    emit({"name": "receipt_latency", "files": files, "window_s": WINDOW_S, "p50_s": prefect["p50_s"],
-          "p95_s": prefect["p95_s"], "max_s": prefect["max_s"], "first_s": prefect["first_s"],
-          "plain_p50_s": plain["p50_s"], "plain_p95_s": plain["p95_s"],
-          "ratio": round(prefect["p95_s"] / plain["p95_s"], 2), "target": f"p95 <= {TARGET_P95} s",
-          "target_met": met if files >= 100 else None, "runs": {"prefect": prefect, "plain": plain}})
+    print(
+        f"target: p95 ≤ {TARGET_P95:.0f} s through Prefect — {'met' if met else 'MISSED'}; "
+        f"a flow run per upload adds {prefect['p50_s'] - plain['p50_s']:+.2f} s at the median"
+    )
+    emit(
+        {
+            "name": "receipt_latency",
+            "files": files,
+            "window_s": WINDOW_S,
+            "p50_s": prefect["p50_s"],
+            "p95_s": prefect["p95_s"],
+            "max_s": prefect["max_s"],
+            "first_s": prefect["first_s"],
+            "plain_p50_s": plain["p50_s"],
+            "plain_p95_s": plain["p95_s"],
+            "ratio": round(prefect["p95_s"] / plain["p95_s"], 2),
+            "target": f"p95 <= {TARGET_P95} s",
+            "target_met": met if files >= 100 else None,
+            "runs": {"prefect": prefect, "plain": plain},
+        }
+    )
 
 
 if __name__ == "__main__":

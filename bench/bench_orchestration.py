@@ -44,9 +44,8 @@ def default_repeats(partners: int, quick: bool) -> int:
 
 # -- the child: one process, one ephemeral API, both sides alternating ----------------------
 def child(plan: list[tuple[int, int]], base: Path) -> None:
-    from synthetic import MILESTONE, consortium
-
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from synthetic import MILESTONE, consortium
 
     from flows.ephemeral import tie_ephemeral_server
     from flows.milestone import milestone_pipeline
@@ -91,7 +90,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="14 and 100 partners, fewer repeats")
     parser.add_argument("--sizes", default=None, help="comma-separated partner counts")
-    parser.add_argument("--repeat", type=int, default=None, help="pairs of runs per size (default 3 up to 100, 1 above)")
+    parser.add_argument(
+        "--repeat", type=int, default=None, help="pairs of runs per size (default 3 up to 100, 1 above)"
+    )
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -105,17 +106,31 @@ def main() -> None:
     plan = [(n, args.repeat or default_repeats(n, args.quick)) for n in sizes]
     for n in {WARMUP_PARTNERS, *sizes}:
         consortium(n, ROWS)  # generated once into bench/.cache, outside any timing
-    print(f"orchestration: milestone pipeline through Prefect (ephemeral API, started and warmed once) "
-          f"vs run_direct; {ROWS} rows per file, 5 files per partner; {machine()}", flush=True)
+    print(
+        f"orchestration: milestone pipeline through Prefect (ephemeral API, started and warmed once) "
+        f"vs run_direct; {ROWS} rows per file, 5 files per partner; {machine()}",
+        flush=True,
+    )
     runs: dict[int, dict[str, list[float]]] = {n: {"direct": [], "prefect": []} for n in sizes}
     warmup = None
     with scratch("orchestration") as tmp:
         (tmp / "prefect").mkdir()
-        env = {**os.environ, **isolated_env(consortium(WARMUP_PARTNERS, ROWS), tmp / "outputs"),
-               "PREFECT_HOME": str(tmp / "prefect"), "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180"}
+        env = {
+            **os.environ,
+            **isolated_env(consortium(WARMUP_PARTNERS, ROWS), tmp / "outputs"),
+            "PREFECT_HOME": str(tmp / "prefect"),
+            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
+        }
         env.pop("PREFECT_API_URL", None)
-        proc = subprocess.Popen([sys.executable, __file__, "--child", json.dumps([plan, str(tmp)])], env=env,
-                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=tied())
+        proc = subprocess.Popen(
+            [sys.executable, __file__, "--child", json.dumps([plan, str(tmp)])],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=tied(),
+        )
         assert proc.stdout is not None
         for line in proc.stdout:
             try:
@@ -124,8 +139,10 @@ def main() -> None:
                 continue
             if "warmup_s" in record:
                 warmup = record["warmup_s"]
-                print(f"  warm-up (ephemeral API start + one {WARMUP_PARTNERS}-partner Prefect run): {warmup:.1f} s",
-                      flush=True)
+                print(
+                    f"  warm-up (ephemeral API start + one {WARMUP_PARTNERS}-partner Prefect run): {warmup:.1f} s",
+                    flush=True,
+                )
                 continue
             runs[record["partners"]][record["mode"]].append(record["s"])
             print(f"  {record['partners']:>4} partners  {record['mode']:<8} {record['s']:8.2f} s", flush=True)
@@ -137,17 +154,39 @@ def main() -> None:
     results = []
     for n in sizes:
         d, p = statistics.median(runs[n]["direct"]), statistics.median(runs[n]["prefect"])
-        results.append({"partners": n, "pairs": len(runs[n]["direct"]), "direct_s": round(d, 3),
-                        "prefect_s": round(p, 3), "ratio": round(p / d, 2), "overhead_s": round(p - d, 2),
-                        "direct_runs_s": runs[n]["direct"], "prefect_runs_s": runs[n]["prefect"]})
+        results.append(
+            {
+                "partners": n,
+                "pairs": len(runs[n]["direct"]),
+                "direct_s": round(d, 3),
+                "prefect_s": round(p, 3),
+                "ratio": round(p / d, 2),
+                "overhead_s": round(p - d, 2),
+                "direct_runs_s": runs[n]["direct"],
+                "prefect_runs_s": runs[n]["prefect"],
+            }
+        )
         print(f"{n:>8} {len(runs[n]['direct']):>5} {d:>9.2f} {p:>10.2f} {p / d:>6.2f}")
     last = results[-1]
     met = last["ratio"] <= TARGET if last["partners"] >= 500 else None
-    print(f"target: Prefect ≤ {TARGET:.0f}× direct at 500 partners"
-          + ("" if met is None else f" — {'met' if met else 'MISSED'} ({last['ratio']}×)"))
-    emit({"name": "orchestration", "partners": last["partners"], "ratio": last["ratio"],
-          "direct_s": last["direct_s"], "prefect_s": last["prefect_s"], "rows_per_file": ROWS,
-          "warmup_s": warmup, "target": f"<= {TARGET} at 500", "target_met": met, "sizes": results})
+    print(
+        f"target: Prefect ≤ {TARGET:.0f}× direct at 500 partners"
+        + ("" if met is None else f" — {'met' if met else 'MISSED'} ({last['ratio']}×)")
+    )
+    emit(
+        {
+            "name": "orchestration",
+            "partners": last["partners"],
+            "ratio": last["ratio"],
+            "direct_s": last["direct_s"],
+            "prefect_s": last["prefect_s"],
+            "rows_per_file": ROWS,
+            "warmup_s": warmup,
+            "target": f"<= {TARGET} at 500",
+            "target_met": met,
+            "sizes": results,
+        }
+    )
 
 
 if __name__ == "__main__":

@@ -36,29 +36,68 @@ def seed_funding(rows: int) -> ComparativeTable:
     """A seed-funding table: a row per city plus `rows` varied detail rows."""
     rng = random.Random(7)
     details = [
-        {"city": CITIES[i % len(CITIES)], "name": f"Seed scheme {i}", "provider": f"Agency {i % 40}",
-         "level": rng.choice(["municipal", "national", "EU"]), "instrument": rng.choice(["grant", "loan", "equity"]),
-         "budget_eur": float(rng.randint(1, 500) * 10_000), "ticket_min_eur": 5_000.0, "ticket_max_eur": 50_000.0,
-         "since": rng.randint(1990, 2006)}
+        {
+            "city": CITIES[i % len(CITIES)],
+            "name": f"Seed scheme {i}",
+            "provider": f"Agency {i % 40}",
+            "level": rng.choice(["municipal", "national", "EU"]),
+            "instrument": rng.choice(["grant", "loan", "equity"]),
+            "budget_eur": float(rng.randint(1, 500) * 10_000),
+            "ticket_min_eur": 5_000.0,
+            "ticket_max_eur": 50_000.0,
+            "since": rng.randint(1990, 2006),
+        }
         for i in range(rows)
     ]
-    per_city = [{"city": c, "Schemes": float(sum(d["city"] == c for d in details)),
-                 "Annual budget (EUR)": sum(d["budget_eur"] for d in details if d["city"] == c)} for c in CITIES]
+    per_city = [
+        {
+            "city": c,
+            "Schemes": float(sum(d["city"] == c for d in details)),
+            "Annual budget (EUR)": sum(d["budget_eur"] for d in details if d["city"] == c),
+        }
+        for c in CITIES
+    ]
     return ComparativeTable(
-        kind="seed_funding", label="Public seed-funding schemes", columns=["Schemes", "Annual budget (EUR)"],
-        rows=per_city, totals={k: sum(r[k] for r in per_city) for k in ("Schemes", "Annual budget (EUR)")},
-        detail_columns=["name", "provider", "level", "instrument", "budget_eur", "ticket_min_eur", "ticket_max_eur",
-                        "since"],
+        kind="seed_funding",
+        label="Public seed-funding schemes",
+        columns=["Schemes", "Annual budget (EUR)"],
+        rows=per_city,
+        totals={k: sum(r[k] for r in per_city) for k in ("Schemes", "Annual budget (EUR)")},
+        detail_columns=[
+            "name",
+            "provider",
+            "level",
+            "instrument",
+            "budget_eur",
+            "ticket_min_eur",
+            "ticket_max_eur",
+            "since",
+        ],
         details=details,
     )
 
 
 def summary_with(table: ComparativeTable) -> WPSummary:
     return WPSummary(
-        project="Bench", project_title="Synthetic consortium", programme="Interreg IIIB", wp_id="WP9",
-        wp_title="Benchmark", milestone_id="WP9-M1", milestone_title="Ten thousand schemes", start=date(2006, 1, 1),
-        end=date(2006, 6, 30), due=date(2006, 6, 30), as_of=date(2006, 7, 3), activities=[], meetings=[],
-        tables=[table], narratives=[], partners=[], missing=[], inputs=[], status="complete",
+        project="Bench",
+        project_title="Synthetic consortium",
+        programme="Interreg IIIB",
+        wp_id="WP9",
+        wp_title="Benchmark",
+        milestone_id="WP9-M1",
+        milestone_title="Ten thousand schemes",
+        start=date(2006, 1, 1),
+        end=date(2006, 6, 30),
+        due=date(2006, 6, 30),
+        as_of=date(2006, 7, 3),
+        activities=[],
+        meetings=[],
+        tables=[table],
+        narratives=[],
+        partners=[],
+        missing=[],
+        inputs=[],
+        status="complete",
     )
 
 
@@ -109,8 +148,17 @@ def main() -> None:
     print(f"python-docx add_row loop: {naive_s:8.3f} s")
     print(f"wpflow render_report:     {wpflow_s:8.3f} s  (whole report, chart included; {size / 1e6:.1f} MB)")
     print(f"ratio:                    {ratio:8.1f}x")
-    print(json.dumps({"name": "render_10k_rows", "rows": ROWS, "naive_s": round(naive_s, 3), "wpflow_s": round(wpflow_s, 3),
-                      "ratio": round(ratio, 1)}))
+    print(
+        json.dumps(
+            {
+                "name": "render_10k_rows",
+                "rows": ROWS,
+                "naive_s": round(naive_s, 3),
+                "wpflow_s": round(wpflow_s, 3),
+                "ratio": round(ratio, 1),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -57,15 +57,22 @@ def child(partners: int, outputs: Path) -> dict:
     lap("render")
     rows = sum(c.result.rows_read for c in checked)
     invalid = sum(1 for c in checked if not c.result.valid)
-    return {"partners": partners, "files": len(subs), "rows": rows, "invalid": invalid,
-            "wall_s": round(time.perf_counter() - start, 3), "stages": times, "peak_rss_after_mb": rss,
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    return {
+        "partners": partners,
+        "files": len(subs),
+        "rows": rows,
+        "invalid": invalid,
+        "wall_s": round(time.perf_counter() - start, 3),
+        "stages": times,
+        "peak_rss_after_mb": rss,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
 
 
 def floors(project: Path) -> dict:
     """What reading and validating these files costs with nothing else around it."""
-    from python_calamine import CalamineWorkbook
     from pydantic import TypeAdapter
+    from python_calamine import CalamineWorkbook
 
     from schemas.inputs import INPUT_KINDS
 
@@ -78,7 +85,8 @@ def floors(project: Path) -> dict:
         data = wb.get_sheet_by_name(INPUT_KINDS[kind].sheet).to_python()
         header = [str(h) for h in data[0]]
         tables.setdefault(kind, []).extend(
-            {h: (None if v == "" else v) for h, v in zip(header, row)} for row in data[1:])
+            {h: (None if v == "" else v) for h, v in zip(header, row)} for row in data[1:]
+        )
     read_s = time.perf_counter() - start
     start = time.perf_counter()
     for kind, rows in tables.items():
@@ -96,8 +104,13 @@ def run_size(partners: int) -> dict:
         env = {**os.environ, **isolated_env(project, tmp / "outputs")}
         with (tmp / "stdout").open("w+") as out, (tmp / "stderr").open("w+") as err:
             start = time.perf_counter()
-            proc = subprocess.Popen([sys.executable, __file__, "--child", str(partners), str(tmp / "outputs")],
-                                    env=env, stdout=out, stderr=err, preexec_fn=tied())
+            proc = subprocess.Popen(
+                [sys.executable, __file__, "--child", str(partners), str(tmp / "outputs")],
+                env=env,
+                stdout=out,
+                stderr=err,
+                preexec_fn=tied(),
+            )
             _, status, usage = os.wait4(proc.pid, 0)
             process_s = time.perf_counter() - start
             proc.returncode = os.waitstatus_to_exitcode(status)
@@ -121,46 +134,75 @@ def main() -> None:
     if args.child:
         emit(child(int(args.child[0]), Path(args.child[1])))
         return
-    sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else ([14, 100] if args.quick else [14, 100, 250, 500])
+    sizes = (
+        [int(s) for s in args.sizes.split(",")] if args.sizes else ([14, 100] if args.quick else [14, 100, 250, 500])
+    )
     print(f"scale: {ROWS} rows per file, 5 files per partner; {machine()}")
-    print("wall s: collect → validate → merge → render inside the child; process s: the child from start "
-          "to exit (imports, store set-up); RSS: the child's ru_maxrss (os.wait4)")
+    print(
+        "wall s: collect → validate → merge → render inside the child; process s: the child from start "
+        "to exit (imports, store set-up); RSS: the child's ru_maxrss (os.wait4)"
+    )
     print(f"{'partners':>8} {'rows':>8} {'wall s':>7} {'µs/row':>7} {'process s':>9} {'RSS MB':>7}  stages (s)")
     results = []
     for n in sizes:
         r = run_size(n)
         results.append(r)
         r["peak_rss_mb"] = max(r["peak_rss_mb"], r["child_maxrss_mb"])
-        print(f"{n:>8} {r['rows']:>8} {r['wall_s']:>7.2f} {r['wall_s'] / r['rows'] * 1e6:>7.1f} "
-              f"{r['process_s']:>9.2f} {r['peak_rss_mb']:>7.0f}  "
-              + " ".join(f"{k} {v:.2f}" for k, v in r["stages"].items()), flush=True)
+        print(
+            f"{n:>8} {r['rows']:>8} {r['wall_s']:>7.2f} {r['wall_s'] / r['rows'] * 1e6:>7.1f} "
+            f"{r['process_s']:>9.2f} {r['peak_rss_mb']:>7.0f}  "
+            + " ".join(f"{k} {v:.2f}" for k, v in r["stages"].items()),
+            flush=True,
+        )
     from synthetic import consortium
 
     biggest = results[-1]
     floor = floors(consortium(biggest["partners"], ROWS))
     floor_s = floor["calamine_read_s"] + floor["typeadapter_validate_s"]
     stages = biggest["stages"]
-    print(f"floor at {biggest['partners']} partners ({biggest['rows']} rows, same files): python-calamine read "
-          f"{floor['calamine_read_s']:.2f} s + TypeAdapter(list[Row]) validate {floor['typeadapter_validate_s']:.2f} s "
-          f"= {floor_s:.2f} s")
-    print(f"  wpflow validate stage / floor:             {stages['validate'] / floor_s:5.1f}x "
-          f"({stages['validate']:.2f} s: read, coerce, locate issues, store results)")
-    print(f"  wpflow collect + validate / floor:         {(stages['collect'] + stages['validate']) / floor_s:5.1f}x "
-          f"(+ archive by hash, record submissions)")
-    print(f"  wpflow whole run / floor:                  {biggest['wall_s'] / floor_s:5.1f}x "
-          f"(+ merge and a {biggest['rows']}-row report)")
+    print(
+        f"floor at {biggest['partners']} partners ({biggest['rows']} rows, same files): python-calamine read "
+        f"{floor['calamine_read_s']:.2f} s + TypeAdapter(list[Row]) validate {floor['typeadapter_validate_s']:.2f} s "
+        f"= {floor_s:.2f} s"
+    )
+    print(
+        f"  wpflow validate stage / floor:             {stages['validate'] / floor_s:5.1f}x "
+        f"({stages['validate']:.2f} s: read, coerce, locate issues, store results)"
+    )
+    print(
+        f"  wpflow collect + validate / floor:         {(stages['collect'] + stages['validate']) / floor_s:5.1f}x "
+        f"(+ archive by hash, record submissions)"
+    )
+    print(
+        f"  wpflow whole run / floor:                  {biggest['wall_s'] / floor_s:5.1f}x "
+        f"(+ merge and a {biggest['rows']}-row report)"
+    )
     growth = (results[-1]["wall_s"] / results[-1]["rows"]) / (results[0]["wall_s"] / results[0]["rows"])
     print(f"time per row, largest vs smallest: {growth:.2f} (≤ 1 means linear or better)")
     met = None
     if biggest["partners"] >= 500:
         met = biggest["wall_s"] <= TARGET_S and biggest["peak_rss_mb"] <= TARGET_MB
-        print(f"target: ≤ {TARGET_S:.0f} s and ≤ {TARGET_MB:.0f} MB at 500 partners — {'met' if met else 'MISSED'} "
-              f"({biggest['wall_s']:.1f} s, {biggest['peak_rss_mb']:.0f} MB)")
-    emit({"name": "scale", "partners": biggest["partners"], "rows": biggest["rows"], "wall_s": biggest["wall_s"],
-          "peak_rss_mb": biggest["peak_rss_mb"], "ratio": round(biggest["wall_s"] / floor_s, 2),
-          "validate_vs_floor": round(stages["validate"] / floor_s, 2), "per_row_growth": round(growth, 2),
-          "floor": floor, "target": f"<= {TARGET_S:.0f} s and <= {TARGET_MB:.0f} MB at 500", "target_met": met,
-          "sizes": results})
+        print(
+            f"target: ≤ {TARGET_S:.0f} s and ≤ {TARGET_MB:.0f} MB at 500 partners — {'met' if met else 'MISSED'} "
+            f"({biggest['wall_s']:.1f} s, {biggest['peak_rss_mb']:.0f} MB)"
+        )
+    emit(
+        {
+            "name": "scale",
+            "partners": biggest["partners"],
+            "rows": biggest["rows"],
+            "wall_s": biggest["wall_s"],
+            "peak_rss_mb": biggest["peak_rss_mb"],
+            "ratio": round(biggest["wall_s"] / floor_s, 2),
+            "validate_vs_floor": round(stages["validate"] / floor_s, 2),
+            "per_row_growth": round(growth, 2),
+            "floor": floor,
+            "target": f"<= {TARGET_S:.0f} s and <= {TARGET_MB:.0f} MB at 500",
+            "target_met": met,
+            "sizes": results,
+        }
+    )
+
 
 if __name__ == "__main__":
     main()

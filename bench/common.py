@@ -34,8 +34,12 @@ def isolated_env(project: Path, outputs: Path, **extra: str) -> dict[str, str]:
     """WPFLOW_* settings pointing at `project` and a scratch `outputs`; mail to the outbox; no
     PDF (LibreOffice's conversion is not what these targets measure, and would dominate them)."""
     env = {
-        "WPFLOW_PROJECT": str(project), "WPFLOW_OUTPUTS": str(outputs), "WPFLOW_MAIL_TRANSPORT": "outbox",
-        "WPFLOW_STABLE_SECONDS": "0", "WPFLOW_REPORT_PDF": "false", "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "WPFLOW_PROJECT": str(project),
+        "WPFLOW_OUTPUTS": str(outputs),
+        "WPFLOW_MAIL_TRANSPORT": "outbox",
+        "WPFLOW_STABLE_SECONDS": "0",
+        "WPFLOW_REPORT_PDF": "false",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_LOGGING_LEVEL": "WARNING",
     }
     env.update(extra)
@@ -55,15 +59,33 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def machine() -> dict[str, Any]:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    mem = next((int(line.split()[1]) // 1024 for line in Path("/proc/meminfo").read_text().splitlines()
-                if line.startswith("MemTotal")), 0)
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem = next(
+        (
+            int(line.split()[1]) // 1024
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
+        0,
+    )
     from importlib.metadata import version
 
     load = os.getloadavg()[0]  # others' test runs share this machine: say how busy it was
-    return {"cpus": os.cpu_count(), "cpu": cpu, "ram_mb": mem, "python": platform.python_version(),
-            "prefect": version("prefect"), "load_1min": round(load, 2)}
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "ram_mb": mem,
+        "python": platform.python_version(),
+        "prefect": version("prefect"),
+        "load_1min": round(load, 2),
+    }
 
 
 def emit(result: dict[str, Any]) -> None:

@@ -40,8 +40,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--partners", type=int, default=500)
     parser.add_argument("--rows", type=int, default=20, help="rows per file (bench_orchestration uses 20)")
-    parser.add_argument("--no-mail", action="store_true",
-                        help="collect → validate → merge → render only, as bench_scale.py times them")
+    parser.add_argument(
+        "--no-mail", action="store_true", help="collect → validate → merge → render only, as bench_scale.py times them"
+    )
     parser.add_argument("--quick", action="store_true", help="100 partners")
     args = parser.parse_args()
     partners = 100 if args.quick else args.partners
@@ -96,8 +97,17 @@ def main() -> None:
     for label, seconds in sorted(totals.items(), key=lambda kv: (kv[0] not in STAGES, -kv[1])):
         print(f"{label:<58} {seconds:7.2f} {seconds / wall:6.0%} {counts[label]:>6}")
     print(f"outbox: {mails} e-mails, {outbox_mb:.0f} MB")
-    emit({"name": "profile_stages", "partners": partners, "rows_per_file": args.rows, "wall_s": round(wall, 2),
-          "seconds": {k: round(v, 2) for k, v in totals.items()}, "outbox_mb": round(outbox_mb), "emails": mails})
+    emit(
+        {
+            "name": "profile_stages",
+            "partners": partners,
+            "rows_per_file": args.rows,
+            "wall_s": round(wall, 2),
+            "seconds": {k: round(v, 2) for k, v in totals.items()},
+            "outbox_mb": round(outbox_mb),
+            "emails": mails,
+        }
+    )
 
 
 if __name__ == "__main__":

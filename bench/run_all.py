@@ -50,8 +50,10 @@ def headline(r: dict) -> str:
     if name == "receipt_latency":
         return f"p50 {r['p50_s']} s, p95 {r['p95_s']} s, max {r['max_s']} s"
     if name == "cold_start":
-        return (f"direct {r['direct']} s, ephemeral {r['ephemeral_migrated_home']} s, "
-                f"server {r.get('running_server', '—')} s")
+        return (
+            f"direct {r['direct']} s, ephemeral {r['ephemeral_migrated_home']} s, "
+            f"server {r.get('running_server', '—')} s"
+        )
     return f"ratio {r.get('ratio')}"
 
 
@@ -71,7 +73,9 @@ def main() -> None:
         print(f"\n== {name}: {' '.join(cmd[1:])}", flush=True)
         start = time.perf_counter()
         with tempfile.TemporaryFile("w+") as err:
-            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, preexec_fn=die_with_parent_hook())
+            proc = subprocess.Popen(
+                cmd, stdout=subprocess.PIPE, stderr=err, text=True, preexec_fn=die_with_parent_hook()
+            )
             assert proc.stdout is not None
             lines = []
             for line in proc.stdout:  # streamed: a 10-minute run shows its progress
@@ -93,20 +97,28 @@ def main() -> None:
         if figures["name"] == "render_10k_rows" and figures.get("rows", 10_000) == 10_000:
             figures["target_met"] = figures["ratio"] >= RENDER_TARGET
         figures["bench_wall_s"] = round(time.perf_counter() - start, 1)
-        figures["command"] = " ".join(["python", *(str(Path(c).relative_to(HERE.parent)) if c.endswith(".py") else c
-                                                   for c in cmd[1:])])
+        figures["command"] = " ".join(
+            ["python", *(str(Path(c).relative_to(HERE.parent)) if c.endswith(".py") else c for c in cmd[1:])]
+        )
         results.append(figures)
     out = HERE / "results" / "latest.json"
     out.parent.mkdir(exist_ok=True)
     sys.path.insert(0, str(HERE))
     from common import machine
 
-    report = {"machine": machine(), "quick": args.quick, "finished_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-              "wall_min": round((time.perf_counter() - began) / 60, 1), "results": results}
+    report = {
+        "machine": machine(),
+        "quick": args.quick,
+        "finished_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "wall_min": round((time.perf_counter() - began) / 60, 1),
+        "results": results,
+    }
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     total = time.perf_counter() - began
-    print(f"\n== summary ({total / 60:.1f} min{', --quick: smoke figures, targets not judged' if args.quick else ''};"
-          f" all figures in {out.relative_to(HERE.parent)})")
+    print(
+        f"\n== summary ({total / 60:.1f} min{', --quick: smoke figures, targets not judged' if args.quick else ''};"
+        f" all figures in {out.relative_to(HERE.parent)})"
+    )
     for r in results:
         met = r.get("target_met")
         verdict = "" if met is None else ("target met" if met else "TARGET MISSED")

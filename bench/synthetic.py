@@ -15,51 +15,107 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "bench" / ".cache"
-KINDS = ["education_institutions", "innovation_infrastructure", "seed_funding", "policy_recommendations",
-         "pre_phase_clusters"]
+KINDS = [
+    "education_institutions",
+    "innovation_infrastructure",
+    "seed_funding",
+    "policy_recommendations",
+    "pre_phase_clusters",
+]
 MILESTONE = "WP9-M1"
 
 
 def row_for(kind: str, i: int, rng: random.Random) -> dict:
     """A valid row of each kind (values vary so nothing is trivially compressible)."""
     if kind == "education_institutions":
-        return {"name": f"Institute {i}", "type": rng.choice(["university", "polytechnic", "research institute"]),
-                "students": rng.randint(100, 40000), "researchers": rng.randint(5, 3000),
-                "entrepreneurship_programme": rng.choice(["yes", "no"]), "programme_name": None}
+        return {
+            "name": f"Institute {i}",
+            "type": rng.choice(["university", "polytechnic", "research institute"]),
+            "students": rng.randint(100, 40000),
+            "researchers": rng.randint(5, 3000),
+            "entrepreneurship_programme": rng.choice(["yes", "no"]),
+            "programme_name": None,
+        }
     if kind == "innovation_infrastructure":
-        return {"name": f"Incubator {i}", "type": rng.choice(["incubator", "science park", "business lab"]),
-                "operator": "City", "founded": rng.randint(1980, 2006), "companies": rng.randint(1, 400),
-                "floor_area_m2": round(rng.uniform(200, 90000), 1), "focus": "ICT"}
+        return {
+            "name": f"Incubator {i}",
+            "type": rng.choice(["incubator", "science park", "business lab"]),
+            "operator": "City",
+            "founded": rng.randint(1980, 2006),
+            "companies": rng.randint(1, 400),
+            "floor_area_m2": round(rng.uniform(200, 90000), 1),
+            "focus": "ICT",
+        }
     if kind == "seed_funding":
         low = rng.randint(5, 50) * 1000
-        return {"name": f"Seed scheme {i}", "provider": "Agency", "level": rng.choice(["municipal", "national", "EU"]),
-                "instrument": rng.choice(["grant", "loan", "equity"]), "budget_eur": rng.randint(1, 500) * 10000,
-                "ticket_min_eur": low, "ticket_max_eur": low * 10, "since": rng.randint(1990, 2006)}
+        return {
+            "name": f"Seed scheme {i}",
+            "provider": "Agency",
+            "level": rng.choice(["municipal", "national", "EU"]),
+            "instrument": rng.choice(["grant", "loan", "equity"]),
+            "budget_eur": rng.randint(1, 500) * 10000,
+            "ticket_min_eur": low,
+            "ticket_max_eur": low * 10,
+            "since": rng.randint(1990, 2006),
+        }
     if kind == "policy_recommendations":
-        return {"thematic_group": rng.choice(["entrepreneurship and education", "innovation infrastructure"]),
-                "recommendation": f"Recommendation number {i} on local support structures.",
-                "level": rng.choice(["local", "regional", "national"]), "priority": rng.choice(["high", "low"])}
-    return {"name": f"Cluster {i}", "sector": "Life sciences", "maturity": rng.choice(["emerging", "mature"]),
-            "companies": rng.randint(5, 900), "employees": rng.randint(50, 20000), "research_institutions": 3,
-            "proposed_for_transnational_analysis": "yes" if i < 3 else "no"}
+        return {
+            "thematic_group": rng.choice(["entrepreneurship and education", "innovation infrastructure"]),
+            "recommendation": f"Recommendation number {i} on local support structures.",
+            "level": rng.choice(["local", "regional", "national"]),
+            "priority": rng.choice(["high", "low"]),
+        }
+    return {
+        "name": f"Cluster {i}",
+        "sector": "Life sciences",
+        "maturity": rng.choice(["emerging", "mature"]),
+        "companies": rng.randint(5, 900),
+        "employees": rng.randint(50, 20000),
+        "research_institutions": 3,
+        "proposed_for_transnational_analysis": "yes" if i < 3 else "no",
+    }
 
 
 def project_yaml(partners: int) -> dict:
     base = yaml.safe_load((ROOT / "projects" / "baltmet-inno" / "project.yaml").read_text(encoding="utf-8"))
     participants = [
-        {"id": f"p{i:03d}", "city": f"City {i:03d}", "country": "Testland", "organisation": f"Org {i}",
-         "role": "lead" if i == 0 else "partner", "local_coordinator": True, "emails": [f"p{i:03d}@bench.example.org"]}
+        {
+            "id": f"p{i:03d}",
+            "city": f"City {i:03d}",
+            "country": "Testland",
+            "organisation": f"Org {i}",
+            "role": "lead" if i == 0 else "partner",
+            "local_coordinator": True,
+            "emails": [f"p{i:03d}@bench.example.org"],
+        }
         for i in range(partners)
     ]
     return {
-        "name": "Bench", "title": f"Synthetic consortium of {partners} partners", "programme": base["programme"],
-        "start": base["start"], "end": base["end"], "lead": "p000",
-        "secretariat_email": "secretariat@bench.example.org", "participants": participants,
-        "work_packages": [{
-            "id": "WP9", "title": "Benchmark", "coordinator": "p000",
-            "milestones": [{"id": MILESTONE, "title": "Everything at once", "start": "2005-01-02", "end": "2005-06-30",
-                            "due": "2005-06-30", "inputs": [{"kind": k} for k in KINDS]}],
-        }],
+        "name": "Bench",
+        "title": f"Synthetic consortium of {partners} partners",
+        "programme": base["programme"],
+        "start": base["start"],
+        "end": base["end"],
+        "lead": "p000",
+        "secretariat_email": "secretariat@bench.example.org",
+        "participants": participants,
+        "work_packages": [
+            {
+                "id": "WP9",
+                "title": "Benchmark",
+                "coordinator": "p000",
+                "milestones": [
+                    {
+                        "id": MILESTONE,
+                        "title": "Everything at once",
+                        "start": "2005-01-02",
+                        "end": "2005-06-30",
+                        "due": "2005-06-30",
+                        "inputs": [{"kind": k} for k in KINDS],
+                    }
+                ],
+            }
+        ],
     }
 
 

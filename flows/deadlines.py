@@ -44,4 +44,3 @@ def deadline_ladder(as_of: date | None = None) -> list[ActionResult]:
     day = as_of or date.today()
     collect_new_files(day)
     return chase_partners(day)
-

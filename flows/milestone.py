@@ -42,8 +42,15 @@ def milestone_run_name() -> str:
     return f"{milestone.id} · due {milestone.due}" + (f" · as of {as_of}" if as_of else "")
 
 
-@flow(name="milestone-pipeline", flow_run_name=milestone_run_name, validate_parameters=True,
-      on_completion=RUN_HOOKS, on_failure=RUN_HOOKS, on_crashed=RUN_HOOKS, on_cancellation=RUN_HOOKS)
+@flow(
+    name="milestone-pipeline",
+    flow_run_name=milestone_run_name,
+    validate_parameters=True,
+    on_completion=RUN_HOOKS,
+    on_failure=RUN_HOOKS,
+    on_crashed=RUN_HOOKS,
+    on_cancellation=RUN_HOOKS,
+)
 def milestone_pipeline(milestone_id: str, as_of: date | None = None) -> State[ReportOutcome]:
     """Run one milestone: the partners' files become a Word report in their inboxes — once per
     distinct content; a run with inputs missing at the due date ends "Incomplete". The caller

@@ -24,9 +24,9 @@ from typing import Any
 
 import yaml
 
+from flows.starts import MILESTONE_FLOW, milestone_deployment_name  # noqa: F401 - names of deployments
 from schemas.project import Project
 from schemas.settings import ROOT, Settings
-from flows.starts import MILESTONE_FLOW, milestone_deployment_name  # noqa: F401 - names of deployments
 from wpflow.reports_server import start_reports_server
 from wpflow.servers import (  # noqa: F401 - re-exported: tests and bench start servers through serve
     free_port,
@@ -78,20 +78,24 @@ def deployment_specs(project: Project) -> list[DeploymentSpec]:
         )
         for m in project.milestones()
     ]
-    specs.append(DeploymentSpec(
-        name="daily",
-        entrypoint="flows/deadlines.py:deadline_ladder",
-        description="Deadline ladder: reminders, notices, escalations and pipeline runs due today.",
-        tags=(tag, "deadlines"),
-        cron=DEADLINE_CRON,
-        timezone=project.deadlines.timezone,
-    ))
-    specs.append(DeploymentSpec(
-        name="inbox",
-        entrypoint="flows/watcher.py:inbox_watcher",
-        description="Watch the partners' folders: a receipt per upload, pipelines when complete.",
-        tags=(tag, "watcher"),
-    ))
+    specs.append(
+        DeploymentSpec(
+            name="daily",
+            entrypoint="flows/deadlines.py:deadline_ladder",
+            description="Deadline ladder: reminders, notices, escalations and pipeline runs due today.",
+            tags=(tag, "deadlines"),
+            cron=DEADLINE_CRON,
+            timezone=project.deadlines.timezone,
+        )
+    )
+    specs.append(
+        DeploymentSpec(
+            name="inbox",
+            entrypoint="flows/watcher.py:inbox_watcher",
+            description="Watch the partners' folders: a receipt per upload, pipelines when complete.",
+            tags=(tag, "watcher"),
+        )
+    )
     return specs
 
 
@@ -128,8 +132,9 @@ def render_prefect_yaml(project: Project, *, work_pool: str = WORK_POOL) -> str:
     return header + yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=100)
 
 
-def runner_deployments(project: Project, *, milestones: list[str] | None = None,
-                       watcher: bool = False, work_pool: str | None = None) -> list[Any]:
+def runner_deployments(
+    project: Project, *, milestones: list[str] | None = None, watcher: bool = False, work_pool: str | None = None
+) -> list[Any]:
     """`flow.to_deployment(...)` for each spec: the daily ladder always, the milestones (or only
     those named), the watcher only when asked (`wpflow serve` runs it in a thread instead)."""
     from prefect.schedules import Cron
@@ -145,8 +150,13 @@ def runner_deployments(project: Project, *, milestones: list[str] | None = None,
         schedules = [Cron(spec.cron, timezone=spec.timezone)] if spec.cron else None
         with contextlib.chdir(ROOT):  # entrypoints relative to the checkout, wherever we were started
             deployment = spec.load_flow().to_deployment(
-                name=spec.name, description=spec.description, parameters=dict(spec.parameters),
-                tags=list(spec.tags), schedules=schedules, enforce_parameter_schema=True, work_pool_name=work_pool,
+                name=spec.name,
+                description=spec.description,
+                parameters=dict(spec.parameters),
+                tags=list(spec.tags),
+                schedules=schedules,
+                enforce_parameter_schema=True,
+                work_pool_name=work_pool,
                 # a process worker otherwise runs each flow in an empty temporary folder, where the
                 # entrypoint (flows/milestone.py) is not found: run it from this checkout
                 job_variables={"working_dir": str(ROOT)} if work_pool else None,
@@ -182,8 +192,9 @@ SHUTDOWN_GRACE_SECONDS = 10.0
 EXIT_STOPPED_BUSY = 3  # stopped, but a receive was still in hand
 
 
-def serve(settings: Settings, *, port: int | None = None, milestones: list[str] | None = None,
-          watch: bool = True) -> None:
+def serve(
+    settings: Settings, *, port: int | None = None, milestones: list[str] | None = None, watch: bool = True
+) -> None:
     """Everything on one machine until Ctrl-C or SIGTERM: a Prefect server (unless
     PREFECT_API_URL is set), the deployments served with their schedules, the reports over HTTP
     on loopback, and the inbox watcher in a thread whose quiet milestones start their served
@@ -205,17 +216,20 @@ def serve(settings: Settings, *, port: int | None = None, milestones: list[str] 
             if thread is not None:
                 thread.join(SHUTDOWN_GRACE_SECONDS)
                 if thread.is_alive():
-                    log.warning("the inbox watcher was still busy %.0f s after the stop; exiting anyway "
-                                "(files in hand are received again on the next start); its threads:",
-                                SHUTDOWN_GRACE_SECONDS)
+                    log.warning(
+                        "the inbox watcher was still busy %.0f s after the stop; exiting anyway "
+                        "(files in hand are received again on the next start); its threads:",
+                        SHUTDOWN_GRACE_SECONDS,
+                    )
                     faulthandler.dump_traceback(all_threads=True)  # what it was busy with, for the log
                     logging.shutdown()
                     os._exit(EXIT_STOPPED_BUSY)  # interpreter exit would join the busy receive threads
         log.info("stopped")
 
 
-def serve_until_signalled(deployments: list[Any], grace: float = SHUTDOWN_GRACE_SECONDS,
-                          on_signal: Callable[[], None] = lambda: None) -> None:
+def serve_until_signalled(
+    deployments: list[Any], grace: float = SHUTDOWN_GRACE_SECONDS, on_signal: Callable[[], None] = lambda: None
+) -> None:
     """`prefect.serve` with a shutdown we own: SIGINT and SIGTERM set one event, and the runner
     is stopped through its own `astop` (an anyio cancel scope), each step bounded by `grace`.
     `on_signal` runs at once (the watcher winds down while the runner stops).
@@ -271,8 +285,10 @@ def serve_until_signalled(deployments: list[Any], grace: float = SHUTDOWN_GRACE_
 def print_serving_message(deployments: list[Any]) -> None:
     """The lines `prefect.serve` prints, so a person sees what is served."""
     names = [d.full_name for d in deployments]
-    print("Your deployments are being served and polling for scheduled runs!\n\n" + "\n".join(f"  {n}" for n in names),
-          flush=True)
+    print(
+        "Your deployments are being served and polling for scheduled runs!\n\n" + "\n".join(f"  {n}" for n in names),
+        flush=True,
+    )
 
 
 def start_watcher_thread(settings: Settings, stop: threading.Event) -> threading.Thread:
@@ -283,7 +299,6 @@ def start_watcher_thread(settings: Settings, stop: threading.Event) -> threading
     from flows.watcher import watch_inbox
 
     ctx = contextvars.copy_context()  # carries Prefect's settings context into the thread
-    thread = threading.Thread(target=ctx.run, args=(watch_inbox, settings, stop),
-                              name="wpflow-watcher", daemon=True)
+    thread = threading.Thread(target=ctx.run, args=(watch_inbox, settings, stop), name="wpflow-watcher", daemon=True)
     thread.start()
     return thread

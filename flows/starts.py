@@ -25,8 +25,12 @@ def start_deployment_run(milestone_id: str, as_of: date | None) -> str:
     parameters: dict[str, Any] = {"milestone_id": milestone_id}
     if as_of is not None:
         parameters["as_of"] = as_of.isoformat()
-    run = run_deployment(f"{MILESTONE_FLOW}/{milestone_deployment_name(milestone_id)}",
-                         parameters=parameters, timeout=0, as_subflow=False)
+    run = run_deployment(
+        f"{MILESTONE_FLOW}/{milestone_deployment_name(milestone_id)}",
+        parameters=parameters,
+        timeout=0,
+        as_subflow=False,
+    )
     return str(run.id)  # type: ignore[union-attr]  # the sync call returns a FlowRun
 
 

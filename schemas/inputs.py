@@ -61,9 +61,7 @@ class EducationInstitution(InputRow):
         description="Offers a programme supporting knowledge-based innovation and entrepreneurship"
     )
     programme_name: str | None = Field(None, description="Name of that programme, if any")
-    location: str | None = Field(
-        None, description="Municipality where it is located, if not the partner city itself"
-    )
+    location: str | None = Field(None, description="Municipality where it is located, if not the partner city itself")
 
 
 # -- WP4-M2 -----------------------------------------------------------------------------
@@ -81,13 +79,9 @@ class InfrastructureUnit(InputRow):
     companies: int | None = Field(
         None, ge=0, description="Companies hosted or held", json_schema_extra=_unit("companies")
     )
-    floor_area_m2: float | None = Field(
-        None, ge=0, description="Rentable floor area", json_schema_extra=_unit("m²")
-    )
+    floor_area_m2: float | None = Field(None, ge=0, description="Rentable floor area", json_schema_extra=_unit("m²"))
     focus: str | None = Field(None, description="Sectors or technologies it focuses on")
-    location: str | None = Field(
-        None, description="Municipality where it is located, if not the partner city itself"
-    )
+    location: str | None = Field(None, description="Municipality where it is located, if not the partner city itself")
 
 
 # -- WP4-M3 -----------------------------------------------------------------------------
@@ -140,9 +134,7 @@ class PrePhaseCluster(InputRow):
 
     name: str = Field(min_length=2, description="Name of the cluster")
     sector: str = Field(min_length=2, description="Sector or technology field")
-    maturity: Literal["emerging", "pre-phase", "developing", "mature"] = Field(
-        description="Status of maturity"
-    )
+    maturity: Literal["emerging", "pre-phase", "developing", "mature"] = Field(description="Status of maturity")
     companies: int = Field(ge=0, description="Companies in the cluster", json_schema_extra=_unit("companies"))
     employees: int | None = Field(
         None, ge=0, description="Employees in the cluster", json_schema_extra=_unit("persons")

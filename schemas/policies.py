@@ -52,7 +52,9 @@ class ReportPolicy(Strict):
         "due-or-complete: also earlier, as soon as every required input is valid",
     )
     observers: bool = Field(
-        False, description="Observers receive reports too (by default only partners asked for inputs and the "
-        "WP coordinator do)")
+        False,
+        description="Observers receive reports too (by default only partners asked for inputs and the "
+        "WP coordinator do)",
+    )
     lead_in_copy: bool = Field(True, description="The lead partner is in copy of every report e-mail")
     attach_pdf: bool = Field(False, description="Attach the PDF beside the DOCX when one was made")

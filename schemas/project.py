@@ -68,9 +68,7 @@ class Participant(Strict):
     country: str = Field(description="Country, in English")
     organisation: str = Field(description="Organisation name")
     role: Literal["lead", "partner", "observer"] = Field(description="Role in the consortium")
-    local_coordinator: bool = Field(
-        False, description="Delivers the city's local inputs (one per city that delivers)"
-    )
+    local_coordinator: bool = Field(False, description="Delivers the city's local inputs (one per city that delivers)")
     emails: list[str] = Field(min_length=1, description="Contact e-mail addresses")
     region: list[str] = Field(
         default_factory=list,
@@ -114,9 +112,7 @@ class MeetingSeries(Strict):
     months: list[Month] = Field(description="Months in the order the source gives them")
     source: str = Field(description="Source id the series is taken from")
     quote: str | None = Field(None, description="The source's words")
-    fallback_month: Month | None = Field(
-        None, description="Month assumed for cities the source gives no date for"
-    )
+    fallback_month: Month | None = Field(None, description="Month assumed for cities the source gives no date for")
 
     def expand(self) -> list[Meeting]:
         """Pair cities with months in the source's order."""
@@ -261,9 +257,7 @@ class Project(Strict):
     lead: str = Field(description="Participant id of the lead partner")
     secretariat_email: str = Field(description="Sender address of wpflow's e-mails")
     sources: list[Source] = Field(default_factory=list, description="Documents the definition cites")
-    stated_counts: list[StatedCount] = Field(
-        default_factory=list, description="Head counts the sources state"
-    )
+    stated_counts: list[StatedCount] = Field(default_factory=list, description="Head counts the sources state")
     participants: list[Participant] = Field(description="Partners and observers")
     work_packages: list[WorkPackage] = Field(description="Work packages in order")
     notes: list[SourceNote] = Field(default_factory=list, description="Project-level remarks")
@@ -311,22 +305,28 @@ class Project(Strict):
                     field = "cities" if isinstance(item, MeetingSeries) else "city"
                     for city in listed:
                         if city is not None and city not in cities:
-                            problems.append(((*mat, "meetings", j, field),
-                                             f"meeting city {city!r} is not a participant's city "
-                                             f"(known: {', '.join(sorted(cities))})"))
+                            problems.append(
+                                (
+                                    (*mat, "meetings", j, field),
+                                    f"meeting city {city!r} is not a participant's city "
+                                    f"(known: {', '.join(sorted(cities))})",
+                                )
+                            )
                     if item.source and source_ids and item.source not in source_ids:
                         problems.append(((*mat, "meetings", j, "source"), f"unknown source {item.source!r}"))
                 for j, req in enumerate(m.inputs):
                     if isinstance(req.from_, list):
                         for pid in req.from_:
                             if pid not in known:
-                                problems.append(((*mat, "inputs", j, "from"),
-                                                 f"input {req.kind!r} from unknown partner {pid!r}"))
+                                problems.append(
+                                    ((*mat, "inputs", j, "from"), f"input {req.kind!r} from unknown partner {pid!r}")
+                                )
         for i, p in enumerate(self.participants):
             for j, claim in enumerate(p.role_claims):
                 if source_ids and claim.source not in source_ids:
-                    problems.append((("participants", i, "role_claims", j, "source"),
-                                     f"unknown source {claim.source!r}"))
+                    problems.append(
+                        (("participants", i, "role_claims", j, "source"), f"unknown source {claim.source!r}")
+                    )
         return problems
 
     # -- lookups -------------------------------------------------------------------------
@@ -365,8 +365,11 @@ class Project(Strict):
         wanted = {wp.coordinator}
         for req in milestone.inputs:
             wanted.update(p.id for p in self.deliverers(req))
-        return [p for p in self.participants
-                if p.id in wanted and (p.role != "observer" or self.reports.observers or p.id == wp.coordinator)]
+        return [
+            p
+            for p in self.participants
+            if p.id in wanted and (p.role != "observer" or self.reports.observers or p.id == wp.coordinator)
+        ]
 
 
 def _duplicates(values: list[str]) -> list[tuple[int, str]]:

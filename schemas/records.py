@@ -158,13 +158,17 @@ class WPSummary(Record):
     status: str = Field(description="complete / incomplete")
     version: int = Field(1, description="The report version this summary becomes (v1, v2, …)")
     changes_since: str | None = Field(
-        None, description="The version this one replaces, as people read it ('v1 of 2005-06-19'); None for v1")
+        None, description="The version this one replaces, as people read it ('v1 of 2005-06-19'); None for v1"
+    )
     changes: list[str] = Field(
-        default_factory=list, description="What changed since that version, one sentence per line")
+        default_factory=list, description="What changed since that version, one sentence per line"
+    )
     organisations: dict[str, str] = Field(
-        default_factory=dict, description="Organisation name per participant id: what the report shows for a partner")
+        default_factory=dict, description="Organisation name per participant id: what the report shows for a partner"
+    )
     source_notes: list[str] = Field(
-        default_factory=list, description="Contradictions and gaps `wpflow project check` finds for this milestone")
+        default_factory=list, description="Contradictions and gaps `wpflow project check` finds for this milestone"
+    )
 
 
 class ReportRef(Record):
@@ -178,7 +182,8 @@ class ReportRef(Record):
     version: int | None = Field(None, description="Report version (v1, v2, …); None for a draft")
     fingerprint: str | None = Field(None, description="SHA-256 of the report's content (wpflow.versions)")
     pdf_path: str | None = Field(
-        None, description="Path of the PDF beside the DOCX; None without LibreOffice or when turned off")
+        None, description="Path of the PDF beside the DOCX; None without LibreOffice or when turned off"
+    )
 
 
 class VersionContents(Record):

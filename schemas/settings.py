@@ -16,17 +16,11 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="WPFLOW_", env_file=".env", extra="forbid")
 
-    project: Path = Field(
-        ROOT / "projects" / "baltmet-inno", description="Project folder holding project.yaml"
-    )
-    inbox: Path | None = Field(
-        None, description="Root of the partners' watched folders; default <project>/inbox"
-    )
+    project: Path = Field(ROOT / "projects" / "baltmet-inno", description="Project folder holding project.yaml")
+    inbox: Path | None = Field(None, description="Root of the partners' watched folders; default <project>/inbox")
     outputs: Path = Field(ROOT / "outputs", description="Where archive, reports, outbox, receipts go")
     templates: Path = Field(ROOT / "templates", description="Report, e-mail and Excel templates")
-    database_url: str | None = Field(
-        None, description="SQLAlchemy URL; default a SQLite file under outputs/"
-    )
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default a SQLite file under outputs/")
     mail_transport: Literal["outbox", "smtp"] = Field("outbox", description="Where e-mails go")
     smtp_host: str = Field("127.0.0.1", description="SMTP server host")
     smtp_port: int = Field(25, description="SMTP server port")
@@ -37,18 +31,30 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(50.0, description="Largest partner file accepted, in MB")
     stable_seconds: float = Field(1.0, description="A file must be unchanged this long before it is read")
     report_delay_seconds: float = Field(
-        60.0, ge=0, description="Quiet time after a milestone's last upload before the watcher starts its "
-        "pipeline: a burst of files gives one report version, not one per file")
+        60.0,
+        ge=0,
+        description="Quiet time after a milestone's last upload before the watcher starts its "
+        "pipeline: a burst of files gives one report version, not one per file",
+    )
     receipt_retry_seconds: float = Field(
-        2.0, gt=0, description="The watcher retries a failed receipt (SMTP down, the Prefect API busy) after this "
-        "many seconds, doubling per failed attempt up to receipt_retry_max_seconds; the queue is kept in the store")
+        2.0,
+        gt=0,
+        description="The watcher retries a failed receipt (SMTP down, the Prefect API busy) after this "
+        "many seconds, doubling per failed attempt up to receipt_retry_max_seconds; the queue is kept in the store",
+    )
     receipt_retry_max_seconds: float = Field(
-        60.0, gt=0, description="Longest wait between two attempts at a failed receipt")
+        60.0, gt=0, description="Longest wait between two attempts at a failed receipt"
+    )
     rescan_seconds: float = Field(
-        300.0, gt=0, description="The watcher rescans the whole inbox this often for files it has not received "
-        "(an event lost by inotify, a file copied in while it was busy), besides watching it")
+        300.0,
+        gt=0,
+        description="The watcher rescans the whole inbox this often for files it has not received "
+        "(an event lost by inotify, a file copied in while it was busy), besides watching it",
+    )
     reports_port: int = Field(
-        4280, ge=1, le=65535,
+        4280,
+        ge=1,
+        le=65535,
         description="Loopback port on which `wpflow serve` serves outputs/reports/ for the Prefect UI's report links",
     )
     reports_url: str | None = Field(

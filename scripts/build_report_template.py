@@ -28,13 +28,24 @@ def text_of(el: etree._Element) -> str:
     return "".join(t.text or "" for t in el.iter(qn("w:t")))
 
 
-def para(text: str, style: str | None = None, *, bold_label: str | None = None, keep_next: bool = False,
-         spacing_after: int | None = None) -> etree._Element:
+def para(
+    text: str,
+    style: str | None = None,
+    *,
+    bold_label: str | None = None,
+    keep_next: bool = False,
+    spacing_after: int | None = None,
+) -> etree._Element:
     """A paragraph as the template writes them: optional style, optional bold 'Label: ' run."""
     ppr = ""
     if style or keep_next or spacing_after is not None:
-        ppr = ("<w:pPr>" + (f'<w:pStyle w:val="{style}"/>' if style else "") + ("<w:keepNext/>" if keep_next else "")
-               + (f'<w:spacing w:after="{spacing_after}"/>' if spacing_after is not None else "") + "</w:pPr>")
+        ppr = (
+            "<w:pPr>"
+            + (f'<w:pStyle w:val="{style}"/>' if style else "")
+            + ("<w:keepNext/>" if keep_next else "")
+            + (f'<w:spacing w:after="{spacing_after}"/>' if spacing_after is not None else "")
+            + "</w:pPr>"
+        )
     label = f'<w:r><w:rPr><w:b/></w:rPr><w:t xml:space="preserve">{bold_label}</w:t></w:r>' if bold_label else ""
     return parse_xml(f'<w:p {W}>{ppr}{label}<w:r><w:t xml:space="preserve">{text}</w:t></w:r></w:p>')
 
@@ -42,7 +53,7 @@ def para(text: str, style: str | None = None, *, bold_label: str | None = None, 
 def find_p(body: etree._Element, text: str, start: bool = False) -> etree._Element:
     for p in body.iter(qn("w:p")):
         t = text_of(p)
-        if (t.startswith(text) if start else t == text):
+        if t.startswith(text) if start else t == text:
             return p
     raise LookupError(f"no paragraph {text!r} in the template")
 
@@ -80,9 +91,15 @@ def changes_section(body: etree._Element) -> None:
         return
     toc = next(i for i in body.iter(qn("w:instrText")) if "TOC" in (i.text or ""))
     toc_p = next(toc.iterancestors(qn("w:p")))
-    insert_after(toc_p, para("{%p if changes %}"), para("Changes since {{ changes_since }}", "Heading1"),
-                 para("{%p for c in changes %}"), para("{{ c }}", "ListBullet"), para("{%p endfor %}"),
-                 para("{%p endif %}"))
+    insert_after(
+        toc_p,
+        para("{%p if changes %}"),
+        para("Changes since {{ changes_since }}", "Heading1"),
+        para("{%p for c in changes %}"),
+        para("{{ c }}", "ListBullet"),
+        para("{%p endfor %}"),
+        para("{%p endif %}"),
+    )
 
 
 def source_notes_section(body: etree._Element) -> None:
@@ -90,10 +107,14 @@ def source_notes_section(body: etree._Element) -> None:
         return
     partner_status = find_p(body, "Partner status")
     partner_status.addprevious(para("{%p if source_notes %}"))
-    for el in [para("Notes on the sources", "Heading1"),
-               para("The project's own documents disagree on this milestone, or leave something open:"),
-               para("{%p for n in source_notes %}"), para("{{ n }}", "ListBullet"), para("{%p endfor %}"),
-               para("{%p endif %}")]:
+    for el in [
+        para("Notes on the sources", "Heading1"),
+        para("The project's own documents disagree on this milestone, or leave something open:"),
+        para("{%p for n in source_notes %}"),
+        para("{{ n }}", "ListBullet"),
+        para("{%p endfor %}"),
+        para("{%p endif %}"),
+    ]:
         partner_status.addprevious(el)
 
 
@@ -134,7 +155,8 @@ def provenance_words(body: etree._Element) -> None:
     runs[0].find(qn("w:t")).text = (
         "This is version {{ version }} of the report, made by wpflow {{ wpflow_version }} on {{ generated_at }} "
         "from the template with SHA-256 {{ template_sha256 }}. The same inputs and the same template make the "
-        "same report.")
+        "same report."
+    )
 
 
 def partner_column(body: etree._Element) -> None:
@@ -212,16 +234,28 @@ def toc_styles(document: docx.document.Document) -> None:
     for level, indent in ((1, 0), (2, 220)):
         if styles.find(f"{qn('w:style')}[@{qn('w:styleId')}='TOC{level}']") is not None:
             continue
-        styles.append(parse_xml(
-            f'<w:style {W} w:type="paragraph" w:styleId="TOC{level}"><w:name w:val="toc {level}"/>'
-            '<w:basedOn w:val="Normal"/><w:next w:val="Normal"/><w:uiPriority w:val="39"/><w:unhideWhenUsed/>'
-            f'<w:pPr><w:spacing w:after="60"/><w:ind w:left="{indent}"/></w:pPr>'
-            + ("<w:rPr><w:b/></w:rPr>" if level == 1 else "") + "</w:style>"))
+        styles.append(
+            parse_xml(
+                f'<w:style {W} w:type="paragraph" w:styleId="TOC{level}"><w:name w:val="toc {level}"/>'
+                '<w:basedOn w:val="Normal"/><w:next w:val="Normal"/><w:uiPriority w:val="39"/><w:unhideWhenUsed/>'
+                f'<w:pPr><w:spacing w:after="60"/><w:ind w:left="{indent}"/></w:pPr>'
+                + ("<w:rPr><w:b/></w:rPr>" if level == 1 else "")
+                + "</w:style>"
+            )
+        )
 
 
 EDITS: list[Callable[[etree._Element], None]] = [
-    title_version, contents_placeholder, changes_section, source_notes_section, sections_that_apply,
-    provenance_words, partner_column, keep_with_table, page_breaks_as_properties, small_print,
+    title_version,
+    contents_placeholder,
+    changes_section,
+    source_notes_section,
+    sections_that_apply,
+    provenance_words,
+    partner_column,
+    keep_with_table,
+    page_breaks_as_properties,
+    small_print,
     rows_never_split,
 ]
 

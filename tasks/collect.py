@@ -17,6 +17,10 @@ def collect_submissions(milestone_id: str, as_of: date | None = None) -> list[Su
     ws = workspace()
     stored = collect_stage(ws, ws.milestone(milestone_id), as_of)
     per_partner = Counter(s.partner for s in stored)
-    get_run_logger().info("%s: %d file(s) collected%s", milestone_id, len(stored),
-                          ": " + ", ".join(f"{p} {n}" for p, n in sorted(per_partner.items())) if stored else "")
+    get_run_logger().info(
+        "%s: %d file(s) collected%s",
+        milestone_id,
+        len(stored),
+        ": " + ", ".join(f"{p} {n}" for p, n in sorted(per_partner.items())) if stored else "",
+    )
     return stored

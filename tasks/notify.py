@@ -29,7 +29,9 @@ def log_notices(what: str, notices: list[Notice]) -> None:
 
 
 @task(retries=3, retry_delay_seconds=[5, 30, 120], timeout_seconds=300, retry_condition_fn=retry_unless_permanent)
-def send_partner_receipts(milestone_id: str, checked: list[CheckedSubmission], promise: str | None = None) -> list[Notice]:
+def send_partner_receipts(
+    milestone_id: str, checked: list[CheckedSubmission], promise: str | None = None
+) -> list[Notice]:
     ws = workspace()
     notices = send_receipts(ws, ws.milestone(milestone_id), checked, promise)
     log_notices("receipt", notices)

@@ -22,9 +22,11 @@ def artifact_key(milestone_id: str, what: str) -> str:
 
 
 def summary_markdown(summary: WPSummary, outcome: ReportOutcome) -> str:
-    lines = [f"# {summary.milestone_id} — {summary.milestone_title}",
-             f"*{summary.wp_id} {summary.wp_title}* · period {summary.start} – {summary.end} · due **{summary.due}**",
-             ""]
+    lines = [
+        f"# {summary.milestone_id} — {summary.milestone_title}",
+        f"*{summary.wp_id} {summary.wp_title}* · period {summary.start} – {summary.end} · due **{summary.due}**",
+        "",
+    ]
     lines += [f"- {line}" for line in summary_lines(summary)]
     if summary.meetings:
         lines += ["", "## Meetings", "", "| City | Month | Topic |", "|---|---|---|"]
@@ -32,8 +34,10 @@ def summary_markdown(summary: WPSummary, outcome: ReportOutcome) -> str:
     lines += ["", f"**{outcome.message}**"]
     report = outcome.report
     if outcome.version is not None and report is not None:
-        lines += [f"Report: `{Path(report.path).name}`, version {outcome.version.version} "
-                  f"(fingerprint `{outcome.version.fingerprint[:16]}…`)"]
+        lines += [
+            f"Report: `{Path(report.path).name}`, version {outcome.version.version} "
+            f"(fingerprint `{outcome.version.fingerprint[:16]}…`)"
+        ]
     return "\n".join(lines)
 
 
@@ -41,9 +45,18 @@ def summary_markdown(summary: WPSummary, outcome: ReportOutcome) -> str:
 def publish_artifacts(summary: WPSummary, outcome: ReportOutcome) -> None:
     create_table_artifact(
         key=artifact_key(summary.milestone_id, "status"),
-        table=[{"partner": s.partner, "city": s.city, "input": s.kind, "status": s.status,
-                "file": s.file_name or "", "version": s.version or "", "errors": s.errors}
-               for s in summary.partners],
+        table=[
+            {
+                "partner": s.partner,
+                "city": s.city,
+                "input": s.kind,
+                "status": s.status,
+                "file": s.file_name or "",
+                "version": s.version or "",
+                "errors": s.errors,
+            }
+            for s in summary.partners
+        ],
         description=f"{summary.milestone_id}: partner × required input status",
     )
     create_markdown_artifact(

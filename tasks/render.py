@@ -18,6 +18,11 @@ def issue_report(milestone_id: str, summary: WPSummary) -> ReportOutcome:
     logger = get_run_logger()
     logger.info(outcome.message)
     if outcome.version is not None:
-        logger.info("%s: version %d, fingerprint %s, %s", milestone_id, outcome.version.version,
-                    outcome.version.fingerprint[:16], outcome.report.path if outcome.report else "not rendered")
+        logger.info(
+            "%s: version %d, fingerprint %s, %s",
+            milestone_id,
+            outcome.version.version,
+            outcome.version.fingerprint[:16],
+            outcome.report.path if outcome.report else "not rendered",
+        )
     return outcome

@@ -44,6 +44,7 @@ def close_run_record(flow: Any, flow_run: Any, state: Any) -> None:
         error = state.result(raise_on_failure=False)
     except Exception as exc:  # the result could not be read back: the exception itself says why
         error = exc
-    store.finish_run(record.id, status,
-                     error=one_line(error) if isinstance(error, BaseException) else (state.message or status))
+    store.finish_run(
+        record.id, status, error=one_line(error) if isinstance(error, BaseException) else (state.message or status)
+    )
     announce(record.milestone, status)

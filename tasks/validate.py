@@ -27,8 +27,9 @@ def _batch_key(context: TaskRunContext, parameters: dict) -> str:
 
 
 # No timeout: mapped runs execute in worker threads, where Prefect cannot interrupt them anyway.
-@task(retries=1, retry_delay_seconds=5, cache_key_fn=_batch_key, persist_result=True,
-      task_run_name="validate {partner}")
+@task(
+    retries=1, retry_delay_seconds=5, cache_key_fn=_batch_key, persist_result=True, task_run_name="validate {partner}"
+)
 def validate_partner(milestone_id: str, partner: str, submissions: list[Submission]) -> list[CheckedSubmission]:
     ws = workspace()
     return validate_stage(ws, ws.milestone(milestone_id), submissions)
@@ -59,5 +60,10 @@ def log_invalid(checked: list[CheckedSubmission]) -> None:
         if not c.result.valid:
             errors = c.result.errors
             first = str(errors[0]) if errors else "not recognised as any requested input"
-            logger.warning("%s: %s is invalid (%d error(s)); first: %s", c.submission.partner,
-                           shown_name(c.submission.file_name), len(errors), first)
+            logger.warning(
+                "%s: %s is invalid (%d error(s)); first: %s",
+                c.submission.partner,
+                shown_name(c.submission.file_name),
+                len(errors),
+                first,
+            )

@@ -31,9 +31,7 @@ from schemas.inputs import INPUT_KINDS, InputKind, InputRow  # noqa: E402
 from schemas.settings import ROOT, Settings  # noqa: E402
 
 BUNDLED_PROJECT = ROOT / "projects" / "baltmet-inno"
-POSTGRES_URL = os.environ.get(
-    "WPFLOW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+POSTGRES_URL = os.environ.get("WPFLOW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 @pytest.fixture
@@ -175,8 +173,15 @@ class DatedRow(InputRow):
     location: str | None = None
 
 
-DATED = InputKind(id="dated_events", label="Dated events", description="Test kind", shape="rows", model=DatedRow,
-                  sheet="Events", rows_per_partner=(1, 2))
+DATED = InputKind(
+    id="dated_events",
+    label="Dated events",
+    description="Test kind",
+    shape="rows",
+    model=DatedRow,
+    sheet="Events",
+    rows_per_partner=(1, 2),
+)
 
 
 @pytest.fixture

@@ -62,8 +62,12 @@ def test_simulate_replays_the_ladder_for_the_small_inbox(project, small_inbox):
     others = ["berlin-tsb", "copenhagen", "stockholm", "st-petersburg", "tallinn"]
     assert entries(timeline, "WP4-M3") == [
         # T-14: everyone but Helsinki (valid since 06-10); Malmö and Riga have nothing yet
-        ("2006-06-16", "reminder", "T-14", ["berlin-tsb", "copenhagen", "malmo", "riga", "stockholm",
-                                            "st-petersburg", "tallinn"]),
+        (
+            "2006-06-16",
+            "reminder",
+            "T-14",
+            ["berlin-tsb", "copenhagen", "malmo", "riga", "stockholm", "st-petersburg", "tallinn"],
+        ),
         # T-3: Malmö delivered, Riga's file is invalid so Riga is reminded again
         ("2006-06-27", "reminder", "T-3", ["berlin-tsb", "copenhagen", "riga", *others[2:]]),
         ("2006-06-30", "run", "due", []),  # v1 with what has arrived
@@ -91,7 +95,8 @@ def test_simulate_covers_every_milestone_once_per_step(project, small_inbox):
         assert [(a.day, a.rung) for a in runs if a.rung == "due"] == [(m.due, "due")]
         notices = [a for a in mine if a.action == "notice"]
         assert [(a.day, a.rung, a.recipients) for a in notices] == [
-            (m.due + timedelta(days=1), "T+1", [project.work_package(m.wp_id).coordinator])]
+            (m.due + timedelta(days=1), "T+1", [project.work_package(m.wp_id).coordinator])
+        ]
         for a in mine:
             if a.action == "reminder":
                 assert a.rung in ("T-14", "T-3")
@@ -143,19 +148,30 @@ def ops_app() -> typer.Typer:
 def test_simulate_command_prints_json_timeline_in_seconds(small_inbox, monkeypatch):
     monkeypatch.delenv("WPFLOW_PROJECT", raising=False)
     started = time.perf_counter()
-    result = CliRunner().invoke(ops_app(), ["simulate", "--from", "2005-01-01", "--to", "2008-01-01",
-                                            "--inbox", str(small_inbox), "--format", "json"])
+    result = CliRunner().invoke(
+        ops_app(),
+        ["simulate", "--from", "2005-01-01", "--to", "2008-01-01", "--inbox", str(small_inbox), "--format", "json"],
+    )
     assert result.exit_code == 0, result.output
     assert time.perf_counter() - started < 20
     rows = json.loads(result.stdout)
     assert set(rows[0]) == {"day", "milestone", "action", "rung", "recipients", "outstanding", "release", "digest"}
     escalation = next(r for r in rows if r["milestone"] == "WP4-M3" and r["action"] == "escalation")
-    assert escalation == {"day": "2006-07-07", "milestone": "WP4-M3", "action": "escalation", "rung": "T+7",
-                          "recipients": ["helsinki"], "release": None, "digest": None,
-                          "outstanding": {p: ["seed_funding"] for p in
-                                          ["berlin-tsb", "copenhagen", "stockholm", "st-petersburg", "tallinn"]}}
-    table = CliRunner().invoke(ops_app(), ["simulate", "--from", "2006-06-01", "--to", "2006-07-31",
-                                           "--inbox", str(small_inbox)])
+    assert escalation == {
+        "day": "2006-07-07",
+        "milestone": "WP4-M3",
+        "action": "escalation",
+        "rung": "T+7",
+        "recipients": ["helsinki"],
+        "release": None,
+        "digest": None,
+        "outstanding": {
+            p: ["seed_funding"] for p in ["berlin-tsb", "copenhagen", "stockholm", "st-petersburg", "tallinn"]
+        },
+    }
+    table = CliRunner().invoke(
+        ops_app(), ["simulate", "--from", "2006-06-01", "--to", "2006-07-31", "--inbox", str(small_inbox)]
+    )
     assert table.exit_code == 0 and "WP4-M3" in table.stdout and "escalation" in table.stdout
 
 
@@ -179,7 +195,11 @@ def test_chase_day_twice_sends_each_notice_once(chase_ws, project):
     day = date(2006, 7, 7)
     collected = collect_inbox(chase_ws, day)
     assert sorted(c.submission.file_name for c in collected) == [
-        "seed_funding_helsinki.csv", "seed_funding_malmo.csv", "seed_funding_riga.csv", "seed_funding_riga_v2.csv"]
+        "seed_funding_helsinki.csv",
+        "seed_funding_malmo.csv",
+        "seed_funding_riga.csv",
+        "seed_funding_riga_v2.csv",
+    ]
     outbox = chase_ws.settings.outbox_dir
     receipts = len(list(outbox.glob("*.eml")))
     assert receipts == 4  # one receipt per file
@@ -205,8 +225,11 @@ def test_chase_day_twice_sends_each_notice_once(chase_ws, project):
     assert len(started) == len(due_by)
     assert len(list(outbox.glob("*.eml"))) == receipts + len(sent)
 
-    notice = next(parse_eml(Path(n.path)) for n in sent
-                  if n.to == ["baltmet-inno@stockholm.example.org"] and "WP4-M3" in n.subject)
+    notice = next(
+        parse_eml(Path(n.path))
+        for n in sent
+        if n.to == ["baltmet-inno@stockholm.example.org"] and "WP4-M3" in n.subject
+    )
     body = notice.get_body(("plain",)).get_content()
     assert "Tallinn (tallinn): seed_funding" in body
     assert "(riga)" not in body  # Riga's corrected file arrived on 07-03

@@ -24,8 +24,16 @@ def write(path: Path, data: bytes) -> Path:
 
 @pytest.mark.parametrize(
     ("name", "ignored"),
-    [("~$seed_funding.xlsx", True), (".~lock.seed.xlsx#", True), ("upload.part", True), ("x.tmp", True),
-     (".hidden.csv", True), ("arrivals.yaml", True), ("seed_funding.xlsx", False), ("Rīga plan.docx", False)],
+    [
+        ("~$seed_funding.xlsx", True),
+        (".~lock.seed.xlsx#", True),
+        ("upload.part", True),
+        ("x.tmp", True),
+        (".hidden.csv", True),
+        ("arrivals.yaml", True),
+        ("seed_funding.xlsx", False),
+        ("Rīga plan.docx", False),
+    ],
 )
 def test_partial_and_editor_files_are_ignored(name, ignored):
     assert is_ignored(name) is ignored
@@ -86,29 +94,57 @@ def test_collect_archives_every_file_and_hides_later_arrivals(project, tmp_path)
         ("tallinn", "seed_funding_tallinn.csv", "2006-07-05"),
     ]
     assert all(Path(s.archive_path).read_bytes() in (b"v2", b"tallinn") for s in subs)
-    early = collect_milestone(project, m, inbox_root=inbox, archive_dir=tmp_path / "archive",
-                              as_of=date(2006, 6, 30), stable_seconds=0)
+    early = collect_milestone(
+        project, m, inbox_root=inbox, archive_dir=tmp_path / "archive", as_of=date(2006, 6, 30), stable_seconds=0
+    )
     assert [s.partner for s in early] == ["riga"]
 
 
 # -- merge ------------------------------------------------------------------------------
 def checked(partner: str, rows=None, *, version=1, day="2006-06-20", valid=True, kind="seed_funding", document=None):
     sub = Submission(
-        project="BaltMet Inno", partner=partner, milestone="WP4-M3", kind=kind,
-        file_name=f"{kind}_{partner}_v{version}.csv", sha256=f"{partner}{version}".ljust(64, "0"), size=10,
+        project="BaltMet Inno",
+        partner=partner,
+        milestone="WP4-M3",
+        kind=kind,
+        file_name=f"{kind}_{partner}_v{version}.csv",
+        sha256=f"{partner}{version}".ljust(64, "0"),
+        size=10,
         received_at=datetime(2026, 1, 1, tzinfo=UTC),
-        modified_at=datetime.fromisoformat(day).replace(tzinfo=UTC), version=version,
-        status="valid" if valid else "invalid", archive_path="/dev/null",
+        modified_at=datetime.fromisoformat(day).replace(tzinfo=UTC),
+        version=version,
+        status="valid" if valid else "invalid",
+        archive_path="/dev/null",
     )
-    issues = [] if valid else [{"file": sub.file_name, "row": 2, "column": "E", "field": "budget_eur",
-                                "value": "about 2 mio", "message": "is not a number"}]
+    issues = (
+        []
+        if valid
+        else [
+            {
+                "file": sub.file_name,
+                "row": 2,
+                "column": "E",
+                "field": "budget_eur",
+                "value": "about 2 mio",
+                "message": "is not a number",
+            }
+        ]
+    )
     result = ValidationResult(file=sub.file_name, kind=kind, rows=rows or [], issues=issues, document=document)
     return CheckedSubmission(submission=sub, result=result)
 
 
 def scheme(name: str, budget: float, level="municipal") -> dict:
-    return {"name": name, "provider": "City", "level": level, "instrument": "grant", "budget_eur": budget,
-            "ticket_min_eur": None, "ticket_max_eur": None, "since": None}
+    return {
+        "name": name,
+        "provider": "City",
+        "level": level,
+        "instrument": "grant",
+        "budget_eur": budget,
+        "ticket_min_eur": None,
+        "ticket_max_eur": None,
+        "since": None,
+    }
 
 
 def test_merge_builds_comparative_table_with_totals_and_statuses(project):
@@ -124,12 +160,23 @@ def test_merge_builds_comparative_table_with_totals_and_statuses(project):
     table = s.tables[0]
     assert table.columns == ["Schemes", "Annual budget (EUR)"]
     assert [(r["city"], r["Schemes"], r["Annual budget (EUR)"]) for r in table.rows] == [
-        ("Helsinki", 2, 2_500_000), ("Malmö", 1, 750_000), ("Riga", 1, 400_000), ("Oslo", 1, 900_000),
+        ("Helsinki", 2, 2_500_000),
+        ("Malmö", 1, 750_000),
+        ("Riga", 1, 400_000),
+        ("Oslo", 1, 900_000),
     ]
     assert table.totals == {"Schemes": 5, "Annual budget (EUR)": 4_550_000}
     status = {st.city: st.status for st in s.partners}
-    assert status == {"Helsinki": "on time", "Berlin": "missing", "Copenhagen": "missing", "Malmö": "late",
-                      "Riga": "invalid", "Stockholm": "missing", "St. Petersburg": "missing", "Tallinn": "missing"}
+    assert status == {
+        "Helsinki": "on time",
+        "Berlin": "missing",
+        "Copenhagen": "missing",
+        "Malmö": "late",
+        "Riga": "invalid",
+        "Stockholm": "missing",
+        "St. Petersburg": "missing",
+        "Tallinn": "missing",
+    }
     riga = next(st for st in s.partners if st.city == "Riga")
     assert (riga.version, riga.errors) == (2, 1)  # the status names the broken newest version…
     assert [i.version for i in s.inputs if i.partner == "riga"] == [1]  # …the data comes from the valid one
@@ -140,9 +187,15 @@ def test_merge_builds_comparative_table_with_totals_and_statuses(project):
 
 def test_merge_keeps_personal_data_out(project):
     m = project.milestone("WP2-M1")
-    row = {"organisation": "Riga Tourism Board", "type": "tourism board", "website": "https://riga.example.org",
-           "contact_name": "Anna Bērziņa", "contact_role": "Director", "email": "anna@riga.example.org",
-           "phone": "+371 6700 0000"}
+    row = {
+        "organisation": "Riga Tourism Board",
+        "type": "tourism board",
+        "website": "https://riga.example.org",
+        "contact_name": "Anna Bērziņa",
+        "contact_role": "Director",
+        "email": "anna@riga.example.org",
+        "phone": "+371 6700 0000",
+    }
     s = merge_summary(project, m, [checked("riga", [row], kind="marketing_contacts")], date(2005, 7, 1))
     table = next(t for t in s.tables if t.kind == "marketing_contacts")
     assert table.detail_columns == ["organisation", "type", "website", "contact_role"]
@@ -153,15 +206,27 @@ def test_merge_keeps_personal_data_out(project):
 def test_merge_flattens_narratives_and_meeting_reports(project):
     m = project.milestone("WP5-M3")
     narrative = {"title": "Policy priorities", "sections": [{"heading": "Priorities", "text": "One.\n\nTwo."}]}
-    report = {"title": "WP5 workshop", "date": "2007-02-14", "city": "Stockholm",
-              "attendance": [{"city": "Stockholm", "participants": 12}, {"city": "Riga", "participants": 3}],
-              "outcomes": ["Priorities agreed"], "sections": []}
-    s = merge_summary(project, m, [
-        checked("stockholm", kind="progress_narrative", document=narrative),
-        checked("stockholm", kind="meeting_report", document=report),
-    ], date(2007, 7, 1))
+    report = {
+        "title": "WP5 workshop",
+        "date": "2007-02-14",
+        "city": "Stockholm",
+        "attendance": [{"city": "Stockholm", "participants": 12}, {"city": "Riga", "participants": 3}],
+        "outcomes": ["Priorities agreed"],
+        "sections": [],
+    }
+    s = merge_summary(
+        project,
+        m,
+        [
+            checked("stockholm", kind="progress_narrative", document=narrative),
+            checked("stockholm", kind="meeting_report", document=report),
+        ],
+        date(2007, 7, 1),
+    )
     assert [(b.city, b.title) for b in s.narratives] == [
-        ("Stockholm", "Stockholm: Policy priorities"), ("Stockholm", "Stockholm: WP5 workshop")]
+        ("Stockholm", "Stockholm: Policy priorities"),
+        ("Stockholm", "Stockholm: WP5 workshop"),
+    ]
     assert s.narratives[0].paragraphs == ["Priorities", "One.", "Two."]
     assert "Participants: 15 (Stockholm 12, Riga 3)" in s.narratives[1].paragraphs
 

@@ -34,8 +34,12 @@ def test_a_database_from_before_migrations_is_stamped_and_upgraded_keeping_its_r
     db.upgrade(engine, "0001")
     with engine.begin() as conn:  # what wpflow 0.1's create_all left: tables, no alembic_version
         conn.execute(text("DROP TABLE alembic_version"))
-        conn.execute(text("INSERT INTO milestone_runs (project, milestone, as_of, started_at, status) "
-                          "VALUES ('baltmet-inno', 'WP4-M3', '2006-07-31', '2006-07-31 08:00:00', 'completed')"))
+        conn.execute(
+            text(
+                "INSERT INTO milestone_runs (project, milestone, as_of, started_at, status) "
+                "VALUES ('baltmet-inno', 'WP4-M3', '2006-07-31', '2006-07-31 08:00:00', 'completed')"
+            )
+        )
     assert "error" not in columns(engine, "milestone_runs")
     store = Store(db_url)
     assert db.current(store.engine) == db.head()
@@ -59,17 +63,29 @@ def test_downgrade_then_upgrade_round_trips(db_url):
 def test_0003_moves_claims_reports_and_what_a_notification_is_about_into_their_own_columns(db_url):
     engine = make_engine(db_url)
     db.upgrade(engine, "0002")
-    rows = [("k-run", "run", "pipeline", "run:WP4-M3:inputs:abc"), ("k-rec", "receipt", "riga@x.org", "f" * 64),
-            ("k-rem", "reminder", "riga@x.org", "T-14"), ("k-rep", "report", "riga@x.org", "d" * 64)]
+    rows = [
+        ("k-run", "run", "pipeline", "run:WP4-M3:inputs:abc"),
+        ("k-rec", "receipt", "riga@x.org", "f" * 64),
+        ("k-rem", "reminder", "riga@x.org", "T-14"),
+        ("k-rep", "report", "riga@x.org", "d" * 64),
+    ]
     with engine.begin() as conn:
         for key, kind, recipient, ref in rows:
-            conn.execute(text("INSERT INTO notifications (key, project, milestone, recipient, kind, report_sha, "
-                              "claimed_at, sent_at, transport, message_id) VALUES (:k, 'P', 'WP4-M3', :r, :kind, "
-                              ":ref, '2006-07-01 07:00:00', '2006-07-01 07:00:01', 'outbox', 'mid')"),
-                         {"k": key, "r": recipient, "kind": kind, "ref": ref})
-        conn.execute(text("INSERT INTO reports (project, milestone, path, sha256, template_sha256, generated_at) "
-                          "VALUES ('P', 'WP4-M3', '/r/WP4-M3.docx', :sha, 't', '2006-07-01 00:00:00')"),
-                     {"sha": "d" * 64})
+            conn.execute(
+                text(
+                    "INSERT INTO notifications (key, project, milestone, recipient, kind, report_sha, "
+                    "claimed_at, sent_at, transport, message_id) VALUES (:k, 'P', 'WP4-M3', :r, :kind, "
+                    ":ref, '2006-07-01 07:00:00', '2006-07-01 07:00:01', 'outbox', 'mid')"
+                ),
+                {"k": key, "r": recipient, "kind": kind, "ref": ref},
+            )
+        conn.execute(
+            text(
+                "INSERT INTO reports (project, milestone, path, sha256, template_sha256, generated_at) "
+                "VALUES ('P', 'WP4-M3', '/r/WP4-M3.docx', :sha, 't', '2006-07-01 00:00:00')"
+            ),
+            {"sha": "d" * 64},
+        )
     store = Store(db_url)
     by_key = {n.key: n for n in store.notifications("P")}
     assert set(by_key) == {"k-rec", "k-rem", "k-rep"}, "run claims are not e-mails"

@@ -23,18 +23,52 @@ def _summary(actions):
     ("day", "expected"),
     [
         ("2006-06-15", []),  # T-15: nothing yet
-        ("2006-06-16", [("reminder", "T-14", ["berlin-tsb", "copenhagen", "malmo", "riga", "stockholm",
-                                              "st-petersburg", "tallinn"])]),
-        ("2006-06-21", [("reminder", "T-14", ["berlin-tsb", "copenhagen", "malmo", "riga", "stockholm",
-                                              "st-petersburg", "tallinn"])]),  # catch-up: same key, sent once
-        ("2006-06-27", [("reminder", "T-3", ["berlin-tsb", "copenhagen", "malmo", "riga", "stockholm",
-                                             "st-petersburg", "tallinn"])]),
-        ("2006-06-30", [("reminder", "T-3", ["berlin-tsb", "copenhagen", "malmo", "riga", "stockholm",
-                                             "st-petersburg", "tallinn"]),
-                        ("run", "due", [])]),
+        (
+            "2006-06-16",
+            [
+                (
+                    "reminder",
+                    "T-14",
+                    ["berlin-tsb", "copenhagen", "malmo", "riga", "stockholm", "st-petersburg", "tallinn"],
+                )
+            ],
+        ),
+        (
+            "2006-06-21",
+            [
+                (
+                    "reminder",
+                    "T-14",
+                    ["berlin-tsb", "copenhagen", "malmo", "riga", "stockholm", "st-petersburg", "tallinn"],
+                )
+            ],
+        ),  # catch-up: same key, sent once
+        (
+            "2006-06-27",
+            [
+                (
+                    "reminder",
+                    "T-3",
+                    ["berlin-tsb", "copenhagen", "malmo", "riga", "stockholm", "st-petersburg", "tallinn"],
+                )
+            ],
+        ),
+        (
+            "2006-06-30",
+            [
+                (
+                    "reminder",
+                    "T-3",
+                    ["berlin-tsb", "copenhagen", "malmo", "riga", "stockholm", "st-petersburg", "tallinn"],
+                ),
+                ("run", "due", []),
+            ],
+        ),
         ("2006-07-01", [("notice", "T+1", ["stockholm"]), ("run", "due", [])]),  # WP4 coordinator
-        ("2006-07-07", [("notice", "T+1", ["stockholm"]), ("escalation", "T+7", ["helsinki"]),
-                        ("run", "due", [])]),  # lead partner
+        (
+            "2006-07-07",
+            [("notice", "T+1", ["stockholm"]), ("escalation", "T+7", ["helsinki"]), ("run", "due", [])],
+        ),  # lead partner
         ("2006-07-20", [("escalation", "T+7", ["helsinki"]), ("run", "due", [])]),  # last catch-up day
         ("2006-07-21", [("run", "due", [])]),
         # long past: nobody is chased any more, but a run stays due — its key (the content of the
@@ -85,5 +119,8 @@ def test_a_run_is_keyed_by_the_content_of_the_inputs_not_the_day(project):
 def test_nothing_delivered_at_the_due_date_is_an_empty_run_not_a_report(project):
     only_invalid = [Delivery("riga", "seed_funding", date(2006, 6, 20), valid=False)]
     assert run_key_on(project, only_invalid, date(2006, 6, 30))[1] == "empty"
-    assert [a for a in actions_on(project, project.milestone("WP4-M3"), only_invalid, date(2006, 6, 29))
-            if a.action == "run"] == []
+    assert [
+        a
+        for a in actions_on(project, project.milestone("WP4-M3"), only_invalid, date(2006, 6, 29))
+        if a.action == "run"
+    ] == []

@@ -77,6 +77,7 @@ def parser_spies(monkeypatch) -> list[str]:
         def called(*args, **kwargs):
             calls.append(name)
             raise AssertionError(f"{name} was called for a refused file")
+
         return called
 
     monkeypatch.setattr(wpflow.annotate, "write_annotated_copy", spy("write_annotated_copy"))
@@ -99,8 +100,9 @@ def refused_inbox(tmp_path: Path, name: str, build: Callable[[], bytes]) -> Path
 
 @pytest.mark.parametrize("path_name", ["watcher", "pipeline"])
 @pytest.mark.parametrize(("case", "name", "build", "max_mb", "words"), REFUSED, ids=[r[0] for r in REFUSED])
-def test_refused_files_are_never_parsed(tmp_path, settings, monkeypatch, parser_spies, path_name, case, name, build,
-                                        max_mb, words):
+def test_refused_files_are_never_parsed(
+    tmp_path, settings, monkeypatch, parser_spies, path_name, case, name, build, max_mb, words
+):
     from wpflow.collect import InboxFile
     from wpflow.pipeline import run_direct
     from wpflow.stages import workspace
@@ -108,7 +110,9 @@ def test_refused_files_are_never_parsed(tmp_path, settings, monkeypatch, parser_
 
     path = refused_inbox(tmp_path, name, build)
     assert path.stat().st_size < 400_000  # small on disk
-    ws = workspace(settings.model_copy(update={"inbox": tmp_path / "inbox", "stable_seconds": 0, "max_file_mb": max_mb}))
+    ws = workspace(
+        settings.model_copy(update={"inbox": tmp_path / "inbox", "stable_seconds": 0, "max_file_mb": max_mb})
+    )
     monkeypatch.setattr("wpflow.stages.workspace", lambda s=None: ws)
     if path_name == "watcher":
         received = receive_file(ws, InboxFile("riga", MILESTONE, path))
@@ -121,8 +125,11 @@ def test_refused_files_are_never_parsed(tmp_path, settings, monkeypatch, parser_
     assert parser_spies == []
     if result is not None:
         assert not result.valid and words in result.errors[0].message
-    body = parse_eml(next(p for p in ws.settings.outbox_dir.glob("*.eml") if "receipt" in parse_eml(p)["Subject"])) \
-        .get_body(("plain",)).get_content()
+    body = (
+        parse_eml(next(p for p in ws.settings.outbox_dir.glob("*.eml") if "receipt" in parse_eml(p)["Subject"]))
+        .get_body(("plain",))
+        .get_content()
+    )
     assert words in body
     quarantine = ws.settings.outputs / "quarantine" / "riga" / MILESTONE
     assert not list(quarantine.glob("*.annotated.xlsx"))  # nothing built from a refused file
@@ -159,9 +166,22 @@ def test_refused_files_keep_a_process_under_300_mb(tmp_path, path_name, case, na
     intermediate process so that no other child of the test run counts."""
     refused_inbox(tmp_path, name, build)
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, GRANDCHILD, path_name, str(BUNDLED_PROJECT), str(tmp_path / "outputs"),
-         str(tmp_path / "inbox"), name, str(max_mb)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            GRANDCHILD,
+            path_name,
+            str(BUNDLED_PROJECT),
+            str(tmp_path / "outputs"),
+            str(tmp_path / "inbox"),
+            name,
+            str(max_mb),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     code, peak_kb = (int(v) for v in done.stdout.split()[-2:])
     assert code == 0, done.stderr[-2000:]
@@ -185,16 +205,21 @@ def tallinn_template(tmp_path: Path) -> Path:
     from wpflow.partner_templates import write_templates
     from wpflow.project import load_project
 
-    [path] = [p for p in write_templates(load_project(BUNDLED_PROJECT), MILESTONE, "tallinn", tmp_path)
-              if p.suffix == ".xlsx"]
+    [path] = [
+        p for p in write_templates(load_project(BUNDLED_PROJECT), MILESTONE, "tallinn", tmp_path) if p.suffix == ".xlsx"
+    ]
     return path
 
 
-@pytest.mark.parametrize(("setup", "env", "code", "words", "never"), [
-    (symlink_to_passwd, {}, 2, "symbolic link", "root:"),
-    (oversize_file, {"WPFLOW_MAX_FILE_MB": "0.05"}, 2, "more than the", "valid as"),
-    (tallinn_template, {}, 1, "made for tallinn", "valid as"),
-], ids=["symlink", "oversize", "other-partners-template"])
+@pytest.mark.parametrize(
+    ("setup", "env", "code", "words", "never"),
+    [
+        (symlink_to_passwd, {}, 2, "symbolic link", "root:"),
+        (oversize_file, {"WPFLOW_MAX_FILE_MB": "0.05"}, 2, "more than the", "valid as"),
+        (tallinn_template, {}, 1, "made for tallinn", "valid as"),
+    ],
+    ids=["symlink", "oversize", "other-partners-template"],
+)
 def test_validate_refuses_what_the_watcher_refuses(tmp_path, setup, env, code, words, never):
     path = setup(tmp_path)
     result = runner.invoke(app, ["validate", str(path), "--partner", "riga", "--milestone", MILESTONE], env=env)
@@ -215,7 +240,7 @@ def test_a_truncated_csv_that_completes_later_gets_one_receipt(inbox):  # noqa: 
             fh.write(content[: len(content) - 20])
             fh.flush()
             time.sleep(1.5)
-            fh.write(content[len(content) - 20:])
+            fh.write(content[len(content) - 20 :])
         wait_for(lambda: len(outbox_files()) >= 1, what="the receipt")
         time.sleep(1.0)
     assert len(outbox_files()) == 1
@@ -224,11 +249,15 @@ def test_a_truncated_csv_that_completes_later_gets_one_receipt(inbox):  # noqa: 
 
 
 # -- outputs that cannot be written ------------------------------------------------------
-@pytest.mark.parametrize(("args", "code"), [
-    (["run", MILESTONE, "--direct"], 2),
-    (["run", "--all", "--direct"], 2),
-    (["deadlines", "--direct", "--as-of", "2006-07-15"], 2),
-], ids=["run", "run-all", "deadlines"])
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["run", MILESTONE, "--direct"], 2),
+        (["run", "--all", "--direct"], 2),
+        (["deadlines", "--direct", "--as-of", "2006-07-15"], 2),
+    ],
+    ids=["run", "run-all", "deadlines"],
+)
 def test_unwritable_outputs_are_exit_2_with_one_line(tmp_path, args, code):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
@@ -244,17 +273,24 @@ def test_status_reads_without_writing(tmp_path):
     """No store yet and a folder that cannot be created: status shows every partner missing."""
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    result = runner.invoke(app, ["status", "--as-of", "2006-07-15"],
-                           env={"WPFLOW_OUTPUTS": str(blocker / "outputs"), "WPFLOW_PROJECT": str(BUNDLED_PROJECT)})
+    result = runner.invoke(
+        app,
+        ["status", "--as-of", "2006-07-15"],
+        env={"WPFLOW_OUTPUTS": str(blocker / "outputs"), "WPFLOW_PROJECT": str(BUNDLED_PROJECT)},
+    )
     assert result.exit_code == 0, result.output
     assert "WP4-M3" in result.stdout
 
 
 # -- names and bounded receipts ----------------------------------------------------------
-@pytest.mark.parametrize(("name", "data", "raw", "escaped"), [
-    ("seed_funding_riga\nFORGED line.csv", seed_csv("Riga Seed", "about 2 mio"), "riga\nFORGED", "riga\\nFORGED"),
-    ("seed_funding_riga\r\nBcc: x@evil.example.csv", seed_csv("Riga Seed"), "\r\nBcc", "\\r\\nBcc"),
-], ids=["newline-invalid", "crlf-valid"])
+@pytest.mark.parametrize(
+    ("name", "data", "raw", "escaped"),
+    [
+        ("seed_funding_riga\nFORGED line.csv", seed_csv("Riga Seed", "about 2 mio"), "riga\nFORGED", "riga\\nFORGED"),
+        ("seed_funding_riga\r\nBcc: x@evil.example.csv", seed_csv("Riga Seed"), "\r\nBcc", "\\r\\nBcc"),
+    ],
+    ids=["newline-invalid", "crlf-valid"],
+)
 def test_a_name_with_a_newline_never_shows_raw(tmp_path, settings, caplog, name, data, raw, escaped):
     from wpflow.collect import InboxFile
     from wpflow.stages import workspace

@@ -71,8 +71,15 @@ class StallingSink(SmtpSink):
 
 
 def smtp_settings(outputs: Path, port: int, **extra) -> Settings:
-    return Settings(project=BUNDLED_PROJECT, outputs=outputs, mail_transport="smtp", smtp_port=port,
-                    smtp_timeout=60, _env_file=None, **extra)
+    return Settings(
+        project=BUNDLED_PROJECT,
+        outputs=outputs,
+        mail_transport="smtp",
+        smtp_port=port,
+        smtp_timeout=60,
+        _env_file=None,
+        **extra,
+    )
 
 
 def child_env(**wpflow: str) -> dict[str, str]:
@@ -97,9 +104,16 @@ def test_kill_9_during_a_send_next_run_sends_the_missing_email_once_and_marks_th
     outputs, port = tmp_path / "outputs", free_port()
     hung = StallingSink(stall_after)
     with smtp_on(hung, port):
-        child = subprocess.Popen([sys.executable, "-c", SEND_IN_CHILD], cwd=ROOT, env=child_env(
-            WPFLOW_OUTPUTS=str(outputs), WPFLOW_MAIL_TRANSPORT="smtp", WPFLOW_SMTP_PORT=str(port),
-            WPFLOW_SMTP_TIMEOUT="60"))
+        child = subprocess.Popen(
+            [sys.executable, "-c", SEND_IN_CHILD],
+            cwd=ROOT,
+            env=child_env(
+                WPFLOW_OUTPUTS=str(outputs),
+                WPFLOW_MAIL_TRANSPORT="smtp",
+                WPFLOW_SMTP_PORT=str(port),
+                WPFLOW_SMTP_TIMEOUT="60",
+            ),
+        )
         try:
             assert hung.stalled.wait(120), "the child never reached the stalled send"
         finally:
@@ -174,7 +188,8 @@ def test_smtp_down_during_drops_every_receipt_arrives_when_it_returns_without_a_
             time.sleep(1)  # and nothing more
     assert len(sink.messages) == 3
     assert sorted(m["To"].addresses[0].addr_spec for m in sink.messages) == sorted(
-        ws().project.participant(partner).emails[0] for partner, _ in names)
+        ws().project.participant(partner).emails[0] for partner, _ in names
+    )
 
 
 @pytest.mark.parametrize("failures", [1, 3])
@@ -193,9 +208,11 @@ def test_a_503_from_the_api_during_a_burst_is_retried_not_lost(quick_retries, fa
             attempt = calls[item.path.name]
         if attempt <= failures:
             request = httpx.Request("POST", "http://127.0.0.1:4200/api/flow_runs/")
-            raise httpx.HTTPStatusError("Server error '503 Service Unavailable' for url "
-                                        "'http://127.0.0.1:4200/api/flow_runs/'", request=request,
-                                        response=httpx.Response(503, request=request))
+            raise httpx.HTTPStatusError(
+                "Server error '503 Service Unavailable' for url 'http://127.0.0.1:4200/api/flow_runs/'",
+                request=request,
+                response=httpx.Response(503, request=request),
+            )
         return receive_file(ws(), item)
 
     names = [f"seed_funding_burst_{i}.csv" for i in range(20)]
@@ -212,6 +229,7 @@ def test_the_retry_queue_survives_a_restart(quick_retries, monkeypatch):
     from tests.test_watch import outbox_files, ws
 
     inbox = quick_retries
+
     def down(item):
         raise ConnectionRefusedError("SMTP server 127.0.0.1:25 is unreachable")
 
@@ -252,8 +270,11 @@ with prefect_server(int(sys.argv[1]), Path(sys.argv[2])):
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
 @pytest.mark.parametrize("parent", ["wpflow run (ephemeral API)", "prefect server start"])
 def test_a_prefect_server_dies_with_its_parent_killed_with_sigkill(tmp_path, parent):
-    env = child_env(WPFLOW_OUTPUTS=str(tmp_path / "outputs"), PREFECT_HOME=str(tmp_path / "prefect"),
-                    PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="180")
+    env = child_env(
+        WPFLOW_OUTPUTS=str(tmp_path / "outputs"),
+        PREFECT_HOME=str(tmp_path / "prefect"),
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="180",
+    )
     if parent.startswith("wpflow"):
         cmd = [str(Path(sys.executable).parent / "wpflow"), "run", "--all", "--as-of", "2008-01-31"]
     else:
@@ -308,24 +329,37 @@ def set_owner(store, table: str, owner: str) -> None:
         conn.execute(text(f"UPDATE {table} SET owner = :o"), {"o": owner})
 
 
-@pytest.mark.parametrize(("owner", "timeout_min", "taken"), [
-    (exited_owner, 15, True), (lambda: None, 15, False), (foreign_owner, 15, False), (foreign_owner, 0, True),
-], ids=["dead owner: at once", "alive (this process): no", "other host: not before the timeout",
-        "other host: after the timeout"])
+@pytest.mark.parametrize(
+    ("owner", "timeout_min", "taken"),
+    [
+        (exited_owner, 15, True),
+        (lambda: None, 15, False),
+        (foreign_owner, 15, False),
+        (foreign_owner, 0, True),
+    ],
+    ids=[
+        "dead owner: at once",
+        "alive (this process): no",
+        "other host: not before the timeout",
+        "other host: after the timeout",
+    ],
+)
 def test_an_unfinished_claim_is_taken_over_when_its_owner_is_provably_dead(db_url, owner, timeout_min, taken):
     from datetime import timedelta
 
     from wpflow.store import Store
 
     store = Store(db_url, claim_timeout=timedelta(minutes=timeout_min))
-    assert store.claim_notification("k", project="P", milestone="M", recipient="r@x.org", kind="report",
-                                    message_id="<k@x.org>")
+    assert store.claim_notification(
+        "k", project="P", milestone="M", recipient="r@x.org", kind="report", message_id="<k@x.org>"
+    )
     assert store.claim("run:k", project="P", milestone="M")
     if owner() is not None:
         set_owner(store, "notifications", owner())
         set_owner(store, "claims", owner())
-    again = store.claim_notification("k", project="P", milestone="M", recipient="r@x.org", kind="report",
-                                     message_id="<k@x.org>")
+    again = store.claim_notification(
+        "k", project="P", milestone="M", recipient="r@x.org", kind="report", message_id="<k@x.org>"
+    )
     assert again is taken
     assert store.claim("run:k", project="P", milestone="M") is (taken and timeout_min == 15)  # runs: evidence only
     [claim] = store.notifications("P", include_unsent=True)

@@ -33,8 +33,11 @@ def docx_text(data: bytes) -> str:
 
 def content_text(data: bytes) -> str:
     """What a report says, without the lines that name the day it was made."""
-    return "\n".join(line for line in docx_text(data).splitlines()
-                     if not re.search(r"as of|generated|\d{4}-\d{2}-\d{2}T", line, re.IGNORECASE))
+    return "\n".join(
+        line
+        for line in docx_text(data).splitlines()
+        if not re.search(r"as of|generated|\d{4}-\d{2}-\d{2}T", line, re.IGNORECASE)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +64,9 @@ def replay(tmp_path_factory):
     arrivals["berlin-tsb/WP3-M1/pre_phase_clusters_berlin_corrected.xlsx"] = "2005-09-15"
     (inbox / "arrivals.yaml").write_text(yaml.safe_dump(arrivals), encoding="utf-8")
 
-    settings = Settings(project=BUNDLED_PROJECT, inbox=inbox, outputs=root / "outputs", stable_seconds=0,
-                        _env_file=None)
+    settings = Settings(
+        project=BUNDLED_PROJECT, inbox=inbox, outputs=root / "outputs", stable_seconds=0, _env_file=None
+    )
     ws = Workspace(settings)
     day = START
     from datetime import timedelta
@@ -119,7 +123,9 @@ def test_each_version_says_something_new(replay):
         attachments.setdefault((mid, version), next(m.iter_attachments()).get_content())
     for (mid, version), data in attachments.items():
         if version > 1:
-            assert content_text(data) != content_text(attachments[(mid, version - 1)]), f"{mid} v{version} = v{version - 1}"
+            assert content_text(data) != content_text(attachments[(mid, version - 1)]), (
+                f"{mid} v{version} = v{version - 1}"
+            )
 
 
 def test_late_and_corrected_files_bring_exactly_one_update_naming_them(replay):
@@ -181,13 +187,22 @@ def test_the_store_holds_each_version_and_the_runs_say_what_they_did(replay):
     assert runs[1].outcome.startswith("WP4-M3: report v2 issued (incomplete)")
 
 
-@pytest.mark.parametrize(("milestone", "first", "again"), [
-    ("WP3-M1", "WP3-M1: report v1 issued (complete); 8 e-mail(s) sent",
-     "WP3-M1: report unchanged since v1 of 2008-01-31, nothing sent"),
-    ("WP3-M2", "WP3-M2: nothing usable arrived by 2005-12-31; no report to the partners, the WP coordinator and "
-               "the lead are told instead; 2 e-mail(s) sent",
-     "WP3-M2: nothing usable arrived by 2005-12-31; the WP coordinator and the lead were told before, nothing sent"),
-])
+@pytest.mark.parametrize(
+    ("milestone", "first", "again"),
+    [
+        (
+            "WP3-M1",
+            "WP3-M1: report v1 issued (complete); 8 e-mail(s) sent",
+            "WP3-M1: report unchanged since v1 of 2008-01-31, nothing sent",
+        ),
+        (
+            "WP3-M2",
+            "WP3-M2: nothing usable arrived by 2005-12-31; no report to the partners, the WP coordinator and "
+            "the lead are told instead; 2 e-mail(s) sent",
+            "WP3-M2: nothing usable arrived by 2005-12-31; the WP coordinator and the lead were told before, nothing sent",
+        ),
+    ],
+)
 def test_wpflow_run_on_another_day_sends_nothing_and_says_why(tmp_path, milestone, first, again):
     """The demo's day, then a later one: `wpflow run` (the real app) sends nothing the second time."""
     from typer.testing import CliRunner

@@ -42,17 +42,33 @@ INJECTION = "Cluster mapping\r\nBcc: evil@example.com"
 
 # -- a small project of our own ---------------------------------------------------------
 def participant(pid: str, city: str, organisation: str, *emails: str, role: str = "partner") -> Participant:
-    return Participant(id=pid, city=city, country="—", organisation=organisation, role=role,
-                       local_coordinator=True, emails=list(emails))
+    return Participant(
+        id=pid,
+        city=city,
+        country="—",
+        organisation=organisation,
+        role=role,
+        local_coordinator=True,
+        emails=list(emails),
+    )
 
 
 def make_project(*, title: str = "Cluster mapping", riga_org: str = "Rīgas dome") -> Project:
-    milestone = Milestone(id="WP3-M2", title=title, start=date(2006, 1, 1), end=date(2006, 6, 30),
-                          due=date(2006, 6, 15), inputs=[{"kind": "clusters"}])
+    milestone = Milestone(
+        id="WP3-M2",
+        title=title,
+        start=date(2006, 1, 1),
+        end=date(2006, 6, 30),
+        due=date(2006, 6, 15),
+        inputs=[{"kind": "clusters"}],
+    )
     return Project(
-        name="BaltMet Inno", title="Baltic Metropoles innovation strategy",
+        name="BaltMet Inno",
+        title="Baltic Metropoles innovation strategy",
         programme=Programme(name="Interreg IIIB Baltic Sea Region"),
-        start=date(2005, 1, 1), end=date(2007, 12, 31), lead="oslo",
+        start=date(2005, 1, 1),
+        end=date(2007, 12, 31),
+        lead="oslo",
         secretariat_email="secretariat@baltmet.example",
         participants=[
             participant("oslo", "Oslo", "Oslo kommune", "lead@oslo.example", role="lead"),
@@ -72,8 +88,13 @@ def project() -> Project:  # shadows the conftest's bundled project on purpose: 
 def report(tmp_path: Path) -> ReportRef:
     path = tmp_path / "WP3-M2 Cluster mapping.docx"
     path.write_bytes(b"PK\x03\x04 fake docx \x00\xff" * 50)
-    return ReportRef(milestone_id="WP3-M2", path=str(path), sha256="a" * 64, template_sha256="b" * 64,
-                     generated_at=datetime(2006, 7, 1, 8, 0, tzinfo=UTC))
+    return ReportRef(
+        milestone_id="WP3-M2",
+        path=str(path),
+        sha256="a" * 64,
+        template_sha256="b" * 64,
+        generated_at=datetime(2006, 7, 1, 8, 0, tzinfo=UTC),
+    )
 
 
 def report_email(project: Project, report: ReportRef, recipient: str = "malmo", **kw) -> EmailMessage:
@@ -93,7 +114,7 @@ def parts(msg: EmailMessage) -> tuple[str, str, EmailMessage]:
 def header_names(msg: EmailMessage) -> list[str]:
     """Every header name of the message and of each MIME part, as a parser sees them on the wire."""
     wire = message_from_bytes(bytes(msg), policy=policy.default)
-    return [name.lower() for part in wire.walk() for name in part.keys()]
+    return [name.lower() for part in wire.walk() for name in part]
 
 
 # -- a real SMTP server on loopback ----------------------------------------------------------
@@ -115,7 +136,7 @@ def test_outbox_writes_a_parseable_eml_with_everything(project: Project, report:
     assert parsed["Date"].datetime.tzinfo is not None
     text, html, attachment = parts(parsed)
     assert "Dear colleagues at Malmö stad (Malmö)" in text
-    assert "report \"Cluster mapping\" of BaltMet Inno" in text
+    assert 'report "Cluster mapping" of BaltMet Inno' in text
     assert "- Status: incomplete — 2 of 3 required inputs delivered and valid." in text
     assert report.sha256 in text and "2006-07-01 08:00 UTC" in text
     assert "<li>Status: incomplete — 2 of 3 required inputs delivered and valid.</li>" in html
@@ -124,7 +145,9 @@ def test_outbox_writes_a_parseable_eml_with_everything(project: Project, report:
     assert attachment.get_content() == Path(report.path).read_bytes()
 
 
-def test_outbox_rewrite_of_the_same_notification_is_one_file(project: Project, report: ReportRef, tmp_path: Path) -> None:
+def test_outbox_rewrite_of_the_same_notification_is_one_file(
+    project: Project, report: ReportRef, tmp_path: Path
+) -> None:
     outbox = OutboxMailer(tmp_path / "outbox")
     first = outbox.send(report_email(project, report))
     second = outbox.send(report_email(project, report))
@@ -136,8 +159,12 @@ def test_outbox_rewrite_of_the_same_notification_is_one_file(project: Project, r
 
 def test_an_update_names_its_version_what_it_replaces_and_what_changed(project: Project, report: ReportRef) -> None:
     v2 = report.model_copy(update={"version": 2, "fingerprint": "f" * 64})
-    msg = report_email(project, v2, since="v1 of 2006-06-15",
-                       changes=["Malmö (Pre-phase clusters): new, clusters.xlsx delivered late.", "Still missing: Rīga."])
+    msg = report_email(
+        project,
+        v2,
+        since="v1 of 2006-06-15",
+        changes=["Malmö (Pre-phase clusters): new, clusters.xlsx delivered late.", "Still missing: Rīga."],
+    )
 
     assert msg["Subject"] == "[BaltMet Inno] WP3-M2 report v2 (updated) — Cluster mapping"
     text, html, _ = parts(msg)
@@ -165,18 +192,23 @@ def test_html_body_is_autoescaped(report: ReportRef) -> None:
 
 
 # -- headers: injection and non-ASCII -----------------------------------------------------
-@pytest.mark.parametrize("value, cleaned", [
-    ("Cluster mapping\r\nBcc: evil@example.com", "Cluster mapping Bcc: evil@example.com"),
-    ("a\nb\rc\x00d\x1be", "a b c d e"),
-    ("Rīga\u2028Malmö\u202e", "Rīga Malmö"),
-    ("  spaced   out\t", "spaced out"),
-])
+@pytest.mark.parametrize(
+    "value, cleaned",
+    [
+        ("Cluster mapping\r\nBcc: evil@example.com", "Cluster mapping Bcc: evil@example.com"),
+        ("a\nb\rc\x00d\x1be", "a b c d e"),
+        ("Rīga\u2028Malmö\u202e", "Rīga Malmö"),
+        ("  spaced   out\t", "spaced out"),
+    ],
+)
 def test_header_text_removes_line_breaks_and_controls(value: str, cleaned: str) -> None:
     assert header_text(value) == cleaned
 
 
 def test_header_injection_through_title_organisation_and_file_name_is_impossible(
-    report: ReportRef, tmp_path: Path, smtp_server: SmtpSink,
+    report: ReportRef,
+    tmp_path: Path,
+    smtp_server: SmtpSink,
 ) -> None:
     project = make_project(title=INJECTION, riga_org="Rīgas dome\r\nBcc: evil@example.com")
     report_path = Path(report.path).with_name("report\r\nBcc: evil@example.com.docx")
@@ -185,8 +217,14 @@ def test_header_injection_through_title_organisation_and_file_name_is_impossible
     sub = submission(file_name="clusters.xlsx\r\nBcc: evil@example.com")
     messages = [
         report_email(project, report, recipient="riga"),
-        compose_receipt_email(project, project.milestone("WP3-M2"), sub, invalid_result(sub), project.participant("riga"),
-                              key=receipt_key("WP3-M2", "wp3@riga.example", sub.sha256)),
+        compose_receipt_email(
+            project,
+            project.milestone("WP3-M2"),
+            sub,
+            invalid_result(sub),
+            project.participant("riga"),
+            key=receipt_key("WP3-M2", "wp3@riga.example", sub.sha256),
+        ),
     ]
 
     mailer = SmtpMailer(smtp_server.host, smtp_server.port)
@@ -229,18 +267,46 @@ def test_address_with_line_break_is_refused(project: Project, report: ReportRef)
 
 # -- receipts and reminders ---------------------------------------------------------------
 def submission(file_name: str = "Rīga clusters.xlsx") -> Submission:
-    return Submission(project="BaltMet Inno", partner="riga", milestone="WP3-M2", file_name=file_name,
-                      sha256="c" * 64, size=2048, received_at=datetime(2006, 6, 1, tzinfo=UTC),
-                      modified_at=datetime(2006, 6, 1, tzinfo=UTC), version=2, archive_path="/a/" + "c" * 64)
+    return Submission(
+        project="BaltMet Inno",
+        partner="riga",
+        milestone="WP3-M2",
+        file_name=file_name,
+        sha256="c" * 64,
+        size=2048,
+        received_at=datetime(2006, 6, 1, tzinfo=UTC),
+        modified_at=datetime(2006, 6, 1, tzinfo=UTC),
+        version=2,
+        archive_path="/a/" + "c" * 64,
+    )
 
 
 def invalid_result(sub: Submission) -> ValidationResult:
-    return ValidationResult(file=sub.file_name, kind="clusters", issues=[
-        Issue(file=sub.file_name, sheet="Clusters", row=7, column="D", field="budget_eur", value="12,5 k",
-              message="is not a number"),
-        Issue(file=sub.file_name, sheet="Clusters", row=9, column="B", field="city", value="Riga",
-              message="did you mean Rīga?", severity="warning"),
-    ])
+    return ValidationResult(
+        file=sub.file_name,
+        kind="clusters",
+        issues=[
+            Issue(
+                file=sub.file_name,
+                sheet="Clusters",
+                row=7,
+                column="D",
+                field="budget_eur",
+                value="12,5 k",
+                message="is not a number",
+            ),
+            Issue(
+                file=sub.file_name,
+                sheet="Clusters",
+                row=9,
+                column="B",
+                field="city",
+                value="Riga",
+                message="did you mean Rīga?",
+                severity="warning",
+            ),
+        ],
+    )
 
 
 def test_receipt_lists_the_issues_and_attaches_the_annotated_copy(project: Project, tmp_path: Path) -> None:
@@ -248,9 +314,15 @@ def test_receipt_lists_the_issues_and_attaches_the_annotated_copy(project: Proje
     annotated = tmp_path / "annotated.xlsx"
     annotated.write_bytes(b"PK annotated workbook")
 
-    msg = compose_receipt_email(project, project.milestone("WP3-M2"), sub, invalid_result(sub),
-                                project.participant("riga"), annotated=annotated,
-                                key=receipt_key("WP3-M2", "wp3@riga.example", sub.sha256))
+    msg = compose_receipt_email(
+        project,
+        project.milestone("WP3-M2"),
+        sub,
+        invalid_result(sub),
+        project.participant("riga"),
+        annotated=annotated,
+        key=receipt_key("WP3-M2", "wp3@riga.example", sub.sha256),
+    )
 
     assert msg["Subject"] == "[BaltMet Inno] WP3-M2 receipt — Rīga clusters.xlsx: 1 problem to fix"
     body = msg.get_body(("plain",)).get_content()
@@ -268,24 +340,40 @@ def test_receipt_for_a_valid_file(project: Project) -> None:
     sub = submission()
     ok = ValidationResult(file=sub.file_name, kind="clusters")
 
-    msg = compose_receipt_email(project, project.milestone("WP3-M2"), sub, ok, project.participant("riga"),
-                                key=receipt_key("WP3-M2", "wp3@riga.example", sub.sha256),
-                                promise="It will be in the updated WP3-M2 report, v2.")
+    msg = compose_receipt_email(
+        project,
+        project.milestone("WP3-M2"),
+        sub,
+        ok,
+        project.participant("riga"),
+        key=receipt_key("WP3-M2", "wp3@riga.example", sub.sha256),
+        promise="It will be in the updated WP3-M2 report, v2.",
+    )
 
     assert msg["Subject"] == "[BaltMet Inno] WP3-M2 receipt — Rīga clusters.xlsx: accepted"
     assert "It passed all checks. It will be in the updated WP3-M2 report, v2." in msg.get_content()
     assert list(msg.iter_attachments()) == []
 
 
-@pytest.mark.parametrize("as_of, phrase", [
-    (date(2006, 6, 1), "are due in 14 days, on 2006-06-15"),
-    (date(2006, 6, 14), "are due in 1 day, on 2006-06-15"),
-    (date(2006, 6, 15), "are due today, 2006-06-15"),
-    (date(2006, 6, 16), "were due on 2006-06-15, 1 day ago"),
-])
+@pytest.mark.parametrize(
+    "as_of, phrase",
+    [
+        (date(2006, 6, 1), "are due in 14 days, on 2006-06-15"),
+        (date(2006, 6, 14), "are due in 1 day, on 2006-06-15"),
+        (date(2006, 6, 15), "are due today, 2006-06-15"),
+        (date(2006, 6, 16), "were due on 2006-06-15, 1 day ago"),
+    ],
+)
 def test_reminder_says_when_and_what(project: Project, as_of: date, phrase: str) -> None:
-    msg = compose_reminder_email(project, project.milestone("WP3-M2"), project.participant("malmo"),
-                                 key=ladder_key("WP3-M2", "info@malmo.example", "reminder", "T-14"), step="T-14", missing=["Pre-phase clusters (clusters)"], as_of=as_of)
+    msg = compose_reminder_email(
+        project,
+        project.milestone("WP3-M2"),
+        project.participant("malmo"),
+        key=ladder_key("WP3-M2", "info@malmo.example", "reminder", "T-14"),
+        step="T-14",
+        missing=["Pre-phase clusters (clusters)"],
+        as_of=as_of,
+    )
 
     body = msg.get_content()
     assert msg["Subject"] == "[BaltMet Inno] WP3-M2 reminder — inputs due 2006-06-15"
@@ -293,16 +381,46 @@ def test_reminder_says_when_and_what(project: Project, as_of: date, phrase: str)
     assert "  - Pre-phase clusters (clusters)" in body
 
 
-@pytest.mark.parametrize("kind, recipient, step, as_of, days, closing", [
-    ("notice", "riga", "T+1", date(2006, 6, 16), "(1 day after the due date)", "As WP co-ordinator, please contact them"),
-    ("escalation", "oslo", "T+7", date(2006, 6, 22), "(7 days after the due date)", "As lead partner, please take this up"),
-])
+@pytest.mark.parametrize(
+    "kind, recipient, step, as_of, days, closing",
+    [
+        (
+            "notice",
+            "riga",
+            "T+1",
+            date(2006, 6, 16),
+            "(1 day after the due date)",
+            "As WP co-ordinator, please contact them",
+        ),
+        (
+            "escalation",
+            "oslo",
+            "T+7",
+            date(2006, 6, 22),
+            "(7 days after the due date)",
+            "As lead partner, please take this up",
+        ),
+    ],
+)
 def test_notice_and_escalation_list_who_is_late(
-    project: Project, kind: str, recipient: str, step: str, as_of: date, days: str, closing: str,
+    project: Project,
+    kind: str,
+    recipient: str,
+    step: str,
+    as_of: date,
+    days: str,
+    closing: str,
 ) -> None:
-    msg = compose_reminder_email(project, project.milestone("WP3-M2"), project.participant(recipient), step=step,
-                                 key=ladder_key("WP3-M2", project.participant(recipient).emails[0], kind, step),
-                                 missing=["Malmö: clusters", "Rīga: seed_funding (invalid)"], as_of=as_of, kind=kind)
+    msg = compose_reminder_email(
+        project,
+        project.milestone("WP3-M2"),
+        project.participant(recipient),
+        step=step,
+        key=ladder_key("WP3-M2", project.participant(recipient).emails[0], kind, step),
+        missing=["Malmö: clusters", "Rīga: seed_funding (invalid)"],
+        as_of=as_of,
+        kind=kind,
+    )
 
     body = msg.get_content()
     assert msg["Subject"] == "[BaltMet Inno] WP3-M2 overdue inputs — 2 outstanding"
@@ -313,9 +431,18 @@ def test_notice_and_escalation_list_who_is_late(
 def test_reminder_keys_differ_per_step_and_kind(project: Project) -> None:
     milestone, malmo = project.milestone("WP3-M2"), project.participant("malmo")
     ids = {
-        compose_reminder_email(project, milestone, malmo, step=step, missing=["x"], as_of=date(2006, 6, 1),
-                               kind=kind, key=ladder_key(milestone.id, malmo.emails[0], kind, step))["Message-ID"]
-        for step in ("T-14", "T-3") for kind in ("reminder", "notice", "escalation")
+        compose_reminder_email(
+            project,
+            milestone,
+            malmo,
+            step=step,
+            missing=["x"],
+            as_of=date(2006, 6, 1),
+            kind=kind,
+            key=ladder_key(milestone.id, malmo.emails[0], kind, step),
+        )["Message-ID"]
+        for step in ("T-14", "T-3")
+        for kind in ("reminder", "notice", "escalation")
     }
     assert len(ids) == 6
 
@@ -325,18 +452,25 @@ def test_keys_are_stable_and_sensitive_to_each_part() -> None:
 
     assert key == report_key("WP3-M2", " WP3@Riga.example", "a" * 64)
     assert len(key) == 64 and int(key, 16) >= 0
-    assert len({
-        key,
-        report_key("WP3-M3", "wp3@riga.example", "a" * 64),
-        report_key("WP3-M2", "info@malmo.example", "a" * 64),
-        report_key("WP3-M2", "wp3@riga.example", "b" * 64),
-        receipt_key("WP3-M2", "wp3@riga.example", "a" * 64),
-        ladder_key("WP3-M2", "wp3@riga.example", "reminder", "a" * 64),
-    }) == 6
+    assert (
+        len(
+            {
+                key,
+                report_key("WP3-M3", "wp3@riga.example", "a" * 64),
+                report_key("WP3-M2", "info@malmo.example", "a" * 64),
+                report_key("WP3-M2", "wp3@riga.example", "b" * 64),
+                receipt_key("WP3-M2", "wp3@riga.example", "a" * 64),
+                ladder_key("WP3-M2", "wp3@riga.example", "reminder", "a" * 64),
+            }
+        )
+        == 6
+    )
 
 
 # -- SMTP ----------------------------------------------------------------------------------
-def test_smtp_delivers_message_envelope_and_attachment(project: Project, report: ReportRef, smtp_server: SmtpSink) -> None:
+def test_smtp_delivers_message_envelope_and_attachment(
+    project: Project, report: ReportRef, smtp_server: SmtpSink
+) -> None:
     msg = report_email(project, report)
 
     returned = SmtpMailer(smtp_server.host, smtp_server.port, timeout=5).send(msg)
@@ -380,12 +514,19 @@ def replying_server(request) -> Iterator[tuple[str, int]]:
         yield "127.0.0.1", port
 
 
-@pytest.mark.parametrize("replying_server, error", [
-    ("451 4.3.0 Try again later", TransientMailError),
-    ("552 5.3.4 Message too big", PermanentMailError),
-], indirect=["replying_server"])
+@pytest.mark.parametrize(
+    "replying_server, error",
+    [
+        ("451 4.3.0 Try again later", TransientMailError),
+        ("552 5.3.4 Message too big", PermanentMailError),
+    ],
+    indirect=["replying_server"],
+)
 def test_server_replies_are_sorted_transient_or_permanent(
-    project: Project, report: ReportRef, replying_server: tuple[str, int], error: type[Exception],
+    project: Project,
+    report: ReportRef,
+    replying_server: tuple[str, int],
+    error: type[Exception],
 ) -> None:
     host, port = replying_server
     with pytest.raises(error) as caught:
@@ -395,7 +536,9 @@ def test_server_replies_are_sorted_transient_or_permanent(
 
 
 def test_starttls_against_a_server_without_it_is_a_clear_config_error(
-    project: Project, report: ReportRef, smtp_server: SmtpSink,
+    project: Project,
+    report: ReportRef,
+    smtp_server: SmtpSink,
 ) -> None:
     mailer = SmtpMailer(smtp_server.host, smtp_server.port, security="starttls", timeout=5)
     with pytest.raises(MailConfigError, match="does not offer STARTTLS; set WPFLOW_SMTP_SECURITY"):
@@ -403,18 +546,26 @@ def test_starttls_against_a_server_without_it_is_a_clear_config_error(
     assert smtp_server.envelopes == []
 
 
-def test_ssl_against_a_plain_port_is_a_clear_config_error(project: Project, report: ReportRef, smtp_server: SmtpSink) -> None:
+def test_ssl_against_a_plain_port_is_a_clear_config_error(
+    project: Project, report: ReportRef, smtp_server: SmtpSink
+) -> None:
     mailer = SmtpMailer(smtp_server.host, smtp_server.port, security="ssl", timeout=5)
     with pytest.raises(MailConfigError, match="TLS with SMTP server .* failed .*WPFLOW_SMTP_SECURITY"):
         mailer.send(report_email(project, report))
     assert smtp_server.envelopes == []
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(user="secretariat"), "set both WPFLOW_SMTP_USER and WPFLOW_SMTP_PASSWORD"),
-    (dict(password=SecretStr("hunter2")), "set both WPFLOW_SMTP_USER and WPFLOW_SMTP_PASSWORD"),
-    (dict(host="mail.baltmet.example", user="s", password=SecretStr("hunter2")), "refusing to send the SMTP password unencrypted"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(user="secretariat"), "set both WPFLOW_SMTP_USER and WPFLOW_SMTP_PASSWORD"),
+        (dict(password=SecretStr("hunter2")), "set both WPFLOW_SMTP_USER and WPFLOW_SMTP_PASSWORD"),
+        (
+            dict(host="mail.baltmet.example", user="s", password=SecretStr("hunter2")),
+            "refusing to send the SMTP password unencrypted",
+        ),
+    ],
+)
 def test_impossible_smtp_settings_fail_before_connecting(kwargs: dict, message: str) -> None:
     kwargs = {"host": "127.0.0.1", "port": 25, **kwargs}
     with pytest.raises(MailConfigError, match=message) as caught:
@@ -431,21 +582,40 @@ def test_mailer_from_settings(settings: Settings) -> None:
     outbox = mailer_from_settings(settings)
     assert isinstance(outbox, OutboxMailer) and outbox.folder == settings.outbox_dir
 
-    smtp = mailer_from_settings(settings.model_copy(update={
-        "mail_transport": "smtp", "smtp_host": "mail.baltmet.example", "smtp_port": 587,
-        "smtp_security": "starttls", "smtp_user": "s", "smtp_password": SecretStr("hunter2"), "smtp_timeout": 3.0,
-    }))
+    smtp = mailer_from_settings(
+        settings.model_copy(
+            update={
+                "mail_transport": "smtp",
+                "smtp_host": "mail.baltmet.example",
+                "smtp_port": 587,
+                "smtp_security": "starttls",
+                "smtp_user": "s",
+                "smtp_password": SecretStr("hunter2"),
+                "smtp_timeout": 3.0,
+            }
+        )
+    )
     assert smtp == SmtpMailer("mail.baltmet.example", 587, "starttls", "s", SecretStr("hunter2"), 3.0)
 
 
 # -- sending once ----------------------------------------------------------------------------
 def send_report(store: Store, mailer, project: Project, report: ReportRef, *, update: bool = False):
     malmo = project.participant("malmo")
-    msg = report_email(project, report, since="v1 of 2006-07-01" if update else None,
-                       changes=["Malmö (Pre-phase clusters): new."] if update else None)
+    msg = report_email(
+        project,
+        report,
+        since="v1 of 2006-07-01" if update else None,
+        changes=["Malmö (Pre-phase clusters): new."] if update else None,
+    )
     return notify_once(
-        store, mailer, msg, key=report_key("WP3-M2", malmo.emails[0], report.sha256),
-        project=project.name, milestone="WP3-M2", recipient=malmo.emails[0], kind="report",
+        store,
+        mailer,
+        msg,
+        key=report_key("WP3-M2", malmo.emails[0], report.sha256),
+        project=project.name,
+        milestone="WP3-M2",
+        recipient=malmo.emails[0],
+        kind="report",
         about=About(fingerprint=report.sha256),
     )
 
@@ -457,7 +627,10 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def test_notify_once_sends_once_and_again_for_a_changed_report(
-    store: Store, project: Project, report: ReportRef, smtp_server: SmtpSink,
+    store: Store,
+    project: Project,
+    report: ReportRef,
+    smtp_server: SmtpSink,
 ) -> None:
     mailer = SmtpMailer(smtp_server.host, smtp_server.port, timeout=5)
 
@@ -481,7 +654,9 @@ def test_notify_once_sends_once_and_again_for_a_changed_report(
     ]
 
 
-def test_notify_once_through_the_outbox_reports_the_file(store: Store, project: Project, report: ReportRef, tmp_path: Path) -> None:
+def test_notify_once_through_the_outbox_reports_the_file(
+    store: Store, project: Project, report: ReportRef, tmp_path: Path
+) -> None:
     notice = send_report(store, OutboxMailer(tmp_path / "outbox"), project, report)
 
     assert notice.sent is True
@@ -490,7 +665,10 @@ def test_notify_once_through_the_outbox_reports_the_file(store: Store, project: 
 
 
 def test_failed_send_releases_the_claim_for_the_retry(
-    store: Store, project: Project, report: ReportRef, smtp_server: SmtpSink,
+    store: Store,
+    project: Project,
+    report: ReportRef,
+    smtp_server: SmtpSink,
 ) -> None:
     with pytest.raises(TransientMailError):
         send_report(store, SmtpMailer("127.0.0.1", closed_port(), timeout=3), project, report)

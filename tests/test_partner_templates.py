@@ -49,7 +49,7 @@ def test_row_template_headers_comments_checks_and_metadata(project, kind, tmp_pa
     headers = [c.value for c in sheet[1]]
     assert headers == [header_text(name, info) for name, info in fields.items()]
     assert all("_" not in h for h in headers), headers  # people's words, not field names
-    for cell, (name, info) in zip(sheet[1], fields.items()):
+    for cell, info in zip(sheet[1], fields.values()):
         assert info.description in cell.comment.text
         assert ("Required." if info.is_required() else "Optional.") in cell.comment.text
     literal = [(i, base_type(info)[1]) for i, info in enumerate(fields.values()) if base_type(info)[1]]
@@ -57,13 +57,19 @@ def test_row_template_headers_comments_checks_and_metadata(project, kind, tmp_pa
         column, allowed = literal[0]
         letter = sheet.cell(row=1, column=column + 1).column_letter
         lists = [dv for dv in sheet.data_validations.dataValidation if dv.type == "list"]
-        assert any(dv.formula1 == '"' + ",".join(allowed) + '"' and f"{letter}2:{letter}1001" in str(dv.sqref)
-                   for dv in lists)
+        assert any(
+            dv.formula1 == '"' + ",".join(allowed) + '"' and f"{letter}2:{letter}1001" in str(dv.sqref) for dv in lists
+        )
     assert wb[METADATA_SHEET].sheet_state == "hidden"
     assert read_metadata(path, ".xlsx") | {"wpflow_version": "-"} == {
-        "kind": kind, "milestone": milestone, "partner": "riga", "project": project.name,
-        "template_version": "1", "wpflow_version": "-",
-        **{f"field:{name}": header for name, header in zip(fields, headers)}}  # the machine-readable names
+        "kind": kind,
+        "milestone": milestone,
+        "partner": "riga",
+        "project": project.name,
+        "template_version": "1",
+        "wpflow_version": "-",
+        **{f"field:{name}": header for name, header in zip(fields, headers)},
+    }  # the machine-readable names
 
 
 @pytest.mark.parametrize("kind", ROW_KINDS)
@@ -128,13 +134,24 @@ def test_a_template_explains_itself_on_its_first_sheet(project, tmp_path):
     wb = load_workbook(path)
     assert wb.sheetnames == ["Instructions", "Schemes", METADATA_SHEET]
     assert wb.active.title == "Instructions" and wb["Instructions"].sheet_state == "visible"
-    text = "\n".join(" | ".join(str(v) for v in row if v is not None)
-                     for row in wb["Instructions"].iter_rows(values_only=True))
+    text = "\n".join(
+        " | ".join(str(v) for v in row if v is not None) for row in wb["Instructions"].iter_rows(values_only=True)
+    )
     milestone, riga = project.milestone("WP4-M3"), project.participant("riga")
     coordinator = project.participant(project.work_package("WP4").coordinator)
-    for expected in (project.name, project.title, f"{milestone.id} {milestone.title}", riga.organisation,
-                     riga.city, "30 June 2006", INPUT_KINDS["seed_funding"].label, coordinator.emails[0],
-                     "Budget (EUR) *", "Annual budget of the scheme", "One of: grant, loan, equity"):
+    for expected in (
+        project.name,
+        project.title,
+        f"{milestone.id} {milestone.title}",
+        riga.organisation,
+        riga.city,
+        "30 June 2006",
+        INPUT_KINDS["seed_funding"].label,
+        coordinator.emails[0],
+        "Budget (EUR) *",
+        "Annual budget of the scheme",
+        "One of: grant, loan, equity",
+    ):
         assert expected in text, expected
     data = wb["Schemes"]
     assert [c.value for c in data[1]][:5] == ["Name *", "Provider *", "Level *", "Instrument *", "Budget (EUR) *"]
@@ -143,7 +160,9 @@ def test_a_template_explains_itself_on_its_first_sheet(project, tmp_path):
     assert data.column_dimensions["H"].number_format == "0"  # since: a year, no separator
     assert all(data.column_dimensions[c].width >= len(h) - 8 for c, h in zip("ABCDEFGH", [x.value for x in data[1]]))
     assert {dv.formula1 for dv in data.data_validations.dataValidation if dv.type == "list"} == {
-        '"municipal,regional,national,EU"', '"grant,loan,equity,guarantee,convertible loan"'}
+        '"municipal,regional,national,EU"',
+        '"grant,loan,equity,guarantee,convertible loan"',
+    }
 
 
 def test_validate_command_accepts_a_filled_in_template(project, tmp_path):
@@ -153,8 +172,9 @@ def test_validate_command_accepts_a_filled_in_template(project, tmp_path):
     wb = load_workbook(path)
     wb["Schemes"].append(["Riga Seed Fund", "Riga City Council", "municipal", "grant", 1200000, 5000, 50000, 2004])
     wb.save(path)
-    done = CliRunner().invoke(app, ["validate", str(path), "--partner", "riga", "--milestone", milestone,
-                                    "--format", "json"])
+    done = CliRunner().invoke(
+        app, ["validate", str(path), "--partner", "riga", "--milestone", milestone, "--format", "json"]
+    )
     assert done.exit_code == 0, done.output
     result = json.loads(done.stdout)
     assert (result["valid"], result["kind"], result["rows"]) == (True, "seed_funding", 1)

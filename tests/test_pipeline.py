@@ -17,8 +17,10 @@ from docx import Document
 from tests.conftest import parse_eml
 
 SCHEMES = {
-    "helsinki": [("Helsinki Start-up Grant", "municipal", "grant", "2 000 000,00"),
-                 ("Culminatum Seed Loan", "regional", "loan", "500 000,00")],
+    "helsinki": [
+        ("Helsinki Start-up Grant", "municipal", "grant", "2 000 000,00"),
+        ("Culminatum Seed Loan", "regional", "loan", "500 000,00"),
+    ],
     "malmo": [("Malmö Innovationsfond", "municipal", "equity", "750 000,00")],
 }
 HEADER = ["name", "provider", "level", "instrument", "budget_eur", "ticket_min_eur", "ticket_max_eur", "since"]
@@ -49,8 +51,9 @@ def pipeline_env(tmp_path, monkeypatch, settings):
         write_csv(inbox / partner / "WP4-M3" / f"seed_funding_{partner}.csv", rows)
     bad = inbox / "riga" / "WP4-M3" / "seed_funding_riga.csv"
     bad.parent.mkdir(parents=True)
-    bad.write_text("name;provider;level;instrument;budget_eur\nRiga Seed;Riga;municipal;grant;about 2 mio\n",
-                   encoding="utf-8")
+    bad.write_text(
+        "name;provider;level;instrument;budget_eur\nRiga Seed;Riga;municipal;grant;about 2 mio\n", encoding="utf-8"
+    )
     # file times are "now"; as with the bundled inbox, arrivals.yaml says when they came in
     (inbox / "arrivals.yaml").write_text(
         "helsinki/WP4-M3/seed_funding_helsinki.csv: 2006-06-20\n"
@@ -95,14 +98,20 @@ def test_pipeline_renders_report_and_mails_each_recipient_once(prefect_harness, 
     reports = [parse_eml(p) for p in (outputs / "outbox").glob("*.eml")]
     report_mails = [m for m in reports if "WP4-M3 report" in m["Subject"]]
     assert sorted(m["To"].addresses[0].addr_spec for m in report_mails) == sorted(recipients)
-    assert all(m["Cc"].addresses[0].addr_spec == "baltmet-inno@helsinki.example.org"
-               for m in report_mails if "helsinki" not in m["To"].addresses[0].addr_spec)  # lead in copy
+    assert all(
+        m["Cc"].addresses[0].addr_spec == "baltmet-inno@helsinki.example.org"
+        for m in report_mails
+        if "helsinki" not in m["To"].addresses[0].addr_spec
+    )  # lead in copy
     attachment = next(report_mails[0].iter_attachments())
     assert attachment.get_filename() == "WP4-M3.v1.docx"
     assert attachment.get_content() == report.read_bytes()
     # riga's broken file: a receipt naming the cell, and the original kept in the archive
-    receipt = next(m for m in reports
-                   if m["To"].addresses[0].addr_spec == "baltmet-inno@riga.example.org" and "report" not in m["Subject"])
+    receipt = next(
+        m
+        for m in reports
+        if m["To"].addresses[0].addr_spec == "baltmet-inno@riga.example.org" and "report" not in m["Subject"]
+    )
     body = receipt.get_body(("plain",)).get_content()
     assert "seed_funding_riga.csv" in body and "row 2" in body and "budget_eur" in body
     [annotated] = list(receipt.iter_attachments())  # the CSV back as a workbook, bad cells marked
@@ -167,7 +176,11 @@ def test_render_failure_then_rerun_mails_each_recipient_once(prefect_harness, pi
 
 
 def test_pipeline_over_smtp_delivers_a_report_holding_the_merged_table(
-    prefect_harness, pipeline_env, project, smtp_server, monkeypatch,
+    prefect_harness,
+    pipeline_env,
+    project,
+    smtp_server,
+    monkeypatch,
 ):
     """Through a real SMTP server: envelope recipients, and the attached DOCX's comparative table
     has each city's budget and the total (not just "a file was attached")."""
@@ -226,8 +239,9 @@ def test_runs_tell_the_truth_in_the_ui(prefect_harness, pipeline_env, project, m
     assert state.is_failed() and state.message == "1 of 3 milestone(s) failed: WP1-M1"
     with get_client(sync_client=True) as client:
         parent = client.read_flow_run(state.state_details.flow_run_id)
-        children = client.read_flow_runs(flow_run_filter=FlowRunFilter(
-            parent_task_run_id=FlowRunFilterParentTaskRunId(is_null_=False)))
+        children = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(parent_task_run_id=FlowRunFilterParentTaskRunId(is_null_=False))
+        )
         mine = {r.parameters["milestone_id"]: r for r in children if r.start_time and r.start_time >= parent.start_time}
         assert {m: (r.state.type.value, r.state.name) for m, r in mine.items()} == {
             "WP4-M3": ("COMPLETED", "Incomplete"),  # St. Petersburg and others missing
@@ -235,8 +249,12 @@ def test_runs_tell_the_truth_in_the_ui(prefect_harness, pipeline_env, project, m
             "WP3-M2": ("COMPLETED", "Incomplete"),  # nothing arrived: the coordinator and lead are told
         }
         assert mine["WP4-M3"].state.message.startswith("WP4-M3: report v1 issued (incomplete); 8 e-mail(s) sent")
-        logs = [entry.message for entry in client.read_logs(
-            log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[mine["WP4-M3"].id])))]
+        logs = [
+            entry.message
+            for entry in client.read_logs(
+                log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[mine["WP4-M3"].id]))
+            )
+        ]
     text = "\n".join(logs)
     assert "WP4-M3: 3 file(s) collected: helsinki 1, malmo 1, riga 1" in text
     assert "riga: seed_funding_riga.csv is invalid (1 error(s)); first: seed_funding_riga.csv, row 2" in text

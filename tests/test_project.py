@@ -46,11 +46,16 @@ def test_milestones_per_work_package(project, wp, count):
 @pytest.mark.parametrize(
     ("milestone", "start", "end"),
     [
-        ("WP2-M1", "2005-01-02", "2005-06-30"), ("WP2-M2", "2005-07-01", "2005-12-31"),
-        ("WP2-M3", "2006-01-01", "2006-06-30"), ("WP2-M4", "2006-07-01", "2006-12-31"),
-        ("WP2-M5", "2007-01-01", "2007-06-30"), ("WP2-M6", "2007-07-01", "2007-12-31"),
-        ("WP3-M1", "2005-01-02", "2005-06-30"), ("WP3-M2", "2005-07-01", "2005-12-31"),
-        ("WP3-M3", "2006-01-01", "2006-06-30"), ("WP3-M4", "2006-07-01", "2006-12-31"),
+        ("WP2-M1", "2005-01-02", "2005-06-30"),
+        ("WP2-M2", "2005-07-01", "2005-12-31"),
+        ("WP2-M3", "2006-01-01", "2006-06-30"),
+        ("WP2-M4", "2006-07-01", "2006-12-31"),
+        ("WP2-M5", "2007-01-01", "2007-06-30"),
+        ("WP2-M6", "2007-07-01", "2007-12-31"),
+        ("WP3-M1", "2005-01-02", "2005-06-30"),
+        ("WP3-M2", "2005-07-01", "2005-12-31"),
+        ("WP3-M3", "2006-01-01", "2006-06-30"),
+        ("WP3-M4", "2006-07-01", "2006-12-31"),
         ("WP3-M5", "2007-01-01", "2007-06-30"),
     ],
 )
@@ -70,8 +75,13 @@ SEED_MEETINGS = {
     "WP3-M5": [("Warsaw", "2007-03"), ("Copenhagen", "2007-06"), ("Berlin", "2007-11")],
     "WP4-M2": [(None, "2005-08"), (None, "2005-09"), (None, "2005-10"), (None, "2005-11")],
     "WP4-M3": [("Malmö", "2007-01"), ("Stockholm", "2007-03"), ("Riga", "2007-04"), ("Copenhagen", "2007-06")],
-    "WP4-M4": [("St. Petersburg", "2006-08"), ("Oslo", "2006-09"), ("Vilnius", "2006-10"),
-               ("Riga", "2006-11"), ("Stockholm", "2006-12")],
+    "WP4-M4": [
+        ("St. Petersburg", "2006-08"),
+        ("Oslo", "2006-09"),
+        ("Vilnius", "2006-10"),
+        ("Riga", "2006-11"),
+        ("Stockholm", "2006-12"),
+    ],
     "WP4-M5": [("Tallinn", "2007-02"), ("Stockholm", "2007-05"), ("Copenhagen", "2007-06")],
     "WP5-M1": [("Copenhagen", "2006-03"), ("Malmö", "2006-04"), (None, "2006-06")],
     "WP5-M2": [("Riga", "2006-08"), ("Tallinn", "2006-09"), ("Helsinki", "2006-10")],
@@ -128,9 +138,7 @@ def test_required_inputs_from_every_partner_city(project, milestone, kinds):
 )
 def test_check_reports_the_seed_contradictions(project, where, fragment):
     warnings = [f for f in check_project(project) if f.severity == "warning"]
-    assert any(f.where == where and fragment in f.message for f in warnings), [
-        (f.where, f.message) for f in warnings
-    ]
+    assert any(f.where == where and fragment in f.message for f in warnings), [(f.where, f.message) for f in warnings]
 
 
 def test_check_strict_exits_1_and_json_lists_findings():
@@ -150,8 +158,12 @@ def test_show_json_has_the_documented_shape():
     wp4 = next(wp for wp in data["work_packages"] if wp["id"] == "WP4")
     m4 = next(m for m in wp4["milestones"] if m["id"] == "WP4-M4")
     assert {"id", "title", "start", "end", "due", "meetings", "inputs"} <= set(m4)
-    assert m4["meetings"][0] == {"city": "St. Petersburg", "month": "2006-08",
-                                 "topic": "Third ARG meeting (policy recommendations)", "assumed": False}
+    assert m4["meetings"][0] == {
+        "city": "St. Petersburg",
+        "month": "2006-08",
+        "topic": "Third ARG meeting (policy recommendations)",
+        "assumed": False,
+    }
     assert m4["inputs"][0]["kind"] == "policy_recommendations"
 
 
@@ -178,19 +190,65 @@ def _mutate(data: dict, path: str, value) -> None:
 BROKEN = [
     # (case, path, new value, expected field path, expected message fragment)
     ("typo'd key", "work_packages.2.milestones.1.+titel", "x", "work_packages[2].milestones[1].titel", "unknown key"),
-    ("end before start", "work_packages.2.milestones.1.end", "2005-01-01", "work_packages[2].milestones[1]", "before start"),
-    ("duplicate participant id", "participants.1.id", "helsinki", "participants[1].id", "duplicate participant id 'helsinki'"),
-    ("duplicate milestone id", "work_packages.2.milestones.1.id", "WP3-M1", "work_packages[2].milestones[1].id", "duplicate milestone id"),
-    ("unknown city in a meeting", "work_packages.3.milestones.3.meetings.0.cities.1", "Gdańsk",
-     "work_packages[3].milestones[3].meetings[0].cities", "'Gdańsk' is not a participant's city"),
-    ("unknown partner in an input", "work_packages.1.milestones.1.inputs.0.from", ["riga", "atlantis"],
-     "work_packages[1].milestones[1].inputs[0].from", "unknown partner 'atlantis'"),
-    ("unknown coordinator", "work_packages.0.coordinator", "nobody", "work_packages[0].coordinator", "not a participant"),
-    ("bad month", "work_packages.3.milestones.4.meetings.0.month", "2007-13", "work_packages[3].milestones[4].meetings[0].month", "'2007-13' is not a month as YYYY-MM"),
+    (
+        "end before start",
+        "work_packages.2.milestones.1.end",
+        "2005-01-01",
+        "work_packages[2].milestones[1]",
+        "before start",
+    ),
+    (
+        "duplicate participant id",
+        "participants.1.id",
+        "helsinki",
+        "participants[1].id",
+        "duplicate participant id 'helsinki'",
+    ),
+    (
+        "duplicate milestone id",
+        "work_packages.2.milestones.1.id",
+        "WP3-M1",
+        "work_packages[2].milestones[1].id",
+        "duplicate milestone id",
+    ),
+    (
+        "unknown city in a meeting",
+        "work_packages.3.milestones.3.meetings.0.cities.1",
+        "Gdańsk",
+        "work_packages[3].milestones[3].meetings[0].cities",
+        "'Gdańsk' is not a participant's city",
+    ),
+    (
+        "unknown partner in an input",
+        "work_packages.1.milestones.1.inputs.0.from",
+        ["riga", "atlantis"],
+        "work_packages[1].milestones[1].inputs[0].from",
+        "unknown partner 'atlantis'",
+    ),
+    (
+        "unknown coordinator",
+        "work_packages.0.coordinator",
+        "nobody",
+        "work_packages[0].coordinator",
+        "not a participant",
+    ),
+    (
+        "bad month",
+        "work_packages.3.milestones.4.meetings.0.month",
+        "2007-13",
+        "work_packages[3].milestones[4].meetings[0].month",
+        "'2007-13' is not a month as YYYY-MM",
+    ),
     ("bad e-mail", "participants.0.emails", ["not-an-address"], "participants[0].emails", "not an e-mail address"),
     ("bad role", "participants.2.role", "sponsor", "participants[2].role", "'lead', 'partner' or 'observer'"),
     ("missing title", "work_packages.0.+title", None, "work_packages[0].title", "valid string"),
-    ("bad milestone id", "work_packages.0.milestones.0.id", "WP1/M1", "work_packages[0].milestones[0].id", "not a milestone id like WP3-M2"),
+    (
+        "bad milestone id",
+        "work_packages.0.milestones.0.id",
+        "WP1/M1",
+        "work_packages[0].milestones[0].id",
+        "not a milestone id like WP3-M2",
+    ),
 ]
 
 
@@ -215,7 +273,9 @@ def test_broken_definition_names_file_line_and_field(tmp_path, case, path, value
 
 def test_line_numbers_point_at_the_offending_key(tmp_path):
     text = (BUNDLED_PROJECT / "project.yaml").read_text(encoding="utf-8")
-    broken = text.replace("    theme: Cluster development\n", "    theme: Cluster development\n    coordinater: berlin-tsb\n")
+    broken = text.replace(
+        "    theme: Cluster development\n", "    theme: Cluster development\n    coordinater: berlin-tsb\n"
+    )
     with pytest.raises(ProjectErrors) as exc:
         parse_project(broken, tmp_path / "project.yaml")
     err = exc.value.errors[0]

@@ -35,9 +35,17 @@ def seed_funding_table(detail_rows: int = 0) -> ComparativeTable:
     delivered = CITIES[:-1]
     rows = [{"city": c, "Schemes": 2.0, "Annual budget (EUR)": float(b)} for c, b in zip(delivered, BUDGETS)]
     details = [
-        {"city": delivered[i % len(delivered)], "name": f"Seed scheme {i}", "provider": "Agency", "level": "national",
-         "instrument": "grant", "budget_eur": 10_000 * (i + 1), "ticket_min_eur": 5_000, "ticket_max_eur": 50_000,
-         "since": 1999}
+        {
+            "city": delivered[i % len(delivered)],
+            "name": f"Seed scheme {i}",
+            "provider": "Agency",
+            "level": "national",
+            "instrument": "grant",
+            "budget_eur": 10_000 * (i + 1),
+            "ticket_min_eur": 5_000,
+            "ticket_max_eur": 50_000,
+            "since": 1999,
+        }
         for i in range(detail_rows)
     ]
     return ComparativeTable(
@@ -46,26 +54,50 @@ def seed_funding_table(detail_rows: int = 0) -> ComparativeTable:
         columns=["Schemes", "Annual budget (EUR)"],
         rows=rows,
         totals={"Schemes": 14.0, "Annual budget (EUR)": float(sum(BUDGETS))},
-        detail_columns=["name", "provider", "level", "instrument", "budget_eur", "ticket_min_eur", "ticket_max_eur",
-                        "since"],
+        detail_columns=[
+            "name",
+            "provider",
+            "level",
+            "instrument",
+            "budget_eur",
+            "ticket_min_eur",
+            "ticket_max_eur",
+            "since",
+        ],
         details=details,
     )
 
 
 def submission(partner: str, file_name: str, sha: str, version: int = 1) -> Submission:
     when = datetime(2006, 6, 20, 12, tzinfo=UTC)
-    return Submission(project="BaltMet Inno", partner=partner, milestone="WP4-M3", kind="seed_funding",
-                      file_name=file_name, sha256=sha, size=20_480, received_at=when, modified_at=when,
-                      version=version, status="accepted", archive_path=f"outputs/archive/{sha}")
+    return Submission(
+        project="BaltMet Inno",
+        partner=partner,
+        milestone="WP4-M3",
+        kind="seed_funding",
+        file_name=file_name,
+        sha256=sha,
+        size=20_480,
+        received_at=when,
+        modified_at=when,
+        version=version,
+        status="accepted",
+        archive_path=f"outputs/archive/{sha}",
+    )
 
 
 @pytest.fixture
 def summary() -> WPSummary:
     """WP4-M3 (public seed funding) as the merge step would hand it over, Oslo missing."""
     partners = [
-        PartnerState(partner=f"p{i}", city=c, kind="seed_funding",
-                     status="missing" if c == "Oslo" else ("late" if c == "Rīga" else "on time"),
-                     file_name=None if c == "Oslo" else f"seed_{c}.xlsx", version=None if c == "Oslo" else 1)
+        PartnerState(
+            partner=f"p{i}",
+            city=c,
+            kind="seed_funding",
+            status="missing" if c == "Oslo" else ("late" if c == "Rīga" else "on time"),
+            file_name=None if c == "Oslo" else f"seed_{c}.xlsx",
+            version=None if c == "Oslo" else 1,
+        )
         for i, c in enumerate(CITIES)
     ]
     return WPSummary(
@@ -87,15 +119,26 @@ def summary() -> WPSummary:
         ],
         tables=[seed_funding_table()],
         narratives=[
-            NarrativeBlock(city="Malmö", kind="progress_narrative", title="Malmö: Progress",
-                           paragraphs=["Schemes mapped with the regional agency.", "Two new schemes since 2005."]),
-            NarrativeBlock(city="Rīga", kind="progress_narrative", title="Rīga: Progress",
-                           paragraphs=["Latvian Guarantee Agency data included."]),
+            NarrativeBlock(
+                city="Malmö",
+                kind="progress_narrative",
+                title="Malmö: Progress",
+                paragraphs=["Schemes mapped with the regional agency.", "Two new schemes since 2005."],
+            ),
+            NarrativeBlock(
+                city="Rīga",
+                kind="progress_narrative",
+                title="Rīga: Progress",
+                paragraphs=["Latvian Guarantee Agency data included."],
+            ),
         ],
         partners=partners,
         missing=["Oslo"],
-        inputs=[submission("p2", "seed_Malmö.xlsx", HASHES[0]), submission("p3", "seed_Rīga.xlsx", HASHES[1], 2),
-                submission("p0", "seed_Helsinki.xlsx", HASHES[2])],
+        inputs=[
+            submission("p2", "seed_Malmö.xlsx", HASHES[0]),
+            submission("p3", "seed_Rīga.xlsx", HASHES[1], 2),
+            submission("p0", "seed_Helsinki.xlsx", HASHES[2]),
+        ],
         status="incomplete",
     )
 
@@ -124,16 +167,29 @@ def part_xml(ref: ReportRef, name: str) -> str:
 
 
 def table_with(d: docx.document.Document, first_header: str, header_cell: str):
-    return next(t for t in d.tables if t.rows[0].cells[0].text == first_header
-                and header_cell in [c.text for c in t.rows[0].cells])
+    return next(
+        t
+        for t in d.tables
+        if t.rows[0].cells[0].text == first_header and header_cell in [c.text for c in t.rows[0].cells]
+    )
 
 
 # -- title page, headings, fields -----------------------------------------------------------
 def test_title_page_names_project_wp_milestone_period_and_status(report):
     text = all_text(document(report))
-    for expected in ["BaltMet Inno", "Baltic Metropoles Innovation Strategy", "Interreg IIIB Baltic Sea Region",
-                     "WP4", "Innovation environment benchmarking", "WP4-M3", "Public seed funding schemes",
-                     "1 January 2006", "30 June 2006", "incomplete", "3 July 2006"]:
+    for expected in [
+        "BaltMet Inno",
+        "Baltic Metropoles Innovation Strategy",
+        "Interreg IIIB Baltic Sea Region",
+        "WP4",
+        "Innovation environment benchmarking",
+        "WP4-M3",
+        "Public seed funding schemes",
+        "1 January 2006",
+        "30 June 2006",
+        "incomplete",
+        "3 July 2006",
+    ]:
         assert expected in text
     assert "Version: 1" in [p.text for p in document(report).paragraphs]
     assert "{{" not in text and "{%" not in text
@@ -149,8 +205,15 @@ def test_toc_is_a_complex_field_refreshed_on_open(report):
 
 def test_sections_use_word_heading_styles(report):
     headings = {(p.style.name, p.text) for p in document(report).paragraphs if p.style.name.startswith("Heading")}
-    for section in ["Activities", "Meetings", "Partner status", "Public seed-funding schemes", "Narratives",
-                    "Missing inputs", "Appendix: provenance"]:
+    for section in [
+        "Activities",
+        "Meetings",
+        "Partner status",
+        "Public seed-funding schemes",
+        "Narratives",
+        "Missing inputs",
+        "Appendix: provenance",
+    ]:
         assert ("Heading 1", section) in headings
     assert ("Heading 2", "Malmö: Progress") in headings and ("Heading 2", "Rīga: Progress") in headings
 
@@ -182,7 +245,10 @@ def test_header_rows_repeat_on_each_page(report):
 def test_meetings_mark_assumed_ones(report):
     table = table_with(document(report), "City", "Topic")
     rows = [[c.text for c in r.cells] for r in table.rows[1:]]
-    assert rows == [["Malmö", "March 2006", "Seed funding workshop", ""], ["Rīga", "May 2006", "Steering group", "assumed"]]
+    assert rows == [
+        ["Malmö", "March 2006", "Seed funding workshop", ""],
+        ["Rīga", "May 2006", "Steering group", "assumed"],
+    ]
 
 
 def test_partner_status_in_words(report):
@@ -196,7 +262,7 @@ def test_partner_status_in_words(report):
 def test_missing_cities_listed(report):
     paragraphs = [p.text for p in document(report).paragraphs if p.style.name == "Heading 1" or p.text == "Oslo"]
     at = paragraphs.index("Missing inputs")
-    assert "Oslo" in paragraphs[at + 1:at + 4]
+    assert "Oslo" in paragraphs[at + 1 : at + 4]
 
 
 # -- chart --------------------------------------------------------------------------------
@@ -242,12 +308,28 @@ def test_detail_table_of_2000_rows_renders_every_row(summary, tmp_path):
     big = summary.model_copy(update={"tables": [seed_funding_table(detail_rows=2000)]})
     table = table_with(document(render(big, tmp_path)), "City", "Budget (EUR)")
     assert [c.text for c in table.rows[0].cells] == [
-        "City", "Name", "Provider", "Level", "Instrument", "Budget (EUR)", "Ticket min (EUR)", "Ticket max (EUR)",
-        "Since"]
+        "City",
+        "Name",
+        "Provider",
+        "Level",
+        "Instrument",
+        "Budget (EUR)",
+        "Ticket min (EUR)",
+        "Ticket max (EUR)",
+        "Since",
+    ]
     assert len(table.rows) == 2001
     assert [c.text for c in table.rows[2000].cells] == [
-        "Tallinn", "Seed scheme 1999", "Agency", "national", "grant", f"20{NNBSP}000{NNBSP}000", f"5{NNBSP}000",
-        f"50{NNBSP}000", "1999"]
+        "Tallinn",
+        "Seed scheme 1999",
+        "Agency",
+        "national",
+        "grant",
+        f"20{NNBSP}000{NNBSP}000",
+        f"5{NNBSP}000",
+        f"50{NNBSP}000",
+        "1999",
+    ]
     assert len(table._tbl.tblGrid.findall(qn("w:gridCol"))) == 9
     alignments = [c.paragraphs[0].alignment for c in table.rows[1].cells]
     assert alignments[5] == WD_ALIGN_PARAGRAPH.RIGHT and alignments[1] != WD_ALIGN_PARAGRAPH.RIGHT
@@ -258,10 +340,16 @@ def test_markup_and_control_characters_render_as_text(summary, tmp_path):
     table = seed_funding_table(detail_rows=1)
     table.details[0]["name"] = nasty
     table.rows[0]["city"] = "Helsinki <&>"
-    odd = summary.model_copy(update={
-        "tables": [table], "activities": [nasty], "project": "R&D <Net>",
-        "narratives": [NarrativeBlock(city="Malmö", kind="progress_narrative", title="A & B <c>", paragraphs=[nasty])],
-    })
+    odd = summary.model_copy(
+        update={
+            "tables": [table],
+            "activities": [nasty],
+            "project": "R&D <Net>",
+            "narratives": [
+                NarrativeBlock(city="Malmö", kind="progress_narrative", title="A & B <c>", paragraphs=[nasty])
+            ],
+        }
+    )
     rendered = document(render(odd, tmp_path))
     text = all_text(rendered)
     assert "R&D <b>grants</b> bell" in text and "R&D <Net>" in text
@@ -272,11 +360,22 @@ def test_markup_and_control_characters_render_as_text(summary, tmp_path):
 
 def test_personal_columns_never_rendered(summary, tmp_path):
     contacts = ComparativeTable(
-        kind="marketing_contacts", label="Marketing organisations and contact persons", columns=["Organisations"],
-        rows=[{"city": "Malmö", "Organisations": 1.0}], totals={"Organisations": 1.0},
+        kind="marketing_contacts",
+        label="Marketing organisations and contact persons",
+        columns=["Organisations"],
+        rows=[{"city": "Malmö", "Organisations": 1.0}],
+        totals={"Organisations": 1.0},
         detail_columns=["organisation", "type", "contact_name", "email", "phone"],
-        details=[{"city": "Malmö", "organisation": "Malmö Turism", "type": "tourism board",
-                  "contact_name": "Anna Svensson", "email": "anna@example.se", "phone": "+46 40 123"}],
+        details=[
+            {
+                "city": "Malmö",
+                "organisation": "Malmö Turism",
+                "type": "tourism board",
+                "contact_name": "Anna Svensson",
+                "email": "anna@example.se",
+                "phone": "+46 40 123",
+            }
+        ],
     )
     text = all_text(document(render(summary.model_copy(update={"tables": [contacts]}), tmp_path)))
     assert "Malmö Turism" in text
@@ -307,8 +406,13 @@ def test_contents_list_is_written_with_every_heading(report):
 
 def test_changes_section_only_when_something_changed(summary, tmp_path):
     assert not any(h.startswith("Changes since") for h in headings_of(document(render(summary, tmp_path / "a"))))
-    v2 = summary.model_copy(update={"version": 2, "changes_since": "v1 of 3 July 2006",
-                                    "changes": ["Oslo delivered its seed-funding schemes."]})
+    v2 = summary.model_copy(
+        update={
+            "version": 2,
+            "changes_since": "v1 of 3 July 2006",
+            "changes": ["Oslo delivered its seed-funding schemes."],
+        }
+    )
     d = document(render(v2, tmp_path / "b"))
     heads = headings_of(d)
     assert heads[0] == "Changes since v1 of 3 July 2006"  # right after the contents list
@@ -321,8 +425,16 @@ def test_sections_only_where_they_apply(summary, tmp_path):
     no_narrative = summary.model_copy(update={"narratives": []})
     text = all_text(document(render(no_narrative, tmp_path / "a")))
     assert "No narrative contributions were received." not in text and "Narratives" not in text
-    nothing = summary.model_copy(update={"narratives": [], "partners": [], "missing": [], "inputs": [],
-                                          "tables": [], "source_notes": ["'Kick-off' (2005-03): host city not stated"]})
+    nothing = summary.model_copy(
+        update={
+            "narratives": [],
+            "partners": [],
+            "missing": [],
+            "inputs": [],
+            "tables": [],
+            "source_notes": ["'Kick-off' (2005-03): host city not stated"],
+        }
+    )
     d = document(render(nothing, tmp_path / "b"))
     assert "Partner status" not in headings_of(d) and "Missing inputs" not in headings_of(d)
     text = all_text(d)
@@ -349,4 +461,5 @@ def test_without_libreoffice_the_docx_stands_alone_said_once(summary, tmp_path, 
         second = render_report(summary, tmp_path / "b", templates_dir=TEMPLATES, generated_at=GENERATED_AT, pdf=True)
     assert first.pdf_path is None and second.pdf_path is None and Path(first.path).exists()
     assert [r.message for r in caplog.records].count(
-        "LibreOffice (soffice) is not installed: reports are written as DOCX only, without a PDF") == 1
+        "LibreOffice (soffice) is not installed: reports are written as DOCX only, without a PDF"
+    ) == 1

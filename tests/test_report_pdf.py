@@ -30,7 +30,7 @@ NUMBER = re.compile(r"^[\d\u202f.,]+$")
 pytestmark = pytest.mark.skipif(
     not (shutil.which("soffice") and shutil.which("pdftotext")),
     reason="LibreOffice (soffice) and poppler-utils (pdftotext) are not installed: "
-           "run scripts/install-render-tools.sh to check the reports' layout",
+    "run scripts/install-render-tools.sh to check the reports' layout",
 )
 
 
@@ -51,8 +51,9 @@ def reports(tmp_path_factory) -> dict[str, tuple[Path, list[str]]]:
     for milestone in MILESTONES:
         ref = run_direct(ws, milestone, DRAFT_AS_OF if milestone == "WP3-M2" else AS_OF).report
         assert ref.pdf_path and Path(ref.pdf_path).exists(), f"no PDF beside {ref.path}"
-        text = subprocess.run(["pdftotext", "-layout", ref.pdf_path, "-"], check=True, capture_output=True,
-                              text=True).stdout
+        text = subprocess.run(
+            ["pdftotext", "-layout", ref.pdf_path, "-"], check=True, capture_output=True, text=True
+        ).stdout
         made[milestone] = (Path(ref.path), flat(text).split("\f")[:-1])
     return made
 
@@ -103,8 +104,11 @@ def test_contents_page_lists_the_headings(reports, milestone):
 @pytest.mark.parametrize("milestone", MILESTONES)
 def test_no_page_is_blank(reports, milestone):
     _, pages = reports[milestone]
-    blank = [n for n, page in enumerate(pages, start=1)
-             if not [line for line in page.splitlines() if line.strip() and not FOOTER.match(line)]]
+    blank = [
+        n
+        for n, page in enumerate(pages, start=1)
+        if not [line for line in page.splitlines() if line.strip() and not FOOTER.match(line)]
+    ]
     assert not blank, f"{milestone}: blank pages {blank} of {len(pages)}"
 
 
@@ -123,5 +127,8 @@ def test_wide_table_gets_a_landscape_page(reports):
     path, _ = reports["WP4-M3"]
     sections = docx.Document(str(path)).sections
     assert [s.orientation for s in sections].count(1) == 1  # WD_ORIENT.LANDSCAPE
-    assert all(tr.find(f"{qn('w:trPr')}/{qn('w:cantSplit')}") is not None
-               for t in docx.Document(str(path)).tables for tr in t._tbl.findall(qn("w:tr")))
+    assert all(
+        tr.find(f"{qn('w:trPr')}/{qn('w:cantSplit')}") is not None
+        for t in docx.Document(str(path)).tables
+        for tr in t._tbl.findall(qn("w:tr"))
+    )

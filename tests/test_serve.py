@@ -21,8 +21,9 @@ from tests.test_chase import seed_csv
 def test_committed_prefect_yaml_is_generated_from_the_project(project):
     from flows.serve import PREFECT_YAML, render_prefect_yaml
 
-    assert PREFECT_YAML.read_text(encoding="utf-8") == render_prefect_yaml(project), \
+    assert PREFECT_YAML.read_text(encoding="utf-8") == render_prefect_yaml(project), (
         "prefect.yaml is out of date: run `wpflow deploy --write`"
+    )
 
 
 def test_prefect_yaml_declares_every_deployment_in_prefects_own_schema(project):
@@ -41,10 +42,17 @@ def test_prefect_yaml_declares_every_deployment_in_prefects_own_schema(project):
     assert by_name["inbox"].entrypoint == "flows/watcher.py:inbox_watcher"
 
 
-@pytest.mark.parametrize("entrypoint", sorted({
-    "flows/milestone.py:milestone_pipeline", "flows/deadlines.py:deadline_ladder", "flows/watcher.py:inbox_watcher",
-    "flows/watcher.py:receive_upload",
-}))
+@pytest.mark.parametrize(
+    "entrypoint",
+    sorted(
+        {
+            "flows/milestone.py:milestone_pipeline",
+            "flows/deadlines.py:deadline_ladder",
+            "flows/watcher.py:inbox_watcher",
+            "flows/watcher.py:receive_upload",
+        }
+    ),
+)
 def test_every_entrypoint_loads_as_a_flow_with_a_parameter_schema(project, entrypoint):
     from prefect import Flow
     from prefect.flows import load_flow_from_entrypoint
@@ -129,22 +137,38 @@ def test_serve_runs_a_milestone_deployment_and_the_watcher(prefect_server_url, t
         path.parent.mkdir(parents=True)
         path.write_bytes(seed_csv(f"{partner} seed fund"))
     # they arrived before the due date (the run below looks at the inbox as of 2006-07-31)
-    (inbox / "arrivals.yaml").write_text("helsinki/WP4-M3/seed_funding_helsinki.csv: 2006-06-20\n"
-                                         "malmo/WP4-M3/seed_funding_malmo.csv: 2006-06-21\n")
+    (inbox / "arrivals.yaml").write_text(
+        "helsinki/WP4-M3/seed_funding_helsinki.csv: 2006-06-20\nmalmo/WP4-M3/seed_funding_malmo.csv: 2006-06-21\n"
+    )
     from flows.serve import free_port
 
     reports_port = free_port()
-    env = {**os.environ, "PREFECT_API_URL": api, "PREFECT_UI_API_URL": api, "PREFECT_HOME": str(tmp_path / "home"),
-           "WPFLOW_OUTPUTS": str(outputs), "WPFLOW_INBOX": str(inbox), "WPFLOW_STABLE_SECONDS": "0.3",
-           "WPFLOW_REPORT_DELAY_SECONDS": "1", "WPFLOW_REPORTS_PORT": str(reports_port)}
+    env = {
+        **os.environ,
+        "PREFECT_API_URL": api,
+        "PREFECT_UI_API_URL": api,
+        "PREFECT_HOME": str(tmp_path / "home"),
+        "WPFLOW_OUTPUTS": str(outputs),
+        "WPFLOW_INBOX": str(inbox),
+        "WPFLOW_STABLE_SECONDS": "0.3",
+        "WPFLOW_REPORT_DELAY_SECONDS": "1",
+        "WPFLOW_REPORTS_PORT": str(reports_port),
+    }
     log = (tmp_path / "serve.log").open("wb")
     # started as `cmd &` from a script would start it: SIGINT inherited as ignored (serve must
     # still stop on Ctrl-C, see flows.serve.serve_until_signalled)
-    served = subprocess.Popen([sys.executable, "-c", SERVE_APP, "serve", "--milestone", "WP4-M3"], cwd=ROOT,
-                              env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    served = subprocess.Popen(
+        [sys.executable, "-c", SERVE_APP, "serve", "--milestone", "WP4-M3"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
     try:
         with temporary_settings({PREFECT_API_URL: api}), get_client(sync_client=True) as client:
+
             def deployment(name):
                 try:
                     return client.read_deployment_by_name(name)
@@ -155,24 +179,36 @@ def test_serve_runs_a_milestone_deployment_and_the_watcher(prefect_server_url, t
             assert served_deployment.parameters == {"milestone_id": "WP4-M3"}
             assert served_deployment.enforce_parameter_schema
             daily = wait_until(lambda: deployment("deadline-ladder/daily"), 30, "the daily deployment")
-            assert [(s.schedule.cron, s.schedule.timezone) for s in daily.schedules] == [("0 7 * * *", "Europe/Helsinki")]
+            assert [(s.schedule.cron, s.schedule.timezone) for s in daily.schedules] == [
+                ("0 7 * * *", "Europe/Helsinki")
+            ]
 
-            run = run_deployment("milestone-pipeline/wp4-m3", parameters={"milestone_id": "WP4-M3", "as_of": "2006-07-31"},
-                                 timeout=120, poll_interval=1)
+            run = run_deployment(
+                "milestone-pipeline/wp4-m3",
+                parameters={"milestone_id": "WP4-M3", "as_of": "2006-07-31"},
+                timeout=120,
+                poll_interval=1,
+            )
             assert run.state is not None and run.state.is_completed(), run.state
             assert run.name == "WP4-M3 · due 2006-06-30 · as of 2006-07-31"
-            artifacts = {a.key: a for a in client.read_artifacts(
-                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])))}
+            artifacts = {
+                a.key: a
+                for a in client.read_artifacts(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])))
+            }
             assert {"wp4-m3-status", "wp4-m3-summary", "wp4-m3-report"} <= set(artifacts)
             assert artifacts["wp4-m3-status"].type == "table"
-            assert "Helsinki" in str(artifacts["wp4-m3-status"].data) and "missing" in str(artifacts["wp4-m3-status"].data)
+            assert "Helsinki" in str(artifacts["wp4-m3-status"].data) and "missing" in str(
+                artifacts["wp4-m3-status"].data
+            )
             assert artifacts["wp4-m3-summary"].type == "markdown" and "# WP4-M3" in artifacts["wp4-m3-summary"].data
             # a link artifact is stored as markdown; serve's reports server answers it, not file://.
             # v1 whether this run or the watcher's (Helsinki and Malmö at start-up) issued it
             link = artifacts["wp4-m3-report"].data
             url = f"http://127.0.0.1:{reports_port}/history/WP4-M3.v1.docx"
             assert link == f"[WP4-M3.v1.docx]({url})", link
-            assert httpx.get(url, timeout=10).content == (outputs / "reports" / "history" / "WP4-M3.v1.docx").read_bytes()
+            assert (
+                httpx.get(url, timeout=10).content == (outputs / "reports" / "history" / "WP4-M3.v1.docx").read_bytes()
+            )
 
             # the watcher thread of the same process: one receive-upload run per new file
             new = inbox / "riga" / "WP4-M3" / "seed_funding_riga.csv"
@@ -196,14 +232,17 @@ def test_serve_runs_a_milestone_deployment_and_the_watcher(prefect_server_url, t
             from wpflow.store import Store
 
             with Store(f"sqlite:///{outputs / 'wpflow.db'}") as store:
+
                 def complete_version():
                     latest = store.latest_version("BaltMet Inno", "WP4-M3")
                     done = latest is not None and latest.status == "complete" and latest.report is not None
                     return latest if done else None
 
                 final = wait_until(complete_version, 90, "the complete milestone's report version")
-            runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(not_any_=[run.id])),
-                                         flow_filter=FlowFilter(name=FlowFilterName(any_=["milestone-pipeline"])))
+            runs = client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(not_any_=[run.id])),
+                flow_filter=FlowFilter(name=FlowFilterName(any_=["milestone-pipeline"])),
+            )
             triggered = [r for r in runs if r.deployment_id == served_deployment.id]
             assert triggered and all(r.parameters == {"milestone_id": "WP4-M3"} for r in triggered)
             assert final.version >= 2 and Path(final.report.path).is_file()
@@ -215,7 +254,9 @@ def test_serve_runs_a_milestone_deployment_and_the_watcher(prefect_server_url, t
         except subprocess.TimeoutExpired:
             served.send_signal(signal.SIGUSR1)  # every thread's stack into serve.log
             time.sleep(1)
-            raise AssertionError("serve ignored Ctrl-C for 30 s:\n" + (tmp_path / "serve.log").read_text()[-6000:])
+            raise AssertionError(
+                "serve ignored Ctrl-C for 30 s:\n" + (tmp_path / "serve.log").read_text()[-6000:]
+            ) from None
         assert served.returncode == 0, (tmp_path / "serve.log").read_text()[-3000:]
         assert time.monotonic() - stopped_at < 25
     finally:
@@ -238,8 +279,14 @@ def test_deploy_to_a_work_pool_and_a_process_worker_runs_the_pipeline(prefect_se
     path = inbox / "helsinki" / "WP4-M3" / "seed_funding_helsinki.csv"
     path.parent.mkdir(parents=True)
     path.write_bytes(seed_csv("Helsinki seed fund"))
-    env = {**os.environ, "PREFECT_API_URL": prefect_server_url, "PREFECT_HOME": str(tmp_path / "home"),
-           "WPFLOW_OUTPUTS": str(outputs), "WPFLOW_INBOX": str(inbox), "WPFLOW_STABLE_SECONDS": "0"}
+    env = {
+        **os.environ,
+        "PREFECT_API_URL": prefect_server_url,
+        "PREFECT_HOME": str(tmp_path / "home"),
+        "WPFLOW_OUTPUTS": str(outputs),
+        "WPFLOW_INBOX": str(inbox),
+        "WPFLOW_STABLE_SECONDS": "0",
+    }
     prefect = [sys.executable, "-m", "prefect"]
 
     def run(args, timeout=120):
@@ -260,4 +307,6 @@ def test_deploy_to_a_work_pool_and_a_process_worker_runs_the_pipeline(prefect_se
     assert report.is_file()
     from docx import Document
 
-    assert "Helsinki seed fund" in "\n".join(c.text for t in Document(str(report)).tables for r in t.rows for c in r.cells)
+    assert "Helsinki seed fund" in "\n".join(
+        c.text for t in Document(str(report)).tables for r in t.rows for c in r.cells
+    )

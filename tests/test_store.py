@@ -24,14 +24,21 @@ def store(db_url: str) -> Iterator[Store]:
 def submission(sha: str, *, partner: str = "riga", days: int = 0, milestone: str = "WP3-M2") -> Submission:
     """A submission whose file arrived `days` after T0; `sha` is padded to a 64-char hash."""
     return Submission(
-        project="BaltMet Inno", partner=partner, milestone=milestone,
-        file_name=f"clusters-{sha}.xlsx", sha256=sha.ljust(64, "0"), size=1234 + days,
-        received_at=T0 + timedelta(days=30), modified_at=T0 + timedelta(days=days),
+        project="BaltMet Inno",
+        partner=partner,
+        milestone=milestone,
+        file_name=f"clusters-{sha}.xlsx",
+        sha256=sha.ljust(64, "0"),
+        size=1234 + days,
+        received_at=T0 + timedelta(days=30),
+        modified_at=T0 + timedelta(days=days),
         archive_path=f"/archive/{sha.ljust(64, '0')}",
     )
 
 
-def result(sub: Submission, *, valid: bool = True, kind: str | None = "clusters", issues: list[Issue] | None = None) -> ValidationResult:
+def result(
+    sub: Submission, *, valid: bool = True, kind: str | None = "clusters", issues: list[Issue] | None = None
+) -> ValidationResult:
     issues = issues if issues is not None else ([] if valid else [Issue(file=sub.file_name, message="broken")])
     return ValidationResult(file=sub.file_name, kind=kind, issues=issues)
 
@@ -127,7 +134,9 @@ def test_invalid_later_version_keeps_the_valid_one_usable(store: Store) -> None:
         store.record_result(sub, result(sub, valid=ok))
 
     assert by_sha(store.submissions("BaltMet Inno", "WP3-M2")) == {
-        "a": (1, "superseded"), "b": (2, "valid"), "c": (3, "invalid"),
+        "a": (1, "superseded"),
+        "b": (2, "valid"),
+        "c": (3, "invalid"),
     }
     latest = store.latest("BaltMet Inno", "WP3-M2")
     assert [(s.sha256.rstrip("0"), s.status) for s in latest] == [("c", "invalid"), ("b", "valid")]
@@ -153,7 +162,9 @@ def test_versions_count_per_partner_milestone_and_kind(store: Store) -> None:
     assert by_sha(store.submissions("BaltMet Inno")) == {"a": (1, "valid"), "b": (1, "valid"), "c": (1, "valid")}
     latest = store.latest("BaltMet Inno", "WP3-M2")
     assert sorted((s.partner, s.kind) for s in latest) == [
-        ("malmo", "clusters"), ("riga", "clusters"), ("riga", "seed_funding"),
+        ("malmo", "clusters"),
+        ("riga", "clusters"),
+        ("riga", "seed_funding"),
     ]
 
 
@@ -181,15 +192,25 @@ def test_filters_of_submissions(store: Store) -> None:
 def test_issues_round_trip_in_order_and_are_replaced(store: Store) -> None:
     sub = submission("a")
     issues = [
-        Issue(file=sub.file_name, sheet="Clusters", row=7, column="D", field="budget_eur",
-              value="12,5 k", message="is not a number"),
+        Issue(
+            file=sub.file_name,
+            sheet="Clusters",
+            row=7,
+            column="D",
+            field="budget_eur",
+            value="12,5 k",
+            message="is not a number",
+        ),
         Issue(file=sub.file_name, message="no partner city given", severity="warning"),
         Issue(file=sub.file_name, sheet="Clusters", row=2, column="A", field="name", value="", message="is empty"),
     ]
     store.record_result(sub, result(sub, valid=False, issues=issues))
 
     assert store.issues_for(sub) == issues
-    assert str(store.issues_for(sub)[0]) == "clusters-a.xlsx, sheet Clusters, row 7, column D (budget_eur): '12,5 k' is not a number"
+    assert (
+        str(store.issues_for(sub)[0])
+        == "clusters-a.xlsx, sheet Clusters, row 7, column D (budget_eur): '12,5 k' is not a number"
+    )
 
     store.record_result(sub, result(sub, valid=True, issues=[issues[1]]))
     assert store.issues_for(sub) == [issues[1]]
@@ -201,8 +222,13 @@ def test_issues_of_unknown_submission_are_empty(store: Store) -> None:
 
 
 # -- notifications --------------------------------------------------------------------------
-CLAIM = dict(project="BaltMet Inno", milestone="WP3-M2", recipient="wp3@riga.example", kind="report",
-             about=About(report_version=1, fingerprint="f" * 64))
+CLAIM = dict(
+    project="BaltMet Inno",
+    milestone="WP3-M2",
+    recipient="wp3@riga.example",
+    kind="report",
+    about=About(report_version=1, fingerprint="f" * 64),
+)
 
 
 def test_claim_is_exclusive_across_stores_and_threads(db_url: str) -> None:
@@ -249,7 +275,12 @@ def test_mark_sent_and_listing(store: Store) -> None:
     assert store.was_sent("never-claimed") is False
     (sent,) = store.notifications("BaltMet Inno", "WP3-M2")
     assert (sent.key, sent.recipient, sent.kind, sent.report_version, sent.fingerprint) == (
-        "sent-key", "wp3@riga.example", "report", 1, "f" * 64)
+        "sent-key",
+        "wp3@riga.example",
+        "report",
+        1,
+        "f" * 64,
+    )
     assert (sent.submission_sha256, sent.rung) == (None, None)
     assert (sent.transport, sent.message_id, sent.sent) == ("outbox", "<sent-key@baltmet.example>", True)
     assert sent.sent_at is not None and sent.sent_at.tzinfo is not None
@@ -275,29 +306,65 @@ def test_runs_are_recorded_and_finished_once(store: Store) -> None:
     assert (done.id, done.status, done.as_of, done.report_sha256) == (run_id, "incomplete", date(2006, 6, 30), "d" * 64)
     assert (done.report_version, done.outcome, done.error) == (2, "WP3-M2: report v2 issued", None)
     assert done.finished_at is not None and done.finished_at >= done.started_at
-    assert [(r.milestone, r.status) for r in store.runs("BaltMet Inno")] == [("WP3-M2", "incomplete"), ("WP3-M3", "crashed")]
+    assert [(r.milestone, r.status) for r in store.runs("BaltMet Inno")] == [
+        ("WP3-M2", "incomplete"),
+        ("WP3-M3", "crashed"),
+    ]
 
 
 def contents(*statuses: str) -> VersionContents:
-    states = [PartnerState(partner=f"p{i}", city=f"City {i}", kind="clusters", status=s) for i, s in enumerate(statuses)]
+    states = [
+        PartnerState(partner=f"p{i}", city=f"City {i}", kind="clusters", status=s) for i, s in enumerate(statuses)
+    ]
     return VersionContents(states=states, totals={})
 
 
 def test_versions_are_numbered_once_per_content(store: Store) -> None:
-    first, new = store.issue_version("BaltMet Inno", "WP3-M2", fingerprint="a" * 64, status="incomplete",
-                                     as_of=date(2006, 6, 30), contents=contents("on time", "missing"))
-    again, again_new = store.issue_version("BaltMet Inno", "WP3-M2", fingerprint="a" * 64, status="incomplete",
-                                           as_of=date(2006, 7, 9), contents=contents("on time", "missing"))
-    second, _ = store.issue_version("BaltMet Inno", "WP3-M2", fingerprint="b" * 64, status="complete",
-                                    as_of=date(2006, 7, 10), contents=contents("on time", "late"))
-    other, _ = store.issue_version("BaltMet Inno", "WP3-M3", fingerprint="a" * 64, status="complete",
-                                   as_of=date(2006, 7, 10), contents=contents("on time"))
+    first, new = store.issue_version(
+        "BaltMet Inno",
+        "WP3-M2",
+        fingerprint="a" * 64,
+        status="incomplete",
+        as_of=date(2006, 6, 30),
+        contents=contents("on time", "missing"),
+    )
+    again, again_new = store.issue_version(
+        "BaltMet Inno",
+        "WP3-M2",
+        fingerprint="a" * 64,
+        status="incomplete",
+        as_of=date(2006, 7, 9),
+        contents=contents("on time", "missing"),
+    )
+    second, _ = store.issue_version(
+        "BaltMet Inno",
+        "WP3-M2",
+        fingerprint="b" * 64,
+        status="complete",
+        as_of=date(2006, 7, 10),
+        contents=contents("on time", "late"),
+    )
+    other, _ = store.issue_version(
+        "BaltMet Inno",
+        "WP3-M3",
+        fingerprint="a" * 64,
+        status="complete",
+        as_of=date(2006, 7, 10),
+        contents=contents("on time"),
+    )
 
     assert (first.version, new, again.version, again_new, second.version, other.version) == (1, True, 1, False, 2, 1)
     assert again.as_of == date(2006, 6, 30), "the same content is the version issued first"
     assert first.report is None
-    ref = ReportRef(milestone_id="WP3-M2", path="/r/history/WP3-M2.v2.docx", sha256="d" * 64,
-                    template_sha256="t" * 64, generated_at=T0, version=2, fingerprint="b" * 64)
+    ref = ReportRef(
+        milestone_id="WP3-M2",
+        path="/r/history/WP3-M2.v2.docx",
+        sha256="d" * 64,
+        template_sha256="t" * 64,
+        generated_at=T0,
+        version=2,
+        fingerprint="b" * 64,
+    )
     assert store.set_version_report("BaltMet Inno", "WP3-M2", 2, ref).report == ref
     assert store.latest_version("BaltMet Inno", "WP3-M2").report == ref
     assert [v.contents.states[1].status for v in store.versions("BaltMet Inno", "WP3-M2")] == ["missing", "late"]
@@ -306,12 +373,25 @@ def test_versions_are_numbered_once_per_content(store: Store) -> None:
 def test_racing_runs_issue_consecutive_versions_and_share_one_per_content(db_url: str) -> None:
     stores = [Store(db_url), Store(db_url)]
     try:
-        issued = race(8, lambda i: stores[i % 2].issue_version(
-            "BaltMet Inno", "WP3-M2", fingerprint=f"{i % 4:064d}", status="complete", as_of=date(2006, 7, 1),
-            contents=contents("on time"))[0].version)
+        issued = race(
+            8,
+            lambda i: (
+                stores[i % 2]
+                .issue_version(
+                    "BaltMet Inno",
+                    "WP3-M2",
+                    fingerprint=f"{i % 4:064d}",
+                    status="complete",
+                    as_of=date(2006, 7, 1),
+                    contents=contents("on time"),
+                )[0]
+                .version
+            ),
+        )
         assert sorted(set(issued)) == [1, 2, 3, 4]
         assert [v.fingerprint for v in stores[0].versions("BaltMet Inno")] == sorted(
-            {f"{i % 4:064d}" for i in range(8)}, key=lambda f: issued[int(f)])
+            {f"{i % 4:064d}" for i in range(8)}, key=lambda f: issued[int(f)]
+        )
     finally:
         for s in stores:
             s.close()

@@ -31,8 +31,12 @@ def project_imports(path: Path, known: set[str]) -> set[str]:
     """The project modules `path` imports anywhere — module level or inside a function (a lazy
     import that closes a circle is still a circle); TYPE_CHECKING blocks are for mypy only."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    skipped = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
-               for n in ast.walk(node)}
+    skipped = {
+        id(n)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+        for n in ast.walk(node)
+    }
     out: set[str] = set()
     for child in ast.walk(tree):
         if id(child) in skipped:
@@ -53,7 +57,7 @@ def test_no_import_cycle_between_the_projects_modules():
         state[node] = "open"
         for nxt in sorted(graph[node]):
             if state.get(nxt) == "open":
-                cycles.append(trail[trail.index(nxt):] + [nxt])
+                cycles.append(trail[trail.index(nxt) :] + [nxt])
             elif nxt not in state:
                 visit(nxt, [*trail, nxt])
         state[node] = "done"
@@ -65,9 +69,11 @@ def test_no_import_cycle_between_the_projects_modules():
 
 
 def test_wpflow_validate_runs_without_importing_prefect():
-    code = ("import sys; from typer.testing import CliRunner; from wpflow.cli import app; "
-            "r = CliRunner().invoke(app, ['validate', 'projects/baltmet-inno/inbox/riga/WP4-M3/seed_funding_riga_v1.csv',"
-            " '--milestone', 'WP4-M3']); print(r.exit_code, sorted(m for m in sys.modules if m.split('.')[0] == 'prefect'))")
+    code = (
+        "import sys; from typer.testing import CliRunner; from wpflow.cli import app; "
+        "r = CliRunner().invoke(app, ['validate', 'projects/baltmet-inno/inbox/riga/WP4-M3/seed_funding_riga_v1.csv',"
+        " '--milestone', 'WP4-M3']); print(r.exit_code, sorted(m for m in sys.modules if m.split('.')[0] == 'prefect'))"
+    )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == "1 []", done.stdout + done.stderr[-2000:]
 

@@ -40,12 +40,15 @@ def too_long(output: str) -> list[str]:
     return [line for line in output.splitlines() if len(line) > WIDTH]
 
 
-@pytest.mark.parametrize("args", [
-    ["status", "--as-of", "2008-01-31"],
-    ["status", "--as-of", "2006-07-15", "--all"],
-    ["project", "show"],
-    ["project", "check"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["status", "--as-of", "2008-01-31"],
+        ["status", "--as-of", "2006-07-15", "--all"],
+        ["project", "show"],
+        ["project", "check"],
+    ],
+)
 def test_listings_fit_80_columns(filled_outputs, args):
     output = run_cli(args, filled_outputs)
     assert output.strip() and not too_long(output), too_long(output)
@@ -63,7 +66,10 @@ def test_status_is_a_matrix_of_symbols_with_a_legend(filled_outputs, project):
     assert "Oslo" in output and "--all" in output  # the observers are one option away
     with_observers = run_cli(["status", "--as-of", "2008-01-31", "--all"], filled_outputs)
     assert next(line for line in with_observers.splitlines() if line.startswith("milestone")).split()[-3:] == [
-        "Osl", "War", "Vil"]
+        "Osl",
+        "War",
+        "Vil",
+    ]
 
 
 def test_status_wide_keeps_every_status_in_words(filled_outputs):

@@ -16,9 +16,14 @@ INBOX = BUNDLED_PROJECT / "inbox"
 
 @pytest.mark.parametrize(
     "relative",
-    ["helsinki/WP4-M3/seed_funding_helsinki.csv", "stockholm/WP4-M3/seed_funding_stockholm.xlsx",
-     "berlin-tsb/WP4-M3/seed_funding_berlin.json", "riga/WP4-M3/seed_funding_riga.csv",
-     "stockholm/WP2-M1/progress_narrative_stockholm.docx", "stockholm/WP5-M3/meeting_report_stockholm.md"],
+    [
+        "helsinki/WP4-M3/seed_funding_helsinki.csv",
+        "stockholm/WP4-M3/seed_funding_stockholm.xlsx",
+        "berlin-tsb/WP4-M3/seed_funding_berlin.json",
+        "riga/WP4-M3/seed_funding_riga.csv",
+        "stockholm/WP2-M1/progress_narrative_stockholm.docx",
+        "stockholm/WP5-M3/meeting_report_stockholm.md",
+    ],
 )
 def test_bundled_samples_are_valid(relative):
     partner, milestone, _ = relative.split("/")
@@ -28,8 +33,10 @@ def test_bundled_samples_are_valid(relative):
 
 
 def test_broken_file_is_exit_1_with_cell_locations():
-    result = runner.invoke(app, ["validate", str(INBOX / "riga/WP4-M3/seed_funding_riga_v1.csv"),
-                                 "--milestone", "WP4-M3", "--format", "json"])
+    result = runner.invoke(
+        app,
+        ["validate", str(INBOX / "riga/WP4-M3/seed_funding_riga_v1.csv"), "--milestone", "WP4-M3", "--format", "json"],
+    )
     assert result.exit_code == 1
     data = json.loads(result.stdout)
     assert data["kind"] == "seed_funding" and data["valid"] is False
@@ -42,9 +49,11 @@ def test_broken_file_is_exit_1_with_cell_locations():
 
 @pytest.mark.parametrize(
     ("content", "name", "code", "fragment"),
-    [(None, "missing.csv", 2, "no such file"),
-     (b"PK\x03\x04garbage", "seed_funding.xlsx", 2, "is damaged or not a spreadsheet file"),
-     (b"name;provider\n", "seed_funding.csv", 1, "required column is missing")],
+    [
+        (None, "missing.csv", 2, "no such file"),
+        (b"PK\x03\x04garbage", "seed_funding.xlsx", 2, "is damaged or not a spreadsheet file"),
+        (b"name;provider\n", "seed_funding.csv", 1, "required column is missing"),
+    ],
 )
 def test_unreadable_and_empty_files(tmp_path, content, name, code, fragment):
     path = tmp_path / name

@@ -81,7 +81,7 @@ def settle(extra: float = 0.6) -> None:
 # -- stability ---------------------------------------------------------------------------
 def test_a_slowly_written_file_is_read_once_when_complete(inbox):
     content = seed_csv("Riga Seed Fund " + "x" * 400)
-    chunks = [content[i:i + 50] for i in range(0, len(content), 50)]
+    chunks = [content[i : i + 50] for i in range(0, len(content), 50)]
     path = inbox / "riga" / MILESTONE / "seed_funding_riga.csv"
     path.parent.mkdir(parents=True)
     with running_watcher():
@@ -131,8 +131,17 @@ def test_files_dropped_while_stopped_are_picked_up_on_start_once(inbox):
     assert sorted(s.partner for s in submissions()) == ["helsinki", "malmo", "riga"]
 
 
-IGNORED = ["~$seed_funding.xlsx", ".~lock.seed_funding.xlsx#", "seed_funding.csv.part", "seed_funding.csv.crdownload",
-           "seed_funding.tmp", ".seed_funding.csv", "seed_funding.csv~", "Thumbs.db", "desktop.ini"]
+IGNORED = [
+    "~$seed_funding.xlsx",
+    ".~lock.seed_funding.xlsx#",
+    "seed_funding.csv.part",
+    "seed_funding.csv.crdownload",
+    "seed_funding.tmp",
+    ".seed_funding.csv",
+    "seed_funding.csv~",
+    "Thumbs.db",
+    "desktop.ini",
+]
 
 
 def test_editor_and_partial_files_never_become_submissions(inbox):
@@ -163,12 +172,15 @@ def archived(data: bytes) -> bool:
     return (ws().settings.archive_dir / hashlib.sha256(data).hexdigest()).exists()
 
 
-@pytest.mark.parametrize(("where", "reason"), [
-    ("nobody/WP4-M3/seed_funding.csv", "'nobody' is not a partner id"),
-    ("riga/WP9-M9/seed_funding.csv", "'WP9-M9' is not a milestone"),
-    ("riga/seed_funding.csv", "not in a <partner>/<milestone>/ folder"),
-    ("riga/WP4-M3/old/seed_funding.csv", "not in a <partner>/<milestone>/ folder"),
-])
+@pytest.mark.parametrize(
+    ("where", "reason"),
+    [
+        ("nobody/WP4-M3/seed_funding.csv", "'nobody' is not a partner id"),
+        ("riga/WP9-M9/seed_funding.csv", "'WP9-M9' is not a milestone"),
+        ("riga/seed_funding.csv", "not in a <partner>/<milestone>/ folder"),
+        ("riga/WP4-M3/old/seed_funding.csv", "not in a <partner>/<milestone>/ folder"),
+    ],
+)
 def test_a_file_outside_known_folders_is_rejected_but_archived(inbox, caplog, where, reason):
     data = seed_csv(f"Stray {where}")
     with caplog.at_level(logging.WARNING, logger="wpflow.watch"), running_watcher():
@@ -245,7 +257,7 @@ def receipt_latencies(inbox: Path, count: int) -> list[float]:
         before = len(outbox_files())
         drop(inbox, SENDERS[i % len(SENDERS)], f"seed_funding_latency_{i}.csv", seed_csv(f"Scheme L{i}"))
         complete = time.monotonic()
-        wait_for(lambda: len(outbox_files()) > before, what=f"receipt {i}")
+        wait_for(lambda before=before: len(outbox_files()) > before, what=f"receipt {i}")
         latencies.append(time.monotonic() - complete)
     return latencies
 

@@ -3,7 +3,8 @@ cell filled and commented, plus a "Problems" sheet listing every issue.
 
 CSV input comes back as a workbook of its rows (a CSV cannot carry colours or comments); formats
 openpyxl cannot write back (XLS, ODS, JSON, Markdown, DOCX), and files it cannot open, get a
-workbook with the Problems sheet only. Written with openpyxl; the original is never touched (it is read from the archive).
+workbook with the Problems sheet only. Written with openpyxl; the original is never touched (it
+is read from the archive).
 """
 
 from __future__ import annotations
@@ -114,8 +115,11 @@ def mark_cells(workbook: Workbook, issues: list[Issue]) -> None:
         if issue.row is not None and issue.column and issue.column.isalpha():
             by_cell[(issue.sheet, issue.row, issue.column.upper())].append(issue)
     for (sheet_name, row, column), found in by_cell.items():
-        sheet = workbook[sheet_name] if sheet_name in workbook.sheetnames else (
-            workbook.worksheets[0] if workbook.worksheets else None)
+        sheet = (
+            workbook[sheet_name]
+            if sheet_name in workbook.sheetnames
+            else (workbook.worksheets[0] if workbook.worksheets else None)
+        )
         if sheet is None or sheet.title == PROBLEMS:
             continue
         try:

@@ -154,13 +154,26 @@ def send_ladder_notices(ws: Workspace, milestone: Milestone, action: Action) -> 
         if ws.store.was_sent(key):
             result.skipped.append(email)
             continue
-        missing = (action.outstanding.get(pid, []) if action.action == "reminder"
-                   else outstanding_lines(project, action.outstanding))
+        missing = (
+            action.outstanding.get(pid, [])
+            if action.action == "reminder"
+            else outstanding_lines(project, action.outstanding)
+        )
         assert action.action != "run", "runs are started, not mailed"
-        msg = compose_reminder_email(project, milestone, person, key=key, step=action.rung, missing=missing,
-                                     as_of=action.day, kind=action.action)
-        notice = notify_once(ws.store, ws.mailer, msg, key=key, project=project.name, milestone=milestone.id,
-                             recipient=email, kind=action.action, about=About(rung=action.rung))
+        msg = compose_reminder_email(
+            project, milestone, person, key=key, step=action.rung, missing=missing, as_of=action.day, kind=action.action
+        )
+        notice = notify_once(
+            ws.store,
+            ws.mailer,
+            msg,
+            key=key,
+            project=project.name,
+            milestone=milestone.id,
+            recipient=email,
+            kind=action.action,
+            about=About(rung=action.rung),
+        )
         (result.sent.append(notice) if notice.sent else result.skipped.append(email))
     return result
 
@@ -188,8 +201,9 @@ def inbox_deliveries(project: Project, inbox_root: Path, *, max_bytes: int | Non
         found = []
         for item in list_inbox(inbox_root, partners, milestone.id):
             arrived = arrival_time(item, item.path.stat(), arrivals).date()
-            result = validate_file(item.path, expected=expected, city=project.participant(item.partner).city,
-                                   max_bytes=max_bytes)
+            result = validate_file(
+                item.path, expected=expected, city=project.participant(item.partner).city, max_bytes=max_bytes
+            )
             if result.kind is not None:
                 found.append((arrived, item.path.name, item.partner, result, sha256_of(item.path)[0]))
         versions: dict[tuple[str, str], int] = defaultdict(int)
@@ -197,9 +211,18 @@ def inbox_deliveries(project: Project, inbox_root: Path, *, max_bytes: int | Non
         for arrived, name, partner, result, sha in sorted(found, key=lambda f: (f[0], f[1])):
             kind = result.kind or ""  # only recognised files were kept above
             versions[(partner, kind)] += 1
-            deliveries.append(Delivery(partner=partner, kind=kind, arrived=arrived, valid=result.valid,
-                                       version=versions[(partner, kind)], file_name=name, sha256=sha,
-                                       errors=len(result.errors)))
+            deliveries.append(
+                Delivery(
+                    partner=partner,
+                    kind=kind,
+                    arrived=arrived,
+                    valid=result.valid,
+                    version=versions[(partner, kind)],
+                    file_name=name,
+                    sha256=sha,
+                    errors=len(result.errors),
+                )
+            )
         out[milestone.id] = deliveries
     return out
 

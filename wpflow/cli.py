@@ -42,7 +42,9 @@ app = typer.Typer(
 
 @app.callback()
 def main_options(
-    verbose: Annotated[bool, typer.Option(VERBOSE_FLAG, help="On failure, print the traceback too (also after the command).")] = False,
+    verbose: Annotated[
+        bool, typer.Option(VERBOSE_FLAG, help="On failure, print the traceback too (also after the command).")
+    ] = False,
 ) -> None:
     """Run a cooperation project's milestones as Prefect pipelines: collect, validate, merge, report, notify.
 
@@ -116,8 +118,16 @@ def run(
     if project:  # flows read settings from the environment, like a deployed worker does
         os.environ["WPFLOW_PROJECT"] = str(settings.project)
     outcomes, failed = run_pipelines(settings, ids, day, direct=direct)
-    results = [{"milestone": o.milestone_id, "outcome": o.release, "version": o.version.version if o.version else None,
-                "report": o.report.path if o.report else None, "message": o.message} for o in outcomes]
+    results = [
+        {
+            "milestone": o.milestone_id,
+            "outcome": o.release,
+            "version": o.version.version if o.version else None,
+            "report": o.report.path if o.report else None,
+            "message": o.message,
+        }
+        for o in outcomes
+    ]
     if fmt is OutputFormat.json:
         print_json({"runs": results, "failed": failed})
     else:

@@ -84,8 +84,9 @@ def list_inbox(inbox_root: Path, partners: Iterable[str], milestone: str) -> lis
     return found
 
 
-def wait_until_stable(path: Path, window: float, *, partial_wait: float | None = None, timeout: float = 60.0,
-                      poll: float = 0.2) -> os.stat_result:
+def wait_until_stable(
+    path: Path, window: float, *, partial_wait: float | None = None, timeout: float = 60.0, poll: float = 0.2
+) -> os.stat_result:
     """Return the file's stat once size and mtime have not changed for `window` seconds and it
     does not look partial (`looks_partial`) — or has not changed for `partial_wait` seconds
     (default: ten windows, at most `PARTIAL_WAIT_SECONDS`), when it is read anyway.
@@ -213,8 +214,11 @@ def collect_milestone(
     """
     arrivals = load_arrivals(inbox_root)
     partners = [p.id for p in project.participants]
-    return list(_submissions(project, list_inbox(inbox_root, partners, milestone.id), arrivals,
-                             archive_dir, as_of, stable_seconds))
+    return list(
+        _submissions(
+            project, list_inbox(inbox_root, partners, milestone.id), arrivals, archive_dir, as_of, stable_seconds
+        )
+    )
 
 
 def _submissions(project, items, arrivals, archive_dir, as_of, stable_seconds) -> Iterator[Submission]:

@@ -38,7 +38,8 @@ class Action(BaseModel):
         default_factory=dict, description="partner id → input kinds missing or invalid ('kind (invalid)')"
     )
     release: Literal["report", "empty"] | None = Field(
-        None, description="For a run: a report version, or the 'nothing arrived' notice (versions.Release)")
+        None, description="For a run: a report version, or the 'nothing arrived' notice (versions.Release)"
+    )
     digest: str | None = Field(None, description="For a run: the content of the inputs it runs on")
 
     @property
@@ -53,7 +54,9 @@ def rung_label(rung: Rung) -> str:
     return f"T{rung.offset_days:+d}"
 
 
-def outstanding_on(project: Project, milestone: Milestone, deliveries: Iterable[Delivery], day: date) -> dict[str, list[str]]:
+def outstanding_on(
+    project: Project, milestone: Milestone, deliveries: Iterable[Delivery], day: date
+) -> dict[str, list[str]]:
     """Required inputs not delivered valid by `day`, per partner, in definition order."""
     out: dict[str, list[str]] = {}
     for state in partner_states(project, milestone, [d for d in deliveries if d.arrived <= day]):
@@ -70,8 +73,11 @@ def current_rungs(project: Project, milestone: Milestone, day: date) -> list[Run
         rungs = sorted((r for r in project.deadlines.ladder if r.to == audience), key=lambda r: r.offset_days)
         for i, rung in enumerate(rungs):
             start = milestone.due + timedelta(days=rung.offset_days)
-            stop = (milestone.due + timedelta(days=rungs[i + 1].offset_days)) if i + 1 < len(rungs) \
+            stop = (
+                (milestone.due + timedelta(days=rungs[i + 1].offset_days))
+                if i + 1 < len(rungs)
                 else start + timedelta(days=CATCH_UP_DAYS)
+            )
             if rung.offset_days < 0:  # "due in 3 days" makes no sense once the day has passed
                 stop = min(stop, milestone.due + timedelta(days=1))
             if start <= day < stop:
@@ -89,8 +95,16 @@ def actions_on(project: Project, milestone: Milestone, deliveries: Iterable[Deli
         if not outstanding:
             continue
         recipients = {"partners": list(outstanding), "coordinator": [wp.coordinator], "lead": [project.lead]}[rung.to]
-        actions.append(Action(day=day, milestone=milestone.id, action=rung.action, rung=rung_label(rung),
-                              recipients=recipients, outstanding=outstanding))
+        actions.append(
+            Action(
+                day=day,
+                milestone=milestone.id,
+                action=rung.action,
+                rung=rung_label(rung),
+                recipients=recipients,
+                outstanding=outstanding,
+            )
+        )
     run = run_action(project, milestone, deliveries, day)
     if run is not None:
         actions.append(run)
@@ -107,5 +121,12 @@ def run_action(project: Project, milestone: Milestone, deliveries: Iterable[Deli
         return None
     rung = "due" if day >= release_day(project, milestone) else "complete"
     outstanding = outstanding_on(project, milestone, deliveries, day)
-    return Action(day=day, milestone=milestone.id, action="run", rung=rung, outstanding=outstanding,
-                  release=decision.value, digest=inputs_digest(states))
+    return Action(
+        day=day,
+        milestone=milestone.id,
+        action="run",
+        rung=rung,
+        outstanding=outstanding,
+        release=decision.value,
+        digest=inputs_digest(states),
+    )

@@ -47,10 +47,15 @@ def validate_document(name: str, model: type[BaseModel], kind: str, data: dict) 
     try:
         doc = model.model_validate(data).model_dump(mode="json")
     except ValidationError as exc:
-        issues = [Issue(file=name, field=".".join(str(p) for p in err["loc"]) or None,
-                        value=None if isinstance(err.get("input"), (dict, list)) else str(err.get("input")),
-                        message=plain_message(err) + (SECTIONS_HINT if err["loc"] == ("sections",) else ""))
-                  for err in exc.errors()]
+        issues = [
+            Issue(
+                file=name,
+                field=".".join(str(p) for p in err["loc"]) or None,
+                value=None if isinstance(err.get("input"), (dict, list)) else str(err.get("input")),
+                message=plain_message(err) + (SECTIONS_HINT if err["loc"] == ("sections",) else ""),
+            )
+            for err in exc.errors()
+        ]
         return ValidationResult(file=name, kind=kind, issues=issues + warnings)
     return ValidationResult(file=name, kind=kind, document=doc, rows_read=1, issues=warnings)
 
@@ -114,7 +119,7 @@ def markdown_document(text: str) -> dict:
         match = _FRONT_MATTER.match(text)
         if match is None:
             raise Unreadable("has front matter (--- on line 1) that no --- line closes")
-        meta, body = front_matter(match[1]), text[match.end():]
+        meta, body = front_matter(match[1]), text[match.end() :]
     sections: list[dict[str, str]] = []
     heading: str | None = None
     lines: list[str] = []
@@ -174,6 +179,7 @@ def _docx_document(path: Path) -> dict:
             sections.append({"heading": words, "paragraphs": [], "rows": []})
         elif words and sections:
             sections[-1]["paragraphs"].append(words)
-    data["sections"] = [{"heading": s["heading"], "text": "\n\n".join(s["paragraphs"]), "rows": s["rows"]}
-                        for s in sections]
+    data["sections"] = [
+        {"heading": s["heading"], "text": "\n\n".join(s["paragraphs"]), "rows": s["rows"]} for s in sections
+    ]
     return data

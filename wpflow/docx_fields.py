@@ -22,10 +22,27 @@ TOC_LEVELS = {"Heading1": 1, "Heading2": 2}
 BOOKMARK_BASE = 9000  # far above the ids Word gives a secretariat's own bookmarks
 # CT_Settings children that follow w:updateFields (ECMA-376 Part 1, 17.15.1.78; python-docx's list)
 _AFTER_UPDATE_FIELDS = (
-    "w:hdrShapeDefaults", "w:footnotePr", "w:endnotePr", "w:compat", "w:docVars", "w:rsids", "m:mathPr",
-    "w:attachedSchema", "w:themeFontLang", "w:clrSchemeMapping", "w:doNotIncludeSubdocsInStats",
-    "w:doNotAutoCompressPictures", "w:forceUpgrade", "w:captions", "w:readModeInkLockDown", "w:smartTagType",
-    "sl:schemaLibrary", "w:shapeDefaults", "w:doNotEmbedSmartTags", "w:decimalSymbol", "w:listSeparator",
+    "w:hdrShapeDefaults",
+    "w:footnotePr",
+    "w:endnotePr",
+    "w:compat",
+    "w:docVars",
+    "w:rsids",
+    "m:mathPr",
+    "w:attachedSchema",
+    "w:themeFontLang",
+    "w:clrSchemeMapping",
+    "w:doNotIncludeSubdocsInStats",
+    "w:doNotAutoCompressPictures",
+    "w:forceUpgrade",
+    "w:captions",
+    "w:readModeInkLockDown",
+    "w:smartTagType",
+    "sl:schemaLibrary",
+    "w:shapeDefaults",
+    "w:doNotEmbedSmartTags",
+    "w:decimalSymbol",
+    "w:listSeparator",
 )
 
 
@@ -85,17 +102,22 @@ def fill_contents(body: etree._Element) -> int:
     if field is None or not found:
         return 0
     runs = field.findall(qn("w:r"))
-    separate = next(i for i, r in enumerate(runs) if r.find(qn("w:fldChar")) is not None
-                    and r.find(qn("w:fldChar")).get(qn("w:fldCharType")) == "separate")
-    opening = "".join(etree.tostring(r, encoding="unicode") for r in runs[:separate + 1])
+    separate = next(
+        i
+        for i, r in enumerate(runs)
+        if r.find(qn("w:fldChar")) is not None and r.find(qn("w:fldChar")).get(qn("w:fldCharType")) == "separate"
+    )
+    opening = "".join(etree.tostring(r, encoding="unicode") for r in runs[: separate + 1])
     closing = etree.tostring(runs[-1], encoding="unicode")
     entries = []
     for n, (level, p) in enumerate(found):
         anchor = bookmark(p, n)
-        entries.append(entry_xml(level, text_of(p).strip(), anchor, opening if n == 0 else "",
-                                 closing if n == len(found) - 1 else ""))
+        entries.append(
+            entry_xml(
+                level, text_of(p).strip(), anchor, opening if n == 0 else "", closing if n == len(found) - 1 else ""
+            )
+        )
     for xml in reversed(entries):
         field.addnext(parse_xml(xml))
     field.getparent().remove(field)
     return len(entries)
-

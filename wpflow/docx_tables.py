@@ -102,14 +102,20 @@ def bare_xml(element: etree._Element) -> str:
     return _NS_DECL.sub("", etree.tostring(element, encoding="unicode"))
 
 
-def rows_xml(proto: etree._Element, kinds: Sequence[bool], widths: Sequence[int | None],
-             rows: Iterable[Sequence[str]]) -> str:
+def rows_xml(
+    proto: etree._Element, kinds: Sequence[bool], widths: Sequence[int | None], rows: Iterable[Sequence[str]]
+) -> str:
     """`<w:tr>`s shaped like `proto`, as one string (header and total rows)."""
     return "".join(rows_xml_chunks(proto, kinds, widths, rows))
 
 
-def rows_xml_chunks(proto: etree._Element, kinds: Sequence[bool], widths: Sequence[int | None],
-                    rows: Iterable[Sequence[str]], chunk: int = ROWS_PER_CHUNK) -> Iterator[str]:
+def rows_xml_chunks(
+    proto: etree._Element,
+    kinds: Sequence[bool],
+    widths: Sequence[int | None],
+    rows: Iterable[Sequence[str]],
+    chunk: int = ROWS_PER_CHUNK,
+) -> Iterator[str]:
     """`<w:tr>`s shaped like `proto`: its first cell for the label, then per column its last
     cell (numbers) or its second cell (text, when the prototype has three cells). Yielded
     `chunk` rows at a time so the zip writer streams them: memory stays flat however long."""
@@ -138,7 +144,7 @@ def replace_row(old: etree._Element, proto_rows: str) -> None:
     declarations = " ".join(f'xmlns:{p}="{uri}"' for p, uri in old.nsmap.items() if p)
     parent = old.getparent()
     at = parent.index(old)
-    parent[at:at + 1] = list(parse_xml(f"<w:tbl {declarations}>{proto_rows}</w:tbl>"))
+    parent[at : at + 1] = list(parse_xml(f"<w:tbl {declarations}>{proto_rows}</w:tbl>"))
 
 
 # -- widths, row properties, sections -----------------------------------------------------------
@@ -202,9 +208,12 @@ def layout_rendered_table(tbl: etree._Element, available: int) -> None:
     titles = [text_of(tc) for tc in header[0].findall(qn("w:tc"))] if header else [""] * columns
     size = rows[-1].find(f".//{qn('w:rPr')}/{qn('w:sz')}")  # a smaller font set in the template
     font_pt = int(size.get(qn("w:val"))) / 2 if size is not None else FONT_PT
-    needs = [column_need(title, col, numeric=bool([t for t in col if t]) and all(_NUMBER.match(t) for t in col if t),
-                         font_pt=font_pt)
-             for title, col in zip(titles, texts)]
+    needs = [
+        column_need(
+            title, col, numeric=bool([t for t in col if t]) and all(_NUMBER.match(t) for t in col if t), font_pt=font_pt
+        )
+        for title, col in zip(titles, texts)
+    ]
     apply_layout(tbl, plan_table(needs, available))
 
 
@@ -229,7 +238,8 @@ def section_break(sect: etree._Element, *, landscape: bool) -> etree._Element:
     p = parse_xml(
         '<w:p xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:pPr>'
         '<w:spacing w:before="0" w:after="0" w:line="20" w:lineRule="exact"/><w:rPr><w:sz w:val="2"/></w:rPr>'
-        "</w:pPr></w:p>")
+        "</w:pPr></w:p>"
+    )
     p.find(qn("w:pPr")).append(sect)
     return p
 
@@ -274,8 +284,10 @@ def fill_table(marker_row: etree._Element, key: str, fill: TableFill, portrait: 
     kinds = [c.numeric for c in fill.columns]
     label_title = text_of(header.find(qn("w:tc"))) if header is not marker_row else ""
     total_label = text_of(total_row.find(qn("w:tc"))) if total_row is not None else ""
-    needs = [column_need(label_title, {*fill.labels, total_label}, numeric=False),
-             *(fill.needs or [column_need(c.label, [], numeric=c.numeric) for c in fill.columns])]
+    needs = [
+        column_need(label_title, {*fill.labels, total_label}, numeric=False),
+        *(fill.needs or [column_need(c.label, [], numeric=c.numeric) for c in fill.columns]),
+    ]
     layout = plan_table(needs, portrait, landscape if fill.landscape_ok else None)
     set_grid(tbl, layout.widths)
     if header is not marker_row:
@@ -300,8 +312,11 @@ def fill_marked_tables(body: etree._Element, fills: dict[str, TableFill]) -> dic
     parse, a move between lxml documents and a re-serialization (measured: 0.7 s of 1.2 s),
     and 250 000 rows are written to the zip as they are made (1 GB peak RSS → flat)."""
     portrait, landscape = text_width(body), text_width(body, landscape=True)
-    marked = {t.text: next(t.iterancestors(qn("w:tr")))
-              for t in body.iter(qn("w:t")) if t.text and t.text.startswith(MARKER_PREFIX)}
+    marked = {
+        t.text: next(t.iterancestors(qn("w:tr")))
+        for t in body.iter(qn("w:t"))
+        if t.text and t.text.startswith(MARKER_PREFIX)
+    }
     marked_tables = {row.getparent() for row in marked.values()}
     for tbl in body.iter(qn("w:tbl")):
         keep_rows_whole(tbl)
@@ -319,7 +334,7 @@ def write_spliced(out: IO[bytes], content: bytes, splices: dict[bytes, Iterator[
     pattern = re.compile(b"|".join(re.escape(c) for c in splices))
     at = 0
     for match in pattern.finditer(content):
-        out.write(content[at:match.start()])
+        out.write(content[at : match.start()])
         for chunk in splices[match.group()]:
             out.write(chunk.encode())
         at = match.end()

@@ -48,5 +48,10 @@ def ambiguous_date(name: str, field_name: str, text: str) -> Issue | None:
     parsed, ambiguous = parse_date(text)
     if not ambiguous:
         return None
-    return Issue(file=name, field=field_name, value=text.strip(), severity="warning",
-                 message=f"could be read either way; read as {parsed:%d %B %Y} (day first). {DATE_HINT.capitalize()}")
+    return Issue(
+        file=name,
+        field=field_name,
+        value=text.strip(),
+        severity="warning",
+        message=f"could be read either way; read as {parsed:%d %B %Y} (day first). {DATE_HINT.capitalize()}",
+    )

@@ -50,8 +50,13 @@ class GateVerdict(BaseModel):
         if self.code == "other-partner":
             from wpflow.metadata import METADATA_SHEET
 
-            return Issue(file=self.file, sheet=METADATA_SHEET, field="partner", value=self.claimed_partner,
-                         message=self.reason or "")
+            return Issue(
+                file=self.file,
+                sheet=METADATA_SHEET,
+                field="partner",
+                value=self.claimed_partner,
+                message=self.reason or "",
+            )
         return Issue(file=self.file, message=self.reason or "")
 
     def result(self, expected: Sequence[str] = ()) -> ValidationResult:
@@ -61,8 +66,15 @@ class GateVerdict(BaseModel):
         return ValidationResult(file=self.file, kind=detect_kind(Path(self.file), expected), issues=[self.issue()])
 
 
-def gate_file(path: Path, *, name: str | None = None, max_bytes: int | None = None,
-              partner: str | None = None, milestone: str | None = None, from_folder: bool = True) -> GateVerdict:
+def gate_file(
+    path: Path,
+    *,
+    name: str | None = None,
+    max_bytes: int | None = None,
+    partner: str | None = None,
+    milestone: str | None = None,
+    from_folder: bool = True,
+) -> GateVerdict:
     """Run every check once on `path` (shown as the partner's `name`; its suffix says the format).
     `partner`, when given, must be the one a generated template was made for (`from_folder`:
     the partner's inbox folder says so, else the command line)."""
@@ -77,7 +89,9 @@ def gate_file(path: Path, *, name: str | None = None, max_bytes: int | None = No
     except OSError as exc:
         return GateVerdict(file=shown, code="unreadable", reason=f"cannot be read ({exc.strerror or exc})")
     if stat.S_ISLNK(mode):
-        return GateVerdict(file=shown, code="symlink", reason="is a symbolic link; links are never followed, send the file itself")
+        return GateVerdict(
+            file=shown, code="symlink", reason="is a symbolic link; links are never followed, send the file itself"
+        )
     if not stat.S_ISREG(mode):
         return GateVerdict(file=shown, code="not-a-file", reason="is not a regular file")
     try:
@@ -89,8 +103,9 @@ def gate_file(path: Path, *, name: str | None = None, max_bytes: int | None = No
     return partner_verdict(path, shown, Path(name or path.name).suffix.lower(), partner, milestone, from_folder)
 
 
-def partner_verdict(path: Path, shown: str, suffix: str, partner: str | None, milestone: str | None,
-                    from_folder: bool = True) -> GateVerdict:
+def partner_verdict(
+    path: Path, shown: str, suffix: str, partner: str | None, milestone: str | None, from_folder: bool = True
+) -> GateVerdict:
     """Refuse a generated template made for another partner: the folder (or `--partner`) says
     who sent it, so its data would be filed under the wrong city. Only after the container
     checks: reading the metadata sheet is a parse."""
@@ -103,6 +118,9 @@ def partner_verdict(path: Path, shown: str, suffix: str, partner: str | None, mi
         return GateVerdict(file=shown, code="accepted")
     fix = f"wpflow template {milestone or '<milestone>'} --partner {partner}"
     sent = f"the file was sent from {partner}'s folder" if from_folder else f"it was given as {partner}'s (--partner)"
-    return GateVerdict(file=shown, code="other-partner", claimed_partner=claimed,
-                       reason=f"this template was made for {claimed}, but {sent}; "
-                              f"fill in your own template ({fix})")
+    return GateVerdict(
+        file=shown,
+        code="other-partner",
+        claimed_partner=claimed,
+        reason=f"this template was made for {claimed}, but {sent}; fill in your own template ({fix})",
+    )

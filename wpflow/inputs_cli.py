@@ -22,8 +22,12 @@ from wpflow.cli_common import (
 
 def validate_command(
     file: Annotated[Path, typer.Argument(help="The partner's file (XLSX, CSV, JSON, DOCX or Markdown).")],
-    partner: Annotated[str | None, typer.Option("--partner", help="Participant id; checks city fields against it.")] = None,
-    milestone: Annotated[str | None, typer.Option("--milestone", help="Milestone id; limits the kinds to its inputs.")] = None,
+    partner: Annotated[
+        str | None, typer.Option("--partner", help="Participant id; checks city fields against it.")
+    ] = None,
+    milestone: Annotated[
+        str | None, typer.Option("--milestone", help="Milestone id; limits the kinds to its inputs.")
+    ] = None,
     kind: Annotated[str | None, typer.Option("--kind", help="Input kind id, when the file name does not tell.")] = None,
     project: ProjectOpt = None,
     fmt: FormatOpt = OutputFormat.table,
@@ -46,20 +50,39 @@ def validate_command(
         except KeyError as exc:
             raise fail(f"unknown milestone or partner {exc.args[0]!r}", EXIT_INVALID) from None
     # the same gate as the watcher and the pipeline: the settings' size limit, no symlinks, the partner
-    verdict = gate_file(file, max_bytes=settings.max_file_bytes, partner=partner, milestone=milestone, from_folder=False)
+    verdict = gate_file(
+        file, max_bytes=settings.max_file_bytes, partner=partner, milestone=milestone, from_folder=False
+    )
     if not verdict.accepted:
         code = EXIT_UNREADABLE if verdict.unreadable else EXIT_INVALID
         if fmt is OutputFormat.json:
             result = verdict.result(expected)
-            print_json({"file": result.file, "kind": result.kind, "valid": False, "rows": 0, "refused": verdict.code,
-                        "issues": [i.model_dump() for i in result.issues]})
+            print_json(
+                {
+                    "file": result.file,
+                    "kind": result.kind,
+                    "valid": False,
+                    "rows": 0,
+                    "refused": verdict.code,
+                    "issues": [i.model_dump() for i in result.issues],
+                }
+            )
             raise typer.Exit(code)
         raise fail(f"{verdict.file} {verdict.reason}", code)
     result = validate_file(file, kind, expected=expected, city=city, region=region, gated=True)
-    unreadable = bool(result.errors) and all(i.row is None and i.field is None for i in result.errors) and not result.rows_read
+    unreadable = (
+        bool(result.errors) and all(i.row is None and i.field is None for i in result.errors) and not result.rows_read
+    )
     if fmt is OutputFormat.json:
-        print_json({"file": result.file, "kind": result.kind, "valid": result.valid, "rows": result.rows_read,
-                    "issues": [i.model_dump() for i in result.issues]})
+        print_json(
+            {
+                "file": result.file,
+                "kind": result.kind,
+                "valid": result.valid,
+                "rows": result.rows_read,
+                "issues": [i.model_dump() for i in result.issues],
+            }
+        )
     else:
         verdict_word = "valid" if result.valid else "INVALID"
         typer.echo(f"{shown_name(result.file)}: {verdict_word} as {result.kind or '?'} ({result.rows_read} rows read)")

@@ -47,8 +47,9 @@ class About:
 
 class Ledger(StoreBase):
     # -- report versions ---------------------------------------------------------------
-    def issue_version(self, project: str, milestone: str, *, fingerprint: str, status: str, as_of: date,
-                      contents: VersionContents) -> tuple[ReportVersion, bool]:
+    def issue_version(
+        self, project: str, milestone: str, *, fingerprint: str, status: str, as_of: date, contents: VersionContents
+    ) -> tuple[ReportVersion, bool]:
         """The version with this content, issued now as the next number if it is new.
 
         Returns (version, new). Two runs issuing the same content get the same version; two
@@ -56,14 +57,29 @@ class Ledger(StoreBase):
         retries with the next one)."""
         for _ in range(5):
             with self._transaction() as session:
-                found = session.scalar(_version_query(project, milestone).where(
-                    ReportVersionRow.fingerprint == fingerprint))
+                found = session.scalar(
+                    _version_query(project, milestone).where(ReportVersionRow.fingerprint == fingerprint)
+                )
                 if found is not None:
                     return to_version(found), False
-                last = session.scalar(select(func.max(ReportVersionRow.version)).where(
-                    ReportVersionRow.project == project, ReportVersionRow.milestone == milestone)) or 0
-            row = ReportVersionRow(project=project, milestone=milestone, version=last + 1, fingerprint=fingerprint,
-                                   status=status, as_of=as_of, contents=contents.model_dump_json(), issued_at=utcnow())
+                last = (
+                    session.scalar(
+                        select(func.max(ReportVersionRow.version)).where(
+                            ReportVersionRow.project == project, ReportVersionRow.milestone == milestone
+                        )
+                    )
+                    or 0
+                )
+            row = ReportVersionRow(
+                project=project,
+                milestone=milestone,
+                version=last + 1,
+                fingerprint=fingerprint,
+                status=status,
+                as_of=as_of,
+                contents=contents.model_dump_json(),
+                issued_at=utcnow(),
+            )
             try:
                 with self._transaction() as session:
                     session.add(row)
@@ -102,8 +118,16 @@ class Ledger(StoreBase):
         taken over at once: compare-and-set on the dead owner, so two takers cannot both win."""
         try:
             with self._transaction() as session:
-                session.add(ClaimRow(key=key, project=project, milestone=milestone, purpose=purpose,
-                                     claimed_at=utcnow(), owner=me().token))
+                session.add(
+                    ClaimRow(
+                        key=key,
+                        project=project,
+                        milestone=milestone,
+                        purpose=purpose,
+                        claimed_at=utcnow(),
+                        owner=me().token,
+                    )
+                )
             return True
         except IntegrityError:
             pass
@@ -113,8 +137,11 @@ class Ledger(StoreBase):
             old_owner = row.owner if row is not None else None
         if not dead:
             return False
-        takeover = (update(ClaimRow).where(ClaimRow.key == key, ClaimRow.done_at.is_(None), ClaimRow.owner == old_owner)
-                    .values(claimed_at=utcnow(), owner=me().token))
+        takeover = (
+            update(ClaimRow)
+            .where(ClaimRow.key == key, ClaimRow.done_at.is_(None), ClaimRow.owner == old_owner)
+            .values(claimed_at=utcnow(), owner=me().token)
+        )
         with self._transaction() as session:
             taken = cast(CursorResult[Any], session.execute(takeover)).rowcount == 1
         if taken:
@@ -138,8 +165,17 @@ class Ledger(StoreBase):
             return [to_record(Claim, r) for r in session.scalars(query.order_by(ClaimRow.id))]
 
     # -- notifications -----------------------------------------------------------------
-    def claim_notification(self, key: str, *, project: str, milestone: str, recipient: str, kind: str,
-                           about: About = About(), message_id: str | None = None) -> bool:
+    def claim_notification(
+        self,
+        key: str,
+        *,
+        project: str,
+        milestone: str,
+        recipient: str,
+        kind: str,
+        about: About = About(),
+        message_id: str | None = None,
+    ) -> bool:
         """True if this caller may send the e-mail for `key` now.
 
         First claim: insert the row with its owner and the Message-ID it will carry (recorded
@@ -148,8 +184,17 @@ class Ledger(StoreBase):
         cannot check (another host) — it is older than `claim_timeout`. One conditional UPDATE
         (compare-and-set on the old owner), so two takers cannot both get rowcount 1.
         """
-        row = NotificationRow(key=key, project=project, milestone=milestone, recipient=recipient, kind=kind,
-                              claimed_at=utcnow(), owner=me().token, message_id=message_id, **about.__dict__)
+        row = NotificationRow(
+            key=key,
+            project=project,
+            milestone=milestone,
+            recipient=recipient,
+            kind=kind,
+            claimed_at=utcnow(),
+            owner=me().token,
+            message_id=message_id,
+            **about.__dict__,
+        )
         try:
             with self._transaction() as session:
                 session.add(row)
@@ -167,8 +212,9 @@ class Ledger(StoreBase):
             takeover = takeover.where(NotificationRow.owner == old_owner)
         else:
             takeover = takeover.where((NotificationRow.claimed_at.is_(None)) | (NotificationRow.claimed_at < stale))
-        takeover = takeover.values(claimed_at=utcnow(), owner=me().token,
-                                   **({"message_id": message_id} if message_id else {}))
+        takeover = takeover.values(
+            claimed_at=utcnow(), owner=me().token, **({"message_id": message_id} if message_id else {})
+        )
         with self._transaction() as session:
             taken = cast(CursorResult[Any], session.execute(takeover)).rowcount == 1
         if taken and dead:
@@ -197,7 +243,11 @@ class Ledger(StoreBase):
             return sent_at is not None
 
     def notifications(
-        self, project: str, milestone: str | None = None, *, include_unsent: bool = False,
+        self,
+        project: str,
+        milestone: str | None = None,
+        *,
+        include_unsent: bool = False,
     ) -> list[NotificationRecord]:
         """Sent notifications (and, on request, claims not or not yet sent), oldest first.
 
@@ -221,10 +271,22 @@ def to_version(row: ReportVersionRow) -> ReportVersion:
     report = None
     if row.path is not None and row.sha256 is not None and row.generated_at is not None:
         pdf = Path(row.path).with_suffix(".pdf")  # rendered beside the DOCX when LibreOffice was there
-        report = ReportRef(milestone_id=row.milestone, path=row.path, sha256=row.sha256,
-                           template_sha256=row.template_sha256 or "", generated_at=row.generated_at,
-                           version=row.version, fingerprint=row.fingerprint,
-                           pdf_path=str(pdf) if pdf.is_file() else None)
-    return ReportVersion(milestone_id=row.milestone, version=row.version, fingerprint=row.fingerprint,
-                         status=row.status, as_of=row.as_of, contents=VersionContents.model_validate_json(row.contents),
-                         report=report)
+        report = ReportRef(
+            milestone_id=row.milestone,
+            path=row.path,
+            sha256=row.sha256,
+            template_sha256=row.template_sha256 or "",
+            generated_at=row.generated_at,
+            version=row.version,
+            fingerprint=row.fingerprint,
+            pdf_path=str(pdf) if pdf.is_file() else None,
+        )
+    return ReportVersion(
+        milestone_id=row.milestone,
+        version=row.version,
+        fingerprint=row.fingerprint,
+        status=row.status,
+        as_of=row.as_of,
+        contents=VersionContents.model_validate_json(row.contents),
+        report=report,
+    )

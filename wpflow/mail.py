@@ -226,7 +226,11 @@ def compose_report_email(
             "changes": changes or [],
             "summary_lines": summary_lines or [],
         },
-        project=project, recipient=recipient, cc=cc, templates=templates, key=key,
+        project=project,
+        recipient=recipient,
+        cc=cc,
+        templates=templates,
+        key=key,
         attachments=[Attachment.from_path(path, DOCX_TYPE), *extra],
     )
 
@@ -246,7 +250,10 @@ def compose_empty_email(
     return compose(
         "empty",
         {"milestone": milestone, "outstanding": outstanding, "as_of": as_of},
-        project=project, recipient=recipient, templates=templates, key=key,
+        project=project,
+        recipient=recipient,
+        templates=templates,
+        key=key,
     )
 
 
@@ -290,7 +297,11 @@ def compose_receipt_email(
             "annotated": annotated is not None,
             "promise": promise,
         },
-        project=project, recipient=recipient, cc=cc, templates=templates, key=key,
+        project=project,
+        recipient=recipient,
+        cc=cc,
+        templates=templates,
+        key=key,
         attachments=attachments,
     )
 
@@ -322,5 +333,9 @@ def compose_reminder_email(
             "as_of": as_of,
             "days_left": (milestone.due - as_of).days,
         },
-        project=project, recipient=recipient, cc=cc, templates=templates, key=key,
+        project=project,
+        recipient=recipient,
+        cc=cc,
+        templates=templates,
+        key=key,
     )

@@ -184,8 +184,7 @@ def check_smtp_config(mailer: SmtpMailer) -> None:
         raise MailConfigError("set both WPFLOW_SMTP_USER and WPFLOW_SMTP_PASSWORD, or neither")
     if mailer.user and mailer.security == "none" and not is_loopback(mailer.host):
         raise MailConfigError(
-            f"refusing to send the SMTP password unencrypted to {mailer.host}; "
-            "set WPFLOW_SMTP_SECURITY=starttls or ssl"
+            f"refusing to send the SMTP password unencrypted to {mailer.host}; set WPFLOW_SMTP_SECURITY=starttls or ssl"
         )
 
 
@@ -259,7 +258,12 @@ def notify_once(
         msg["Message-ID"] = message_id_for(key, addresses(msg, "From")[0] if "From" in msg else "")
     notice = dict(key=key, to=addresses(msg, "To"), cc=addresses(msg, "Cc"), subject=str(msg["Subject"]))
     if not store.claim_notification(
-        key, project=project, milestone=milestone, recipient=recipient, kind=kind, about=about,
+        key,
+        project=project,
+        milestone=milestone,
+        recipient=recipient,
+        kind=kind,
+        about=about,
         message_id=str(msg["Message-ID"]),
     ):
         return Notice(**notice, sent=False)

@@ -35,7 +35,9 @@ def merge_summary(
     checked = list(checked)
     usable = _newest_valid(checked)
     wp = project.work_package(milestone.wp_id)
-    partners = partner_states(project, milestone, [Delivery.of(c) for c in checked if c.result.kind or c.submission.kind])
+    partners = partner_states(
+        project, milestone, [Delivery.of(c) for c in checked if c.result.kind or c.submission.kind]
+    )
     required_kinds = [r.kind for r in milestone.inputs]
     city_of = {p.id: p.city for p in project.participants}
     order = _city_order(project)
@@ -83,8 +85,7 @@ def merge_summary(
 def milestone_notes(project: Project, milestone: Milestone) -> list[str]:
     """What `wpflow project check` warns about this milestone (contradictions, gaps), so its
     report says where its own sources disagree instead of leaving the reader to find out."""
-    return [f.message for f in check_project(project)
-            if f.severity == "warning" and milestone.id in f.where.split("/")]
+    return [f.message for f in check_project(project) if f.severity == "warning" and milestone.id in f.where.split("/")]
 
 
 def _newest_valid(checked: list[CheckedSubmission]) -> dict[tuple[str, str], CheckedSubmission]:
@@ -94,8 +95,11 @@ def _newest_valid(checked: list[CheckedSubmission]) -> dict[tuple[str, str], Che
     rank = lambda c: (c.submission.version, c.submission.modified_at, c.submission.received_at)  # noqa: E731
     for c in checked:
         kind = c.result.kind or c.submission.kind
-        if kind and c.result.valid and ((c.submission.partner, kind) not in usable
-                                        or rank(c) > rank(usable[(c.submission.partner, kind)])):
+        if (
+            kind
+            and c.result.valid
+            and ((c.submission.partner, kind) not in usable or rank(c) > rank(usable[(c.submission.partner, kind)]))
+        ):
             usable[(c.submission.partner, kind)] = c
     return usable
 
@@ -116,9 +120,16 @@ class Delivery:
     @classmethod
     def of(cls, c: CheckedSubmission) -> Delivery:
         s = c.submission
-        return cls(partner=s.partner, kind=c.result.kind or s.kind or "", arrived=s.modified_at.date(),
-                   valid=c.result.valid, version=s.version, file_name=s.file_name, sha256=s.sha256,
-                   errors=len(c.result.errors))
+        return cls(
+            partner=s.partner,
+            kind=c.result.kind or s.kind or "",
+            arrived=s.modified_at.date(),
+            valid=c.result.valid,
+            version=s.version,
+            file_name=s.file_name,
+            sha256=s.sha256,
+            errors=len(c.result.errors),
+        )
 
 
 def partner_states(project: Project, milestone: Milestone, deliveries: Iterable[Delivery]) -> list[PartnerState]:
@@ -142,11 +153,18 @@ def partner_states(project: Project, milestone: Milestone, deliveries: Iterable[
                 status = "invalid"
             else:
                 status = "on time" if found.arrived <= milestone.due else "late"
-            states.append(PartnerState(
-                partner=p.id, city=p.city, kind=req.kind, status=status,
-                file_name=found.file_name if found else None, version=found.version if found else None,
-                sha256=found.sha256 if found else None, errors=found.errors if found else 0,
-            ))
+            states.append(
+                PartnerState(
+                    partner=p.id,
+                    city=p.city,
+                    kind=req.kind,
+                    status=status,
+                    file_name=found.file_name if found else None,
+                    version=found.version if found else None,
+                    sha256=found.sha256 if found else None,
+                    errors=found.errors if found else 0,
+                )
+            )
     return states
 
 
@@ -189,8 +207,13 @@ def comparative_table(
         for r in by_city[city]
     ]
     return ComparativeTable(
-        kind=kind.id, label=kind.label, columns=labels, rows=rows, totals=totals,
-        detail_columns=detail_columns, details=details,
+        kind=kind.id,
+        label=kind.label,
+        columns=labels,
+        rows=rows,
+        totals=totals,
+        detail_columns=detail_columns,
+        details=details,
     )
 
 

@@ -43,5 +43,8 @@ def template_headers(rows: list[list]) -> dict[str, str]:
     """Normalised header → field name, from the sheet's `field:` rows: a template's human
     headers ('Budget (EUR) *') are read back as the fields they were written for, even when a
     later wpflow words its headers differently."""
-    return {normalise_header(header): key.removeprefix(FIELD_PREFIX)
-            for key, header in metadata_rows(rows).items() if key.startswith(FIELD_PREFIX)}
+    return {
+        normalise_header(header): key.removeprefix(FIELD_PREFIX)
+        for key, header in metadata_rows(rows).items()
+        if key.startswith(FIELD_PREFIX)
+    }

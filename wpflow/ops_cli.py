@@ -53,8 +53,12 @@ def _log_to_console() -> None:
 def simulate_command(
     project: ProjectOpt = None,
     from_: Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD). Default: project start.")] = None,
-    to: Annotated[str | None, typer.Option("--to", help="Last day (YYYY-MM-DD). Default: 3 weeks after the last due date.")] = None,
-    inbox: Annotated[Path | None, typer.Option("--inbox", help="Inbox to replay. Default: the project's (WPFLOW_INBOX).")] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", help="Last day (YYYY-MM-DD). Default: 3 weeks after the last due date.")
+    ] = None,
+    inbox: Annotated[
+        Path | None, typer.Option("--inbox", help="Inbox to replay. Default: the project's (WPFLOW_INBOX).")
+    ] = None,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Replay the deadline ladder day by day against an inbox: what would be sent when.
@@ -84,8 +88,10 @@ def simulate_command(
     counts = {k: sum(1 for a in timeline if a.action == k) for k in ("reminder", "notice", "escalation")}
     versions = sum(1 for a in timeline if a.action == "run" and a.release == "report")
     empty = sum(1 for a in timeline if a.action == "run" and a.release == "empty")
-    typer.echo(", ".join(f"{n} {k}{'s' if n != 1 else ''}" for k, n in counts.items())
-               + f", {versions} report version(s), {empty} 'nothing arrived'")
+    typer.echo(
+        ", ".join(f"{n} {k}{'s' if n != 1 else ''}" for k, n in counts.items())
+        + f", {versions} report version(s), {empty} 'nothing arrived'"
+    )
 
 
 def run_labels(timeline) -> dict[int, str]:
@@ -136,16 +142,28 @@ def deadlines_command(
         # a command-line run is watched by whoever started it; no heartbeat second (DESIGN §2)
         with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
             results = deadline_ladder(day)
-    rows = [{"milestone": r.action.milestone, "action": r.action.action, "rung": r.action.rung,
-             "sent": [addr for n in r.sent for addr in n.to], "skipped": r.skipped, "started": r.started}
-            for r in results]
+    rows = [
+        {
+            "milestone": r.action.milestone,
+            "action": r.action.action,
+            "rung": r.action.rung,
+            "sent": [addr for n in r.sent for addr in n.to],
+            "skipped": r.skipped,
+            "started": r.started,
+        }
+        for r in results
+    ]
     if fmt is OutputFormat.json:
         print_json({"as_of": day, "actions": rows})
         return
     for r in rows:
-        what = (f"started {r['started'] or 'in process'}" if r["action"] == "run" and r["started"] is not None
-                else "already run for these inputs" if r["action"] == "run"
-                else f"sent to {', '.join(cast(list[str], r['sent'])) or 'nobody new'}")
+        what = (
+            f"started {r['started'] or 'in process'}"
+            if r["action"] == "run" and r["started"] is not None
+            else "already run for these inputs"
+            if r["action"] == "run"
+            else f"sent to {', '.join(cast(list[str], r['sent'])) or 'nobody new'}"
+        )
         typer.echo(f"{day}  {r['milestone']:<8} {r['action']:<10} {r['rung']:<9} {what}")
     typer.echo(f"{len(rows)} action(s) due on {day}")
 
@@ -153,9 +171,16 @@ def deadlines_command(
 # -- deploy -----------------------------------------------------------------------------
 def deploy_command(
     project: ProjectOpt = None,
-    write: Annotated[bool, typer.Option("--write", help="Write prefect.yaml from the project instead of registering.")] = False,
+    write: Annotated[
+        bool, typer.Option("--write", help="Write prefect.yaml from the project instead of registering.")
+    ] = False,
     check: Annotated[bool, typer.Option("--check", help="Exit 1 if prefect.yaml differs from the project.")] = False,
-    work_pool: Annotated[str | None, typer.Option("--work-pool", help="Register for this work pool (workers run them); default: served by `wpflow serve`.")] = None,
+    work_pool: Annotated[
+        str | None,
+        typer.Option(
+            "--work-pool", help="Register for this work pool (workers run them); default: served by `wpflow serve`."
+        ),
+    ] = None,
     file: Annotated[Path | None, typer.Option("--file", help="prefect.yaml to write or check.")] = None,
 ) -> None:
     """Register the deployments (a pipeline per milestone, the daily deadline ladder, the inbox
@@ -194,8 +219,14 @@ def deploy_command(
 # -- serve ------------------------------------------------------------------------------
 def serve_command(
     project: ProjectOpt = None,
-    port: Annotated[int | None, typer.Option("--port", help="Port of the Prefect server started here (default WPFLOW_SERVE_PORT or 4200).")] = None,
-    milestone: Annotated[list[str] | None, typer.Option("--milestone", "-m", help="Serve only these milestones (repeatable); default all.")] = None,
+    port: Annotated[
+        int | None,
+        typer.Option("--port", help="Port of the Prefect server started here (default WPFLOW_SERVE_PORT or 4200)."),
+    ] = None,
+    milestone: Annotated[
+        list[str] | None,
+        typer.Option("--milestone", "-m", help="Serve only these milestones (repeatable); default all."),
+    ] = None,
     watch: Annotated[bool, typer.Option("--watch/--no-watch", help="Also run the inbox watcher.")] = True,
 ) -> None:
     """Run everything on this machine until Ctrl-C: a Prefect server (unless PREFECT_API_URL is

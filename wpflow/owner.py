@@ -64,7 +64,7 @@ def start_time(pid: int) -> int | None:
         return None
     except OSError:
         return None
-    fields = stat[stat.rindex(")") + 2:].split()
+    fields = stat[stat.rindex(")") + 2 :].split()
     return int(fields[19])  # field 22 overall; fields[0] is field 3 (state)
 
 
@@ -100,4 +100,4 @@ def is_zombie(pid: int) -> bool:
         stat = (PROC / str(pid) / "stat").read_text()
     except OSError:
         return True
-    return stat[stat.rindex(")") + 2:].split()[0] in ("Z", "X")
+    return stat[stat.rindex(")") + 2 :].split()[0] in ("Z", "X")

@@ -137,8 +137,11 @@ def header_comment(info: FieldInfo) -> str:
     elif kind is dt.date:
         lines.append("A date, e.g. 31.12.2005.")
     elif kind in (int, float):
-        span = " and ".join(x for x in (f"at least {low}" if low is not None else "",
-                                         f"at most {high}" if high is not None else "") if x)
+        span = " and ".join(
+            x
+            for x in (f"at least {low}" if low is not None else "", f"at most {high}" if high is not None else "")
+            if x
+        )
         lines.append(("A whole number" if kind is int else "A number") + (f", {span}" if span else "") + ".")
     if extra(info).get(UNIT):
         lines.append(f"Unit: {extra(info)[UNIT]}.")
@@ -152,20 +155,38 @@ def column_check(info: FieldInfo) -> DataValidation | None:
     kind, allowed = base_type(info)
     low, high = bounds(info)
     if allowed:
-        return DataValidation(type="list", formula1='"' + ",".join(allowed) + '"', allow_blank=True,
-                              error="Pick a value from the list.", showErrorMessage=True)
+        return DataValidation(
+            type="list",
+            formula1='"' + ",".join(allowed) + '"',
+            allow_blank=True,
+            error="Pick a value from the list.",
+            showErrorMessage=True,
+        )
     if kind is bool:
-        return DataValidation(type="list", formula1='"yes,no"', allow_blank=True, showErrorMessage=True,
-                              error="yes or no")
+        return DataValidation(
+            type="list", formula1='"yes,no"', allow_blank=True, showErrorMessage=True, error="yes or no"
+        )
     if kind in (int, float):
         low = -1e15 if low is None else low
         high = 1e15 if high is None else high
-        return DataValidation(type="whole" if kind is int else "decimal", operator="between",
-                              formula1=str(low), formula2=str(high), allow_blank=True, showErrorMessage=True,
-                              error=f"A {'whole ' if kind is int else ''}number between {low:g} and {high:g}.")
+        return DataValidation(
+            type="whole" if kind is int else "decimal",
+            operator="between",
+            formula1=str(low),
+            formula2=str(high),
+            allow_blank=True,
+            showErrorMessage=True,
+            error=f"A {'whole ' if kind is int else ''}number between {low:g} and {high:g}.",
+        )
     if kind is dt.date:
-        return DataValidation(type="date", operator="greaterThan", formula1="1", allow_blank=True,
-                              showErrorMessage=True, error="A date, e.g. 31.12.2005.")
+        return DataValidation(
+            type="date",
+            operator="greaterThan",
+            formula1="1",
+            allow_blank=True,
+            showErrorMessage=True,
+            error="A date, e.g. 31.12.2005.",
+        )
     return None
 
 
@@ -198,9 +219,14 @@ def workbook_template(project: Project, milestone: Milestone, kind: InputKind, p
     sheet.freeze_panes = "A2"
     meta = workbook.create_sheet(METADATA_SHEET)
     meta.sheet_state = "hidden"
-    for key, value in (("kind", kind.id), ("milestone", milestone.id), ("partner", partner.id),
-                       ("project", project.name), ("template_version", TEMPLATE_VERSION),
-                       ("wpflow_version", wpflow.__version__)):
+    for key, value in (
+        ("kind", kind.id),
+        ("milestone", milestone.id),
+        ("partner", partner.id),
+        ("project", project.name),
+        ("template_version", TEMPLATE_VERSION),
+        ("wpflow_version", wpflow.__version__),
+    ):
         meta.append([key, value])
     for name, header in zip(fields, headers):
         meta.append([FIELD_PREFIX + name, header])
@@ -220,8 +246,10 @@ def instructions_sheet(sheet, project: Project, milestone: Milestone, kind: Inpu
     for label, text in (
         ("Project", f"{project.name} — {project.title}"),
         ("Work package", f"{wp.id} {wp.title}"),
-        ("Milestone", f"{milestone.id} {milestone.title} "
-                      f"(period {milestone.start:%d.%m.%Y} – {milestone.end:%d.%m.%Y})"),
+        (
+            "Milestone",
+            f"{milestone.id} {milestone.title} (period {milestone.start:%d.%m.%Y} – {milestone.end:%d.%m.%Y})",
+        ),
         ("Partner", f"{partner.organisation}, {partner.city}"),
         ("Due date", f"{milestone.due:%d %B %Y}"),
         ("Questions to", whom_to_ask(project, milestone)),
@@ -232,18 +260,21 @@ def instructions_sheet(sheet, project: Project, milestone: Milestone, kind: Inpu
     for required in owed_inputs(project, milestone, partner):
         owed = INPUT_KINDS.get(required.kind)
         if owed is not None:
-            where = f"this workbook, sheet \"{kind.sheet}\"" if owed.id == kind.id else "a separate file"
+            where = f'this workbook, sheet "{kind.sheet}"' if owed.id == kind.id else "a separate file"
             line(sheet, owed.label, f"{asked_for(owed, required)} ({where})")
     line(sheet)
     line(sheet, "How to fill it in", size=12)
     item = (kind.model.__doc__ or "item.").strip().split("\n")[0]
-    for number, step in enumerate((
-        f"On the sheet \"{kind.sheet}\", one row per item: {item[:1].lower() + item[1:]}",
-        "Columns marked * are required; the others may stay empty. Pick listed values from the dropdowns.",
-        "Keep the column headers, the sheet names and the file name; add no columns.",
-        "Save it as Excel (XLSX) and upload it to your folder or send it to the address above. "
-        "You get a receipt by e-mail that lists anything to correct.",
-    ), start=1):
+    for number, step in enumerate(
+        (
+            f'On the sheet "{kind.sheet}", one row per item: {item[:1].lower() + item[1:]}',
+            "Columns marked * are required; the others may stay empty. Pick listed values from the dropdowns.",
+            "Keep the column headers, the sheet names and the file name; add no columns.",
+            "Save it as Excel (XLSX) and upload it to your folder or send it to the address above. "
+            "You get a receipt by e-mail that lists anything to correct.",
+        ),
+        start=1,
+    ):
         line(sheet, f"{number}.", step)
     line(sheet)
     line(sheet, "The columns", size=12)
@@ -300,8 +331,10 @@ def document_template(project: Project, milestone: Milestone, kind: InputKind, p
 
     doc = Document()
     doc.add_paragraph(f"{milestone.id} {milestone.title} — {partner.city}", style="Title")
-    doc.add_paragraph(f"{kind.label} for {project.name}. {kind.description} Replace the text under each "
-                      "heading; keep the headings (Heading 1 style).")
+    doc.add_paragraph(
+        f"{kind.label} for {project.name}. {kind.description} Replace the text under each "
+        "heading; keep the headings (Heading 1 style)."
+    )
     for heading, hint in SECTIONS.get(kind.id, SECTIONS["progress_narrative"]):
         doc.add_heading(heading, level=1)
         doc.add_paragraph(hint)

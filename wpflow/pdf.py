@@ -66,8 +66,17 @@ def docx_to_pdf(docx: Path, timeout: float = TIMEOUT_S) -> Path | None:
         return None
     target = docx.with_suffix(".pdf")
     with tempfile.TemporaryDirectory(prefix="wpflow-pdf-") as tmp, profile_dir() as profile:
-        command = [exe, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
-                   "--convert-to", "pdf", "--outdir", tmp, str(docx)]
+        command = [
+            exe,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            tmp,
+            str(docx),
+        ]
         if not run(command, timeout):
             return None
         made = Path(tmp) / target.name
@@ -91,7 +100,11 @@ def run(command: list[str], timeout: float) -> bool:
         log.warning("LibreOffice took longer than %.0f s; no PDF for %s", timeout, command[-1])
         return False
     if proc.returncode != 0:
-        log.warning("LibreOffice failed (exit %s) on %s: %s", proc.returncode, command[-1],
-                    output.decode(errors="replace")[-500:])
+        log.warning(
+            "LibreOffice failed (exit %s) on %s: %s",
+            proc.returncode,
+            command[-1],
+            output.decode(errors="replace")[-500:],
+        )
         return False
     return True

@@ -62,8 +62,13 @@ def record_outcome(ws: Workspace, run_id: int, outcome: ReportOutcome) -> None:
     """Close the run's record with what it did, and tell whoever shows progress."""
     announce(outcome.milestone_id, run_status(outcome))
     report = outcome.report
-    ws.store.finish_run(run_id, run_status(outcome), report_sha256=report.sha256 if report else None,
-                        report_version=outcome.version.version if outcome.version else None, outcome=outcome.message)
+    ws.store.finish_run(
+        run_id,
+        run_status(outcome),
+        report_sha256=report.sha256 if report else None,
+        report_version=outcome.version.version if outcome.version else None,
+        outcome=outcome.message,
+    )
 
 
 def one_line(exc: BaseException) -> str:

@@ -44,11 +44,32 @@ def problems_csv(issues: Sequence[Issue], cap: int = PROBLEMS_CSV_CAP) -> bytes:
     size = len(out.getvalue().encode("utf-8"))
     for n, issue in enumerate(issues):
         row = io.StringIO()
-        csv.writer(row).writerow([issue.severity, issue.file, issue.sheet or "", issue.row or "", issue.column or "",
-                                  issue.field or "", issue.value or "", issue.message])
+        csv.writer(row).writerow(
+            [
+                issue.severity,
+                issue.file,
+                issue.sheet or "",
+                issue.row or "",
+                issue.column or "",
+                issue.field or "",
+                issue.value or "",
+                issue.message,
+            ]
+        )
         encoded = len(row.getvalue().encode("utf-8"))
         if size + encoded > cap - 200:  # room for the closing row
-            writer.writerow(["note", "", "", "", "", "", "", f"{len(issues) - n} more problems not listed: the list is cut at {cap // 1024} KB"])
+            writer.writerow(
+                [
+                    "note",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    f"{len(issues) - n} more problems not listed: the list is cut at {cap // 1024} KB",
+                ]
+            )
             break
         out.write(row.getvalue())
         size += encoded
@@ -76,6 +97,9 @@ def receipt_problems(issues: Sequence[Issue], limit: int = SHOWN_PROBLEMS) -> Re
     shown_warnings, _ = first_problems(warnings, limit - len(shown_errors))
     more = len(issues) - len(shown_errors) - len(shown_warnings)
     return ReceiptProblems(
-        errors=[str(i) for i in shown_errors], warnings=[str(i) for i in shown_warnings], error_count=len(errors),
-        more=more_line(more) if more else None, csv=problems_csv([*errors, *warnings]) if more else None,
+        errors=[str(i) for i in shown_errors],
+        warnings=[str(i) for i in shown_warnings],
+        error_count=len(errors),
+        more=more_line(more) if more else None,
+        csv=problems_csv([*errors, *warnings]) if more else None,
     )

@@ -1,8 +1,8 @@
 """Milestone runs announce when they start and end, for whoever listens in this process.
 
-`wpflow.pipeline.run_direct` and the milestone flow's run record (tasks/runs.py) announce, whether the pipeline runs directly or as a Prefect
-flow here; `wpflow run --all` listens to draw its progress (wpflow.terminal). A listener that
-fails never fails a run.
+`wpflow.pipeline.run_direct` and the milestone flow's run record (tasks/runs.py) announce,
+whether the pipeline runs directly or as a Prefect flow here; `wpflow run --all` listens to
+draw its progress (wpflow.terminal). A listener that fails never fails a run.
 """
 
 from __future__ import annotations

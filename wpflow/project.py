@@ -111,10 +111,9 @@ def _walk(loc: tuple, data: Any):
     """Follow a pydantic error location through the data, skipping union-member tags."""
     for i, part in enumerate(loc):
         last = i == len(loc) - 1
-        if isinstance(data, dict) and part in data:
-            yield part
-            data = data[part]
-        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+        in_dict = isinstance(data, dict) and part in data
+        in_list = isinstance(data, list) and isinstance(part, int) and part < len(data)
+        if in_dict or in_list:
             yield part
             data = data[part]
         elif isinstance(data, dict) and part == "from_" and "from" in data:
@@ -190,11 +189,16 @@ def _role_contradictions(project: Project) -> list[Finding]:
         roles = {c.role for c in p.role_claims} | {p.role}
         if len(roles) > 1:
             claims = "; ".join(f"{c.source}: {c.role}" for c in p.role_claims)
-            out.append(Finding(
-                severity="warning", kind="contradiction", where=p.id,
-                message=f"{p.city} is listed as {' and '.join(sorted(roles))} ({claims}); the definition uses {p.role}",
-                source=",".join(c.source for c in p.role_claims),
-            ))
+            out.append(
+                Finding(
+                    severity="warning",
+                    kind="contradiction",
+                    where=p.id,
+                    message=f"{p.city} is listed as {' and '.join(sorted(roles))} ({claims}); "
+                    f"the definition uses {p.role}",
+                    source=",".join(c.source for c in p.role_claims),
+                )
+            )
     return out
 
 
@@ -203,12 +207,18 @@ def _count_contradictions(project: Project) -> list[Finding]:
     for stated in project.stated_counts:
         listed = sum(1 for p in project.participants if p.role in stated.roles)
         if listed != stated.count:
-            out.append(Finding(
-                severity="warning", kind="contradiction", where="participants",
-                message=(f"{stated.source} states {stated.count} {stated.what}; the definition lists "
-                         f"{listed} with role {'/'.join(stated.roles)}"),
-                source=stated.source,
-            ))
+            out.append(
+                Finding(
+                    severity="warning",
+                    kind="contradiction",
+                    where="participants",
+                    message=(
+                        f"{stated.source} states {stated.count} {stated.what}; the definition lists "
+                        f"{listed} with role {'/'.join(stated.roles)}"
+                    ),
+                    source=stated.source,
+                )
+            )
     return out
 
 
@@ -227,31 +237,53 @@ def _meeting_findings(project: Project, m: Milestone) -> list[Finding]:
     for item in m.meetings:
         if isinstance(item, MeetingSeries):
             if not item.cities:
-                out.append(Finding(
-                    severity="warning", kind="gap", where=m.id,
-                    message=f"'{item.series}': {len(item.months)} dates but no host cities are stated",
-                    source=item.source,
-                ))
+                out.append(
+                    Finding(
+                        severity="warning",
+                        kind="gap",
+                        where=m.id,
+                        message=f"'{item.series}': {len(item.months)} dates but no host cities are stated",
+                        source=item.source,
+                    )
+                )
             elif len(item.cities) != len(item.months):
-                out.append(Finding(
-                    severity="warning", kind="contradiction", where=m.id,
-                    message=(f"'{item.series}': the meeting list names {len(item.cities)} cities "
-                             f"({', '.join(c or '?' for c in item.cities)}) but {len(item.months)} dates "
-                             f"({', '.join(item.months)})"),
-                    source=item.source,
-                ))
+                out.append(
+                    Finding(
+                        severity="warning",
+                        kind="contradiction",
+                        where=m.id,
+                        message=(
+                            f"'{item.series}': the meeting list names {len(item.cities)} cities "
+                            f"({', '.join(c or '?' for c in item.cities)}) but {len(item.months)} dates "
+                            f"({', '.join(item.months)})"
+                        ),
+                        source=item.source,
+                    )
+                )
     for meeting in m.all_meetings():
         if meeting.city is None and meeting.month is not None and not _series_without_cities(m):
-            out.append(Finding(severity="warning", kind="gap", where=m.id,
-                               message=f"'{meeting.topic}' ({meeting.month}): host city not stated",
-                               source=meeting.source))
+            out.append(
+                Finding(
+                    severity="warning",
+                    kind="gap",
+                    where=m.id,
+                    message=f"'{meeting.topic}' ({meeting.month}): host city not stated",
+                    source=meeting.source,
+                )
+            )
         if meeting.month and not (_month(m.start) <= meeting.month <= _month(m.end)):
-            out.append(Finding(
-                severity="warning", kind="contradiction", where=m.id,
-                message=(f"'{meeting.topic}' in {meeting.city or 'an unstated city'} ({meeting.month}) falls outside "
-                         f"the milestone period {m.start} – {m.end}"),
-                source=meeting.source,
-            ))
+            out.append(
+                Finding(
+                    severity="warning",
+                    kind="contradiction",
+                    where=m.id,
+                    message=(
+                        f"'{meeting.topic}' in {meeting.city or 'an unstated city'} ({meeting.month}) falls outside "
+                        f"the milestone period {m.start} – {m.end}"
+                    ),
+                    source=meeting.source,
+                )
+            )
     return out
 
 
@@ -265,12 +297,18 @@ def _meetings_out_of_order(milestones: list[Milestone]) -> list[Finding]:
     dated = [(m, sorted(x.month for x in m.all_meetings() if x.month)) for m in milestones]
     for (earlier, e_months), (later, l_months) in combinations(dated, 2):
         if e_months and l_months and e_months[-1] > l_months[0]:
-            out.append(Finding(
-                severity="warning", kind="contradiction", where=f"{earlier.id}/{later.id}",
-                message=(f"meeting dates run backwards: {earlier.id}'s meetings run to {e_months[-1]} but "
-                         f"{later.id}'s start in {l_months[0]}"),
-                source=earlier.source,
-            ))
+            out.append(
+                Finding(
+                    severity="warning",
+                    kind="contradiction",
+                    where=f"{earlier.id}/{later.id}",
+                    message=(
+                        f"meeting dates run backwards: {earlier.id}'s meetings run to {e_months[-1]} but "
+                        f"{later.id}'s start in {l_months[0]}"
+                    ),
+                    source=earlier.source,
+                )
+            )
     return out
 
 
@@ -282,11 +320,15 @@ def _meetings_in_two_milestones(milestones: list[Milestone]) -> list[Finding]:
             if x.city and x.month:
                 key = (x.city, x.month)
                 if key in seen and seen[key] != m.id:
-                    out.append(Finding(
-                        severity="warning", kind="contradiction", where=f"{seen[key]}/{m.id}",
-                        message=f"a meeting in {x.city} ({x.month}) belongs to both {seen[key]} and {m.id}",
-                        source=x.source,
-                    ))
+                    out.append(
+                        Finding(
+                            severity="warning",
+                            kind="contradiction",
+                            where=f"{seen[key]}/{m.id}",
+                            message=f"a meeting in {x.city} ({x.month}) belongs to both {seen[key]} and {m.id}",
+                            source=x.source,
+                        )
+                    )
                 seen.setdefault(key, m.id)
     return out
 
@@ -295,19 +337,41 @@ def _assumptions(project: Project) -> list[Finding]:
     out = []
     for p in project.participants:
         if p.assumed:
-            out.append(Finding(severity="info", kind="assumption", where=p.id,
-                               message=f"{p.organisation}: {p.note or 'not named in the sources'}"))
+            out.append(
+                Finding(
+                    severity="info",
+                    kind="assumption",
+                    where=p.id,
+                    message=f"{p.organisation}: {p.note or 'not named in the sources'}",
+                )
+            )
     for wp in project.work_packages:
         if wp.coordinator_assumed:
-            out.append(Finding(severity="info", kind="assumption", where=wp.id,
-                               message=f"coordinator {wp.coordinator} is not named in the sources"))
+            out.append(
+                Finding(
+                    severity="info",
+                    kind="assumption",
+                    where=wp.id,
+                    message=f"coordinator {wp.coordinator} is not named in the sources",
+                )
+            )
         for m in wp.milestones:
             if m.assumed:
-                out.append(Finding(severity="info", kind="assumption", where=m.id, message=m.note or "period or due date derived"))
+                out.append(
+                    Finding(
+                        severity="info", kind="assumption", where=m.id, message=m.note or "period or due date derived"
+                    )
+                )
             for x in m.all_meetings():
                 if x.assumed:
-                    out.append(Finding(severity="info", kind="assumption", where=m.id,
-                                       message=f"'{x.topic}' in {x.city or '?'} ({x.month}): {x.note or 'derived'}"))
+                    out.append(
+                        Finding(
+                            severity="info",
+                            kind="assumption",
+                            where=m.id,
+                            message=f"'{x.topic}' in {x.city or '?'} ({x.month}): {x.note or 'derived'}",
+                        )
+                    )
     return out
 
 
@@ -341,9 +405,7 @@ def project_as_dict(project: Project) -> dict[str, Any]:
                         "end": m.end.isoformat(),
                         "due": m.due.isoformat(),
                         "meetings": [_meeting_dict(x) for x in m.all_meetings()],
-                        "inputs": [
-                            {"kind": r.kind, "from": [p.id for p in project.deliverers(r)]} for r in m.inputs
-                        ],
+                        "inputs": [{"kind": r.kind, "from": [p.id for p in project.deliverers(r)]} for r in m.inputs],
                     }
                     for m in wp.milestones
                 ],

@@ -50,15 +50,20 @@ def _read_workbook(path: Path, wanted: str | None) -> tuple[str | None, list[str
         workbook = CalamineWorkbook.from_path(str(path))
         names = workbook.sheet_names
         sheet = next((n for n in names if wanted and n.casefold() == wanted.casefold()), None) or next(
-            (n for n in names if not n.startswith("_") and n != INSTRUCTIONS_SHEET), None)
+            (n for n in names if not n.startswith("_") and n != INSTRUCTIONS_SHEET), None
+        )
         data = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False) if sheet else []
-        fields = (template_headers(workbook.get_sheet_by_name(METADATA_SHEET).to_python())
-                  if METADATA_SHEET in names and data else {})
+        fields = (
+            template_headers(workbook.get_sheet_by_name(METADATA_SHEET).to_python())
+            if METADATA_SHEET in names and data
+            else {}
+        )
     except PasswordError:
         raise Unreadable("is password-protected; remove the password and send it again") from None
     except Exception as exc:  # noqa: BLE001 - calamine's errors are many; all mean the same to a partner
-        raise Unreadable(f"is damaged or not a spreadsheet ({exc.__class__.__name__}); "
-                         "save it again from the original program") from None
+        raise Unreadable(
+            f"is damaged or not a spreadsheet ({exc.__class__.__name__}); save it again from the original program"
+        ) from None
     if not data:
         return sheet, [], []
     header = [normalise_header(h) for h in data[0]]
@@ -98,8 +103,9 @@ def _read_docx_table(path: Path) -> tuple[list[str], Rows]:
     """The first table of a Word file: its first row names the columns."""
     table = next((t for t in open_docx(path).tables if t.rows), None)
     if table is None:
-        raise Unreadable("has no table; put the rows in a Word table whose first row names the columns, "
-                         "or send XLSX or CSV")
+        raise Unreadable(
+            "has no table; put the rows in a Word table whose first row names the columns, or send XLSX or CSV"
+        )
     cells = table_cells(table)
     return [normalise_header(h) for h in cells[0]], [(i + 2, r) for i, r in enumerate(cells[1:])]
 
@@ -120,8 +126,10 @@ def decode_text(raw: bytes) -> str:
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return raw.decode("utf-16")
     if b"\0" in raw[:4096]:
-        raise Unreadable("is not a text file (perhaps a spreadsheet under a text file's name); "
-                         "send it under its own name, e.g. .xlsx")
+        raise Unreadable(
+            "is not a text file (perhaps a spreadsheet under a text file's name); "
+            "send it under its own name, e.g. .xlsx"
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -139,8 +147,10 @@ def decode_text(raw: bytes) -> str:
 # ż ž and capitals) but accented letters Nordic and German texts do not use in cp1252 (à â ã ç è
 # ê …); and bytes that are Nordic letters or Estonian/Finnish š ž in cp1252 (æ ø Æ Ø Š š Ž ž) but
 # ę ų or nothing in cp1257. Bytes both code pages read alike (ä å é ó õ ö ü) decide nothing.
-_BALTIC = (b"\xe0\xe2\xe3\xe7\xe8\xea\xeb\xec\xed\xee\xef\xf0\xf1\xf2\xf9\xfa\xfb\xfd\xfe"
-           b"\xc0\xc2\xc3\xc7\xc8\xca\xcb\xcc\xcd\xce\xcf\xd0\xd1\xd2\xd9\xda\xdb\xdd\xde")
+_BALTIC = (
+    b"\xe0\xe2\xe3\xe7\xe8\xea\xeb\xec\xed\xee\xef\xf0\xf1\xf2\xf9\xfa\xfb\xfd\xfe"
+    b"\xc0\xc2\xc3\xc7\xc8\xca\xcb\xcc\xcd\xce\xcf\xd0\xd1\xd2\xd9\xda\xdb\xdd\xde"
+)
 _WESTERN = b"\xe6\xf8\xc6\xd8\x8a\x9a\x8e\x9e"
 
 
@@ -178,8 +188,10 @@ def open_docx(path: Path):
     try:
         return Document(str(path))
     except Exception as exc:  # noqa: BLE001 - python-docx raises many kinds for one meaning
-        raise Unreadable(f"is damaged or not a Word file ({exc.__class__.__name__}); "
-                         "save it again as .docx from the original program") from None
+        raise Unreadable(
+            f"is damaged or not a Word file ({exc.__class__.__name__}); "
+            "save it again as .docx from the original program"
+        ) from None
 
 
 def table_cells(table) -> list[list[str]]:

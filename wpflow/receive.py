@@ -83,7 +83,6 @@ def warm_up(ws: Workspace) -> None:
     email_environment(EMAIL_TEMPLATES).get_template("receipt.txt.j2")
 
 
-
 def already_received(ws: Workspace, item: InboxFile) -> bool:
     """True when these bytes are stored, validated and their receipt went out — so a restart's
     scan does not start a receive-upload run for every file of the inbox again."""
@@ -91,7 +90,11 @@ def already_received(ws: Workspace, item: InboxFile) -> bool:
 
     sha, _ = sha256_of(item.path)
     project = ws.project.name
-    stored = [s for s in ws.store.submissions(project, milestone=item.milestone, partner=item.partner) if s.sha256 == sha]
+    stored = [
+        s for s in ws.store.submissions(project, milestone=item.milestone, partner=item.partner) if s.sha256 == sha
+    ]
     if not stored or stored[0].status == "received":
         return False
-    return any(n.kind == "receipt" and n.submission_sha256 == sha for n in ws.store.notifications(project, item.milestone))
+    return any(
+        n.kind == "receipt" and n.submission_sha256 == sha for n in ws.store.notifications(project, item.milestone)
+    )

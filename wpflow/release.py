@@ -50,21 +50,41 @@ def release_stage(ws: Workspace, milestone: Milestone, summary: WPSummary) -> Re
     if decision is Release.WAIT:
         draft = render_into(ws, summary, ws.settings.reports_dir / DRAFTS, f"{milestone.id}.docx")
         owed = sum(1 for s in summary.partners if s.status not in ("on time", "late"))
-        return ReportOutcome(milestone_id=milestone.id, release="wait", draft=draft, message=(
-            f"{milestone.id}: not due until {milestone.due} and {owed} of {len(summary.partners)} inputs "
-            f"outstanding; draft in {Path(draft.path).parent.name}/, nothing sent"))
+        return ReportOutcome(
+            milestone_id=milestone.id,
+            release="wait",
+            draft=draft,
+            message=(
+                f"{milestone.id}: not due until {milestone.due} and {owed} of {len(summary.partners)} inputs "
+                f"outstanding; draft in {Path(draft.path).parent.name}/, nothing sent"
+            ),
+        )
     if decision is Release.EMPTY:
-        return ReportOutcome(milestone_id=milestone.id, release="empty", message=(
-            f"{milestone.id}: nothing usable arrived by {milestone.due}; no report to the partners, "
-            "the WP coordinator and the lead are told instead"))
+        return ReportOutcome(
+            milestone_id=milestone.id,
+            release="empty",
+            message=(
+                f"{milestone.id}: nothing usable arrived by {milestone.due}; no report to the partners, "
+                "the WP coordinator and the lead are told instead"
+            ),
+        )
     fingerprint = report_fingerprint(summary.partners, milestone, template_sha256(ws, milestone))
-    version, new = ws.store.issue_version(project.name, milestone.id, fingerprint=fingerprint, status=summary.status,
-                                          as_of=summary.as_of, contents=contents_of(summary))
+    version, new = ws.store.issue_version(
+        project.name,
+        milestone.id,
+        fingerprint=fingerprint,
+        status=summary.status,
+        as_of=summary.as_of,
+        contents=contents_of(summary),
+    )
     if version.report is None or not Path(version.report.path).is_file():  # new, or its render was interrupted
         version, new = render_version(ws, summary, version), True
     label = version_label(version.version, version.as_of)
-    message = (f"{milestone.id}: report v{version.version} issued ({version.status})" if new
-               else f"{milestone.id}: report unchanged since {label}")
+    message = (
+        f"{milestone.id}: report v{version.version} issued ({version.status})"
+        if new
+        else f"{milestone.id}: report unchanged since {label}"
+    )
     return ReportOutcome(milestone_id=milestone.id, release="report", new_version=new, version=version, message=message)
 
 
@@ -85,11 +105,13 @@ def render_version(ws: Workspace, summary: WPSummary, version: ReportVersion) ->
     """Render version N into `reports/history/<id>.vN.docx`, say what changed since N-1, and
     make it `reports/<id>.docx` when it is the newest."""
     before = previous_version(ws, version)
-    summary = summary.model_copy(update={
-        "version": version.version,
-        "changes_since": f"v{before.version} of {long_date(before.as_of)}" if before else None,
-        "changes": changes_between(before.contents, version.contents) if before else [],
-    })
+    summary = summary.model_copy(
+        update={
+            "version": version.version,
+            "changes_since": f"v{before.version} of {long_date(before.as_of)}" if before else None,
+            "changes": changes_between(before.contents, version.contents) if before else [],
+        }
+    )
     reports = ws.settings.reports_dir
     ref = render_into(ws, summary, reports / HISTORY, f"{summary.milestone_id}.v{version.version}.docx")
     ref = ref.model_copy(update={"version": version.version, "fingerprint": version.fingerprint})
@@ -108,8 +130,9 @@ def render_into(ws: Workspace, summary: WPSummary, folder: Path, name: str) -> R
 
     milestone = ws.milestone(summary.milestone_id)
     staging = ws.settings.reports_dir / STAGING / f"{summary.milestone_id}.{name}"
-    ref = render_report(summary, staging, templates_dir=ws.settings.templates, template=milestone.template,
-                        pdf=ws.settings.report_pdf)
+    ref = render_report(
+        summary, staging, templates_dir=ws.settings.templates, template=milestone.template, pdf=ws.settings.report_pdf
+    )
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / name
     stem = Path(ref.path).stem
@@ -117,7 +140,9 @@ def render_into(ws: Workspace, summary: WPSummary, folder: Path, name: str) -> R
         made.replace(target.with_suffix(made.suffix))
     shutil.rmtree(staging, ignore_errors=True)
     pdf = target.with_suffix(".pdf")
-    return ref.model_copy(update={"path": str(target), "pdf_path": str(pdf) if ref.pdf_path and pdf.is_file() else None})
+    return ref.model_copy(
+        update={"path": str(target), "pdf_path": str(pdf) if ref.pdf_path and pdf.is_file() else None}
+    )
 
 
 # -- notify -------------------------------------------------------------------------------
@@ -150,11 +175,31 @@ def send_version(ws: Workspace, milestone: Milestone, summary: WPSummary, versio
             notices.append(Notice(key=key, to=[email], subject="", sent=False))
             continue
         cc = list(lead.emails) if project.reports.lead_in_copy and recipient.id != lead.id else []
-        msg = compose_report_email(project, milestone, report, recipient, key=key, cc=cc, since=since, changes=changes,
-                                   summary_lines=summary_lines(summary), attach=attach)
-        notices.append(notify_once(ws.store, ws.mailer, msg, key=key, project=project.name, milestone=milestone.id,
-                                   recipient=email, kind="report",
-                                   about=About(report_version=version.version, fingerprint=version.fingerprint)))
+        msg = compose_report_email(
+            project,
+            milestone,
+            report,
+            recipient,
+            key=key,
+            cc=cc,
+            since=since,
+            changes=changes,
+            summary_lines=summary_lines(summary),
+            attach=attach,
+        )
+        notices.append(
+            notify_once(
+                ws.store,
+                ws.mailer,
+                msg,
+                key=key,
+                project=project.name,
+                milestone=milestone.id,
+                recipient=email,
+                kind="report",
+                about=About(report_version=version.version, fingerprint=version.fingerprint),
+            )
+        )
     return notices
 
 
@@ -177,8 +222,19 @@ def send_empty_notice(ws: Workspace, milestone: Milestone, summary: WPSummary) -
             notices.append(Notice(key=key, to=[email], subject="", sent=False))
             continue
         msg = compose_empty_email(project, milestone, person, key=key, outstanding=outstanding, as_of=summary.as_of)
-        notices.append(notify_once(ws.store, ws.mailer, msg, key=key, project=project.name, milestone=milestone.id,
-                                   recipient=email, kind="empty", about=About(fingerprint=digest)))
+        notices.append(
+            notify_once(
+                ws.store,
+                ws.mailer,
+                msg,
+                key=key,
+                project=project.name,
+                milestone=milestone.id,
+                recipient=email,
+                kind="empty",
+                about=About(fingerprint=digest),
+            )
+        )
     return notices
 
 

@@ -149,16 +149,22 @@ def table_fills(tables: list[ComparativeTable]) -> dict[str, TableFill]:
         measures = measure_columns(table)
         rows = [[str(r["city"]), *(format_value(r.get(c.key), c.unit) for c in measures)] for r in table.rows]
         total = [format_value(table.totals.get(c.key), c.unit) for c in measures]
-        needs = [column_need(c.label, [r[n] for r in rows] + [total[n - 1]], numeric=True)
-                 for n, c in enumerate(measures, start=1)]
-        fills[marker(i, "cities")] = TableFill(measures, rows, total, labels={r[0] for r in rows}, needs=needs,
-                                               landscape_ok=True)
+        needs = [
+            column_need(c.label, [r[n] for r in rows] + [total[n - 1]], numeric=True)
+            for n, c in enumerate(measures, start=1)
+        ]
+        fills[marker(i, "cities")] = TableFill(
+            measures, rows, total, labels={r[0] for r in rows}, needs=needs, landscape_ok=True
+        )
         if table.details:
             values = column_values(table)
             cols = detail_columns(table, values)
             fills[marker(i, "details")] = TableFill(
-                cols, detail_texts(table.details, cols), labels={str(d.get("city", "")) for d in table.details},
-                needs=[detail_need(values[c.key], c) for c in cols], landscape_ok=True,
+                cols,
+                detail_texts(table.details, cols),
+                labels={str(d.get("city", "")) for d in table.details},
+                needs=[detail_need(values[c.key], c) for c in cols],
+                landscape_ok=True,
             )
     return fills
 
@@ -252,8 +258,20 @@ def report_context(
     DocxTemplate being rendered (`tpl`); without it they are left out."""
     when = generated_at or default_generated_at(summary)
     context = {
-        **summary.model_dump(include={"project", "project_title", "programme", "wp_id", "wp_title",
-                                      "milestone_id", "milestone_title", "status", "activities", "missing"}),
+        **summary.model_dump(
+            include={
+                "project",
+                "project_title",
+                "programme",
+                "wp_id",
+                "wp_title",
+                "milestone_id",
+                "milestone_title",
+                "status",
+                "activities",
+                "missing",
+            }
+        ),
         "start": long_date(summary.start),
         "end": long_date(summary.end),
         "due": long_date(summary.due),
@@ -266,8 +284,14 @@ def report_context(
         "requires_inputs": bool(summary.partners),
         "expects_narratives": expects_narratives(summary),
         "narratives": [n.model_dump() for n in summary.narratives],
-        "inputs": [{**i.model_dump(include={"file_name", "version", "sha256"}),
-                    "partner": organisation(summary, i.partner), "kind": kind_title(i.kind)} for i in summary.inputs],
+        "inputs": [
+            {
+                **i.model_dump(include={"file_name", "version", "sha256"}),
+                "partner": organisation(summary, i.partner),
+                "kind": kind_title(i.kind),
+            }
+            for i in summary.inputs
+        ],
         "no_inputs_reason": no_inputs_reason(summary),
         "source_notes": [sentence(n) for n in summary.source_notes],
         "wpflow_version": wpflow.__version__,
@@ -374,5 +398,11 @@ def render_report(
         stable_zip(buffer.getvalue(), when, splices, out)
     tmp.replace(path)
     pdf_path = docx_to_pdf(path) if pdf else None
-    return ReportRef(milestone_id=summary.milestone_id, path=str(path), sha256=sha256_file(path),
-                     template_sha256=template_sha, generated_at=when, pdf_path=str(pdf_path) if pdf_path else None)
+    return ReportRef(
+        milestone_id=summary.milestone_id,
+        path=str(path),
+        sha256=sha256_file(path),
+        template_sha256=template_sha,
+        generated_at=when,
+        pdf_path=str(pdf_path) if pdf_path else None,
+    )

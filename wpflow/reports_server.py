@@ -51,8 +51,9 @@ def bind(port: int, host: str = LOOPBACK) -> socket.socket:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise RuntimeError(f"cannot serve the reports on {host}:{port} ({exc.strerror}); "
-                           "set WPFLOW_REPORTS_PORT to a free port") from None
+        raise RuntimeError(
+            f"cannot serve the reports on {host}:{port} ({exc.strerror}); set WPFLOW_REPORTS_PORT to a free port"
+        ) from None
     sock.listen(64)
     return sock
 
@@ -67,16 +68,18 @@ def reports_app(directory: Path):
     return Starlette(routes=[Mount("/", app=StaticFiles(directory=directory))])
 
 
-def start_reports_server(directory: Path, port: int, *, host: str = LOOPBACK,
-                         startup_timeout: float = 10.0) -> ReportsServer:
+def start_reports_server(
+    directory: Path, port: int, *, host: str = LOOPBACK, startup_timeout: float = 10.0
+) -> ReportsServer:
     """Serve `directory` at http://host:port/ until `stop()`; port 0 picks a free one."""
     import uvicorn
 
     directory.mkdir(parents=True, exist_ok=True)  # served before the first report is written
     sock = bind(port, host)
     port = sock.getsockname()[1]
-    config = uvicorn.Config(reports_app(directory), log_config=None, log_level="warning",
-                            access_log=False, lifespan="off")
+    config = uvicorn.Config(
+        reports_app(directory), log_config=None, log_level="warning", access_log=False, lifespan="off"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="wpflow-reports", daemon=True)
     thread.start()

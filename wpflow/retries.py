@@ -26,8 +26,9 @@ class ReceiptRetries(StoreBase):
         """Record one more failed attempt for `path` (relative to the inbox); due after backoff."""
         now = utcnow()
         with self._transaction() as session:
-            row = session.scalar(select(ReceiptRetryRow).where(ReceiptRetryRow.project == project,
-                                                               ReceiptRetryRow.path == path))
+            row = session.scalar(
+                select(ReceiptRetryRow).where(ReceiptRetryRow.project == project, ReceiptRetryRow.path == path)
+            )
             if row is None:
                 row = ReceiptRetryRow(project=project, path=path, attempts=0, first_failed_at=now, due_at=now)
                 session.add(row)
@@ -38,8 +39,9 @@ class ReceiptRetries(StoreBase):
 
     def due_receipts(self, project: str, now: datetime | None = None) -> list[ReceiptRetry]:
         """Queued files whose backoff is over, oldest first."""
-        query = select(ReceiptRetryRow).where(ReceiptRetryRow.project == project,
-                                              ReceiptRetryRow.due_at <= (now or utcnow()))
+        query = select(ReceiptRetryRow).where(
+            ReceiptRetryRow.project == project, ReceiptRetryRow.due_at <= (now or utcnow())
+        )
         with self._transaction() as session:
             return [to_record(ReceiptRetry, r) for r in session.scalars(query.order_by(ReceiptRetryRow.due_at))]
 
@@ -50,5 +52,6 @@ class ReceiptRetries(StoreBase):
 
     def clear_receipt_retry(self, project: str, path: str) -> None:
         with self._transaction() as session:
-            session.execute(delete(ReceiptRetryRow).where(ReceiptRetryRow.project == project,
-                                                          ReceiptRetryRow.path == path))
+            session.execute(
+                delete(ReceiptRetryRow).where(ReceiptRetryRow.project == project, ReceiptRetryRow.path == path)
+            )

@@ -33,8 +33,9 @@ def check_container(path: Path, suffix: str, max_bytes: int | None = None) -> No
     """Raise `Unreadable` when `path` (named `...suffix` by the partner) must not be parsed."""
     size = path.stat().st_size
     if max_bytes is not None and size > max_bytes:
-        raise Unreadable(f"is {file_size(size)}, more than the {file_size(max_bytes)} accepted; "
-                         "split it or send the data as CSV")
+        raise Unreadable(
+            f"is {file_size(size)}, more than the {file_size(max_bytes)} accepted; split it or send the data as CSV"
+        )
     if size == 0:
         raise Unreadable("is empty (0 bytes)")
     if suffix not in ZIP_SUFFIXES:
@@ -45,8 +46,10 @@ def check_container(path: Path, suffix: str, max_bytes: int | None = None) -> No
         raise Unreadable(ole_message(path, suffix))
     if not zipfile.is_zipfile(path):
         what = "Word" if suffix == ".docx" else "spreadsheet"
-        raise Unreadable(f"is damaged or not a {what} file (a {suffix} file is a zip archive, this is not); "
-                         "save it again from the original program")
+        raise Unreadable(
+            f"is damaged or not a {what} file (a {suffix} file is a zip archive, this is not); "
+            "save it again from the original program"
+        )
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
@@ -54,12 +57,16 @@ def check_container(path: Path, suffix: str, max_bytes: int | None = None) -> No
         raise Unreadable(f"is damaged ({exc}); save it again from the original program") from None
     total = sum(m.file_size for m in members)
     if total > MAX_UNCOMPRESSED:
-        raise Unreadable(f"would unpack to {file_size(total)}, more than the {file_size(MAX_UNCOMPRESSED)} "
-                         "accepted; it looks like a zip bomb and was not opened")
+        raise Unreadable(
+            f"would unpack to {file_size(total)}, more than the {file_size(MAX_UNCOMPRESSED)} "
+            "accepted; it looks like a zip bomb and was not opened"
+        )
     for m in members:
         if m.file_size > MIN_BOMB_MEMBER and m.file_size > MAX_RATIO * max(m.compress_size, 1):
-            raise Unreadable(f"part {m.filename} would unpack {m.file_size // max(m.compress_size, 1)}:1; "
-                             "it looks like a zip bomb and was not opened")
+            raise Unreadable(
+                f"part {m.filename} would unpack {m.file_size // max(m.compress_size, 1)}:1; "
+                "it looks like a zip bomb and was not opened"
+            )
 
 
 def file_size(n: int) -> str:

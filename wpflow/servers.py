@@ -47,8 +47,9 @@ def wait_for_health(api_url: str, timeout: float = 90.0, process: subprocess.Pop
 
 
 @contextmanager
-def prefect_server(port: int, home: Path, *, host: str = "127.0.0.1", timeout: float = 90.0,
-                   log_file: Path | None = None) -> Iterator[str]:
+def prefect_server(
+    port: int, home: Path, *, host: str = "127.0.0.1", timeout: float = 90.0, log_file: Path | None = None
+) -> Iterator[str]:
     """Run `prefect server start` as a subprocess and yield its API URL; always stopped after.
 
     Both PREFECT_API_URL and PREFECT_UI_API_URL point at this server: on a port other than 4200
@@ -56,12 +57,20 @@ def prefect_server(port: int, home: Path, *, host: str = "127.0.0.1", timeout: f
     """
     api_url = f"http://{host}:{port}/api"
     home.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_API_URL": api_url, "PREFECT_UI_API_URL": api_url,
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(home),
+        "PREFECT_API_URL": api_url,
+        "PREFECT_UI_API_URL": api_url,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    }
     out = open(log_file or home / "server.log", "ab")  # noqa: SIM115 - closed in finally
     process = subprocess.Popen(
         [sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port", str(port)],
-        env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
         preexec_fn=die_with_parent_hook(),  # a SIGKILLed wpflow leaves no server behind
     )
     try:

@@ -67,9 +67,12 @@ def collect_stage(ws: Workspace, milestone: Milestone, as_of: date | None) -> li
     from wpflow.collect import collect_milestone
 
     found = collect_milestone(
-        ws.project, milestone,
-        inbox_root=ws.settings.inbox_root, archive_dir=ws.settings.archive_dir,
-        as_of=as_of, stable_seconds=ws.settings.stable_seconds,
+        ws.project,
+        milestone,
+        inbox_root=ws.settings.inbox_root,
+        archive_dir=ws.settings.archive_dir,
+        as_of=as_of,
+        stable_seconds=ws.settings.stable_seconds,
     )
     ws.store.add_submissions(found)
     stored = ws.store.submissions(ws.project.name, milestone=milestone.id)
@@ -88,8 +91,13 @@ def validate_submission(ws: Workspace, sub: Submission, expected: list[str]) -> 
     verdict = gate_submission(ws, sub)
     if verdict.accepted:
         result = validate_file(
-            Path(sub.archive_path), sub.kind, expected=expected, display_name=shown_name(sub.file_name),
-            city=partner.city, region=partner.region, gated=True,
+            Path(sub.archive_path),
+            sub.kind,
+            expected=expected,
+            display_name=shown_name(sub.file_name),
+            city=partner.city,
+            region=partner.region,
+            gated=True,
         )
     else:
         result = verdict.result(expected)
@@ -104,8 +112,13 @@ def gate_submission(ws: Workspace, sub: Submission) -> GateVerdict:
     folder it came from."""
     from wpflow.gate import gate_file
 
-    return gate_file(Path(sub.archive_path), name=sub.file_name, max_bytes=ws.settings.max_file_bytes,
-                     partner=sub.partner, milestone=sub.milestone)
+    return gate_file(
+        Path(sub.archive_path),
+        name=sub.file_name,
+        max_bytes=ws.settings.max_file_bytes,
+        partner=sub.partner,
+        milestone=sub.milestone,
+    )
 
 
 def validate_stage(ws: Workspace, milestone: Milestone, subs: Iterable[Submission]) -> list[CheckedSubmission]:
@@ -113,7 +126,9 @@ def validate_stage(ws: Workspace, milestone: Milestone, subs: Iterable[Submissio
     return [validate_submission(ws, s, expected) for s in subs]
 
 
-def write_quarantine_receipt(ws: Workspace, sub: Submission, result: ValidationResult, *, annotate: bool = True) -> Path:
+def write_quarantine_receipt(
+    ws: Workspace, sub: Submission, result: ValidationResult, *, annotate: bool = True
+) -> Path:
     """Keep an invalid file's receipt, its full problem list and (for a file the gate let
     through: `annotate`) its annotated copy beside its quarantine entry.
 
@@ -174,7 +189,9 @@ def summary_lines(summary: WPSummary) -> list[str]:
     for table in summary.tables:
         first = table.columns[0] if table.columns else None
         if first:
-            lines.append(f"{table.label}: {fmt_number(table.totals[first])} {first.lower()} across {len(table.rows)} cities.")
+            lines.append(
+                f"{table.label}: {fmt_number(table.totals[first])} {first.lower()} across {len(table.rows)} cities."
+            )
     return lines
 
 
@@ -202,8 +219,9 @@ def workspace(settings: Settings | None = None) -> Workspace:
     return _WORKSPACES[key]
 
 
-def send_receipts(ws: Workspace, milestone: Milestone, checked: list[CheckedSubmission],
-                  promise: str | None = None) -> list[Notice]:
+def send_receipts(
+    ws: Workspace, milestone: Milestone, checked: list[CheckedSubmission], promise: str | None = None
+) -> list[Notice]:
     """A receipt per submission to its partner: what was received, valid or its problems, and
     what will happen with it (`promise`: what `receipt_promise` said before this run issued a
     version — the pipeline sends receipts after rendering, so a mail outage never blocks the report).
@@ -225,12 +243,29 @@ def send_receipts(ws: Workspace, milestone: Milestone, checked: list[CheckedSubm
         annotated = None
         if not c.result.valid:
             annotated = _annotated_copy_path(ws, c.submission)
-        msg = compose_receipt_email(ws.project, milestone, c.submission, c.result, partner, key=key,
-                                    promise=promise or receipt_promise(ws, milestone), annotated=annotated)
-        notices.append(notify_once(
-            ws.store, ws.mailer, msg, key=key, project=ws.project.name, milestone=milestone.id,
-            recipient=partner.emails[0], kind="receipt", about=About(submission_sha256=c.submission.sha256),
-        ))
+        msg = compose_receipt_email(
+            ws.project,
+            milestone,
+            c.submission,
+            c.result,
+            partner,
+            key=key,
+            promise=promise or receipt_promise(ws, milestone),
+            annotated=annotated,
+        )
+        notices.append(
+            notify_once(
+                ws.store,
+                ws.mailer,
+                msg,
+                key=key,
+                project=ws.project.name,
+                milestone=milestone.id,
+                recipient=partner.emails[0],
+                kind="receipt",
+                about=About(submission_sha256=c.submission.sha256),
+            )
+        )
     return notices
 
 
@@ -241,8 +276,10 @@ def receipt_promise(ws: Workspace, milestone: Milestone) -> str:
     if latest is not None:
         return f"It will be in the updated {milestone.id} report, v{latest.version + 1}."
     if ws.project.reports.release == "due-or-complete":
-        return (f"It will be in the {milestone.id} report, which goes out on {milestone.due.isoformat()} "
-                "or as soon as every partner's input has arrived.")
+        return (
+            f"It will be in the {milestone.id} report, which goes out on {milestone.due.isoformat()} "
+            "or as soon as every partner's input has arrived."
+        )
     return f"It will be in the {milestone.id} report, which goes out on {milestone.due.isoformat()}."
 
 

@@ -48,9 +48,17 @@ def as_deliveries(submissions, as_of: date | None) -> dict[str, list[Delivery]]:
             continue
         if as_of is not None and s.modified_at.date() > as_of:
             continue
-        out.setdefault(s.milestone, []).append(Delivery(
-            partner=s.partner, kind=s.kind, arrived=s.modified_at.date(), valid=s.status in VALID,
-            version=s.version, file_name=s.file_name, sha256=s.sha256))
+        out.setdefault(s.milestone, []).append(
+            Delivery(
+                partner=s.partner,
+                kind=s.kind,
+                arrived=s.modified_at.date(),
+                valid=s.status in VALID,
+                version=s.version,
+                file_name=s.file_name,
+                sha256=s.sha256,
+            )
+        )
     return out
 
 

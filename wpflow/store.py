@@ -77,8 +77,9 @@ class Store(Ledger, ReceiptRetries):
         def stored(session: Session) -> dict[tuple[str, str, str, str], SubmissionRow]:
             rows: dict[tuple[str, str, str, str], SubmissionRow] = {}
             for project, milestone in milestones:
-                for row in session.scalars(select(SubmissionRow).where(
-                        SubmissionRow.project == project, SubmissionRow.milestone == milestone)):
+                for row in session.scalars(
+                    select(SubmissionRow).where(SubmissionRow.project == project, SubmissionRow.milestone == milestone)
+                ):
                     rows[(row.project, row.partner, row.milestone, row.sha256)] = row
             return rows
 
@@ -148,15 +149,19 @@ class Store(Ledger, ReceiptRetries):
                 picked.append(newest_valid[key])
         return picked
 
-
     # -- runs --------------------------------------------------------------------------
     def start_run(self, project: str, milestone: str, as_of: date | None, flow_run_id: str | None = None) -> int:
         """Open a run owned by this process; earlier runs of the milestone whose process died
         (kill -9, a power cut) are closed as crashed first, so none stays "running" for ever."""
         self.mark_crashed_runs(project, milestone)
         row = MilestoneRunRow(
-            project=project, milestone=milestone, as_of=as_of, started_at=utcnow(),
-            status="running", flow_run_id=flow_run_id, owner=me().token,
+            project=project,
+            milestone=milestone,
+            as_of=as_of,
+            started_at=utcnow(),
+            status="running",
+            flow_run_id=flow_run_id,
+            owner=me().token,
         )
         with self._transaction() as session:
             session.add(row)
@@ -164,21 +169,32 @@ class Store(Ledger, ReceiptRetries):
 
     def mark_crashed_runs(self, project: str, milestone: str | None = None) -> list[int]:
         """Close every "running" run whose owner process is provably dead as crashed; their ids."""
-        query = select(MilestoneRunRow).where(MilestoneRunRow.project == project,
-                                              MilestoneRunRow.finished_at.is_(None))
+        query = select(MilestoneRunRow).where(MilestoneRunRow.project == project, MilestoneRunRow.finished_at.is_(None))
         if milestone is not None:
             query = query.where(MilestoneRunRow.milestone == milestone)
         with self._transaction() as session:
             dead = [(r.id, r.owner) for r in session.scalars(query) if is_dead(r.owner)]
         for run_id, owner in dead:
             pid = Owner.parse(owner or "")
-            self.finish_run(run_id, "crashed", error=f"its process ({pid.pid if pid else '?'} on "
-                            f"{pid.host if pid else '?'}) died before the run ended; noticed by the next run")
+            self.finish_run(
+                run_id,
+                "crashed",
+                error=f"its process ({pid.pid if pid else '?'} on "
+                f"{pid.host if pid else '?'}) died before the run ended; noticed by the next run",
+            )
             log.warning("run %d: its process died; marked crashed", run_id)
         return [run_id for run_id, _ in dead]
 
-    def finish_run(self, run_id: int, status: str, *, report_sha256: str | None = None,
-                   report_version: int | None = None, outcome: str | None = None, error: str | None = None) -> None:
+    def finish_run(
+        self,
+        run_id: int,
+        status: str,
+        *,
+        report_sha256: str | None = None,
+        report_version: int | None = None,
+        outcome: str | None = None,
+        error: str | None = None,
+    ) -> None:
         """Close a run: completed / incomplete with what it did, or failed / crashed / cancelled
         with why. A run closed already keeps its first ending (hooks may fire after the body)."""
         with self._transaction() as session:
@@ -194,8 +210,12 @@ class Store(Ledger, ReceiptRetries):
 
     def run_for_flow_run(self, flow_run_id: str) -> MilestoneRun | None:
         with self._transaction() as session:
-            row = session.scalar(select(MilestoneRunRow).where(MilestoneRunRow.flow_run_id == flow_run_id)
-                                 .order_by(MilestoneRunRow.id.desc()).limit(1))
+            row = session.scalar(
+                select(MilestoneRunRow)
+                .where(MilestoneRunRow.flow_run_id == flow_run_id)
+                .order_by(MilestoneRunRow.id.desc())
+                .limit(1)
+            )
             return None if row is None else to_record(MilestoneRun, row)
 
     def runs(self, project: str, milestone: str | None = None) -> list[MilestoneRun]:
@@ -285,5 +305,3 @@ def issue_row(position: int, issue: Issue, submission_id: int) -> IssueRow:
 
 def to_issue(row: IssueRow) -> Issue:
     return Issue(**{name: getattr(row, name) for name in Issue.model_fields})
-
-

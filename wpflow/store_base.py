@@ -111,4 +111,3 @@ class StoreBase:
             if found is None:  # the conflict was on something else: do not hide it
                 raise
             return found, False
-

@@ -26,6 +26,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 T = TypeVar("T")
 
+
 # -- column types ------------------------------------------------------------------------
 class UtcDateTime(TypeDecorator[datetime]):
     """A timestamp that is always timezone-aware UTC in Python, whatever the backend.
@@ -116,13 +117,16 @@ class MilestoneRunRow(Base):
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(
-        String(20), default="running", doc="running, completed, incomplete, failed, crashed, cancelled")
+        String(20), default="running", doc="running, completed, incomplete, failed, crashed, cancelled"
+    )
     flow_run_id: Mapped[str | None]
     report_sha256: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text, doc="Why the run failed, in one line")
     report_version: Mapped[int | None] = mapped_column(doc="The report version in force after the run")
     outcome: Mapped[str | None] = mapped_column(Text, doc="What the run did, in one line")
-    owner: Mapped[str | None] = mapped_column(String(200), doc="The process running it: host|boot|pid|start (wpflow.owner)")
+    owner: Mapped[str | None] = mapped_column(
+        String(200), doc="The process running it: host|boot|pid|start (wpflow.owner)"
+    )
 
 
 class NotificationRow(Base):
@@ -148,7 +152,9 @@ class NotificationRow(Base):
     sent_at: Mapped[datetime | None]
     transport: Mapped[str | None] = mapped_column(String(20))
     message_id: Mapped[str | None] = mapped_column(Text, doc="Recorded when claimed, before the send")
-    owner: Mapped[str | None] = mapped_column(String(200), doc="The process sending it: host|boot|pid|start (wpflow.owner)")
+    owner: Mapped[str | None] = mapped_column(
+        String(200), doc="The process sending it: host|boot|pid|start (wpflow.owner)"
+    )
 
 
 class ReportVersionRow(Base):
@@ -191,7 +197,9 @@ class ClaimRow(Base):
     claimed_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
     result: Mapped[str | None] = mapped_column(Text, doc="Flow run id or report path")
-    owner: Mapped[str | None] = mapped_column(String(200), doc="The process doing the claimed work: host|boot|pid|start (wpflow.owner)")
+    owner: Mapped[str | None] = mapped_column(
+        String(200), doc="The process doing the claimed work: host|boot|pid|start (wpflow.owner)"
+    )
 
 
 class ReceiptRetryRow(Base):

@@ -44,8 +44,13 @@ def wrapped(con: Console, text: str, indent: int = INDENT, style: str = "", firs
     """Text wrapped to the console's width under an indent; `first` starts the first line
     instead of the indent (a hanging block, not a table cell squeezed into five lines)."""
     prefix = " " * indent
-    lines = textwrap.wrap(text, width=max(con.width, indent + 20), initial_indent=prefix if first is None else first,
-                          subsequent_indent=prefix, break_on_hyphens=False) or [""]
+    lines = textwrap.wrap(
+        text,
+        width=max(con.width, indent + 20),
+        initial_indent=prefix if first is None else first,
+        subsequent_indent=prefix,
+        break_on_hyphens=False,
+    ) or [""]
     for line in lines:
         con.print(Text(line, style=style), soft_wrap=True)
 
@@ -70,15 +75,22 @@ def abbreviations(partners: Sequence[Participant]) -> dict[str, str]:
     return out
 
 
-def print_status_matrix(project: Project, rows: list[dict[str, Any]], day: date | None, *,
-                        observers: bool = False) -> None:
+def print_status_matrix(
+    project: Project, rows: list[dict[str, Any]], day: date | None, *, observers: bool = False
+) -> None:
     """Milestones down, partner cities across, one symbol per cell, then the legends: fits 80
     columns (the milestone title takes what is left)."""
     con = console()
     partners = status_partners(project, observers)
     short = abbreviations(partners)
-    table = Table(box=None, padding=(0, 1), pad_edge=False, show_edge=False,
-                  title=f"{project.name}: status" + (f" as of {day}" if day else ""), title_justify="left")
+    table = Table(
+        box=None,
+        padding=(0, 1),
+        pad_edge=False,
+        show_edge=False,
+        title=f"{project.name}: status" + (f" as of {day}" if day else ""),
+        title_justify="left",
+    )
     ids = max([len("milestone")] + [len(r["milestone"]) for r in rows])
     table.add_column("milestone", no_wrap=True, min_width=ids)
     table.add_column("due", no_wrap=True, min_width=10)
@@ -101,17 +113,24 @@ def print_status_matrix(project: Project, rows: list[dict[str, Any]], day: date 
     legend.rstrip()
     con.print(legend)
     con.print(Text("  ".join(f"{short[p.id]} {p.city}" for p in partners), style="dim"))
-    hidden = [p.city for p in project.participants if p.local_coordinator and p.role == "observer" and p not in partners]
+    hidden = [
+        p.city for p in project.participants if p.local_coordinator and p.role == "observer" and p not in partners
+    ]
     if hidden:
         con.print(Text(f"Observers ({', '.join(hidden)}) with --all; every status in words with --wide.", style="dim"))
 
 
-def print_status_wide(project: Project, rows: list[dict[str, Any]], day: date | None, *,
-                      observers: bool = False) -> None:
+def print_status_wide(
+    project: Project, rows: list[dict[str, Any]], day: date | None, *, observers: bool = False
+) -> None:
     """Every status in words, a column per city: needs about 150 columns."""
     partners = status_partners(project, observers)
-    table = Table("milestone", "due", *[p.city for p in partners],
-                  title=f"{project.name}: status" + (f" as of {day}" if day else ""))
+    table = Table(
+        "milestone",
+        "due",
+        *[p.city for p in partners],
+        title=f"{project.name}: status" + (f" as of {day}" if day else ""),
+    )
     for row in rows:
         cells = []
         for p in partners:
@@ -163,19 +182,30 @@ def print_project(project: Project) -> None:
         coordinator = project.participant(wp.coordinator)
         con.print()
         con.print(Text(f"{wp.id} {wp.title}", style="bold"))
-        wrapped(con, f"coordinator: {coordinator.organisation}, {coordinator.city}"
-                     + (" *" if wp.coordinator_assumed else ""), indent=0, style="dim")
+        wrapped(
+            con,
+            f"coordinator: {coordinator.organisation}, {coordinator.city}" + (" *" if wp.coordinator_assumed else ""),
+            indent=0,
+            style="dim",
+        )
         for m in wp.milestones:
             wrapped(con, m.title, indent=8, first=f"{m.id:<8}")
             lines = [f"due {m.due} · period {m.start} – {m.end}" + (" *" if m.assumed else "")]
             if m.inputs:
-                lines.append("inputs: " + "; ".join(
-                    f"{INPUT_KINDS[r.kind].label if r.kind in INPUT_KINDS else r.kind} "
-                    f"({plural(len(project.deliverers(r)), 'partner')})" for r in m.inputs))
+                lines.append(
+                    "inputs: "
+                    + "; ".join(
+                        f"{INPUT_KINDS[r.kind].label if r.kind in INPUT_KINDS else r.kind} "
+                        f"({plural(len(project.deliverers(r)), 'partner')})"
+                        for r in m.inputs
+                    )
+                )
             meetings = m.all_meetings()
             if meetings:
-                lines.append("meetings: " + ", ".join(
-                    f"{x.city or '?'} {x.month or '?'}{' *' if x.assumed else ''}" for x in meetings))
+                lines.append(
+                    "meetings: "
+                    + ", ".join(f"{x.city or '?'} {x.month or '?'}{' *' if x.assumed else ''}" for x in meetings)
+                )
             for text in lines:
                 wrapped(con, text, indent=8)
     con.print()
@@ -189,8 +219,9 @@ def print_findings(project: Project, findings: Sequence[Any]) -> None:
     con.print(Text(f"{project.name}: project check", style="bold"))
     for f in findings:
         con.print()
-        head = Text.assemble((f.severity, "yellow" if f.severity == "warning" else "cyan"),
-                             f" · {f.kind} · ", (f.where, "bold"))
+        head = Text.assemble(
+            (f.severity, "yellow" if f.severity == "warning" else "cyan"), f" · {f.kind} · ", (f.where, "bold")
+        )
         if f.source:
             head.append(f"  (source: {f.source})", style="dim")
         con.print(head)
@@ -201,8 +232,9 @@ def print_findings(project: Project, findings: Sequence[Any]) -> None:
 
 
 # -- simulate --------------------------------------------------------------------------
-def print_timeline(project: Project, timeline: Sequence[Any], start: date, end: date, inbox: Any,
-                   labels: dict[int, str] | None = None) -> None:
+def print_timeline(
+    project: Project, timeline: Sequence[Any], start: date, end: date, inbox: Any, labels: dict[int, str] | None = None
+) -> None:
     """One line per action of the rehearsed ladder, recipients and what is outstanding
     wrapped under it: readable at 80 columns, where the old six-column table needed 200.
     `labels` names an action otherwise (a run: 'report v2', 'nothing arrived')."""
@@ -233,7 +265,9 @@ def working(what: str) -> Iterator[None]:
 
 # -- progress ----------------------------------------------------------------------------
 @contextmanager
-def milestone_progress(milestone_ids: Sequence[str], starting: str = "starting", what: str = "running") -> Iterator[None]:
+def milestone_progress(
+    milestone_ids: Sequence[str], starting: str = "starting", what: str = "running"
+) -> Iterator[None]:
     """Shows milestone runs as they finish (reported through `wpflow.progress`): a bar on a
     terminal, one plain line per milestone otherwise (a log, `make demo` piped). On stderr,
     so `--format json` output stays clean."""
@@ -261,8 +295,14 @@ def milestone_progress(milestone_ids: Sequence[str], starting: str = "starting",
         TimeElapsedColumn,
     )
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=con, transient=False) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=con,
+        transient=False,
+    ) as bar:
         task = bar.add_task(f"{starting}…", total=total)
 
         def advance(milestone_id: str, status: str) -> None:

@@ -58,8 +58,12 @@ def validate_file(
             return _failed(name, None, unknown_kind_message(expected))
         spec = INPUT_KINDS[kind]
         if detected and expected and kind not in expected:
-            return _failed(name, kind, f"is the template for {spec.label} ({kind}), which this milestone does not "
-                                       f"ask for; it expects: {', '.join(expected)}")
+            return _failed(
+                name,
+                kind,
+                f"is the template for {spec.label} ({kind}), which this milestone does not "
+                f"ask for; it expects: {', '.join(expected)}",
+            )
         if spec.shape == "document":
             return validate_document_file(path, name, spec, suffix)
         sheet, header, rows = read_table(path, suffix, spec.sheet)
@@ -76,17 +80,27 @@ def validate_file(
 
 def unknown_kind_message(expected: Sequence[str]) -> str:
     wanted = list(expected or INPUT_KINDS)
-    return (f"cannot tell which input this is: no template sheet, file name or column names say so; "
-            f"the milestone expects: {', '.join(wanted)}. Put one of these in the file name, "
-            f"e.g. {wanted[0]}_yourcity")
+    return (
+        f"cannot tell which input this is: no template sheet, file name or column names say so; "
+        f"the milestone expects: {', '.join(wanted)}. Put one of these in the file name, "
+        f"e.g. {wanted[0]}_yourcity"
+    )
 
 
 def _failed(name: str, kind: str | None, message: str) -> ValidationResult:
     return ValidationResult(file=name, kind=kind, issues=[Issue(file=name, message=message)])
 
 
-def validate_rows(name: str, spec: InputKind, sheet: str | None, header: list[str], rows: Rows, *,
-                  city: str | None = None, region: Sequence[str] = ()) -> ValidationResult:
+def validate_rows(
+    name: str,
+    spec: InputKind,
+    sheet: str | None,
+    header: list[str],
+    rows: Rows,
+    *,
+    city: str | None = None,
+    region: Sequence[str] = (),
+) -> ValidationResult:
     """Rows checked against the kind's model: header errors first (nothing else is reliable
     without them), then every cell, then the warnings."""
     header = resolve_header(header, spec.model)
@@ -113,8 +127,15 @@ def validate_rows(name: str, spec: InputKind, sheet: str | None, header: list[st
         except TypeError:  # a JSON row holding a list or an object: the model refuses it anyway
             seen = number
         if seen != number:
-            issues.append(Issue(file=name, sheet=sheet, row=number, severity="warning",
-                                message=f"is the same as row {seen}; delete one if it is a copy"))
+            issues.append(
+                Issue(
+                    file=name,
+                    sheet=sheet,
+                    row=number,
+                    severity="warning",
+                    message=f"is the same as row {seen}; delete one if it is a copy",
+                )
+            )
         record = dict(zip(names, values))
         try:
             valid.append(spec.model.model_validate(record).model_dump(mode="json"))
@@ -123,8 +144,17 @@ def validate_rows(name: str, spec: InputKind, sheet: str | None, header: list[st
                 field_name = str(err["loc"][0]) if err["loc"] else None
                 col = column_letter(position[field_name]) if field_name in position else None
                 value = record.get(field_name) if field_name else None
-                issues.append(Issue(file=name, sheet=sheet, row=number, column=col, field=field_name,
-                                    value=None if value is None else format_cell(value), message=plain_message(err)))
+                issues.append(
+                    Issue(
+                        file=name,
+                        sheet=sheet,
+                        row=number,
+                        column=col,
+                        field=field_name,
+                        value=None if value is None else format_cell(value),
+                        message=plain_message(err),
+                    )
+                )
     if read == 0:
         issues.append(Issue(file=name, sheet=sheet, message="contains no data rows"))
     issues += unnamed_column_warnings(name, sheet, header, rows)
@@ -143,8 +173,14 @@ def header_issues(name: str, spec: InputKind, sheet: str | None, header: list[st
     fields = spec.model.model_fields
     expected = ", ".join(fields)
     if not any(header):
-        return [Issue(file=name, sheet=sheet, row=1, message=f"has no column names in its first row; "
-                                                            f"name the columns: {expected}")]
+        return [
+            Issue(
+                file=name,
+                sheet=sheet,
+                row=1,
+                message=f"has no column names in its first row; name the columns: {expected}",
+            )
+        ]
     issues: list[Issue] = []
     seen: dict[str, str] = {}  # field → the column it was first seen in
     for i, h in enumerate(header):
@@ -159,8 +195,11 @@ def header_issues(name: str, spec: InputKind, sheet: str | None, header: list[st
             issues.append(Issue(**where, message=f"repeats column {seen[h]}; delete one of them"))
         else:
             seen[h] = column_letter(i)
-    issues += [Issue(file=name, sheet=sheet, row=1, field=f, message="required column is missing")
-               for f, info in fields.items() if info.is_required() and f not in seen]
+    issues += [
+        Issue(file=name, sheet=sheet, row=1, field=f, message="required column is missing")
+        for f, info in fields.items()
+        if info.is_required() and f not in seen
+    ]
     return issues
 
 
@@ -174,9 +213,17 @@ def unnamed_column_warnings(name: str, sheet: str | None, header: list[str], row
     for i in sorted({*unnamed, *beyond}):
         first = next((n for n, cells in rows if i < len(cells) and not is_blank(cells[i])), None)
         if first is not None:
-            warnings.append(Issue(file=name, sheet=sheet, row=1, column=column_letter(i), severity="warning",
-                                  message=f"has no column name, so its values (from row {first}) were not read; "
-                                          "name the column or delete it"))
+            warnings.append(
+                Issue(
+                    file=name,
+                    sheet=sheet,
+                    row=1,
+                    column=column_letter(i),
+                    severity="warning",
+                    message=f"has no column name, so its values (from row {first}) were not read; "
+                    "name the column or delete it",
+                )
+            )
     return warnings
 
 
@@ -194,26 +241,45 @@ def date_warnings(name: str, spec: InputKind, sheet: str | None, position: dict[
     return warnings
 
 
-def count_warnings(name: str, spec: InputKind, sheet: str | None, valid: list[dict[str, Any]],
-                   read: int) -> list[Issue]:
+def count_warnings(
+    name: str, spec: InputKind, sheet: str | None, valid: list[dict[str, Any]], read: int
+) -> list[Issue]:
     """The numbers a milestone asks for: rows per partner (`rows_per_partner`), and rows with a
     value (three clusters proposed per region)."""
     warnings = []
     low, high = spec.rows_per_partner
     if high is not None and read > high:
-        warnings.append(Issue(file=name, sheet=sheet, severity="warning",
-                              message=f"has {read} rows; the milestone asks for at most {high}"))
+        warnings.append(
+            Issue(
+                file=name,
+                sheet=sheet,
+                severity="warning",
+                message=f"has {read} rows; the milestone asks for at most {high}",
+            )
+        )
     if low is not None and 0 < read < low:
-        warnings.append(Issue(file=name, sheet=sheet, severity="warning",
-                              message=f"has {read} rows; the milestone asks for at least {low}"))
+        warnings.append(
+            Issue(
+                file=name,
+                sheet=sheet,
+                severity="warning",
+                message=f"has {read} rows; the milestone asks for at least {low}",
+            )
+        )
     if spec.quota is not None and valid:
         column, value, expected = spec.quota
         count = sum(1 for row in valid if row.get(column) == value)
         if count != expected:
             rows_have = "row has" if count == 1 else "rows have"
-            warnings.append(Issue(file=name, sheet=sheet, field=column, severity="warning",
-                                  message=f"{count} {rows_have} {column} = {format_cell(value)}; "
-                                          f"the milestone asks for {expected}"))
+            warnings.append(
+                Issue(
+                    file=name,
+                    sheet=sheet,
+                    field=column,
+                    severity="warning",
+                    message=f"{count} {rows_have} {column} = {format_cell(value)}; the milestone asks for {expected}",
+                )
+            )
     return warnings
 
 
@@ -222,8 +288,9 @@ def _plain(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text.strip().casefold()) if not unicodedata.combining(c))
 
 
-def location_warnings(name: str, sheet: str | None, position: dict[str, int], rows: Rows,
-                      city: str, region: Sequence[str]) -> list[Issue]:
+def location_warnings(
+    name: str, sheet: str | None, position: dict[str, int], rows: Rows, city: str, region: Sequence[str]
+) -> list[Issue]:
     """A `location` outside the partner's city and region: perhaps a neighbour's institution,
     or a file dropped in the wrong partner's folder. A warning, since metropolitan regions are
     wider than the project knows."""
@@ -236,8 +303,17 @@ def location_warnings(name: str, sheet: str | None, position: dict[str, int], ro
     for number, cells in rows:
         value = cells[at] if at < len(cells) else None
         if isinstance(value, str) and value.strip() and _plain(value) not in known:
-            warnings.append(Issue(file=name, sheet=sheet, row=number, column=column_letter(at), field="location",
-                                  value=value.strip(), severity="warning",
-                                  message=f"is outside {city}'s metropolitan region ({', '.join(places)}); "
-                                          "is this row for another partner?"))
+            warnings.append(
+                Issue(
+                    file=name,
+                    sheet=sheet,
+                    row=number,
+                    column=column_letter(at),
+                    field="location",
+                    value=value.strip(),
+                    severity="warning",
+                    message=f"is outside {city}'s metropolitan region ({', '.join(places)}); "
+                    "is this row for another partner?",
+                )
+            )
     return warnings

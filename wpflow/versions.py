@@ -51,11 +51,13 @@ def inputs_digest(states: Iterable[PartnerState]) -> str:
 
 def report_fingerprint(states: Iterable[PartnerState], milestone: Milestone, template_sha256: str) -> str:
     """The content identity of a report (see the module docstring)."""
-    return digest({
-        "states": state_key(states),
-        "milestone": milestone.model_dump(mode="json"),
-        "template": template_sha256,
-    })
+    return digest(
+        {
+            "states": state_key(states),
+            "milestone": milestone.model_dump(mode="json"),
+            "template": template_sha256,
+        }
+    )
 
 
 def release_day(project: Project, milestone: Milestone) -> date:

@@ -72,8 +72,9 @@ def locate(ws: Workspace, path: Path) -> InboxFile:
     for part in parts:
         current = current / part
         if current.is_symlink():
-            raise Rejected(f"{current.relative_to(root)} is a symlink{link_target(current, root)}; "
-                           "links are never followed")
+            raise Rejected(
+                f"{current.relative_to(root)} is a symlink{link_target(current, root)}; links are never followed"
+            )
     if len(parts) != 3:
         raise Rejected("not in a <partner>/<milestone>/ folder")
     partner, milestone_id, _ = parts
@@ -119,8 +120,14 @@ class InboxWatcher:
     is done — a file rewritten while it was being read becomes a new version, never half of one.
     """
 
-    def __init__(self, ws: Workspace, receive: Receiver | None = None, *, trigger: Trigger | None = None,
-                 workers: int = DEFAULT_WORKERS) -> None:
+    def __init__(
+        self,
+        ws: Workspace,
+        receive: Receiver | None = None,
+        *,
+        trigger: Trigger | None = None,
+        workers: int = DEFAULT_WORKERS,
+    ) -> None:
         self.ws = ws
         self.root = ws.settings.inbox_root.resolve()
         self.receive = receive or (lambda item: receive_file(ws, item))
@@ -149,8 +156,14 @@ class InboxWatcher:
         self._pool = pool
         try:
             watching = watchfiles.watch(
-                self.root, watch_filter=self.wanted, stop_event=stop, debounce=200, step=20,
-                rust_timeout=500, yield_on_timeout=True, raise_interrupt=False,
+                self.root,
+                watch_filter=self.wanted,
+                stop_event=stop,
+                debounce=200,
+                step=20,
+                rust_timeout=500,
+                yield_on_timeout=True,
+                raise_interrupt=False,
             )
             # the scan comes after the watch is set up so a file landing in between is seen
             # by one or the other (both is harmless: the second pass finds the same bytes)
@@ -228,15 +241,27 @@ class InboxWatcher:
         settings = self.ws.settings
         relative = path.relative_to(self.root).as_posix()
         self._queued.add(relative)
-        retry = self.ws.store.defer_receipt(self.ws.project.name, relative, f"{type(exc).__name__}: {exc}",
-                                            first=settings.receipt_retry_seconds,
-                                            cap=settings.receipt_retry_max_seconds)
+        retry = self.ws.store.defer_receipt(
+            self.ws.project.name,
+            relative,
+            f"{type(exc).__name__}: {exc}",
+            first=settings.receipt_retry_seconds,
+            cap=settings.receipt_retry_max_seconds,
+        )
         if retry.attempts == 1:
-            log.exception("could not receive %s; retrying in %.0f s", relative,
-                          (retry.due_at - retry.first_failed_at).total_seconds())
+            log.exception(
+                "could not receive %s; retrying in %.0f s",
+                relative,
+                (retry.due_at - retry.first_failed_at).total_seconds(),
+            )
         else:
-            log.warning("could not receive %s (attempt %d): %s; retrying at %s", relative, retry.attempts,
-                        retry.last_error, retry.due_at.strftime("%H:%M:%S"))
+            log.warning(
+                "could not receive %s (attempt %d): %s; retrying at %s",
+                relative,
+                retry.attempts,
+                retry.last_error,
+                retry.due_at.strftime("%H:%M:%S"),
+            )
 
     # internals ---------------------------------------------------------------------------
     def dispatch_changes(self, changes: set) -> None:

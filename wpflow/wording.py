@@ -12,8 +12,20 @@ from datetime import date, datetime
 from schemas.inputs import INPUT_KINDS
 from schemas.records import WPSummary
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 _ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _ISO_MONTH = re.compile(r"\b(\d{4})-(\d{2})\b")
 
@@ -38,6 +50,7 @@ def month_words(month: str) -> str:
 
 def prose_dates(text: str) -> str:
     """ISO days and months inside a sentence (as `project check` words them) as dates."""
+
     def day(m: re.Match[str]) -> str:
         try:
             return long_date(date(int(m.group(1)), int(m.group(2)), int(m.group(3))))
