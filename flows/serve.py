@@ -38,7 +38,6 @@ from wpflow.servers import (  # noqa: F401 - re-exported: tests and bench start 
 log = logging.getLogger(__name__)
 
 PREFECT_YAML = ROOT / "prefect.yaml"
-DEFAULT_PORT = 4200
 DEADLINE_CRON = "0 7 * * *"
 WORK_POOL = "wpflow-process"
 
@@ -173,7 +172,7 @@ def prefect_api(settings: Settings, port: int | None = None) -> Iterator[str]:
     if configured:
         yield configured
         return
-    port = port or int(os.environ.get("WPFLOW_SERVE_PORT") or DEFAULT_PORT)
+    port = port or settings.serve_port
     home = (settings.outputs / "prefect").resolve()
     with prefect_server(port, home) as api_url:
         os.environ.update(PREFECT_HOME=str(home), PREFECT_API_URL=api_url, PREFECT_UI_API_URL=api_url)

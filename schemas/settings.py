@@ -51,6 +51,9 @@ class Settings(BaseSettings):
         description="The watcher rescans the whole inbox this often for files it has not received "
         "(an event lost by inotify, a file copied in while it was busy), besides watching it",
     )
+    serve_port: int = Field(
+        4200, ge=1, le=65535, description="Port of the Prefect server (and its UI) that `wpflow serve` starts"
+    )
     reports_port: int = Field(
         4280,
         ge=1,

@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from tests.conftest import BUNDLED_PROJECT
 from wpflow.cli import app
-from wpflow.project import ProjectErrors, check_project, load_project, parse_project, project_as_dict
+from wpflow.project import ProjectErrors, load_project, parse_project, project_as_dict
+from wpflow.project_check import check_project
 
 runner = CliRunner()
 

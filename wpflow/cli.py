@@ -79,7 +79,7 @@ def project_check(
     assumptions: Annotated[bool, typer.Option("--assumptions/--no-assumptions", help="Also list assumptions.")] = True,
 ) -> None:
     """List contradictions between the sources, gaps, and what the definition assumes."""
-    from wpflow.project import check_project
+    from wpflow.project_check import check_project
 
     _, proj = load_or_exit(project)
     findings = [f for f in check_project(proj) if assumptions or f.severity == "warning"]

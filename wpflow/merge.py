@@ -24,7 +24,7 @@ from schemas.records import (
     PartnerState,
     WPSummary,
 )
-from wpflow.project import check_project
+from wpflow.project_check import check_project
 from wpflow.wording import prose_dates
 
 

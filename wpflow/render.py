@@ -23,12 +23,14 @@ from docx.shared import Mm
 import wpflow
 from schemas.inputs import INPUT_KINDS, UNIT
 from schemas.records import ComparativeTable, ReportRef, WPSummary
+from wpflow.charts import chart_measure, chart_png
 from wpflow.docx_fields import ensure_update_fields, fill_contents
 from wpflow.docx_tables import FORBIDDEN, Column, TableFill, fill_marked_tables, marker, write_spliced
 from wpflow.pdf import docx_to_pdf
 from wpflow.table_layout import ColumnNeed, column_need
 from wpflow.wording import (
     expects_narratives,
+    format_value,
     kind_title,
     long_date,
     long_datetime,
@@ -38,11 +40,7 @@ from wpflow.wording import (
     sentence,
 )
 
-THIN_SPACE = "\u202f"  # narrow no-break space: a thousands separator that never wraps
 CHART_WIDTH = Mm(150)
-CHART_SIZE_IN = (6.3, 2.8)
-CHART_DPI = 150
-MAX_LABELLED_BARS = 40
 _RENDERED_PROPERTIES = ("author", "comments", "identifier", "language", "subject", "title")  # as docxtpl
 
 
@@ -61,22 +59,6 @@ def sanitize(value: Any) -> Any:
     if isinstance(value, list):
         return [sanitize(v) for v in value]
     return value
-
-
-def format_value(value: Any, unit: str = "") -> str:
-    """Cell text: thin-space thousands, EUR and whole numbers without decimals, years bare."""
-    if value.__class__ is str:  # most cells: skip the checks below (called once per cell)
-        return value
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, (int, float)):
-        if unit == "year":
-            return str(int(value))
-        decimals = 0 if unit == "EUR" or float(value).is_integer() else 2
-        return f"{value:,.{decimals}f}".replace(",", THIN_SPACE)
-    return str(value)
 
 
 # -- columns ------------------------------------------------------------------------------
@@ -126,18 +108,6 @@ def column_values(table: ComparativeTable) -> dict[str, list[Any]]:
     kind = INPUT_KINDS.get(table.kind)
     personal = kind.personal_columns() if kind else set()
     return {c: [d.get(c) for d in table.details] for c in table.detail_columns if c not in personal}
-
-
-def chart_measure(table: ComparativeTable) -> str | None:
-    """The kind's charted measure (project data), else its first summed measure, else the first."""
-    kind = INPUT_KINDS.get(table.kind)
-    if kind is not None:
-        if kind.chart in table.columns:
-            return kind.chart
-        summed = [m.label for m in kind.measures if m.column and m.label in table.columns]
-        if summed:
-            return summed[0]
-    return table.columns[0] if table.columns else None
 
 
 # -- fast tables --------------------------------------------------------------------------
@@ -192,37 +162,6 @@ def detail_texts(details: list[dict[str, Any]], cols: list[Column]) -> Iterator[
     """Formatted lazily, as the rows are written: 250 000 rows never exist as text at once."""
     for d in details:
         yield [str(d.get("city", "")), *(format_value(d.get(c.key), c.unit) for c in cols)]
-
-
-# -- chart --------------------------------------------------------------------------------
-def chart_png(table: ComparativeTable, measure: str) -> bytes:
-    """A bar per city. Fixed size, dpi and no Software tag, so the same data gives the same bytes;
-    the object-oriented Figure API keeps it off pyplot's global state (safe in worker threads)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
-
-    fig = Figure(figsize=CHART_SIZE_IN, dpi=CHART_DPI)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    ax.bar([str(r["city"]) for r in table.rows], [float(r.get(measure) or 0) for r in table.rows], color="#2b6a99")
-    if len(table.rows) <= MAX_LABELLED_BARS:
-        ax.tick_params(axis="x", labelrotation=30, labelsize=8)
-        ax.set_xlabel("City", fontsize=8)
-    else:  # unreadable anyway, and each label costs a glyph layout: the table names the cities
-        ax.set_xticks([])
-        ax.set_xlabel(f"{len(table.rows)} cities (see the table)", fontsize=8)
-    ax.tick_params(axis="y", labelsize=8)
-    values = [float(r.get(measure) or 0) for r in table.rows]
-    if all(v.is_integer() for v in values):  # counts: no tick at 0.5 schemes
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.yaxis.set_major_formatter(lambda v, _pos: format_value(v))
-    ax.set_ylabel(measure, fontsize=8)  # the measure's label carries its unit: "Annual budget (EUR)"
-    ax.spines[["top", "right"]].set_visible(False)
-    fig.subplots_adjust(left=0.15, right=0.98, top=0.95, bottom=0.36)  # fixed: tight_layout costs a draw
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
-    return buf.getvalue()
 
 
 # -- context ------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ and checks the CRC (a test sends such a lying zip).
 XML inside DOCX/XLSX is parsed by python-docx (lxml with `resolve_entities=False`) and
 python-calamine (a Rust parser without DTD support), so external entities are never fetched
 (a test feeds an XXE payload and checks no local file leaks into the result). wpflow parses no
-other XML itself; anything that does must use defusedxml.
+other XML itself; anything that does must use a parser that refuses entities (defusedxml).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from typing import Any
 
 from schemas.inputs import INPUT_KINDS
 from schemas.records import WPSummary
@@ -86,3 +87,22 @@ def no_inputs_reason(summary: WPSummary) -> str:
     if not summary.partners:
         return "This milestone asks the partners for no files, so the report rests on the project definition alone."
     return f"No valid partner file had arrived by {long_date(summary.as_of)}."
+
+
+THIN_SPACE = "\u202f"  # narrow no-break space: a thousands separator that never wraps
+
+
+def format_value(value: Any, unit: str = "") -> str:
+    """Cell text: thin-space thousands, EUR and whole numbers without decimals, years bare."""
+    if value.__class__ is str:  # most cells: skip the checks below (called once per cell)
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float)):
+        if unit == "year":
+            return str(int(value))
+        decimals = 0 if unit == "EUR" or float(value).is_integer() else 2
+        return f"{value:,.{decimals}f}".replace(",", THIN_SPACE)
+    return str(value)
