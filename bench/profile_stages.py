@@ -66,7 +66,9 @@ def main() -> None:
         timed_attr(validate, "validate_rows", "validate · validate_rows (coerce, pydantic, warnings)", totals, counts)
         timed_attr(stages, "gate_submission", "validate · gate_submission (size, zip, metadata sheet)", totals, counts)
         timed_attr(store.Store, "record_result", "validate · Store.record_result", totals, counts)
-        timed_attr(render, "chart_png", "render · chart_png (matplotlib, a bar per city)", totals, counts)  # as render calls it
+        timed_attr(
+            render, "chart_png", "render · chart_png (matplotlib, a bar per city)", totals, counts
+        )  # as render calls it
         # inside receipts and notify: composing, writing and bookkeeping each e-mail
         timed_attr(mailers.OutboxMailer, "send", "mail · OutboxMailer.send (as_bytes + write)", totals, counts)
         timed_attr(store.Store, "claim_notification", "mail · Store.claim_notification", totals, counts)
