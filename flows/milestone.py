@@ -29,7 +29,7 @@ RUN_HOOKS: list[Any] = [close_run_record]  # Prefect's hook protocol is wider th
 
 
 def as_is(value: T) -> T:
-    """`as_is(value)`, typed as the value: Prefect passes it to the task without walking it
+    """`opaque(value)`, typed as the value: Prefect passes it to the task without walking it
     for futures, which at 500 partners (250 000 rows) cost more than the pipeline itself
     (bench/bench_orchestration.py, docs/performance.md)."""
     return cast(T, opaque(value))
