@@ -13,30 +13,16 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
-import sys
 import time
 from itertools import count
 
-from common import ROOT, emit, isolated_env, machine, scratch
+from common import ROOT, emit, isolated_env, machine, scratch, timed_wpflow
 
 MILESTONE, AS_OF = "WP4-M3", "2006-07-31"
 
 
 def wpflow_run(env: dict[str, str], *extra: str) -> float:
-    start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "wpflow.cli", "run", MILESTONE, "--as-of", AS_OF, *extra],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"wpflow run {' '.join(extra)} failed:\n{done.stderr[-3000:]}")
-    return elapsed
+    return timed_wpflow(env, "run", MILESTONE, "--as-of", AS_OF, *extra)
 
 
 def main() -> None:

@@ -11,31 +11,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
-import sys
-import time
 from itertools import count
 
-from common import ROOT, emit, isolated_env, machine, scratch
+from common import ROOT, emit, isolated_env, machine, scratch, timed_wpflow
 
 AS_OF = "2008-01-31"
 TARGETS = {"migrated_home": 2.0, "fresh_home": 3.0}
 
 
 def run_all(env: dict[str, str], *extra: str) -> float:
-    start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "wpflow.cli", "run", "--all", "--as-of", AS_OF, *extra],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"wpflow run --all {' '.join(extra)} failed:\n{done.stderr[-3000:]}")
-    return elapsed
+    return timed_wpflow(env, "run", "--all", "--as-of", AS_OF, *extra)
 
 
 def main() -> None:

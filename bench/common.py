@@ -91,3 +91,18 @@ def machine() -> dict[str, Any]:
 def emit(result: dict[str, Any]) -> None:
     """The last line every benchmark prints: one JSON object, compared across commits."""
     print(json.dumps(result, ensure_ascii=False), flush=True)
+
+
+def timed_wpflow(env: dict[str, str], *args: str) -> float:
+    """Seconds one `wpflow ARGS` takes as a new process (what a person waits for); exits with
+    its stderr when it fails, as a benchmark of a failing command measures nothing."""
+    import subprocess
+
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "wpflow.cli", *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"wpflow {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    return elapsed
