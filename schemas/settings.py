@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,6 +69,19 @@ class Settings(BaseSettings):
         True, description="Also write a PDF beside each DOCX report when LibreOffice (soffice) is installed"
     )
 
+    @model_validator(mode="after")
+    def _smtp_login_is_a_pair(self) -> Settings:
+        """A user without a password (or the reverse) is a typo, said when the settings are read,
+        not when the first e-mail fails."""
+        if (self.smtp_user is None) != (self.smtp_password is None):
+            given, missing = (
+                ("WPFLOW_SMTP_USER", "WPFLOW_SMTP_PASSWORD")
+                if self.smtp_user
+                else ("WPFLOW_SMTP_PASSWORD", "WPFLOW_SMTP_USER")
+            )
+            raise ValueError(f"{given} is set but {missing} is not: set both to log in, or neither")
+        return self
+
     @property
     def max_file_bytes(self) -> int:
         """`max_file_mb` in bytes, as the gate compares it with a file's size."""
@@ -94,10 +107,6 @@ class Settings(BaseSettings):
     @property
     def outbox_dir(self) -> Path:
         return self.outputs / "outbox"
-
-    @property
-    def receipts_dir(self) -> Path:
-        return self.outputs / "receipts"
 
     @property
     def db_url(self) -> str:

@@ -117,20 +117,29 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request, tmp_path: Path) -> str:
-    """Each store test runs on a SQLite file and on the real PostgreSQL server."""
+def db_url(request, tmp_path: Path) -> Iterator[str]:
+    """Each store test runs on a SQLite file and on the real PostgreSQL server, there in a
+    schema of its own (tests stay independent on the shared server), dropped afterwards."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'wpflow.db'}"
+        yield f"sqlite:///{tmp_path / 'wpflow.db'}"
+        return
     url = request.getfixturevalue("postgres_url")
-    # a fresh schema per test keeps tests independent on the shared server
     import sqlalchemy
 
     schema = f"t_{uuid.uuid4().hex[:10]}"
     engine = sqlalchemy.create_engine(url)
     with engine.begin() as conn:
         conn.execute(sqlalchemy.text(f'CREATE SCHEMA "{schema}"'))
-    engine.dispose()
-    return f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        try:  # a store a test left open must not hang the suite: give up after 5 s
+            with engine.begin() as conn:
+                conn.execute(sqlalchemy.text("SET LOCAL lock_timeout = '5s'"))
+                conn.execute(sqlalchemy.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        except sqlalchemy.exc.OperationalError:
+            pass  # held by a store a test left open: left behind rather than hang the suite
+        engine.dispose()
 
 
 def parse_eml(path: Path) -> EmailMessage:

@@ -694,3 +694,19 @@ def test_long_display_names_with_commas_survive_the_round_trip(tmp_path: Path) -
     (tmp_path / "m.eml").write_bytes(msg.as_bytes())
     parsed = parse_eml(tmp_path / "m.eml")
     assert [(a.display_name, a.addr_spec) for a in parsed["To"].addresses] == [(name, "baltmet-inno@spb.example.org")]
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ({"smtp_user": "s"}, "WPFLOW_SMTP_USER is set but WPFLOW_SMTP_PASSWORD is not"),
+        ({"smtp_password": "hunter2"}, "WPFLOW_SMTP_PASSWORD is set but WPFLOW_SMTP_USER is not"),
+    ],
+)
+def test_an_smtp_login_without_its_pair_is_refused_when_the_settings_are_read(given, message) -> None:
+    from pydantic import ValidationError
+
+    from schemas.settings import Settings
+
+    with pytest.raises(ValidationError, match=message):
+        Settings(_env_file=None, **given)

@@ -99,3 +99,11 @@ def test_project_show_says_when_reports_go_out_and_to_whom():
     output = run_cli(["project", "show"])
     assert "Reports\n- go out at the due date with whatever has arrived (marked incomplete), or" in output
     assert "observers do not" in output and "the lead partner in copy" in output
+
+
+def test_a_bad_as_of_is_invalid_input_with_one_line():
+    from wpflow.cli import app
+
+    result = CliRunner().invoke(app, ["status", "--as-of", "2006-13-45"], env={"COLUMNS": "80"})
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "error: --as-of '2006-13-45' is not a date as YYYY-MM-DD"

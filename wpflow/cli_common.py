@@ -37,7 +37,8 @@ def parse_as_of(value: str | None) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date as YYYY-MM-DD", param_hint="--as-of") from None
+        # exit 1, the input is invalid (2 is for what cannot be read or reached)
+        raise fail(f"--as-of {value!r} is not a date as YYYY-MM-DD", EXIT_INVALID) from None
 
 
 def settings_for(project: Path | None):
