@@ -25,6 +25,7 @@ from wpflow.keys import empty_key, report_key
 from wpflow.ledger import About
 from wpflow.stages import Workspace, summary_lines
 from wpflow.versions import (
+    DELIVERED,
     Release,
     changes_between,
     contents_of,
@@ -33,7 +34,7 @@ from wpflow.versions import (
     report_fingerprint,
     version_label,
 )
-from wpflow.wording import long_date
+from wpflow.wording import kind_title, long_date
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ def release_stage(ws: Workspace, milestone: Milestone, summary: WPSummary) -> Re
     decision = release_decision(project, milestone, summary.partners, summary.as_of)
     if decision is Release.WAIT:
         draft = render_into(ws, summary, ws.settings.reports_dir / DRAFTS, f"{milestone.id}.docx")
-        owed = sum(1 for s in summary.partners if s.status not in ("on time", "late"))
+        owed = sum(1 for s in summary.partners if s.status not in DELIVERED)
         return ReportOutcome(
             milestone_id=milestone.id,
             release="wait",
@@ -94,22 +95,26 @@ def template_sha256(ws: Workspace, milestone: Milestone) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
-def previous_version(ws: Workspace, version: ReportVersion) -> ReportVersion | None:
+def what_changed(ws: Workspace, version: ReportVersion) -> tuple[ReportVersion | None, list[str]]:
+    """The version before this one and what changed since (None and [] for v1): what the report
+    and its e-mail both say."""
     if version.version <= 1:
-        return None
+        return None, []
     earlier = [v for v in ws.store.versions(ws.project.name, version.milestone_id) if v.version < version.version]
-    return earlier[-1] if earlier else None
+    if not earlier:
+        return None, []
+    return earlier[-1], changes_between(earlier[-1].contents, version.contents)
 
 
 def render_version(ws: Workspace, summary: WPSummary, version: ReportVersion) -> ReportVersion:
     """Render version N into `reports/history/<id>.vN.docx`, say what changed since N-1, and
     make it `reports/<id>.docx` when it is the newest."""
-    before = previous_version(ws, version)
+    before, changes = what_changed(ws, version)
     summary = summary.model_copy(
         update={
             "version": version.version,
             "changes_since": f"v{before.version} of {long_date(before.as_of)}" if before else None,
-            "changes": changes_between(before.contents, version.contents) if before else [],
+            "changes": changes,
         }
     )
     reports = ws.settings.reports_dir
@@ -162,9 +167,8 @@ def send_version(ws: Workspace, milestone: Milestone, summary: WPSummary, versio
     project = ws.project
     report = version.report
     assert report is not None, "a version is rendered before it is sent"
-    before = previous_version(ws, version)
+    before, changes = what_changed(ws, version)
     since = version_label(before.version, before.as_of) if before else None
-    changes = changes_between(before.contents, version.contents) if before else []
     lead = project.participant(project.lead)
     attach = [Path(report.pdf_path)] if project.reports.attach_pdf and report.pdf_path else []
     notices = []
@@ -211,7 +215,7 @@ def send_empty_notice(ws: Workspace, milestone: Milestone, summary: WPSummary) -
 
     project = ws.project
     wp = project.work_package(milestone.wp_id)
-    outstanding = [f"{s.city}: {kind_label(s.kind)} ({s.status})" for s in summary.partners]
+    outstanding = [f"{s.city}: {kind_title(s.kind)} ({s.status})" for s in summary.partners]
     digest = inputs_digest(summary.partners)
     notices = []
     for pid in dict.fromkeys([wp.coordinator, project.lead]):
@@ -236,12 +240,6 @@ def send_empty_notice(ws: Workspace, milestone: Milestone, summary: WPSummary) -
             )
         )
     return notices
-
-
-def kind_label(kind: str) -> str:
-    from schemas.inputs import INPUT_KINDS
-
-    return INPUT_KINDS[kind].label if kind in INPUT_KINDS else kind
 
 
 def outcome_line(outcome: ReportOutcome, notices: list[Notice]) -> str:

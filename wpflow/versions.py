@@ -17,9 +17,9 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from enum import StrEnum
 
-from schemas.inputs import INPUT_KINDS
 from schemas.project import Milestone, Project
 from schemas.records import PartnerState, VersionContents, WPSummary
+from wpflow.wording import format_value, kind_title
 
 DELIVERED = ("on time", "late")
 
@@ -91,10 +91,6 @@ def contents_of(summary: WPSummary) -> VersionContents:
     )
 
 
-def kind_title(kind: str) -> str:
-    return INPUT_KINDS[kind].label if kind in INPUT_KINDS else kind
-
-
 def changes_between(before: VersionContents, after: VersionContents) -> list[str]:
     """What changed from one version to the next, one sentence per line, in people's words:
     inputs new, replaced or still missing, and every total that moved."""
@@ -116,17 +112,11 @@ def changes_between(before: VersionContents, after: VersionContents) -> list[str
         for measure, value in totals.items():
             was = before.totals.get(label, {}).get(measure)
             if was != value:
-                shown = "nothing" if was is None else fmt_total(was)
-                lines.append(f"{label}, {measure}: {shown} → {fmt_total(value)}.")
+                shown = "nothing" if was is None else format_value(was)
+                lines.append(f"{label}, {measure}: {shown} → {format_value(value)}.")
     if still_missing:
         lines.append("Still missing: " + ", ".join(still_missing) + ".")
     return lines
-
-
-def fmt_total(value: float) -> str:
-    """12 000 000 (a narrow no-break space between thousands: never split across lines)."""
-    text = f"{value:,.2f}".rstrip("0").rstrip(".") if value % 1 else f"{value:,.0f}"
-    return text.replace(",", "\u202f")
 
 
 def version_label(version: int, as_of: date | None) -> str:
