@@ -1,88 +1,177 @@
-"""The inbox watcher as Prefect: one `receive-upload` flow run per partner file.
+"""The inbox watcher as Prefect: a `receive-uploads` flow run per batch of partner files, one
+task run per partner folder and a table row per file — the UI shows every upload, a burst
+costs the API a few flow runs.
 
-The heartbeat decision, measured here (test harness server, 2 cores, 1 s stability window):
-- a receive-upload run takes ~1.1 s with the flow heartbeat on and ~0.35 s with it off —
-  the difference is the exit joining the heartbeat thread (DESIGN §2);
-- the receipt itself is written *before* that exit, so one upload's receipt latency is the same
-  either way: p95 1.4–1.7 s, median ~1.2 s (`test_each_upload_is_a_receive_upload_flow_run…`);
-- what the heartbeat does cost is a worker thread held ~0.8 s longer per upload and a run that
-  shows "Running" in the UI for a second after its work is done.
-A run this short gains nothing from crash detection (a failed or crashed upload goes to the
-watcher's retry queue, and the periodic rescan and daily collect receive it again, idempotent by
-hash), so receive-upload
-runs have the heartbeat off. The long-lived `inbox-watcher` run keeps it: there a crash matters.
-Bursts are bounded by the Prefect API, not by the heartbeat: 40 files at once took ~17 s to
-acknowledge through Prefect either way (the plain `wpflow.watch.receive_file` path: 200 in ~8 s).
+Measured (issue 13, 2 cores, `wpflow serve`, 200 files at once across 9 partners × 6
+milestones): a flow run per upload gave receipts at p95 148 s — each run's creation and state
+changes queue at the API; the plain path (no Prefect) p95 5.5 s. So the watcher's threads
+hand their stable files to a `wpflow.batches.BatchReceiver` and each batch is one flow run.
+Task runs are cheaper (their states travel as events) but not free: ~20 ms of this process per
+task run, which with a task per file still made p95 14 s; a task per partner folder holds it
+near the plain path. Files trickling in one by one still get a run and a task each. The
+figures are in docs/performance.md (`bench/bench_burst.py`).
+
+Receiving runs have the flow heartbeat off: a run this short gains nothing from crash
+detection (a failed upload goes to the watcher's retry queue, and the periodic rescan and the
+daily collect receive it again, idempotent by hash), and the exit would join the heartbeat
+thread (~0.8 s, DESIGN §2). The long-lived `inbox-watcher` run keeps it: there a crash matters.
 """
 
 from __future__ import annotations
 
 import threading
+from typing import Any
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.futures import wait
+from prefect.runtime import flow_run, task_run
+from prefect.states import Completed, Failed, State
+from prefect.task_runners import ThreadPoolTaskRunner
 
-from schemas.records import CheckedSubmission, Notice, Submission
 from schemas.settings import Settings
 from wpflow import watch
+from wpflow.batches import BatchReceiver
 from wpflow.collect import InboxFile
+from wpflow.names import shown_name
+from wpflow.receive import Received
 from wpflow.stages import workspace
 
-
-@task(retries=2, retry_delay_seconds=1)
-def archive_upload(partner: str, milestone_id: str, file_name: str) -> Submission:
-    """Archive by hash and record the submission before anything can go wrong with parsing."""
-    ws = workspace()
-    path = ws.settings.inbox_root / partner / milestone_id / file_name
-    return watch.archive_upload(ws, InboxFile(partner, milestone_id, path))
+RECEIVING_THREADS = 8  # per batch: SQLite's single writer is the bottleneck beyond this
+# Any: Prefect's decorator types its runner narrower than the ThreadPoolTaskRunner it accepts
+RECEIVING_RUNNER: Any = ThreadPoolTaskRunner(max_workers=RECEIVING_THREADS)
+WAITING_THREADS = 64  # watcher threads that wait for a file's batch: cheap, and a burst's files all join
 
 
-@task
-def validate_upload(submission: Submission) -> CheckedSubmission:
-    return watch.check_upload(workspace(), submission)
+def folder_task_name() -> str:
+    """`riga · WP4-M3 · seed_funding.csv` for one file, `riga · WP4-M3 · 4 files` for more;
+    names escaped (no raw CR/LF)."""
+    relatives: list[str] = task_run.parameters["relatives"]
+    partner, milestone_id, name = relatives[0].split("/", 2)
+    last = name if len(relatives) == 1 else f"{len(relatives)} files"
+    return shown_name(f"{partner} · {milestone_id} · {last}")
 
 
-@task(retries=3, retry_delay_seconds=[2, 10, 60])
-def send_receipt(checked: CheckedSubmission) -> list[Notice]:
-    """Retries are safe: the receipt is keyed by the file's hash and sent at most once."""
-    return watch.send_upload_receipt(workspace(), checked)
+def uploads_run_name() -> str:
+    """`3 uploads · riga, tallinn · WP4-M3` — what the secretariat scans for in the UI."""
+    relatives: list[str] = flow_run.parameters["relatives"]
+    partners = sorted({r.split("/")[0] for r in relatives})
+    milestones = sorted({r.split("/")[1] for r in relatives})
+    count = f"{len(relatives)} upload{'s' if len(relatives) != 1 else ''}"
+    return shown_name(" · ".join([count, shorten(partners), shorten(milestones)]))
 
 
-@flow(name="receive-upload", flow_run_name="{partner} · {milestone_id} · {file_name}", log_prints=False)
-def receive_upload(partner: str, milestone_id: str, file_name: str) -> CheckedSubmission:
-    """One partner file: archived, validated, acknowledged. The milestone's pipeline is started
-    by the watcher once its folder has been quiet for a while (a burst gives one report)."""
-    submission = archive_upload(partner, milestone_id, file_name)
-    checked = validate_upload(submission)
-    send_receipt(checked)
-    return checked
+def shorten(names: list[str], shown: int = 3) -> str:
+    return ", ".join(names[:shown]) + (f" +{len(names) - shown}" if len(names) > shown else "")
 
 
-def receive_upload_run(item: InboxFile) -> CheckedSubmission:
-    """The watcher's receiver: a `receive-upload` flow run with the heartbeat off (see above)."""
+@task(task_run_name=folder_task_name, cache_policy=NO_CACHE)
+def receive_folder(relatives: list[str]) -> State[dict[str, Received | str]]:
+    """One partner's files for one milestone, each archived by hash, validated, acknowledged
+    (`<partner>/<milestone>/<name>` under the inbox). A file that fails does not stop the
+    others; the task then ends Failed naming it. No retries here: a failed file goes to the
+    watcher's retry queue (backoff, kept in the store across restarts), and receiving again is
+    idempotent by hash — the receipt goes once."""
+    ws, log = workspace(), get_run_logger()
+    outcomes: dict[str, Received | str] = {}
+    for relative in relatives:
+        partner, milestone_id, name = relative.split("/", 2)
+        try:
+            received = watch.receive_file(ws, InboxFile(partner, milestone_id, ws.settings.inbox_root / relative))
+        except Exception as exc:
+            log.warning("%s not received yet: %s: %s", shown_name(name), type(exc).__name__, exc)
+            outcomes[relative] = f"{type(exc).__name__}: {exc}"
+        else:
+            log.info("%s received: %s", shown_name(name), "valid" if received.checked.result.valid else "invalid")
+            outcomes[relative] = received
+    failed = [shown_name(r.split("/", 2)[2]) for r, o in outcomes.items() if isinstance(o, str)]
+    if failed:
+        return Failed(message=f"{len(failed)} of {len(relatives)} not received yet: {', '.join(failed)}", data=outcomes)
+    return Completed(message=f"{len(relatives)} received", data=outcomes)
+
+
+@flow(
+    name="receive-uploads",
+    flow_run_name=uploads_run_name,
+    task_runner=RECEIVING_RUNNER,
+    log_prints=False,
+)
+def receive_uploads(relatives: list[str]) -> State[dict[str, str | None]]:
+    """A batch of partner files: one task per partner folder (a task run costs ~20 ms of this
+    process's time, per file that was most of a burst's receipt latency), every upload a row of
+    the run's table artifact. Ends Failed when a file could not be received — it is in the
+    watcher's retry queue; the result says, per file, None or the error."""
+    folders: dict[str, list[str]] = {}
+    for relative in relatives:
+        folders.setdefault(relative.rsplit("/", 1)[0], []).append(relative)
+    futures = [receive_folder.submit(files) for files in folders.values()]
+    wait(futures)
+    errors: dict[str, str | None] = {}
+    rows = []
+    for files, future in zip(folders.values(), futures, strict=True):
+        outcomes = future.result(raise_on_failure=False)
+        for relative in files:
+            outcome = outcomes.get(relative) if isinstance(outcomes, dict) else str(future.state.message)
+            errors[relative] = outcome if isinstance(outcome, str) else None
+            rows.append(upload_row(relative, outcome))
+    create_table_artifact(rows, description=f"{len(relatives)} upload(s)")
+    failed = [shown_name(r) for r, error in errors.items() if error]
+    if failed:
+        return Failed(message=f"{len(failed)} of {len(relatives)} not received yet: {', '.join(failed)}", data=errors)
+    return Completed(message=f"{len(relatives)} upload(s) received", data=errors)
+
+
+def upload_row(relative: str, outcome: Received | str | None) -> dict[str, str]:
+    partner, milestone_id, name = relative.split("/", 2)
+    if not isinstance(outcome, Received):
+        status, detail = "not received yet", shown_name(outcome or "")
+    else:
+        result = outcome.checked.result
+        status = "valid" if result.valid else "invalid"
+        detail = f"{len(result.issues)} problem(s)" if result.issues else ""
+    return {"partner": partner, "milestone": milestone_id, "file": shown_name(name), "status": status, "detail": detail}
+
+
+def receive_batch(items: list[InboxFile]) -> dict[str, BaseException | None]:
+    """The batch receiver's runner: one `receive-uploads` flow run in this process, heartbeat
+    off (see above); per file None or the error the watcher defers it with."""
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        return receive_upload(item.partner, item.milestone, item.path.name)
+        state = receive_uploads([item.relative for item in items], return_state=True)
+    errors = state.result(raise_on_failure=False)
+    if not isinstance(errors, dict):  # the run itself failed (the API went away): all deferred
+        raise RuntimeError(f"receive-uploads ended {state.name}: {state.message}")
+    return {relative: (None if error is None else UploadNotReceived(error)) for relative, error in errors.items()}
+
+
+class UploadNotReceived(Exception):
+    """A file of a batch that could not be received; the message is its task's error."""
 
 
 def watch_inbox(settings: Settings | None = None, stop: threading.Event | None = None) -> None:
-    """Run the watcher with a receive-upload flow run per file until `stop` is set (forever
-    if None)."""
+    """Run the watcher, receiving in batches, until `stop` is set (forever if None)."""
     from flows.starts import start_pipeline
 
     ws = workspace(settings)
-    register_receive_upload()
+    register_receive_uploads()
     trigger = lambda milestone_id: watch.trigger_if_due(ws, milestone_id, start_pipeline)  # noqa: E731
-    watch.InboxWatcher(ws, receive_upload_run, trigger=trigger).run(stop or threading.Event())
+    receiver = BatchReceiver(receive_batch)
+    try:
+        watcher = watch.InboxWatcher(ws, receiver, trigger=trigger, workers=WAITING_THREADS)
+        watcher.run(stop or threading.Event())
+    finally:
+        receiver.close()
 
 
-def register_receive_upload() -> None:
+def register_receive_uploads() -> None:
     """Create the flow on the API (idempotent) and open the client before the first upload:
     measured ~0.35 s that the first receipt after a start would otherwise wait for."""
     from prefect.client.orchestration import get_client
 
     with get_client(sync_client=True) as client:
-        client.create_flow(receive_upload)
+        client.create_flow(receive_uploads)
 
 
 @flow(name="inbox-watcher", flow_run_name="inbox watcher")

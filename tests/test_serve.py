@@ -49,7 +49,7 @@ def test_prefect_yaml_declares_every_deployment_in_prefects_own_schema(project):
             "flows/milestone.py:milestone_pipeline",
             "flows/deadlines.py:deadline_ladder",
             "flows/watcher.py:inbox_watcher",
-            "flows/watcher.py:receive_upload",
+            "flows/watcher.py:receive_uploads",
         }
     ),
 )

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -47,13 +48,13 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 30.0, what: str = "
 
 
 @contextmanager
-def running_watcher(receive=None, trigger=None) -> Iterator:
+def running_watcher(receive=None, trigger=None, workers: int | None = None) -> Iterator:
     """The real watcher in a thread, stopped (and joined) however the test ends. Pipelines start
     only `WPFLOW_REPORT_DELAY_SECONDS` (default 60 s) after a milestone's last upload: the
     receiving tests end long before."""
     from wpflow.watch import InboxWatcher
 
-    watcher = InboxWatcher(ws(), receive, trigger=trigger)
+    watcher = InboxWatcher(ws(), receive, trigger=trigger, **({"workers": workers} if workers else {}))
     stop = threading.Event()
     thread = threading.Thread(target=watcher.run, args=(stop,), daemon=True)
     thread.start()
@@ -262,25 +263,79 @@ def receipt_latencies(inbox: Path, count: int) -> list[float]:
     return latencies
 
 
-def test_each_upload_is_a_receive_upload_flow_run_with_a_fast_receipt(prefect_api, inbox, monkeypatch):
+@contextmanager
+def batched_prefect_watcher() -> Iterator:
+    """The watcher as `wpflow serve` runs it: files received in `receive-uploads` flow runs."""
+    from flows.watcher import WAITING_THREADS, receive_batch, register_receive_uploads
+    from wpflow.batches import BatchReceiver
+
+    register_receive_uploads()  # as flows.watcher.watch_inbox does before watching
+    receiver = BatchReceiver(receive_batch)
+    try:
+        with running_watcher(receiver, workers=WAITING_THREADS) as watcher:
+            yield watcher
+    finally:
+        receiver.close()
+
+
+def receiving_runs() -> list:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowFilter, FlowFilterName
 
-    from flows.watcher import receive_upload_run, register_receive_upload
+    with get_client(sync_client=True) as client:
+        return client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["receive-uploads"])))
 
+
+def test_uploads_one_by_one_are_receive_uploads_runs_with_a_fast_receipt(prefect_api, inbox, monkeypatch):
     monkeypatch.setenv("WPFLOW_STABLE_SECONDS", "1")  # the real default window
-    register_receive_upload()  # as flows.watcher.watch_inbox does before watching
-    with running_watcher(receive_upload_run):
+    before = {r.id for r in receiving_runs()}
+    with batched_prefect_watcher():
         drop(inbox, "riga", "seed_funding_riga.xlsx.part", b"partial")  # ignored, no run
-        latencies = receipt_latencies(inbox, 10)
+        latencies = receipt_latencies(inbox, 6)
         settle(1.5)
     # the 2 s p95 target is measured in bench/bench_latency.py, not asserted on a shared machine;
     # here: no receipt may come before the file has been stable for the whole window
     assert min(latencies) >= 1.0
-    assert len(submissions()) == 10 and len(outbox_files()) == 10
-
-    with get_client(sync_client=True) as client:
-        runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["receive-upload"])))
-    assert len(runs) == 10
+    assert len(submissions()) == 6 and len(outbox_files()) == 6
+    runs = [r for r in receiving_runs() if r.id not in before]
+    assert len(runs) == 6  # one at a time: one run each
     assert {r.state.type.value for r in runs} == {"COMPLETED"}
-    assert "helsinki · WP4-M3 · seed_funding_latency_0.csv" in {r.name for r in runs}
+    assert "1 upload · helsinki · WP4-M3" in {r.name for r in runs}
+
+
+def test_a_burst_is_received_in_few_runs_that_list_every_upload(prefect_api, inbox, monkeypatch):
+    """40 files at once (one with a newline in its name): a receipt each, far fewer runs than
+    files, and every file a task run of one of them, its name escaped."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    monkeypatch.setenv("WPFLOW_STABLE_SECONDS", "0.5")
+    before = {r.id for r in receiving_runs()}
+    names = [f"seed_funding_burst_{i}.csv" for i in range(39)] + ["seed\nfunding forged.csv"]
+    with batched_prefect_watcher():
+        for i, name in enumerate(names):
+            drop(inbox, SENDERS[i % len(SENDERS)], name, seed_csv(f"Scheme B{i}"))
+        wait_for(lambda: len(outbox_files()) == len(names), timeout=90, what="a receipt per file")
+        settle(1)
+    assert len(outbox_files()) == len(names)
+    runs = [r for r in receiving_runs() if r.id not in before]
+    assert 1 <= len(runs) <= 10, [r.name for r in runs]
+    assert {r.state.type.value for r in runs} == {"COMPLETED"}
+    ids = [r.id for r in runs]
+
+    def task_names() -> set[str]:
+        with get_client(sync_client=True) as client:
+            tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=ids)), limit=200)
+        return {t.name for t in tasks}
+
+    def artifact_rows() -> list[dict]:
+        with get_client(sync_client=True) as client:
+            artifacts = client.read_artifacts(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=ids)))
+        return [row for a in artifacts for row in json.loads(a.data)]
+
+    # a task per partner folder of a batch (task states travel as events: they land shortly after)
+    wait_for(lambda: {n.split(" · ")[0] for n in task_names()} == set(SENDERS), what="the partners' task runs")
+    rows = artifact_rows()
+    assert sorted(row["file"] for row in rows) == sorted(n.replace("\n", "\\n") for n in names)
+    assert {row["status"] for row in rows} == {"valid"}
+    assert not any("\n" in n for n in task_names())
