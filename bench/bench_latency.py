@@ -67,8 +67,8 @@ def plain_watcher_child() -> None:
     import logging
 
     logging.basicConfig(level=logging.WARNING)
-    from wpflow.stages import workspace
     from wpflow.watch import InboxWatcher, receive_file
+    from wpflow.workspace import workspace
 
     ws = workspace()
     watcher = InboxWatcher(ws, lambda item: receive_file(ws, item))

@@ -49,26 +49,25 @@ def child(plan: list[tuple[int, int]], base: Path) -> None:
 
     from flows.ephemeral import tie_ephemeral_server
     from flows.milestone import milestone_pipeline
-    from wpflow import stages
     from wpflow.pipeline import run_direct
-    from wpflow.stages import workspace
+    from wpflow.workspace import forget_workspaces, workspace
 
     tie_ephemeral_server()
     counter = iter(range(10_000))
 
     def one(mode: str, partners: int) -> float:
         outputs = base / f"{mode}-{partners}-{next(counter)}"
-        os.environ["WPFLOW_PROJECT"] = str(consortium(partners, ROWS))
-        os.environ["WPFLOW_OUTPUTS"] = str(outputs)
+        project = str(consortium(partners, ROWS))  # a value, as a deployment passes it
+        os.environ["WPFLOW_OUTPUTS"] = str(outputs)  # this process's own settings
         gc.collect()
         start = time.perf_counter()
         if mode == "prefect":
-            milestone_pipeline(MILESTONE, None)
+            milestone_pipeline(MILESTONE, None, project)
         else:
-            run_direct(workspace(), MILESTONE, None)
+            run_direct(workspace(project), MILESTONE, None)
         elapsed = time.perf_counter() - start
         # forget this run's workspace (store engine, project) so runs do not accumulate memory
-        stages._WORKSPACES.clear()
+        forget_workspaces()
         shutil.rmtree(outputs, ignore_errors=True)
         time.sleep(SETTLE_S)
         return elapsed

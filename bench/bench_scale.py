@@ -32,9 +32,10 @@ def child(partners: int, outputs: Path) -> dict:
 
     from schemas.settings import Settings
     from wpflow.release import release_stage
-    from wpflow.stages import collect_stage, merge_stage, validate_stage, workspace
+    from wpflow.stages import collect_stage, merge_stage, validate_stage
+    from wpflow.workspace import workspace
 
-    ws = workspace(Settings())
+    ws = workspace(settings=Settings())
     milestone = ws.milestone(MILESTONE)
     times: dict[str, float] = {}
     rss: dict[str, float] = {}

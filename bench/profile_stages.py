@@ -54,7 +54,7 @@ def main() -> None:
         from wpflow import kinds, mail, mailers, pipeline, render, stages, store, validate
         from wpflow.pipeline import run_direct
         from wpflow.release import release_stage
-        from wpflow.stages import workspace
+        from wpflow.workspace import workspace
 
         totals: dict[str, float] = defaultdict(float)
         counts: dict[str, int] = defaultdict(int)

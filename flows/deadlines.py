@@ -12,22 +12,22 @@ from datetime import date
 from prefect import flow, task
 
 from wpflow.chase import ActionResult, chase_day, collect_inbox
-from wpflow.stages import workspace
+from wpflow.workspace import configured_project, workspace
 
 
 @task(retries=2, retry_delay_seconds=[5, 60], timeout_seconds=900)
-def collect_new_files(day: date) -> int:
+def collect_new_files(project: str, day: date) -> int:
     """Files that arrived while the watcher was down get archived, validated and a receipt."""
-    return len(collect_inbox(workspace(), day))
+    return len(collect_inbox(workspace(project), day))
 
 
 @task(retries=3, retry_delay_seconds=[10, 60, 300], timeout_seconds=900)
-def chase_partners(day: date) -> list[ActionResult]:
+def chase_partners(project: str, day: date) -> list[ActionResult]:
     """Reminders, notices, escalations and pipeline runs due on `day`; a retry after an SMTP
     hiccup sends only what is still unsent and starts no run twice."""
-    from flows.starts import start_pipeline
+    from flows.starts import pipeline_starter
 
-    return chase_day(workspace(), day, start_pipeline=start_pipeline)
+    return chase_day(workspace(project), day, start_pipeline=pipeline_starter(project))
 
 
 def deadline_run_name() -> str:
@@ -39,8 +39,10 @@ def deadline_run_name() -> str:
 
 
 @flow(name="deadline-ladder", flow_run_name=deadline_run_name)
-def deadline_ladder(as_of: date | None = None) -> list[ActionResult]:
-    """Apply the deadline ladder for `as_of` (today by default) to every milestone."""
+def deadline_ladder(as_of: date | None = None, project: str | None = None) -> list[ActionResult]:
+    """Apply the deadline ladder for `as_of` (today by default) to every milestone of `project`
+    (default the configured one)."""
+    project = project or configured_project()
     day = as_of or date.today()
-    collect_new_files(day)
-    return chase_partners(day)
+    collect_new_files(project, day)
+    return chase_partners(project, day)

@@ -20,7 +20,8 @@ from tasks.runs import close_run_record, open_run_record
 from tasks.validate import validate_submissions
 from wpflow.pipeline import run_status
 from wpflow.release import outcome_line
-from wpflow.stages import receipt_promise, workspace
+from wpflow.stages import receipt_promise
+from wpflow.workspace import configured_project, workspace
 
 T = TypeVar("T")
 # The state names a secretariat reads in the UI (a Completed state may carry its own name).
@@ -37,7 +38,7 @@ def as_is(value: T) -> T:
 
 def milestone_run_name() -> str:
     """`WP3-M2 · due 2005-12-31` — what a secretariat member scans for in the UI."""
-    milestone = workspace().milestone(flow_run.parameters["milestone_id"])
+    milestone = workspace(flow_run.parameters.get("project")).milestone(flow_run.parameters["milestone_id"])
     as_of = flow_run.parameters.get("as_of")
     return f"{milestone.id} · due {milestone.due}" + (f" · as of {as_of}" if as_of else "")
 
@@ -51,21 +52,26 @@ def milestone_run_name() -> str:
     on_crashed=RUN_HOOKS,
     on_cancellation=RUN_HOOKS,
 )
-def milestone_pipeline(milestone_id: str, as_of: date | None = None) -> State[ReportOutcome]:
-    """Run one milestone: the partners' files become a Word report in their inboxes — once per
-    distinct content; a run with inputs missing at the due date ends "Incomplete". The caller
-    gets the ReportOutcome (the state's result)."""
+def milestone_pipeline(
+    milestone_id: str, as_of: date | None = None, project: str | None = None
+) -> State[ReportOutcome]:
+    """Run one milestone of `project` (a project folder, relative to the checkout or absolute;
+    default the configured one): the partners' files become a Word report in their inboxes —
+    once per distinct content; a run with inputs missing at the due date ends "Incomplete".
+    The caller gets the ReportOutcome (the state's result)."""
+    project = project or configured_project()
     day = as_of or date.today()
-    open_run_record(milestone_id, as_of)
-    submissions = collect_submissions(milestone_id, as_of)
-    checked = validate_submissions(milestone_id, submissions)
-    promise = receipt_promise(workspace(), workspace().milestone(milestone_id))  # before a version is issued
-    summary = merge_milestone(milestone_id, as_is(checked), day)
-    report = issue_report(milestone_id, as_is(summary), return_state=True)  # written before any mail
-    send_partner_receipts(milestone_id, as_is(checked), promise)  # sent even when the report failed
+    open_run_record(project, milestone_id, as_of)
+    submissions = collect_submissions(project, milestone_id, as_of)
+    checked = validate_submissions(project, milestone_id, submissions)
+    ws = workspace(project)
+    promise = receipt_promise(ws, ws.milestone(milestone_id))  # before a version is issued
+    summary = merge_milestone(project, milestone_id, as_is(checked), day)
+    report = issue_report(project, milestone_id, as_is(summary), return_state=True)  # written before any mail
+    send_partner_receipts(project, milestone_id, as_is(checked), promise)  # sent even when the report failed
     outcome = report.result()  # the report's own failure, if any, fails the run
-    notices = notify_partners(milestone_id, as_is(summary), outcome)
-    publish_artifacts(as_is(summary), outcome)
+    notices = notify_partners(project, milestone_id, as_is(summary), outcome)
+    publish_artifacts(project, as_is(summary), outcome)
     return final_state(outcome.model_copy(update={"message": outcome_line(outcome, notices)}))
 
 
@@ -76,14 +82,17 @@ def final_state(outcome: ReportOutcome) -> State[ReportOutcome]:
 
 
 @flow(name="all-milestones", flow_run_name="all milestones")
-def all_milestones(milestone_ids: list[str] | None = None, as_of: date | None = None) -> State[list[ReportOutcome]]:
+def all_milestones(
+    milestone_ids: list[str] | None = None, as_of: date | None = None, project: str | None = None
+) -> State[list[ReportOutcome]]:
     """Every milestone of the project (or the ones named), each as its own subflow run. One
     that fails does not stop the others; the run then ends Failed, naming them."""
-    ids = milestone_ids or [m.id for m in workspace().project.milestones()]
+    project = project or configured_project()
+    ids = milestone_ids or [m.id for m in workspace(project).project.milestones()]
     outcomes: list[ReportOutcome] = []
     failed: list[str] = []
     for milestone_id in ids:
-        state = milestone_pipeline(milestone_id, as_of, return_state=True)
+        state = milestone_pipeline(milestone_id, as_of, project, return_state=True)
         result = state.result(raise_on_failure=False)
         if state.is_completed() and isinstance(result, ReportOutcome):
             outcomes.append(result)

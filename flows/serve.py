@@ -2,7 +2,9 @@
 deploy` and `wpflow serve` all read it.
 
 The milestones are data (project.yaml), so the deployments are generated: one per milestone
-pipeline, the daily deadline ladder (cron, in the project's time zone) and the inbox watcher.
+pipeline, the daily deadline ladder (cron, in the project's time zone) and the inbox watcher,
+each with the project's folder as its `project` parameter (relative to the checkout when the
+project is inside it: prefect.yaml holds no machine's absolute path).
 `render_prefect_yaml` writes them for `prefect deploy`; a test keeps the committed prefect.yaml
 equal to that text. Prefect is imported inside functions only: setting PREFECT_API_URL,
 PREFECT_UI_API_URL and PREFECT_HOME must happen before Prefect reads its settings.
@@ -64,15 +66,16 @@ class DeploymentSpec:
         return getattr(importlib.import_module(module), func)
 
 
-def deployment_specs(project: Project) -> list[DeploymentSpec]:
-    """Every deployment of the project, milestones in project order."""
+def deployment_specs(project: Project, ref: str) -> list[DeploymentSpec]:
+    """Every deployment of the project (`ref`: its folder as a `project` parameter value),
+    milestones in project order."""
     tag = project.name.lower().replace(" ", "-")
     specs = [
         DeploymentSpec(
             name=milestone_deployment_name(m.id),
             entrypoint="flows/milestone.py:milestone_pipeline",
             description=f"{m.id} {m.title} (due {m.due})",
-            parameters={"milestone_id": m.id},
+            parameters={"milestone_id": m.id, "project": ref},
             tags=(tag, m.wp_id.lower(), "milestone"),
         )
         for m in project.milestones()
@@ -82,6 +85,7 @@ def deployment_specs(project: Project) -> list[DeploymentSpec]:
             name="daily",
             entrypoint="flows/deadlines.py:deadline_ladder",
             description="Deadline ladder: reminders, notices, escalations and pipeline runs due today.",
+            parameters={"project": ref},
             tags=(tag, "deadlines"),
             cron=DEADLINE_CRON,
             timezone=project.deadlines.timezone,
@@ -92,6 +96,7 @@ def deployment_specs(project: Project) -> list[DeploymentSpec]:
             name="inbox",
             entrypoint="flows/watcher.py:inbox_watcher",
             description="Watch the partners' folders: a receipt per upload, pipelines when complete.",
+            parameters={"project": ref},
             tags=(tag, "watcher"),
         )
     )
@@ -99,7 +104,7 @@ def deployment_specs(project: Project) -> list[DeploymentSpec]:
 
 
 # -- prefect.yaml ------------------------------------------------------------------------
-def render_prefect_yaml(project: Project, *, work_pool: str = WORK_POOL) -> str:
+def render_prefect_yaml(project: Project, ref: str, *, work_pool: str = WORK_POOL) -> str:
     """The text of prefect.yaml for `prefect deploy --all` with a process work pool.
 
     No pull step is written: `prefect deploy` then records the directory it was run from,
@@ -108,7 +113,7 @@ def render_prefect_yaml(project: Project, *, work_pool: str = WORK_POOL) -> str:
     import prefect
 
     deployments = []
-    for spec in deployment_specs(project):
+    for spec in deployment_specs(project, ref):
         entry: dict[str, Any] = {
             "name": spec.name,
             "description": spec.description,
@@ -132,7 +137,12 @@ def render_prefect_yaml(project: Project, *, work_pool: str = WORK_POOL) -> str:
 
 
 def runner_deployments(
-    project: Project, *, milestones: list[str] | None = None, watcher: bool = False, work_pool: str | None = None
+    project: Project,
+    ref: str,
+    *,
+    milestones: list[str] | None = None,
+    watcher: bool = False,
+    work_pool: str | None = None,
 ) -> list[Any]:
     """`flow.to_deployment(...)` for each spec: the daily ladder always, the milestones (or only
     those named), the watcher only when asked (`wpflow serve` runs it in a thread instead)."""
@@ -140,7 +150,7 @@ def runner_deployments(
 
     wanted = {m.lower() for m in milestones} if milestones is not None else None
     out = []
-    for spec in deployment_specs(project):
+    for spec in deployment_specs(project, ref):
         milestone_id = spec.parameters.get("milestone_id")
         if milestone_id is not None and wanted is not None and milestone_id.lower() not in wanted:
             continue
@@ -191,21 +201,20 @@ SHUTDOWN_GRACE_SECONDS = 10.0
 EXIT_STOPPED_BUSY = 3  # stopped, but a receive was still in hand
 
 
-def serve(
-    settings: Settings, *, port: int | None = None, milestones: list[str] | None = None, watch: bool = True
-) -> None:
-    """Everything on one machine until Ctrl-C or SIGTERM: a Prefect server (unless
-    PREFECT_API_URL is set), the deployments served with their schedules, the reports over HTTP
-    on loopback, and the inbox watcher in a thread whose quiet milestones start their served
-    deployments."""
-    with prefect_api(settings, port) as api_url:
-        from wpflow.stages import workspace
+def serve(project: str, *, port: int | None = None, milestones: list[str] | None = None, watch: bool = True) -> None:
+    """Everything on one machine for `project` (a project folder value) until Ctrl-C or
+    SIGTERM: a Prefect server (unless PREFECT_API_URL is set), the deployments served with
+    their schedules, the reports over HTTP on loopback, and the inbox watcher in a thread whose
+    quiet milestones start their served deployments. Settings are this process's own."""
+    from wpflow.workspace import workspace
 
-        ws = workspace(settings)
-        deployments = runner_deployments(ws.project, milestones=milestones)
+    ws = workspace(project)
+    settings = ws.settings
+    with prefect_api(settings, port) as api_url:
+        deployments = runner_deployments(ws.project, ws.project_ref, milestones=milestones)
         reports = start_reports_server(settings.reports_dir, settings.reports_port)  # the UI's report links
         stop = threading.Event()
-        thread = start_watcher_thread(settings, stop) if watch else None
+        thread = start_watcher_thread(ws.project_ref, stop) if watch else None
         log.info("serving %d deployment(s) on %s", len(deployments), api_url)
         try:
             serve_until_signalled(deployments, on_signal=stop.set)
@@ -290,7 +299,7 @@ def print_serving_message(deployments: list[Any]) -> None:
     )
 
 
-def start_watcher_thread(settings: Settings, stop: threading.Event) -> threading.Thread:
+def start_watcher_thread(project: str, stop: threading.Event) -> threading.Thread:
     """The watcher in a daemon thread: one Prefect flow run per upload; a complete milestone
     starts its served deployment (`start_pipeline` finds it on the server)."""
     import contextvars
@@ -298,6 +307,6 @@ def start_watcher_thread(settings: Settings, stop: threading.Event) -> threading
     from flows.watcher import watch_inbox
 
     ctx = contextvars.copy_context()  # carries Prefect's settings context into the thread
-    thread = threading.Thread(target=ctx.run, args=(watch_inbox, settings, stop), name="wpflow-watcher", daemon=True)
+    thread = threading.Thread(target=ctx.run, args=(watch_inbox, project, stop), name="wpflow-watcher", daemon=True)
     thread.start()
     return thread

@@ -1,13 +1,16 @@
 """Starting a milestone pipeline from the watcher or the daily ladder: the served deployment
-when there is one (`run_deployment`, returning at once), the flow in this process otherwise."""
+when there is one (`run_deployment`, returning at once), the flow in this process otherwise.
+Either way the run gets its project as a parameter."""
 
 from __future__ import annotations
 
 import os
 from datetime import date
+from functools import partial
 from typing import Any, cast
 
 from schemas.records import ReportOutcome
+from wpflow.chase import PipelineStarter
 
 MILESTONE_FLOW = "milestone-pipeline"
 
@@ -17,12 +20,12 @@ def milestone_deployment_name(milestone_id: str) -> str:
     return milestone_id.lower()
 
 
-def start_deployment_run(milestone_id: str, as_of: date | None) -> str:
+def start_deployment_run(milestone_id: str, as_of: date | None, project: str) -> str:
     """Ask the server for a run of the milestone's deployment and return at once (timeout=0):
     a receipt or the daily ladder must not wait for a report to render."""
     from prefect.deployments import run_deployment
 
-    parameters: dict[str, Any] = {"milestone_id": milestone_id}
+    parameters: dict[str, Any] = {"milestone_id": milestone_id, "project": project}
     if as_of is not None:
         parameters["as_of"] = as_of.isoformat()
     run = run_deployment(
@@ -34,7 +37,7 @@ def start_deployment_run(milestone_id: str, as_of: date | None) -> str:
     return str(run.id)  # type: ignore[union-attr]  # the sync call returns a FlowRun
 
 
-def start_in_process(milestone_id: str, as_of: date | None) -> str:
+def start_in_process(milestone_id: str, as_of: date | None, project: str) -> str:
     """Run the milestone flow here (no deployment is served). The heartbeat is off as for
     `wpflow run`: the run is watched by its caller, and it would add ~1 s (DESIGN §2)."""
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
@@ -42,7 +45,7 @@ def start_in_process(milestone_id: str, as_of: date | None) -> str:
     from flows.milestone import milestone_pipeline
 
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        outcome = cast(ReportOutcome, milestone_pipeline(milestone_id, as_of))  # the caller gets the result
+        outcome = cast(ReportOutcome, milestone_pipeline(milestone_id, as_of, project))  # the caller gets the result
     return outcome.report.path if outcome.report else outcome.message
 
 
@@ -65,8 +68,13 @@ def deployment_served(milestone_id: str) -> bool:
         return False
 
 
-def start_pipeline(milestone_id: str, as_of: date | None) -> str | None:
+def start_pipeline(milestone_id: str, as_of: date | None, project: str) -> str | None:
     """run_deployment when the milestone is deployed, the flow in-process otherwise."""
     if deployment_served(milestone_id):
-        return start_deployment_run(milestone_id, as_of)
-    return start_in_process(milestone_id, as_of)
+        return start_deployment_run(milestone_id, as_of, project)
+    return start_in_process(milestone_id, as_of, project)
+
+
+def pipeline_starter(project: str) -> PipelineStarter:
+    """`start_pipeline` for one project: what the watcher and the daily ladder are given."""
+    return partial(start_pipeline, project=project)

@@ -20,6 +20,7 @@ thread (~0.8 s, DESIGN §2). The long-lived `inbox-watcher` run keeps it: there 
 from __future__ import annotations
 
 import threading
+from functools import partial
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -30,13 +31,12 @@ from prefect.runtime import flow_run, task_run
 from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from schemas.settings import Settings
 from wpflow import watch
 from wpflow.batches import BatchReceiver
 from wpflow.collect import InboxFile
 from wpflow.names import shown_name
 from wpflow.receive import Received
-from wpflow.stages import workspace
+from wpflow.workspace import configured_project, workspace
 
 RECEIVING_THREADS = 8  # per batch: SQLite's single writer is the bottleneck beyond this
 # Any: Prefect's decorator types its runner narrower than the ThreadPoolTaskRunner it accepts
@@ -67,13 +67,13 @@ def shorten(names: list[str], shown: int = 3) -> str:
 
 
 @task(task_run_name=folder_task_name, cache_policy=NO_CACHE)
-def receive_folder(relatives: list[str]) -> State[dict[str, Received | str]]:
+def receive_folder(project: str, relatives: list[str]) -> State[dict[str, Received | str]]:
     """One partner's files for one milestone, each archived by hash, validated, acknowledged
     (`<partner>/<milestone>/<name>` under the inbox). A file that fails does not stop the
     others; the task then ends Failed naming it. No retries here: a failed file goes to the
     watcher's retry queue (backoff, kept in the store across restarts), and receiving again is
     idempotent by hash — the receipt goes once."""
-    ws, log = workspace(), get_run_logger()
+    ws, log = workspace(project), get_run_logger()
     outcomes: dict[str, Received | str] = {}
     for relative in relatives:
         partner, milestone_id, name = relative.split("/", 2)
@@ -97,15 +97,17 @@ def receive_folder(relatives: list[str]) -> State[dict[str, Received | str]]:
     task_runner=RECEIVING_RUNNER,
     log_prints=False,
 )
-def receive_uploads(relatives: list[str]) -> State[dict[str, str | None]]:
+def receive_uploads(relatives: list[str], project: str | None = None) -> State[dict[str, str | None]]:
     """A batch of partner files: one task per partner folder (a task run costs ~20 ms of this
     process's time, per file that was most of a burst's receipt latency), every upload a row of
     the run's table artifact. Ends Failed when a file could not be received — it is in the
-    watcher's retry queue; the result says, per file, None or the error."""
+    watcher's retry queue; the result says, per file, None or the error. `project` defaults
+    to the configured one."""
+    project = project or configured_project()
     folders: dict[str, list[str]] = {}
     for relative in relatives:
         folders.setdefault(relative.rsplit("/", 1)[0], []).append(relative)
-    futures = [receive_folder.submit(files) for files in folders.values()]
+    futures = [receive_folder.submit(project, files) for files in folders.values()]
     wait(futures)
     errors: dict[str, str | None] = {}
     rows = []
@@ -133,13 +135,13 @@ def upload_row(relative: str, outcome: Received | str | None) -> dict[str, str]:
     return {"partner": partner, "milestone": milestone_id, "file": shown_name(name), "status": status, "detail": detail}
 
 
-def receive_batch(items: list[InboxFile]) -> dict[str, BaseException | None]:
+def receive_batch(items: list[InboxFile], project: str | None = None) -> dict[str, BaseException | None]:
     """The batch receiver's runner: one `receive-uploads` flow run in this process, heartbeat
     off (see above); per file None or the error the watcher defers it with."""
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        state = receive_uploads([item.relative for item in items], return_state=True)
+        state = receive_uploads([item.relative for item in items], project, return_state=True)
     errors = state.result(raise_on_failure=False)
     if not isinstance(errors, dict):  # the run itself failed (the API went away): all deferred
         raise RuntimeError(f"receive-uploads ended {state.name}: {state.message}")
@@ -150,14 +152,17 @@ class UploadNotReceived(Exception):
     """A file of a batch that could not be received; the message is its task's error."""
 
 
-def watch_inbox(settings: Settings | None = None, stop: threading.Event | None = None) -> None:
-    """Run the watcher, receiving in batches, until `stop` is set (forever if None)."""
-    from flows.starts import start_pipeline
+def watch_inbox(project: str | None = None, stop: threading.Event | None = None) -> None:
+    """Run the watcher of `project` (default the configured one), receiving in batches, until
+    `stop` is set (forever if None). The watcher and the runs it starts build their workspace
+    from the same value, so they watch and archive the same folders."""
+    from flows.starts import pipeline_starter
 
-    ws = workspace(settings)
+    ws = workspace(project)
     register_receive_uploads()
-    trigger = lambda milestone_id: watch.trigger_if_due(ws, milestone_id, start_pipeline)  # noqa: E731
-    receiver = BatchReceiver(receive_batch)
+    start = pipeline_starter(ws.project_ref)
+    trigger = lambda milestone_id: watch.trigger_if_due(ws, milestone_id, start)  # noqa: E731
+    receiver = BatchReceiver(partial(receive_batch, project=ws.project_ref))
     try:
         watcher = watch.InboxWatcher(ws, receiver, trigger=trigger, workers=WAITING_THREADS)
         watcher.run(stop or threading.Event())
@@ -175,8 +180,8 @@ def register_receive_uploads() -> None:
 
 
 @flow(name="inbox-watcher", flow_run_name="inbox watcher")
-def inbox_watcher() -> None:
-    """Watch the partners' folders until the run is cancelled: the deployment for workers;
-    `wpflow serve` runs the same watcher in a thread instead. The folder comes from
-    WPFLOW_INBOX / the project, like every other setting."""
-    watch_inbox()
+def inbox_watcher(project: str | None = None) -> None:
+    """Watch the partners' folders of `project` until the run is cancelled: the deployment for
+    workers; `wpflow serve` runs the same watcher in a thread instead. The folder is the
+    project's inbox (or WPFLOW_INBOX)."""
+    watch_inbox(project)

@@ -14,7 +14,8 @@ from prefect import get_run_logger, task
 from schemas.records import CheckedSubmission, Notice, ReportOutcome, WPSummary
 from wpflow.mailers import PermanentMailError
 from wpflow.release import notify_stage
-from wpflow.stages import send_receipts, workspace
+from wpflow.stages import send_receipts
+from wpflow.workspace import workspace
 
 
 def retry_unless_permanent(task: Any, task_run: Any, state: Any) -> bool:
@@ -30,17 +31,17 @@ def log_notices(what: str, notices: list[Notice]) -> None:
 
 @task(retries=3, retry_delay_seconds=[5, 30, 120], timeout_seconds=300, retry_condition_fn=retry_unless_permanent)
 def send_partner_receipts(
-    milestone_id: str, checked: list[CheckedSubmission], promise: str | None = None
+    project: str, milestone_id: str, checked: list[CheckedSubmission], promise: str | None = None
 ) -> list[Notice]:
-    ws = workspace()
+    ws = workspace(project)
     notices = send_receipts(ws, ws.milestone(milestone_id), checked, promise)
     log_notices("receipt", notices)
     return notices
 
 
 @task(retries=3, retry_delay_seconds=[5, 30, 120], timeout_seconds=300, retry_condition_fn=retry_unless_permanent)
-def notify_partners(milestone_id: str, summary: WPSummary, outcome: ReportOutcome) -> list[Notice]:
-    ws = workspace()
+def notify_partners(project: str, milestone_id: str, summary: WPSummary, outcome: ReportOutcome) -> list[Notice]:
+    ws = workspace(project)
     notices = notify_stage(ws, ws.milestone(milestone_id), summary, outcome)
     log_notices("report" if outcome.release == "report" else "notice", notices)
     return notices

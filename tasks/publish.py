@@ -13,7 +13,8 @@ from prefect.artifacts import (
 
 from schemas.records import ReportOutcome, WPSummary
 from wpflow.reports_server import report_link
-from wpflow.stages import summary_lines, workspace
+from wpflow.stages import summary_lines
+from wpflow.workspace import workspace
 
 
 def artifact_key(milestone_id: str, what: str) -> str:
@@ -42,7 +43,7 @@ def summary_markdown(summary: WPSummary, outcome: ReportOutcome) -> str:
 
 
 @task(retries=2, retry_delay_seconds=[2, 10], timeout_seconds=60)
-def publish_artifacts(summary: WPSummary, outcome: ReportOutcome) -> None:
+def publish_artifacts(project: str, summary: WPSummary, outcome: ReportOutcome) -> None:
     create_table_artifact(
         key=artifact_key(summary.milestone_id, "status"),
         table=[
@@ -69,7 +70,7 @@ def publish_artifacts(summary: WPSummary, outcome: ReportOutcome) -> None:
         return
     create_link_artifact(
         key=artifact_key(summary.milestone_id, "report"),
-        link=report_link(workspace().settings, Path(report.path)),
+        link=report_link(workspace(project).settings, Path(report.path)),
         link_text=Path(report.path).name,
         description=f"{summary.milestone_id}: Word report",
     )

@@ -15,27 +15,29 @@ from prefect.runtime import flow_run as current_run
 from schemas.records import ReportOutcome
 from wpflow.pipeline import one_line, record_outcome
 from wpflow.progress import announce
-from wpflow.stages import workspace
+from wpflow.workspace import workspace
 
 
 @task
-def open_run_record(milestone_id: str, as_of: Any) -> int:
-    ws = workspace()
+def open_run_record(project: str, milestone_id: str, as_of: Any) -> int:
+    ws = workspace(project)
     announce(milestone_id, "running")
     return ws.store.start_run(ws.project.name, milestone_id, as_of, flow_run_id=str(current_run.id))
 
 
 def close_run_record(flow: Any, flow_run: Any, state: Any) -> None:
     """on_completion / on_failure / on_crashed / on_cancellation hook of the milestone flow
-    (the runner calls hooks by keyword: the names are Prefect's)."""
-    store = workspace().store
+    (the runner calls hooks by keyword: the names are Prefect's). The run's project is its
+    parameter (None: the process's configured one, as the flow resolved it)."""
+    ws = workspace(flow_run.parameters.get("project"))
+    store = ws.store
     record = store.run_for_flow_run(str(flow_run.id))
     if record is None or record.finished_at is not None:
         return
     if state.is_completed():
         outcome = state.result(raise_on_failure=False) if state.data is not None else None
         if isinstance(outcome, ReportOutcome):
-            record_outcome(workspace(), record.id, outcome)
+            record_outcome(ws, record.id, outcome)
             return
         store.finish_run(record.id, "completed", outcome=state.message)
         return

@@ -15,13 +15,14 @@ from prefect.context import TaskRunContext
 import wpflow
 from schemas.records import CheckedSubmission, Submission
 from wpflow.names import shown_name
-from wpflow.stages import validate_stage, workspace
+from wpflow.stages import validate_stage
+from wpflow.workspace import workspace
 
 
 def _batch_key(context: TaskRunContext, parameters: dict) -> str:
-    """Same files, same database, same wpflow version → the same results: skip on re-run."""
-    ws = workspace()
-    parts = [wpflow.__version__, ws.settings.db_url, parameters["milestone_id"]]
+    """Same files, same project and database, same wpflow version → the same results: skip on re-run."""
+    ws = workspace(parameters["project"])
+    parts = [wpflow.__version__, ws.project_ref, ws.settings.db_url, parameters["milestone_id"]]
     parts += sorted(s.sha256 for s in parameters["submissions"])
     return "validate-" + hashlib.sha256("|".join(parts).encode()).hexdigest()
 
@@ -30,8 +31,10 @@ def _batch_key(context: TaskRunContext, parameters: dict) -> str:
 @task(
     retries=1, retry_delay_seconds=5, cache_key_fn=_batch_key, persist_result=True, task_run_name="validate {partner}"
 )
-def validate_partner(milestone_id: str, partner: str, submissions: list[Submission]) -> list[CheckedSubmission]:
-    ws = workspace()
+def validate_partner(
+    project: str, milestone_id: str, partner: str, submissions: list[Submission]
+) -> list[CheckedSubmission]:
+    ws = workspace(project)
     return validate_stage(ws, ws.milestone(milestone_id), submissions)
 
 
@@ -42,12 +45,12 @@ def group_by_partner(submissions: list[Submission]) -> dict[str, list[Submission
     return dict(groups)
 
 
-def validate_submissions(milestone_id: str, submissions: list[Submission]) -> list[CheckedSubmission]:
+def validate_submissions(project: str, milestone_id: str, submissions: list[Submission]) -> list[CheckedSubmission]:
     """Fan out one `validate_partner` run per partner and gather the results in order."""
     groups = group_by_partner(submissions)
     if not groups:
         return []
-    futures = validate_partner.map(milestone_id, list(groups), list(groups.values()))
+    futures = validate_partner.map(project, milestone_id, list(groups), list(groups.values()))
     checked = [c for batch in futures.result() for c in batch]
     log_invalid(checked)
     return checked

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,6 +49,20 @@ def project():
     return load_project(BUNDLED_PROJECT)
 
 
+@pytest.fixture
+def other_project(tmp_path: Path) -> Path:
+    """A second project folder beside the bundled one: BaltMet Inno's definition renamed
+    "Other Inno", with an empty inbox of its own (a second project is just another folder)."""
+    folder = tmp_path / "other-inno"
+    (folder / "inbox").mkdir(parents=True)
+    text = (BUNDLED_PROJECT / "project.yaml").read_text(encoding="utf-8")
+    assert "\nname: BaltMet Inno\n" in text
+    (folder / "project.yaml").write_text(
+        text.replace("\nname: BaltMet Inno\n", "\nname: Other Inno\n"), encoding="utf-8"
+    )
+    return folder
+
+
 # -- SMTP --------------------------------------------------------------------------------
 @dataclass
 class SmtpSink:
@@ -67,8 +82,9 @@ class SmtpSink:
 
 
 @contextmanager
-def running_smtp(handler) -> Iterator[int]:
-    """A real aiosmtpd server on 127.0.0.1 with a free port, serving `handler`; yields the port."""
+def running_smtp(handler, **options: Any) -> Iterator[int]:
+    """A real aiosmtpd server on 127.0.0.1 with a free port, serving `handler` (`options`: the
+    Controller's, e.g. an authenticator); yields the port."""
     from aiosmtpd.controller import Controller
 
     class EphemeralPortController(Controller):
@@ -79,7 +95,7 @@ def running_smtp(handler) -> Iterator[int]:
             self.port = self.server.sockets[0].getsockname()[1]
             super()._trigger_server()
 
-    controller = EphemeralPortController(handler, hostname="127.0.0.1", port=0)
+    controller = EphemeralPortController(handler, hostname="127.0.0.1", port=0, **options)
     controller.start()
     try:
         yield controller.port

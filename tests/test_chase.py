@@ -145,8 +145,7 @@ def ops_app() -> typer.Typer:
     return app
 
 
-def test_simulate_command_prints_json_timeline_in_seconds(small_inbox, monkeypatch):
-    monkeypatch.delenv("WPFLOW_PROJECT", raising=False)
+def test_simulate_command_prints_json_timeline_in_seconds(small_inbox):
     started = time.perf_counter()
     result = CliRunner().invoke(
         ops_app(),
@@ -179,7 +178,7 @@ def test_simulate_command_prints_json_timeline_in_seconds(small_inbox, monkeypat
 @pytest.fixture
 def chase_ws(settings, small_inbox, monkeypatch):
     """The workspace of the small inbox, also what flows get from `workspace()` (WPFLOW_* env)."""
-    from wpflow.stages import workspace
+    from wpflow.workspace import workspace
 
     monkeypatch.setenv("WPFLOW_OUTPUTS", str(settings.outputs))
     monkeypatch.setenv("WPFLOW_INBOX", str(small_inbox))

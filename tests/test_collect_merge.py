@@ -237,7 +237,8 @@ def test_a_template_made_for_another_partner_is_refused_with_the_reason(settings
     hidden `_wpflow` sheet is refused (and still archived), naming both partners."""
     from openpyxl import Workbook
 
-    from wpflow.stages import collect_stage, validate_stage, workspace
+    from wpflow.stages import collect_stage, validate_stage
+    from wpflow.workspace import workspace
 
     wb = Workbook()
     ws_data = wb.active
@@ -252,7 +253,7 @@ def test_a_template_made_for_another_partner_is_refused_with_the_reason(settings
     inbox = tmp_path / "inbox"
     (inbox / "riga" / "WP4-M3").mkdir(parents=True)
     wb.save(inbox / "riga" / "WP4-M3" / "seed_funding.xlsx")
-    ws = workspace(settings.model_copy(update={"inbox": inbox, "stable_seconds": 0}))
+    ws = workspace(settings=settings.model_copy(update={"inbox": inbox, "stable_seconds": 0}))
     milestone = ws.milestone("WP4-M3")
     [checked] = validate_stage(ws, milestone, collect_stage(ws, milestone, None))
     assert checked.result.valid is not refused

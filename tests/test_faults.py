@@ -100,20 +100,17 @@ def refused_inbox(tmp_path: Path, name: str, build: Callable[[], bytes]) -> Path
 
 @pytest.mark.parametrize("path_name", ["watcher", "pipeline"])
 @pytest.mark.parametrize(("case", "name", "build", "max_mb", "words"), REFUSED, ids=[r[0] for r in REFUSED])
-def test_refused_files_are_never_parsed(
-    tmp_path, settings, monkeypatch, parser_spies, path_name, case, name, build, max_mb, words
-):
+def test_refused_files_are_never_parsed(tmp_path, settings, parser_spies, path_name, case, name, build, max_mb, words):
     from wpflow.collect import InboxFile
     from wpflow.pipeline import run_direct
-    from wpflow.stages import workspace
     from wpflow.watch import receive_file
+    from wpflow.workspace import workspace
 
     path = refused_inbox(tmp_path, name, build)
     assert path.stat().st_size < 400_000  # small on disk
     ws = workspace(
-        settings.model_copy(update={"inbox": tmp_path / "inbox", "stable_seconds": 0, "max_file_mb": max_mb})
+        settings=settings.model_copy(update={"inbox": tmp_path / "inbox", "stable_seconds": 0, "max_file_mb": max_mb})
     )
-    monkeypatch.setattr("wpflow.stages.workspace", lambda s=None: ws)
     if path_name == "watcher":
         received = receive_file(ws, InboxFile("riga", MILESTONE, path))
         result = received.checked.result
@@ -146,11 +143,11 @@ from pathlib import Path
 from schemas.settings import Settings
 from wpflow.collect import InboxFile
 from wpflow.pipeline import run_direct
-from wpflow.stages import workspace
+from wpflow.workspace import workspace
 from wpflow.watch import receive_file
 
 how, project, outputs, inbox, name, max_mb = sys.argv[1:]
-ws = workspace(Settings(project=project, outputs=outputs, inbox=inbox, stable_seconds=0, max_file_mb=float(max_mb),
+ws = workspace(settings=Settings(project=project, outputs=outputs, inbox=inbox, stable_seconds=0, max_file_mb=float(max_mb),
                         _env_file=None))
 if how == "watcher":
     receive_file(ws, InboxFile("riga", "WP4-M3", Path(inbox) / "riga" / "WP4-M3" / name))
@@ -261,8 +258,9 @@ def test_a_truncated_csv_that_completes_later_gets_one_receipt(inbox):  # noqa: 
 def test_unwritable_outputs_are_exit_2_with_one_line(tmp_path, args, code):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    env = {"WPFLOW_OUTPUTS": str(blocker / "outputs"), "WPFLOW_PROJECT": str(BUNDLED_PROJECT)}
-    result = runner.invoke(app, args, env=env)
+    result = runner.invoke(
+        app, [*args, "--project", str(BUNDLED_PROJECT)], env={"WPFLOW_OUTPUTS": str(blocker / "outputs")}
+    )
     assert result.exit_code == code, result.output
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:") or "Traceback" in line]
     assert len(errors) == 1 and "cannot write" in errors[0], result.stderr
@@ -275,8 +273,8 @@ def test_status_reads_without_writing(tmp_path):
     blocker.write_text("not a folder")
     result = runner.invoke(
         app,
-        ["status", "--as-of", "2006-07-15"],
-        env={"WPFLOW_OUTPUTS": str(blocker / "outputs"), "WPFLOW_PROJECT": str(BUNDLED_PROJECT)},
+        ["status", "--as-of", "2006-07-15", "--project", str(BUNDLED_PROJECT)],
+        env={"WPFLOW_OUTPUTS": str(blocker / "outputs")},
     )
     assert result.exit_code == 0, result.output
     assert "WP4-M3" in result.stdout
@@ -293,13 +291,13 @@ def test_status_reads_without_writing(tmp_path):
 )
 def test_a_name_with_a_newline_never_shows_raw(tmp_path, settings, caplog, name, data, raw, escaped):
     from wpflow.collect import InboxFile
-    from wpflow.stages import workspace
     from wpflow.watch import archive_rejected, receive_file
+    from wpflow.workspace import workspace
 
     folder = tmp_path / "inbox" / "riga" / MILESTONE
     folder.mkdir(parents=True)
     (folder / name).write_bytes(data)
-    ws = workspace(settings.model_copy(update={"inbox": tmp_path / "inbox", "stable_seconds": 0}))
+    ws = workspace(settings=settings.model_copy(update={"inbox": tmp_path / "inbox", "stable_seconds": 0}))
     with caplog.at_level(logging.DEBUG):
         receive_file(ws, InboxFile("riga", MILESTONE, folder / name))
         stray = tmp_path / "inbox" / name
@@ -317,14 +315,14 @@ def test_a_name_with_a_newline_never_shows_raw(tmp_path, settings, caplog, name,
 
 def test_a_receipt_for_thousands_of_errors_is_bounded(tmp_path, settings):
     from wpflow.collect import InboxFile
-    from wpflow.stages import workspace
     from wpflow.watch import receive_file
+    from wpflow.workspace import workspace
 
     rows = "".join(f"Scheme {i};City;city-level;grant;about {i} mio;;;\n" for i in range(3000))
     folder = tmp_path / "inbox" / "riga" / MILESTONE
     folder.mkdir(parents=True)
     (folder / "seed_funding_riga.csv").write_bytes((CSV_HEADER + rows).encode("cp1252"))
-    ws = workspace(settings.model_copy(update={"inbox": tmp_path / "inbox", "stable_seconds": 0}))
+    ws = workspace(settings=settings.model_copy(update={"inbox": tmp_path / "inbox", "stable_seconds": 0}))
     received = receive_file(ws, InboxFile("riga", MILESTONE, folder / "seed_funding_riga.csv"))
     assert len(received.checked.result.errors) >= 6000
     [eml] = list(ws.settings.outbox_dir.glob("*.eml"))

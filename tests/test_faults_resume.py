@@ -90,7 +90,7 @@ def child_env(**wpflow: str) -> dict[str, str]:
 SEND_IN_CHILD = """
 import datetime, sys
 from wpflow.pipeline import run_direct
-from wpflow.stages import workspace
+from wpflow.workspace import workspace
 run_direct(workspace(), "WP4-M3", datetime.date(2006, 7, 31))
 """
 
@@ -99,7 +99,7 @@ run_direct(workspace(), "WP4-M3", datetime.date(2006, 7, 31))
 @pytest.mark.parametrize("stall_after", [0, 4], ids=["first-send", "fifth-send"])
 def test_kill_9_during_a_send_next_run_sends_the_missing_email_once_and_marks_the_run_crashed(tmp_path, stall_after):
     from wpflow.pipeline import run_direct
-    from wpflow.stages import workspace
+    from wpflow.workspace import workspace
 
     outputs, port = tmp_path / "outputs", free_port()
     hung = StallingSink(stall_after)
@@ -124,7 +124,7 @@ def test_kill_9_during_a_send_next_run_sends_the_missing_email_once_and_marks_th
 
     sink = SmtpSink(host="127.0.0.1", port=0)
     with smtp_on(sink, port):
-        ws = workspace(smtp_settings(outputs, port))
+        ws = workspace(settings=smtp_settings(outputs, port))
         outcome = run_direct(ws, MILESTONE, AS_OF)
     again = [m["Message-ID"] for m in sink.messages]
     assert len(again) == len(set(again)) and not first & set(again), "no e-mail twice"
@@ -141,10 +141,10 @@ def test_kill_9_during_a_send_next_run_sends_the_missing_email_once_and_marks_th
 def test_smtp_down_during_a_run_writes_the_report_and_the_next_run_delivers_every_email_once(tmp_path):
     from wpflow.mailers import TransientMailError
     from wpflow.pipeline import run_direct
-    from wpflow.stages import workspace
+    from wpflow.workspace import workspace
 
     outputs, port = tmp_path / "outputs", free_port()  # nothing listens there: connection refused
-    ws = workspace(smtp_settings(outputs, port))
+    ws = workspace(settings=smtp_settings(outputs, port))
     with pytest.raises(TransientMailError):
         run_direct(ws, MILESTONE, AS_OF)
     assert (outputs / "reports" / f"{MILESTONE}.docx").is_file(), "the report does not wait for mail"

@@ -47,7 +47,7 @@ def replay(tmp_path_factory):
     (2005-09-15). Then `collect_inbox` + `chase_day` for every day — what the daily flow does."""
     from schemas.settings import Settings
     from wpflow.chase import chase_day, collect_inbox
-    from wpflow.stages import Workspace
+    from wpflow.workspace import Workspace
 
     root = tmp_path_factory.mktemp("replay")
     inbox = root / "inbox"

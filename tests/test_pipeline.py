@@ -77,7 +77,7 @@ def test_pipeline_renders_report_and_mails_each_recipient_once(prefect_harness, 
     from datetime import date
 
     from flows.milestone import milestone_pipeline
-    from wpflow.stages import workspace
+    from wpflow.workspace import workspace
 
     outputs = pipeline_env
     outcome = milestone_pipeline("WP4-M3", date(2006, 7, 31))
@@ -141,7 +141,7 @@ def test_render_failure_then_rerun_mails_each_recipient_once(prefect_harness, pi
     import tasks.render
     import wpflow.render
     from flows.milestone import milestone_pipeline
-    from wpflow.stages import workspace
+    from wpflow.workspace import workspace
 
     outputs = pipeline_env
     real_render, calls = wpflow.render.render_report, []
@@ -224,7 +224,7 @@ def test_runs_tell_the_truth_in_the_ui(prefect_harness, pipeline_env, project, m
 
     import tasks.merge
     from flows.milestone import all_milestones
-    from wpflow.stages import workspace
+    from wpflow.workspace import workspace
 
     real_merge = tasks.merge.merge_stage
 
@@ -264,3 +264,53 @@ def test_runs_tell_the_truth_in_the_ui(prefect_harness, pipeline_env, project, m
     assert (runs["WP1-M1"].status, runs["WP1-M1"].error) == ("failed", "RuntimeError: a broken milestone definition")
     assert (runs["WP4-M3"].status, runs["WP4-M3"].report_version) == ("incomplete", 1)
     assert runs["WP3-M2"].status == "incomplete" and "nothing usable arrived" in runs["WP3-M2"].outcome
+
+
+@pytest.mark.parametrize("started_by", ["flow", "cli"])
+def test_a_run_uses_the_folders_of_the_project_it_is_given(
+    prefect_harness, other_project, settings, monkeypatch, started_by
+):
+    """A second project is just another value: the flow's `project` parameter (or `wpflow run
+    --project`, which passes it down) decides which inbox is collected, whose store rows, run
+    record and e-mails they are — with no WPFLOW_PROJECT or WPFLOW_INBOX in the environment,
+    and none written there."""
+    import json
+    import os
+    from datetime import date
+
+    from flows.milestone import milestone_pipeline
+    from wpflow.workspace import workspace
+
+    for partner, rows in SCHEMES.items():
+        write_csv(other_project / "inbox" / partner / "WP4-M3" / f"seed_funding_{partner}.csv", rows)
+    (other_project / "inbox" / "arrivals.yaml").write_text(
+        "helsinki/WP4-M3/seed_funding_helsinki.csv: 2006-06-20\nmalmo/WP4-M3/seed_funding_malmo.csv: 2006-06-21\n"
+    )
+    monkeypatch.setenv("WPFLOW_OUTPUTS", str(settings.outputs))  # the process's own settings
+    monkeypatch.setenv("WPFLOW_STABLE_SECONDS", "0")
+    if started_by == "flow":
+        report = Path(milestone_pipeline("WP4-M3", date(2006, 7, 31), project=str(other_project)).report.path)
+    else:
+        from typer.testing import CliRunner
+
+        from wpflow.cli import app
+
+        for name in ("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "PREFECT_SERVER_LOGGING_LEVEL"):
+            monkeypatch.setenv(name, "180" if "TIMEOUT" in name else "CRITICAL")  # what `run` sets, undone after
+        args = ["run", "WP4-M3", "--project", str(other_project), "--as-of", "2006-07-31", "--format", "json"]
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+        [run] = json.loads(result.stdout)["runs"]
+        report = Path(run["report"])
+    assert "WPFLOW_PROJECT" not in os.environ and "WPFLOW_INBOX" not in os.environ
+
+    text = docx_text(report)
+    assert "Other Inno" in text and "Helsinki Start-up Grant" in text and "Malmö Innovationsfond" in text
+    store = workspace(str(other_project)).store
+    collected = store.submissions("Other Inno", milestone="WP4-M3")
+    assert sorted(s.partner for s in collected) == ["helsinki", "malmo"]
+    assert store.submissions("BaltMet Inno") == []  # the bundled project's own inbox was not read
+    [record] = store.runs("Other Inno", "WP4-M3")  # closed by the state hook, from the run's parameter
+    assert (record.status, record.report_version) == ("incomplete", 1)
+    subjects = {parse_eml(p)["Subject"] for p in (settings.outputs / "outbox").glob("*.eml")}
+    assert subjects and all(s.startswith("[Other Inno] ") for s in subjects)

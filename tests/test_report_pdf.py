@@ -43,7 +43,7 @@ def flat(text: str) -> str:
 def reports(tmp_path_factory) -> dict[str, tuple[Path, list[str]]]:
     """milestone → (DOCX path, the PDF's pages as `pdftotext -layout` text)."""
     from wpflow.pipeline import run_direct
-    from wpflow.stages import Workspace
+    from wpflow.workspace import Workspace
 
     out = tmp_path_factory.mktemp("pdf")
     ws = Workspace(Settings(project=BUNDLED_PROJECT, outputs=out, stable_seconds=0, report_pdf=True, _env_file=None))

@@ -16,12 +16,14 @@ import yaml
 from schemas.settings import ROOT
 from tests.test_chase import seed_csv
 
+BUNDLED_REF = "projects/baltmet-inno"  # the bundled project as a deployment's `project` parameter
+
 
 # -- prefect.yaml and entrypoints -----------------------------------------------------------
 def test_committed_prefect_yaml_is_generated_from_the_project(project):
     from flows.serve import PREFECT_YAML, render_prefect_yaml
 
-    assert PREFECT_YAML.read_text(encoding="utf-8") == render_prefect_yaml(project), (
+    assert PREFECT_YAML.read_text(encoding="utf-8") == render_prefect_yaml(project, BUNDLED_REF), (
         "prefect.yaml is out of date: run `wpflow deploy --write`"
     )
 
@@ -34,7 +36,10 @@ def test_prefect_yaml_declares_every_deployment_in_prefects_own_schema(project):
     config = PrefectYamlModel.model_validate(yaml.safe_load(PREFECT_YAML.read_text(encoding="utf-8")))
     by_name = {d.name: d for d in config.deployments}
     milestones = [d for d in config.deployments if d.entrypoint == "flows/milestone.py:milestone_pipeline"]
-    assert [d.parameters for d in milestones] == [{"milestone_id": m.id} for m in project.milestones()]
+    assert [d.parameters for d in milestones] == [
+        {"milestone_id": m.id, "project": "projects/baltmet-inno"} for m in project.milestones()
+    ]
+    assert {d.parameters["project"] for d in config.deployments} == {"projects/baltmet-inno"}  # no machine's path
     assert all(d.enforce_parameter_schema for d in config.deployments)
     daily = by_name["daily"]
     assert daily.entrypoint == "flows/deadlines.py:deadline_ladder"
@@ -64,7 +69,7 @@ def test_every_entrypoint_loads_as_a_flow_with_a_parameter_schema(project, entry
     flow = load_flow_from_entrypoint(f"{ROOT / path}:{name}")
     assert isinstance(flow, Flow)
     schema = parameter_schema(flow)
-    for spec in deployment_specs(project):
+    for spec in deployment_specs(project, BUNDLED_REF):
         if spec.entrypoint == entrypoint:
             assert set(spec.parameters) <= set(schema.properties)
             assert set(schema.required or []) <= set(spec.parameters), f"{spec.name} lacks required parameters"
@@ -176,7 +181,7 @@ def test_serve_runs_a_milestone_deployment_and_the_watcher(prefect_server_url, t
                     return None
 
             served_deployment = wait_until(lambda: deployment("milestone-pipeline/wp4-m3"), 60, "the WP4-M3 deployment")
-            assert served_deployment.parameters == {"milestone_id": "WP4-M3"}
+            assert served_deployment.parameters == {"milestone_id": "WP4-M3", "project": BUNDLED_REF}
             assert served_deployment.enforce_parameter_schema
             daily = wait_until(lambda: deployment("deadline-ladder/daily"), 30, "the daily deployment")
             assert [(s.schedule.cron, s.schedule.timezone) for s in daily.schedules] == [
@@ -210,16 +215,16 @@ def test_serve_runs_a_milestone_deployment_and_the_watcher(prefect_server_url, t
                 httpx.get(url, timeout=10).content == (outputs / "reports" / "history" / "WP4-M3.v1.docx").read_bytes()
             )
 
-            # the watcher thread of the same process: one receive-upload run per new file
+            # the watcher thread of the same process: a receive-uploads run for the new file
             new = inbox / "riga" / "WP4-M3" / "seed_funding_riga.csv"
             new.parent.mkdir(parents=True)
             new.write_bytes(seed_csv("Riga seed fund", "about 2 mio"))
 
             def riga_run():
-                runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["receive-upload"])))
-                return [r for r in runs if r.name == "riga · WP4-M3 · seed_funding_riga.csv" and r.state.is_completed()]
+                runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["receive-uploads"])))
+                return [r for r in runs if r.name == "1 upload · riga · WP4-M3" and r.state.is_completed()]
 
-            wait_until(riga_run, 30, "riga's receive-upload run")
+            wait_until(riga_run, 30, "riga's receive-uploads run")
 
             # the last missing inputs arrive: the watcher starts the served deployment (run_deployment)
             for partner in ("berlin-tsb", "copenhagen", "riga", "stockholm", "st-petersburg", "tallinn"):
@@ -244,7 +249,9 @@ def test_serve_runs_a_milestone_deployment_and_the_watcher(prefect_server_url, t
                 flow_filter=FlowFilter(name=FlowFilterName(any_=["milestone-pipeline"])),
             )
             triggered = [r for r in runs if r.deployment_id == served_deployment.id]
-            assert triggered and all(r.parameters == {"milestone_id": "WP4-M3"} for r in triggered)
+            assert triggered and all(
+                r.parameters == {"milestone_id": "WP4-M3", "project": BUNDLED_REF} for r in triggered
+            )
             assert final.version >= 2 and Path(final.report.path).is_file()
         assert served.poll() is None, "serve exited early"
         served.send_signal(signal.SIGINT)  # Ctrl-C: a clean shutdown, watcher thread included

@@ -18,10 +18,10 @@ def filled_outputs(tmp_path_factory):
     from datetime import date
 
     from wpflow.pipeline import run_direct
-    from wpflow.stages import workspace
+    from wpflow.workspace import workspace
 
     outputs = tmp_path_factory.mktemp("terminal") / "outputs"
-    ws = workspace(Settings(project=BUNDLED_PROJECT, outputs=outputs, _env_file=None))
+    ws = workspace(settings=Settings(project=BUNDLED_PROJECT, outputs=outputs, _env_file=None))
     for milestone in ("WP3-M1", "WP4-M1", "WP4-M3"):
         run_direct(ws, milestone, date(2008, 1, 31))
     return outputs

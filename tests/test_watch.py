@@ -23,7 +23,7 @@ SENDERS = ["helsinki", "berlin-tsb", "copenhagen", "malmo", "riga", "stockholm",
 
 
 def ws():
-    from wpflow.stages import workspace
+    from wpflow.workspace import workspace
 
     return workspace()
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from schemas.project import Milestone, Project
 from schemas.records import CheckedSubmission, Notice
 from wpflow.deadlines import Action, Delivery, actions_on, run_action
-from wpflow.stages import Workspace
+from wpflow.workspace import Workspace
 
 log = logging.getLogger(__name__)
 

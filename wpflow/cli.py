@@ -6,7 +6,6 @@ Prefect, so they answer in well under a second.
 
 from __future__ import annotations
 
-import os
 from typing import Annotated, Any
 
 import typer
@@ -115,8 +114,6 @@ def run(
     except KeyError as exc:
         known = ", ".join(m.id for m in proj.milestones())
         raise fail(f"unknown milestone {exc.args[0]!r}; known: {known}", EXIT_INVALID) from None
-    if project:  # flows read settings from the environment, like a deployed worker does
-        os.environ["WPFLOW_PROJECT"] = str(settings.project)
     outcomes, failed = run_pipelines(settings, ids, day, direct=direct)
     results = [
         {
@@ -142,14 +139,14 @@ def run(
 
 def run_pipelines(settings, ids: list[str], as_of, *, direct: bool = False):
     """(outcomes, ids of the milestones that failed): every milestone runs, a failure does not
-    stop the others."""
+    stop the others. The flows get the project as a value (their `project` parameter)."""
     from wpflow.terminal import milestone_progress
+    from wpflow.workspace import workspace
 
+    ws = workspace(settings=settings)
     if direct:
         from wpflow.pipeline import run_direct
-        from wpflow.stages import workspace
 
-        ws = workspace(settings)
         outcomes: list[Any] = []
         failed: list[str] = []
         with milestone_progress(ids):
@@ -178,12 +175,12 @@ def run_pipelines(settings, ids: list[str], as_of, *, direct: bool = False):
         # detection for long deployed runs) would add ~1 s per flow run at exit (DESIGN §2).
         with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
             if len(ids) == 1:
-                state = milestone_pipeline(ids[0], as_of, return_state=True)
+                state = milestone_pipeline(ids[0], as_of, ws.project_ref, return_state=True)
                 result = state.result(raise_on_failure=False)
                 if isinstance(result, Exception) and describe_failure(result)[0] == EXIT_UNREADABLE:
                     raise result  # one line and exit 2 (ErrorMappingGroup), not "1 milestone failed"
                 return ([result], []) if state.is_completed() else ([], ids)
-            every: Any = all_milestones(ids, as_of, return_state=True)
+            every: Any = all_milestones(ids, as_of, ws.project_ref, return_state=True)
             outcomes = every.result(raise_on_failure=False)
     if not isinstance(outcomes, list):
         return [], ids

@@ -24,18 +24,10 @@ from wpflow.cli_common import (
     OutputFormat,
     ProjectOpt,
     fail,
+    load_or_exit,
     parse_as_of,
     print_json,
 )
-
-
-def _load(project: Path | None):
-    from wpflow.cli_common import load_or_exit
-
-    settings, proj = load_or_exit(project)
-    if project:  # flows read settings from the environment, like a deployed worker does
-        os.environ["WPFLOW_PROJECT"] = str(settings.project)
-    return settings, proj
 
 
 def _log_to_console() -> None:
@@ -68,7 +60,7 @@ def simulate_command(
     """
     from wpflow.chase import inbox_deliveries, simulate, timeline_rows
 
-    settings, proj = _load(project)
+    settings, proj = load_or_exit(project)
     start = parse_as_of(from_) or proj.start
     end = parse_as_of(to) or max(m.due for m in proj.milestones()) + timedelta(days=21)
     if end < start:
@@ -119,13 +111,14 @@ def deadlines_command(
 ) -> None:
     """Apply today's deadline ladder for real: collect the inbox, send due reminders, notices and
     escalations through the configured mailer (each once), run the pipelines that are due."""
-    settings, _ = _load(project)
+    from wpflow.workspace import workspace
+
+    settings, _ = load_or_exit(project)
     day = parse_as_of(as_of) or date.today()
+    ws = workspace(settings=settings)
     if direct:
         from wpflow.chase import chase_day, collect_inbox
-        from wpflow.stages import workspace
 
-        ws = workspace(settings)
         collect_inbox(ws, day)
         results = chase_day(ws, day)
     else:
@@ -141,7 +134,7 @@ def deadlines_command(
 
         # a command-line run is watched by whoever started it; no heartbeat second (DESIGN §2)
         with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-            results = deadline_ladder(day)
+            results = deadline_ladder(day, ws.project_ref)
     rows = [
         {
             "milestone": r.action.milestone,
@@ -186,10 +179,12 @@ def deploy_command(
     """Register the deployments (a pipeline per milestone, the daily deadline ladder, the inbox
     watcher) on the Prefect server in PREFECT_API_URL, or write/check prefect.yaml."""
     from flows.serve import PREFECT_YAML, render_prefect_yaml
+    from wpflow.workspace import project_ref
 
-    settings, proj = _load(project)
+    settings, proj = load_or_exit(project)
+    ref = project_ref(settings.project)
     target = file or PREFECT_YAML
-    text = render_prefect_yaml(proj)
+    text = render_prefect_yaml(proj, ref)
     if write:
         target.write_text(text, encoding="utf-8")
         typer.echo(f"wrote {target}")
@@ -205,7 +200,7 @@ def deploy_command(
     from flows.serve import runner_deployments
 
     try:
-        for deployment in runner_deployments(proj, watcher=True, work_pool=work_pool):
+        for deployment in runner_deployments(proj, ref, watcher=True, work_pool=work_pool):
             deployment_id = deployment.apply()
             typer.echo(f"{deployment.flow_name}/{deployment.name}: {deployment_id}")
     except Exception as exc:  # unreachable server, rejected request: exit 2 with the reason
@@ -232,8 +227,9 @@ def serve_command(
     """Run everything on this machine until Ctrl-C: a Prefect server (unless PREFECT_API_URL is
     set), every deployment with its schedule, and the inbox watcher."""
     from flows.serve import serve
+    from wpflow.workspace import project_ref
 
-    settings, proj = _load(project)
+    settings, proj = load_or_exit(project)
     if milestone:
         try:
             milestone = [proj.milestone(m).id for m in milestone]
@@ -243,6 +239,6 @@ def serve_command(
     # `kill -USR1 <pid>` writes every thread's stack to stderr: what a stuck long-lived process needs
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
-        serve(settings, port=port, milestones=milestone or None, watch=watch)
+        serve(project_ref(settings.project), port=port, milestones=milestone or None, watch=watch)
     except (TimeoutError, RuntimeError) as exc:
         raise fail(str(exc), EXIT_UNREADABLE) from None

@@ -13,13 +13,13 @@ from schemas.records import ReportOutcome
 from wpflow.progress import announce
 from wpflow.release import notify_stage, outcome_line, release_stage
 from wpflow.stages import (
-    Workspace,
     collect_stage,
     merge_stage,
     receipt_promise,
     send_receipts,
     validate_stage,
 )
+from wpflow.workspace import Workspace
 
 
 def run_direct(ws: Workspace, milestone_id: str, as_of: date | None = None) -> ReportOutcome:

@@ -14,7 +14,7 @@ from datetime import date
 from schemas.records import CheckedSubmission, Notice, Submission
 from wpflow.chase import PipelineStarter
 from wpflow.collect import InboxFile
-from wpflow.stages import Workspace
+from wpflow.workspace import Workspace
 
 log = logging.getLogger("wpflow.watch")  # one logger for everything the watcher does
 

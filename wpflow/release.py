@@ -23,7 +23,7 @@ from schemas.project import Milestone
 from schemas.records import Notice, ReportOutcome, ReportRef, ReportVersion, WPSummary
 from wpflow.keys import empty_key, report_key
 from wpflow.ledger import About
-from wpflow.stages import Workspace, summary_lines
+from wpflow.stages import summary_lines
 from wpflow.versions import (
     DELIVERED,
     Release,
@@ -35,6 +35,7 @@ from wpflow.versions import (
     version_label,
 )
 from wpflow.wording import kind_title, long_date
+from wpflow.workspace import Workspace
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""The milestone's stages as plain functions over a `Workspace` (settings, project, store, mailer).
+"""The milestone's stages as plain functions over a `Workspace` (`wpflow.workspace`: settings,
+project, store, mailer).
 
 Prefect tasks in `tasks/` are thin wrappers around these; the CLI's direct mode and the
 benchmarks' baseline call them unchanged, so "with Prefect" and "without" differ by the
@@ -9,13 +10,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
 from pathlib import Path
 
 from schemas.inputs import INPUT_KINDS
-from schemas.project import Milestone, Project
+from schemas.project import Milestone
 from schemas.records import (
     CheckedSubmission,
     Notice,
@@ -23,41 +22,11 @@ from schemas.records import (
     ValidationResult,
     WPSummary,
 )
-from schemas.settings import Settings
 from wpflow.gate import GateVerdict
 from wpflow.names import shown_name
+from wpflow.workspace import Workspace
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Workspace:
-    """What every stage needs, built once per process: the seams to the outside world."""
-
-    settings: Settings
-    # milestone → the inbox files seen at this process's last collect (`chase.collect_inbox`)
-    inbox_seen: dict[str, frozenset[tuple[str, int, int]]] = field(default_factory=dict)
-
-    @cached_property
-    def project(self) -> Project:
-        from wpflow.project import load_project
-
-        return load_project(self.settings.project)
-
-    @cached_property
-    def store(self):
-        from wpflow.store import Store
-
-        return Store.from_settings(self.settings)
-
-    @cached_property
-    def mailer(self):
-        from wpflow.mailers import mailer_from_settings
-
-        return mailer_from_settings(self.settings)
-
-    def milestone(self, milestone_id: str) -> Milestone:
-        return self.project.milestone(milestone_id)
 
 
 # -- collect ----------------------------------------------------------------------------
@@ -201,22 +170,6 @@ def fmt_number(value: float) -> str:
 
 def expected_kinds(milestone: Milestone) -> list[str]:
     return [r.kind for r in milestone.inputs if r.kind in INPUT_KINDS]
-
-
-_WORKSPACES: dict[str, Workspace] = {}
-
-
-def workspace(settings: Settings | None = None) -> Workspace:
-    """The process's Workspace for the current settings (WPFLOW_* env), built once.
-
-    Long-lived processes (a worker, `wpflow serve`) keep one store engine and one mailer
-    instead of reconnecting per task.
-    """
-    settings = settings or Settings()
-    key = settings.model_dump_json()
-    if key not in _WORKSPACES:
-        _WORKSPACES[key] = Workspace(settings)
-    return _WORKSPACES[key]
 
 
 def send_receipts(

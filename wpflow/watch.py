@@ -40,7 +40,7 @@ from wpflow.receive import (  # noqa: F401 - re-exported: the watcher's receivin
     trigger_if_due,
     warm_up,
 )
-from wpflow.stages import Workspace
+from wpflow.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
