@@ -132,15 +132,10 @@ def deadlines_command(
         from wpflow.cli_common import prepare_prefect
 
         prepare_prefect(settings)
-        from prefect.settings import (
-            PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
-            temporary_settings,
-        )
-
         from flows.deadlines import deadline_ladder
+        from flows.starts import without_heartbeat
 
-        # a command-line run is watched by whoever started it; no heartbeat second (DESIGN §2)
-        with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        with without_heartbeat():  # a command-line run is watched by whoever started it
             results = deadline_ladder(day)
     rows = [
         {
