@@ -61,10 +61,12 @@ class PartnerStatus(StrEnum):
 
 
 class ReportStatus(StrEnum):
-    """A summary (and the report version made from it) is complete when every partner delivered."""
+    """A summary (and the report version made from it) is complete when every partner delivered;
+    a report rendered before versions existed was carried over by migration 0003 as legacy."""
 
     complete = "complete"
     incomplete = "incomplete"
+    legacy = "legacy"
 
 
 class RunStatus(StrEnum):
@@ -266,7 +268,7 @@ class ReportVersion(Record):
     milestone_id: str = Field(description="Milestone id")
     version: int = Field(description="1, 2, … in the order the versions were issued")
     fingerprint: str = Field(description="Content identity (wpflow.versions.report_fingerprint)")
-    status: ReportStatus = Field(description="complete / incomplete")
+    status: ReportStatus = Field(description="complete / incomplete (legacy: carried over by migration 0003)")
     as_of: date = Field(description="The day the version describes and was issued for")
     contents: VersionContents = Field(description="States and totals, to compare with the next version")
     report: ReportRef | None = Field(None, description="The rendered DOCX; None until rendered")
