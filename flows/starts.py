@@ -5,6 +5,8 @@ Either way the run gets its project as a parameter."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from functools import partial
 from typing import Any, cast
@@ -37,14 +39,22 @@ def start_deployment_run(milestone_id: str, as_of: date | None, project: str) ->
     return str(run.id)  # type: ignore[union-attr]  # the sync call returns a FlowRun
 
 
-def start_in_process(milestone_id: str, as_of: date | None, project: str) -> str:
-    """Run the milestone flow here (no deployment is served). The heartbeat is off as for
-    `wpflow run`: the run is watched by its caller, and it would add ~1 s (DESIGN §2)."""
+@contextmanager
+def without_heartbeat() -> Iterator[None]:
+    """Flow runs started in this block send no heartbeat: a run in this process is watched by
+    whoever started it (`wpflow run`, `wpflow deadlines`, the watcher, an in-process start), and
+    the heartbeat — crash detection for long deployed runs — adds ~1 s per run at exit (DESIGN §2)."""
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
+
+
+def start_in_process(milestone_id: str, as_of: date | None, project: str) -> str:
+    """Run the milestone flow here (no deployment is served), without a heartbeat."""
     from flows.milestone import milestone_pipeline
 
-    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+    with without_heartbeat():
         outcome = cast(ReportOutcome, milestone_pipeline(milestone_id, as_of, project))  # the caller gets the result
     return outcome.report.path if outcome.report else outcome.message
 

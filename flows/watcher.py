@@ -31,11 +31,11 @@ from prefect.runtime import flow_run, task_run
 from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from schemas.records import CheckedSubmission
 from wpflow import watch
 from wpflow.batches import BatchReceiver
 from wpflow.collect import InboxFile
 from wpflow.names import shown_name
-from wpflow.receive import Received
 from wpflow.workspace import configured_project, workspace
 
 RECEIVING_THREADS = 8  # per batch: SQLite's single writer is the bottleneck beyond this
@@ -67,14 +67,14 @@ def shorten(names: list[str], shown: int = 3) -> str:
 
 
 @task(task_run_name=folder_task_name, cache_policy=NO_CACHE)
-def receive_folder(project: str, relatives: list[str]) -> State[dict[str, Received | str]]:
+def receive_folder(project: str, relatives: list[str]) -> State[dict[str, CheckedSubmission | str]]:
     """One partner's files for one milestone, each archived by hash, validated, acknowledged
     (`<partner>/<milestone>/<name>` under the inbox). A file that fails does not stop the
     others; the task then ends Failed naming it. No retries here: a failed file goes to the
     watcher's retry queue (backoff, kept in the store across restarts), and receiving again is
     idempotent by hash — the receipt goes once."""
     ws, log = workspace(project), get_run_logger()
-    outcomes: dict[str, Received | str] = {}
+    outcomes: dict[str, CheckedSubmission | str] = {}
     for relative in relatives:
         partner, milestone_id, name = relative.split("/", 2)
         try:
@@ -83,7 +83,7 @@ def receive_folder(project: str, relatives: list[str]) -> State[dict[str, Receiv
             log.warning("%s not received yet: %s: %s", shown_name(name), type(exc).__name__, exc)
             outcomes[relative] = f"{type(exc).__name__}: {exc}"
         else:
-            log.info("%s received: %s", shown_name(name), "valid" if received.checked.result.valid else "invalid")
+            log.info("%s received: %s", shown_name(name), "valid" if received.result.valid else "invalid")
             outcomes[relative] = received
     failed = [shown_name(r.split("/", 2)[2]) for r, o in outcomes.items() if isinstance(o, str)]
     if failed:
@@ -124,12 +124,12 @@ def receive_uploads(relatives: list[str], project: str | None = None) -> State[d
     return Completed(message=f"{len(relatives)} upload(s) received", data=errors)
 
 
-def upload_row(relative: str, outcome: Received | str | None) -> dict[str, str]:
+def upload_row(relative: str, outcome: CheckedSubmission | str | None) -> dict[str, str]:
     partner, milestone_id, name = relative.split("/", 2)
-    if not isinstance(outcome, Received):
+    if not isinstance(outcome, CheckedSubmission):
         status, detail = "not received yet", shown_name(outcome or "")
     else:
-        result = outcome.checked.result
+        result = outcome.result
         status = "valid" if result.valid else "invalid"
         detail = f"{len(result.issues)} problem(s)" if result.issues else ""
     return {"partner": partner, "milestone": milestone_id, "file": shown_name(name), "status": status, "detail": detail}
@@ -138,9 +138,9 @@ def upload_row(relative: str, outcome: Received | str | None) -> dict[str, str]:
 def receive_batch(items: list[InboxFile], project: str | None = None) -> dict[str, BaseException | None]:
     """The batch receiver's runner: one `receive-uploads` flow run in this process, heartbeat
     off (see above); per file None or the error the watcher defers it with."""
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from flows.starts import without_heartbeat
 
-    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+    with without_heartbeat():
         state = receive_uploads([item.relative for item in items], project, return_state=True)
     errors = state.result(raise_on_failure=False)
     if not isinstance(errors, dict):  # the run itself failed (the API went away): all deferred

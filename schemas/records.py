@@ -1,15 +1,83 @@
-"""What flows between the stages: submissions, validation issues, the WP summary, reports."""
+"""What flows between the stages: submissions, validation issues, the WP summary, reports.
+
+A delivered file has one shape per boundary it crosses: on disk it is an `InboxFile`
+(`wpflow.collect`), archived and stored a `Submission`, validated a `CheckedSubmission`. What the
+status of a partner depends on is reduced from these by one builder (`wpflow.merge.Delivery.of`);
+where a partner stands in a summary is a `PartnerState`.
+
+Statuses are `StrEnum`s: a member *is* its string, so what the store, JSON and the templates hold
+stays the same text.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 Severity = Literal["error", "warning"]
-SubmissionStatus = Literal["received", "valid", "invalid", "accepted", "superseded"]
-PartnerStatus = Literal["on time", "late", "missing", "invalid"]
+
+
+class SubmissionStatus(StrEnum):
+    """Where a stored file stands: received (not yet validated), valid or invalid, accepted, or
+    superseded (it passed, then a newer file of the partner passed too)."""
+
+    received = "received"
+    valid = "valid"
+    invalid = "invalid"
+    accepted = "accepted"
+    superseded = "superseded"
+
+    @classmethod
+    def after(cls, result: ValidationResult) -> SubmissionStatus:
+        """The status a validation result gives a file: the store's record of `result.valid`."""
+        return cls.valid if result.valid else cls.invalid
+
+    @property
+    def passed(self) -> bool:
+        """This file passed validation (read back from the store: `after` wrote it)."""
+        return self in (SubmissionStatus.valid, SubmissionStatus.accepted, SubmissionStatus.superseded)
+
+    @property
+    def in_force(self) -> bool:
+        """Passed and not superseded: the partner's current valid file."""
+        return self.passed and self != SubmissionStatus.superseded
+
+
+class PartnerStatus(StrEnum):
+    """Where one partner stands on one required input."""
+
+    on_time = "on time"
+    late = "late"
+    missing = "missing"
+    invalid = "invalid"
+
+    @property
+    def delivered(self) -> bool:
+        """A valid file arrived (on time or late)."""
+        return self in (PartnerStatus.on_time, PartnerStatus.late)
+
+
+class ReportStatus(StrEnum):
+    """A summary (and the report version made from it) is complete when every partner delivered;
+    a report rendered before versions existed was carried over by migration 0003 as legacy."""
+
+    complete = "complete"
+    incomplete = "incomplete"
+    legacy = "legacy"
+
+
+class RunStatus(StrEnum):
+    """How a milestone run stands or ended, as the store's `milestone_runs` keep it."""
+
+    running = "running"
+    completed = "completed"
+    incomplete = "incomplete"
+    failed = "failed"
+    crashed = "crashed"
+    cancelled = "cancelled"
 
 
 class Record(BaseModel):
@@ -66,6 +134,7 @@ class ValidationResult(Record):
 
     @property
     def valid(self) -> bool:
+        """The one definition of "passed validation": a recognised kind and no error."""
         return self.kind is not None and not self.errors
 
 
@@ -82,12 +151,12 @@ class Submission(Record):
     received_at: datetime = Field(description="When wpflow archived it (UTC)")
     modified_at: datetime = Field(description="File modification time; decides on time / late")
     version: int = Field(1, description="1 for the first file of this partner, milestone and kind")
-    status: SubmissionStatus = Field("received", description="Lifecycle state")
+    status: SubmissionStatus = Field(SubmissionStatus.received, description="Lifecycle state")
     archive_path: str = Field(description="Where the original bytes are kept")
 
 
 class CheckedSubmission(Record):
-    """A submission with its validation result."""
+    """A stored submission with its validation result: what validating a file gives."""
 
     submission: Submission = Field(description="The archived submission")
     result: ValidationResult = Field(description="Its validation result")
@@ -155,7 +224,7 @@ class WPSummary(Record):
     partners: list[PartnerState] = Field(description="Status per partner and required input")
     missing: list[str] = Field(description="Cities with a required input missing")
     inputs: list[Submission] = Field(description="Submissions the summary was built from")
-    status: str = Field(description="complete / incomplete")
+    status: ReportStatus = Field(description="complete / incomplete")
     version: int = Field(1, description="The report version this summary becomes (v1, v2, …)")
     changes_since: str | None = Field(
         None, description="The version this one replaces, as people read it ('v1 of 2005-06-19'); None for v1"
@@ -199,7 +268,7 @@ class ReportVersion(Record):
     milestone_id: str = Field(description="Milestone id")
     version: int = Field(description="1, 2, … in the order the versions were issued")
     fingerprint: str = Field(description="Content identity (wpflow.versions.report_fingerprint)")
-    status: str = Field(description="complete / incomplete")
+    status: ReportStatus = Field(description="complete / incomplete (legacy: carried over by migration 0003)")
     as_of: date = Field(description="The day the version describes and was issued for")
     contents: VersionContents = Field(description="States and totals, to compare with the next version")
     report: ReportRef | None = Field(None, description="The rendered DOCX; None until rendered")

@@ -8,7 +8,12 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The checkout, or the site-packages folder once installed: templates/ and projects/ ship as
+# package data beside schemas/ (pyproject.toml), so ROOT finds them either way.
 ROOT = Path(__file__).resolve().parents[1]
+# Outputs go beside the code in a checkout (`make demo`), to the working folder once installed:
+# never into site-packages.
+DEFAULT_OUTPUTS = ROOT / "outputs" if (ROOT / "pyproject.toml").is_file() else Path("outputs")
 
 
 class Settings(BaseSettings):
@@ -18,7 +23,11 @@ class Settings(BaseSettings):
 
     project: Path = Field(ROOT / "projects" / "baltmet-inno", description="Project folder holding project.yaml")
     inbox: Path | None = Field(None, description="Root of the partners' watched folders; default <project>/inbox")
-    outputs: Path = Field(ROOT / "outputs", description="Where archive, reports, outbox, receipts go")
+    outputs: Path = Field(
+        DEFAULT_OUTPUTS,
+        description="Where archive, reports, outbox, receipts go; default outputs/ in the checkout, "
+        "or in the working folder when wpflow is installed",
+    )
     templates: Path = Field(ROOT / "templates", description="Report, e-mail and Excel templates")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default a SQLite file under outputs/")
     mail_transport: Literal["outbox", "smtp"] = Field("outbox", description="Where e-mails go")

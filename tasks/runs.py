@@ -12,7 +12,7 @@ from typing import Any
 from prefect import task
 from prefect.runtime import flow_run as current_run
 
-from schemas.records import ReportOutcome
+from schemas.records import ReportOutcome, RunStatus
 from wpflow.pipeline import one_line, record_outcome
 from wpflow.progress import announce
 from wpflow.workspace import workspace
@@ -21,7 +21,7 @@ from wpflow.workspace import workspace
 @task
 def open_run_record(project: str, milestone_id: str, as_of: Any) -> int:
     ws = workspace(project)
-    announce(milestone_id, "running")
+    announce(milestone_id, RunStatus.running)
     return ws.store.start_run(ws.project.name, milestone_id, as_of, flow_run_id=str(current_run.id))
 
 
@@ -39,9 +39,11 @@ def close_run_record(flow: Any, flow_run: Any, state: Any) -> None:
         if isinstance(outcome, ReportOutcome):
             record_outcome(ws, record.id, outcome)
             return
-        store.finish_run(record.id, "completed", outcome=state.message)
+        store.finish_run(record.id, RunStatus.completed, outcome=state.message)
         return
-    status = "crashed" if state.is_crashed() else "cancelled" if state.is_cancelled() else "failed"
+    status = (
+        RunStatus.crashed if state.is_crashed() else RunStatus.cancelled if state.is_cancelled() else RunStatus.failed
+    )
     try:
         error = state.result(raise_on_failure=False)
     except Exception as exc:  # the result could not be read back: the exception itself says why

@@ -13,10 +13,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from tests.conftest import BUNDLED_PROJECT, parse_eml
+from wpflow.cli import app
 
 CSV_HEADER = "name;provider;level;instrument;budget_eur;ticket_min_eur;ticket_max_eur;since\n"
 PARTNER_CITIES = ["helsinki", "berlin-tsb", "copenhagen", "malmo", "riga", "stockholm", "st-petersburg", "tallinn"]
@@ -135,20 +135,11 @@ def test_simulate_the_bundled_inbox_reminds_only_who_has_no_valid_input(project)
     assert set(first_runs.values()) <= {"due", "complete"}
 
 
-def ops_app() -> typer.Typer:
-    """A throwaway app carrying the ops commands, as wpflow.cli registers them."""
-    from wpflow.ops_cli import deadlines_command, simulate_command
-
-    app = typer.Typer()
-    app.command("simulate")(simulate_command)
-    app.command("deadlines")(deadlines_command)
-    return app
-
-
-def test_simulate_command_prints_json_timeline_in_seconds(small_inbox):
+def test_simulate_command_prints_json_timeline_in_seconds(small_inbox, monkeypatch):
+    monkeypatch.delenv("WPFLOW_PROJECT", raising=False)
     started = time.perf_counter()
     result = CliRunner().invoke(
-        ops_app(),
+        app,
         ["simulate", "--from", "2005-01-01", "--to", "2008-01-01", "--inbox", str(small_inbox), "--format", "json"],
     )
     assert result.exit_code == 0, result.output
@@ -169,7 +160,7 @@ def test_simulate_command_prints_json_timeline_in_seconds(small_inbox):
         },
     }
     table = CliRunner().invoke(
-        ops_app(), ["simulate", "--from", "2006-06-01", "--to", "2006-07-31", "--inbox", str(small_inbox)]
+        app, ["simulate", "--from", "2006-06-01", "--to", "2006-07-31", "--inbox", str(small_inbox)]
     )
     assert table.exit_code == 0 and "WP4-M3" in table.stdout and "escalation" in table.stdout
 
@@ -236,14 +227,14 @@ def test_chase_day_twice_sends_each_notice_once(chase_ws, project):
 
 def test_deadlines_command_sends_due_notices_once(chase_ws):
     args = ["deadlines", "--as-of", "2006-06-16", "--direct", "--format", "json"]
-    first = CliRunner().invoke(ops_app(), args)
+    first = CliRunner().invoke(app, args)
     assert first.exit_code == 0, first.output
     actions = json.loads(first.stdout)["actions"]
     wp4 = next(a for a in actions if a["milestone"] == "WP4-M3")
     assert (wp4["action"], wp4["rung"]) == ("reminder", "T-14")
     assert "baltmet-inno@helsinki.example.org" not in wp4["sent"]  # valid since 2006-06-10
     assert len(wp4["sent"]) == 7
-    again = json.loads(CliRunner().invoke(ops_app(), args).stdout)["actions"]
+    again = json.loads(CliRunner().invoke(app, args).stdout)["actions"]
     assert [a["sent"] for a in again] == [[] for _ in again]
 
 

@@ -113,7 +113,7 @@ def test_refused_files_are_never_parsed(tmp_path, settings, parser_spies, path_n
     )
     if path_name == "watcher":
         received = receive_file(ws, InboxFile("riga", MILESTONE, path))
-        result = received.checked.result
+        result = received.result
     else:
         run_direct(ws, MILESTONE)
         [stored] = ws.store.submissions(ws.project.name, milestone=MILESTONE)
@@ -324,7 +324,7 @@ def test_a_receipt_for_thousands_of_errors_is_bounded(tmp_path, settings):
     (folder / "seed_funding_riga.csv").write_bytes((CSV_HEADER + rows).encode("cp1252"))
     ws = workspace(settings=settings.model_copy(update={"inbox": tmp_path / "inbox", "stable_seconds": 0}))
     received = receive_file(ws, InboxFile("riga", MILESTONE, folder / "seed_funding_riga.csv"))
-    assert len(received.checked.result.errors) >= 6000
+    assert len(received.result.errors) >= 6000
     [eml] = list(ws.settings.outbox_dir.glob("*.eml"))
     message = parse_eml(eml)
     body = message.get_body(("plain",)).get_content()

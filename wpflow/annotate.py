@@ -9,7 +9,6 @@ is read from the archive).
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections import defaultdict
 from pathlib import Path
@@ -23,6 +22,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from schemas.inputs import INPUT_KINDS
 from schemas.records import Issue, ValidationResult
+from wpflow.files import replacing
 from wpflow.readers import read_csv
 
 PROBLEMS = "Problems"
@@ -48,10 +48,8 @@ def write_annotated_copy(original: Path, result: ValidationResult, out: Path) ->
     add_problems_sheet(workbook, shown)
     if more:
         workbook[PROBLEMS].append(["", "", "", "", "", "", more_line(more, "the problems.csv attached to the receipt")])
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    workbook.save(tmp)
-    os.replace(tmp, out)
+    with replacing(out) as tmp:
+        workbook.save(tmp)
     return out
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.project import Milestone, Project
-from schemas.records import CheckedSubmission, Notice
+from schemas.records import CheckedSubmission, Notice, Submission, SubmissionStatus, ValidationResult
 from wpflow.deadlines import Action, Delivery, actions_on, run_action
 from wpflow.workspace import Workspace
 
@@ -90,7 +90,7 @@ def collect_inbox(ws: Workspace, day: date | None = None) -> list[CheckedSubmiss
         visible = inbox_state(ws, milestone, day)
         if ws.inbox_seen.get(milestone.id) == visible:
             continue
-        fresh = [s for s in collect_stage(ws, milestone, day) if s.status == "received"]
+        fresh = [s for s in collect_stage(ws, milestone, day) if s.status == SubmissionStatus.received]
         if fresh:
             done = validate_stage(ws, milestone, fresh)
             send_receipts(ws, milestone, done)
@@ -190,7 +190,7 @@ def inbox_deliveries(project: Project, inbox_root: Path, *, max_bytes: int | Non
 
     Validates the inbox copy in place: a rehearsal archives, stores and sends nothing.
     """
-    from wpflow.collect import arrival_time, list_inbox, load_arrivals, sha256_of
+    from wpflow.collect import arrival_time, list_inbox, load_arrivals, submission_for
     from wpflow.validate import validate_file
 
     arrivals = load_arrivals(inbox_root)
@@ -198,31 +198,20 @@ def inbox_deliveries(project: Project, inbox_root: Path, *, max_bytes: int | Non
     out: dict[str, list[Delivery]] = {}
     for milestone in project.milestones():
         expected = [r.kind for r in milestone.inputs]
-        found = []
+        found: list[tuple[Submission, ValidationResult]] = []
         for item in list_inbox(inbox_root, partners, milestone.id):
-            arrived = arrival_time(item, item.path.stat(), arrivals).date()
+            arrived = arrival_time(item, item.path.stat(), arrivals)
             result = validate_file(
                 item.path, expected=expected, city=project.participant(item.partner).city, max_bytes=max_bytes
             )
             if result.kind is not None:
-                found.append((arrived, item.path.name, item.partner, result, sha256_of(item.path)[0]))
-        versions: dict[tuple[str, str], int] = defaultdict(int)
+                found.append((submission_for(project, item, None, arrived), result))
+        versions: dict[tuple[str, str | None], int] = defaultdict(int)
         deliveries = []
-        for arrived, name, partner, result, sha in sorted(found, key=lambda f: (f[0], f[1])):
-            kind = result.kind or ""  # only recognised files were kept above
-            versions[(partner, kind)] += 1
-            deliveries.append(
-                Delivery(
-                    partner=partner,
-                    kind=kind,
-                    arrived=arrived,
-                    valid=result.valid,
-                    version=versions[(partner, kind)],
-                    file_name=name,
-                    sha256=sha,
-                    errors=len(result.errors),
-                )
-            )
+        for sub, result in sorted(found, key=lambda f: (f[0].modified_at.date(), f[0].file_name)):
+            versions[(sub.partner, result.kind)] += 1
+            numbered = sub.model_copy(update={"version": versions[(sub.partner, result.kind)]})
+            deliveries.append(Delivery.of(numbered, result))
         out[milestone.id] = deliveries
     return out
 

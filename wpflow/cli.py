@@ -161,19 +161,12 @@ def run_pipelines(settings, ids: list[str], as_of, *, direct: bool = False):
         return outcomes, failed
     with milestone_progress(ids, "starting Prefect"):
         prepare_prefect(settings)
-        from prefect.settings import (
-            PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
-            temporary_settings,
-        )
-
         from flows.ephemeral import tie_ephemeral_server
         from flows.milestone import all_milestones, milestone_pipeline
+        from flows.starts import without_heartbeat
 
         tie_ephemeral_server()  # its uvicorn dies with us, even after kill -9
-
-        # A CLI run is short and watched by the person who started it: the flow heartbeat (crash
-        # detection for long deployed runs) would add ~1 s per flow run at exit (DESIGN §2).
-        with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        with without_heartbeat():  # a CLI run is watched by the person who started it
             if len(ids) == 1:
                 state = milestone_pipeline(ids[0], as_of, ws.project_ref, return_state=True)
                 result = state.result(raise_on_failure=False)

@@ -25,6 +25,7 @@ import yaml
 
 from schemas.project import Milestone, Project
 from schemas.records import Submission
+from wpflow.files import file_sha256
 from wpflow.names import shown_name
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,8 @@ LINE_SUFFIXES = frozenset({".csv", ".tsv"})
 
 @dataclass(frozen=True)
 class InboxFile:
-    """A file lying in a partner's folder for a milestone."""
+    """A file lying in a partner's folder for a milestone: the first of a delivered file's
+    shapes (then a stored `Submission`, then a validated `CheckedSubmission`)."""
 
     partner: str
     milestone: str
@@ -133,16 +135,6 @@ def looks_partial(path: Path, suffix: str) -> bool:
     return False
 
 
-def sha256_of(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
-
-
 def archive_file(path: Path, archive_dir: Path) -> tuple[str, int, Path]:
     """Copy the file to `archive_dir/<sha256>` unless those bytes are already archived.
 
@@ -230,9 +222,13 @@ def _submissions(project, items, arrivals, archive_dir, as_of, stable_seconds) -
         yield submission_for(project, item, archive_dir, arrived)
 
 
-def submission_for(project: Project, item: InboxFile, archive_dir: Path, arrived: datetime) -> Submission:
-    """Archive one inbox file and describe it."""
-    sha, size, target = archive_file(item.path, archive_dir)
+def submission_for(project: Project, item: InboxFile, archive_dir: Path | None, arrived: datetime) -> Submission:
+    """Archive one inbox file and describe it: the one builder of a `Submission`. Without an
+    `archive_dir` (a rehearsal, which stores nothing) the file is hashed where it lies."""
+    if archive_dir is None:
+        sha, size, target = file_sha256(item.path), item.path.stat().st_size, item.path
+    else:
+        sha, size, target = archive_file(item.path, archive_dir)
     return Submission(
         project=project.name,
         partner=item.partner,

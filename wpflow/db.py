@@ -9,6 +9,7 @@ first revision, whose tables it already has, and then upgraded normally.
 
 from __future__ import annotations
 
+from argparse import Namespace
 from pathlib import Path
 
 from alembic import command
@@ -62,7 +63,9 @@ def autogenerate(engine: Engine, message: str) -> str:
     """Write the next migration from the models' difference to `engine`'s database; its path."""
     number = f"{int(head()) + 1:04d}"
     with engine.begin() as conn:
-        script = command.revision(alembic_config(conn), message=message, autogenerate=True, rev_id=number)
+        cfg = alembic_config(conn)
+        cfg.cmd_opts = Namespace(quiet=True)  # no "Generating …" line: the caller prints the path (or JSON)
+        script = command.revision(cfg, message=message, autogenerate=True, rev_id=number)
     assert isinstance(script, Script), "one revision is written"
     return str(script.path)
 

@@ -51,32 +51,45 @@ def current_command(project: ProjectOpt = None, fmt: FormatOpt = OutputFormat.ta
 
 
 @db_app.command("upgrade")
-def upgrade_command(revision: RevisionArg = "head", project: ProjectOpt = None) -> None:
+def upgrade_command(
+    revision: RevisionArg = "head", project: ProjectOpt = None, fmt: FormatOpt = OutputFormat.table
+) -> None:
     """Apply the migrations up to REVISION (default: the newest)."""
     from wpflow import db
 
     settings, engine = _engine(project)
     before = db.current(engine)
     after = db.upgrade(engine, revision)
-    typer.echo(f"{_where(settings)}: {before or '(empty)'} → {after}")
+    print_step(settings, before, after, fmt)
 
 
 @db_app.command("downgrade")
-def downgrade_command(revision: RevisionArg, project: ProjectOpt = None) -> None:
+def downgrade_command(revision: RevisionArg, project: ProjectOpt = None, fmt: FormatOpt = OutputFormat.table) -> None:
     """Step the schema back to REVISION (data in dropped columns is lost)."""
     from wpflow import db
 
     settings, engine = _engine(project)
     before = db.current(engine)
     after = db.downgrade(engine, revision)
-    typer.echo(f"{_where(settings)}: {before} → {after or '(empty)'}")
+    print_step(settings, before, after, fmt)
+
+
+def print_step(settings, before: str | None, after: str | None, fmt: OutputFormat) -> None:
+    """`<database>: 0003 → 0004`, or the same as JSON (None for an empty database)."""
+    if fmt is OutputFormat.json:
+        print_json({"database": _where(settings), "before": before, "after": after})
+    else:
+        typer.echo(f"{_where(settings)}: {before or '(empty)'} → {after or '(empty)'}")
 
 
 @db_app.command("history")
-def history_command() -> None:
+def history_command(fmt: FormatOpt = OutputFormat.table) -> None:
     """List the migrations, oldest first."""
     from wpflow import db
 
+    if fmt is OutputFormat.json:
+        print_json([{"revision": revision, "message": message} for revision, message in db.history()])
+        return
     for revision, message in db.history():
         typer.echo(f"{revision}  {message}")
 
@@ -85,6 +98,7 @@ def history_command() -> None:
 def revision_command(
     message: Annotated[str, typer.Option("--message", "-m", help="What the migration changes.")],
     project: ProjectOpt = None,
+    fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """For developers: write a new migration from the difference between the models in
     wpflow/store.py and the (upgraded) database. Review it before committing."""
@@ -92,4 +106,8 @@ def revision_command(
 
     _, engine = _engine(project)
     db.upgrade(engine)
-    typer.echo(db.autogenerate(engine, message))
+    path = db.autogenerate(engine, message)
+    if fmt is OutputFormat.json:
+        print_json({"file": path})
+    else:
+        typer.echo(path)

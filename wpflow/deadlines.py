@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.project import Milestone, Project, Rung
+from schemas.records import PartnerStatus
 from wpflow.keys import run_key
 from wpflow.merge import Delivery, partner_states
 from wpflow.versions import Release, inputs_digest, release_day, release_decision
@@ -60,8 +61,8 @@ def outstanding_on(
     """Required inputs not delivered valid by `day`, per partner, in definition order."""
     out: dict[str, list[str]] = {}
     for state in partner_states(project, milestone, [d for d in deliveries if d.arrived <= day]):
-        if state.status in ("missing", "invalid"):
-            label = state.kind + (" (invalid)" if state.status == "invalid" else "")
+        if not state.status.delivered:
+            label = state.kind + (" (invalid)" if state.status == PartnerStatus.invalid else "")
             out.setdefault(state.partner, []).append(label)
     return out
 

@@ -96,6 +96,7 @@ def template_command(
     partner: Annotated[str, typer.Option("--partner", help="Participant id the templates are for.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the templates into.")] = Path("."),
     project: ProjectOpt = None,
+    fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Write the files PARTNER fills in for MILESTONE: an Excel workbook per table input (headers,
     explanations, dropdowns, checks), a Word or Markdown file per text input."""
@@ -107,6 +108,9 @@ def template_command(
         paths = write_templates(proj, milestone, partner, out)
     except KeyError as exc:
         raise fail(f"unknown milestone or partner {exc.args[0]!r}", EXIT_INVALID) from None
+    if fmt is OutputFormat.json:
+        print_json({"milestone": milestone, "partner": partner, "files": [str(p) for p in paths]})
+        return
     if not paths:
         typer.echo(f"{milestone} asks for no partner inputs")
     for path in paths:

@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
-from schemas.records import ReportRef, ReportVersion, VersionContents
+from schemas.records import ReportRef, ReportStatus, ReportVersion, VersionContents
 from wpflow.owner import is_dead, me
 from wpflow.store_base import StoreBase
 from wpflow.tables import (
@@ -48,7 +48,14 @@ class About:
 class Ledger(StoreBase):
     # -- report versions ---------------------------------------------------------------
     def issue_version(
-        self, project: str, milestone: str, *, fingerprint: str, status: str, as_of: date, contents: VersionContents
+        self,
+        project: str,
+        milestone: str,
+        *,
+        fingerprint: str,
+        status: ReportStatus,
+        as_of: date,
+        contents: VersionContents,
     ) -> tuple[ReportVersion, bool]:
         """The version with this content, issued now as the next number if it is new.
 

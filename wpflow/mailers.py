@@ -10,11 +10,9 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import logging
-import os
 import re
 import smtplib
 import ssl
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,6 +24,7 @@ from pydantic import SecretStr
 
 from schemas.records import Notice
 from schemas.settings import Settings
+from wpflow.files import replacing
 from wpflow.mail import MAIL_POLICY, addresses, message_id_for
 
 if TYPE_CHECKING:
@@ -76,7 +75,8 @@ class OutboxMailer:
     def send(self, msg: EmailMessage) -> str:
         self.folder.mkdir(parents=True, exist_ok=True)
         target = self.folder / outbox_file_name(msg)
-        write_atomically(target, msg.as_bytes(policy=MAIL_POLICY))
+        with replacing(target) as tmp:  # a mail client reading the folder never sees half a message
+            tmp.write_bytes(msg.as_bytes(policy=MAIL_POLICY))
         return str(target)
 
 
@@ -84,18 +84,6 @@ def outbox_file_name(msg: EmailMessage) -> str:
     local = str(msg.get("Message-ID", "")).strip().strip("<>").partition("@")[0]
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", local).strip("._")
     return f"{safe or hashlib.sha256(msg.as_bytes()).hexdigest()}.eml"
-
-
-def write_atomically(target: Path, data: bytes) -> None:
-    """Temp file + rename: an `outbox flush` running meanwhile never reads half a message."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".writing-", suffix=".eml")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @dataclass(frozen=True)

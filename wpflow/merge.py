@@ -22,6 +22,10 @@ from schemas.records import (
     MeetingRow,
     NarrativeBlock,
     PartnerState,
+    PartnerStatus,
+    ReportStatus,
+    Submission,
+    ValidationResult,
     WPSummary,
 )
 from wpflow.project_check import check_project
@@ -36,7 +40,7 @@ def merge_summary(
     usable = _newest_valid(checked)
     wp = project.work_package(milestone.wp_id)
     partners = partner_states(
-        project, milestone, [Delivery.of(c) for c in checked if c.result.kind or c.submission.kind]
+        project, milestone, [Delivery.of(c.submission, c.result) for c in checked if c.result.kind or c.submission.kind]
     )
     required_kinds = [r.kind for r in milestone.inputs]
     city_of = {p.id: p.city for p in project.participants}
@@ -52,8 +56,8 @@ def merge_summary(
             tables.append(comparative_table(kind, delivered, city_of, order))
         else:
             narratives += [narrative_block(kind, c, city_of[c.submission.partner]) for c in delivered]
-    missing = sorted({s.city for s in partners if s.status == "missing"}, key=lambda c: order.get(c, 99))
-    complete = all(s.status in ("on time", "late") for s in partners)
+    missing = sorted({s.city for s in partners if s.status == PartnerStatus.missing}, key=lambda c: order.get(c, 99))
+    complete = all(s.status.delivered for s in partners)
     return WPSummary(
         project=project.name,
         project_title=project.title,
@@ -76,7 +80,7 @@ def merge_summary(
         partners=partners,
         missing=missing,
         inputs=sorted((c.submission for c in usable.values()), key=lambda s: (s.partner, s.kind or "", s.version)),
-        status="complete" if complete else "incomplete",
+        status=ReportStatus.complete if complete else ReportStatus.incomplete,
         organisations={p.id: p.organisation for p in project.participants},
         source_notes=milestone_notes(project, milestone),
     )
@@ -106,7 +110,10 @@ def _newest_valid(checked: list[CheckedSubmission]) -> dict[tuple[str, str], Che
 
 @dataclass(frozen=True)
 class Delivery:
-    """A submission reduced to what the status of a partner depends on."""
+    """A submission reduced to what the status of a partner depends on. Not a boundary of its
+    own: built from a `Submission` (with its `ValidationResult` where one is at hand) by `of`
+    only, whether the submission comes from a run (merge), the store (status, the daily ladder)
+    or an inbox validated in place (the rehearsal)."""
 
     partner: str
     kind: str
@@ -118,17 +125,18 @@ class Delivery:
     errors: int = 0
 
     @classmethod
-    def of(cls, c: CheckedSubmission) -> Delivery:
-        s = c.submission
+    def of(cls, sub: Submission, result: ValidationResult | None = None) -> Delivery:
+        """The delivery of `sub`: valid as `result` says, or as the store recorded it
+        (`SubmissionStatus.passed`) when only the stored row is at hand (no error count then)."""
         return cls(
-            partner=s.partner,
-            kind=c.result.kind or s.kind or "",
-            arrived=s.modified_at.date(),
-            valid=c.result.valid,
-            version=s.version,
-            file_name=s.file_name,
-            sha256=s.sha256,
-            errors=len(c.result.errors),
+            partner=sub.partner,
+            kind=(result.kind if result is not None else None) or sub.kind or "",
+            arrived=sub.modified_at.date(),
+            valid=result.valid if result is not None else sub.status.passed,
+            version=sub.version,
+            file_name=sub.file_name,
+            sha256=sub.sha256,
+            errors=len(result.errors) if result is not None else 0,
         )
 
 
@@ -148,11 +156,11 @@ def partner_states(project: Project, milestone: Milestone, deliveries: Iterable[
         for p in project.deliverers(req):
             found = newest.get((p.id, req.kind))
             if found is None:
-                status = "missing"
+                status = PartnerStatus.missing
             elif not found.valid:
-                status = "invalid"
+                status = PartnerStatus.invalid
             else:
-                status = "on time" if found.arrived <= milestone.due else "late"
+                status = PartnerStatus.on_time if found.arrived <= milestone.due else PartnerStatus.late
             states.append(
                 PartnerState(
                     partner=p.id,

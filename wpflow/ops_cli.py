@@ -125,15 +125,10 @@ def deadlines_command(
         from wpflow.cli_common import prepare_prefect
 
         prepare_prefect(settings)
-        from prefect.settings import (
-            PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
-            temporary_settings,
-        )
-
         from flows.deadlines import deadline_ladder
+        from flows.starts import without_heartbeat
 
-        # a command-line run is watched by whoever started it; no heartbeat second (DESIGN §2)
-        with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        with without_heartbeat():  # a command-line run is watched by whoever started it
             results = deadline_ladder(day, ws.project_ref)
     rows = [
         {
@@ -175,6 +170,7 @@ def deploy_command(
         ),
     ] = None,
     file: Annotated[Path | None, typer.Option("--file", help="prefect.yaml to write or check.")] = None,
+    fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Register the deployments (a pipeline per milestone, the daily deadline ladder, the inbox
     watcher) on the Prefect server in PREFECT_API_URL, or write/check prefect.yaml."""
@@ -187,28 +183,39 @@ def deploy_command(
     text = render_prefect_yaml(proj, ref)
     if write:
         target.write_text(text, encoding="utf-8")
-        typer.echo(f"wrote {target}")
+        if fmt is OutputFormat.json:
+            print_json({"file": str(target), "written": True})
+        else:
+            typer.echo(f"wrote {target}")
         return
     if check:
-        current = target.read_text(encoding="utf-8") if target.exists() else ""
-        if current != text:
+        up_to_date = (target.read_text(encoding="utf-8") if target.exists() else "") == text
+        if fmt is OutputFormat.json:
+            print_json({"file": str(target), "up_to_date": up_to_date})
+        if not up_to_date:
             raise fail(f"{target} is out of date; run `wpflow deploy --write`", EXIT_INVALID)
-        typer.echo(f"{target} is up to date")
+        if fmt is OutputFormat.table:
+            typer.echo(f"{target} is up to date")
         return
     if not os.environ.get("PREFECT_API_URL"):
         raise fail("no Prefect server: set PREFECT_API_URL (or use `wpflow serve`, which starts one)", EXIT_UNREADABLE)
     from flows.serve import runner_deployments
 
+    registered = []
     try:
         for deployment in runner_deployments(proj, ref, watcher=True, work_pool=work_pool):
             deployment_id = deployment.apply()
-            typer.echo(f"{deployment.flow_name}/{deployment.name}: {deployment_id}")
+            registered.append({"flow": deployment.flow_name, "name": deployment.name, "id": str(deployment_id)})
+            if fmt is OutputFormat.table:
+                typer.echo(f"{deployment.flow_name}/{deployment.name}: {deployment_id}")
     except Exception as exc:  # unreachable server, rejected request: exit 2 with the reason
         import httpx
 
         if isinstance(exc, (httpx.HTTPError, OSError)):
             raise fail(f"cannot register at {os.environ['PREFECT_API_URL']}: {exc}", EXIT_UNREADABLE) from None
         raise
+    if fmt is OutputFormat.json:
+        print_json({"deployments": registered})
 
 
 # -- serve ------------------------------------------------------------------------------

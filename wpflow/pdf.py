@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from wpflow.files import replacing
+
 log = logging.getLogger(__name__)
 
 TIMEOUT_S = 180.0  # a 10 000-row report takes about a minute on a loaded 2-core machine
@@ -83,9 +85,8 @@ def docx_to_pdf(docx: Path, timeout: float = TIMEOUT_S) -> Path | None:
         if not made.exists():
             log.warning("LibreOffice made no PDF of %s", docx.name)
             return None
-        partial = target.with_name(target.name + ".tmp")
-        shutil.move(made, partial)
-        partial.replace(target)
+        with replacing(target) as partial:
+            shutil.move(made, partial)
     return target
 
 

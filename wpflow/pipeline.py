@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from schemas.records import ReportOutcome
+from schemas.records import ReportOutcome, ReportStatus, RunStatus
 from wpflow.progress import announce
 from wpflow.release import notify_stage, outcome_line, release_stage
 from wpflow.stages import (
@@ -28,7 +28,7 @@ def run_direct(ws: Workspace, milestone_id: str, as_of: date | None = None) -> R
     milestone = ws.milestone(milestone_id)
     day = as_of or date.today()
     run_id = ws.store.start_run(ws.project.name, milestone_id, as_of)
-    announce(milestone_id, "running")
+    announce(milestone_id, RunStatus.running)
     try:
         subs = collect_stage(ws, milestone, as_of)
         checked = validate_stage(ws, milestone, subs)
@@ -42,20 +42,20 @@ def run_direct(ws: Workspace, milestone_id: str, as_of: date | None = None) -> R
         send_receipts(ws, milestone, checked, promise)
         notices = notify_stage(ws, milestone, summary, outcome)
     except BaseException as exc:
-        ws.store.finish_run(run_id, "failed", error=one_line(exc))
-        announce(milestone_id, "failed")
+        ws.store.finish_run(run_id, RunStatus.failed, error=one_line(exc))
+        announce(milestone_id, RunStatus.failed)
         raise
     outcome = outcome.model_copy(update={"message": outcome_line(outcome, notices)})
     record_outcome(ws, run_id, outcome)
     return outcome
 
 
-def run_status(outcome: ReportOutcome) -> str:
+def run_status(outcome: ReportOutcome) -> RunStatus:
     """The run's status in the store (and its state's name in the Prefect UI): a report with
     inputs missing, or none because nothing arrived, is "incomplete"."""
-    if outcome.release == "empty" or (outcome.version is not None and outcome.version.status != "complete"):
-        return "incomplete"
-    return "completed"
+    if outcome.release == "empty" or (outcome.version is not None and outcome.version.status != ReportStatus.complete):
+        return RunStatus.incomplete
+    return RunStatus.completed
 
 
 def record_outcome(ws: Workspace, run_id: int, outcome: ReportOutcome) -> None:

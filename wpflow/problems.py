@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.records import Issue
+from wpflow.wording import format_value
 
 SHOWN_PROBLEMS = 50  # in an e-mail body or a quarantine note
 MARKED_PROBLEMS = 1000  # cells filled and commented in an annotated copy
@@ -30,9 +31,9 @@ def first_problems(issues: Sequence[Issue], limit: int = SHOWN_PROBLEMS) -> tupl
 
 
 def more_line(more: int, where: str = f"the attached {PROBLEMS_CSV}") -> str:
-    """`… and 14 950 more problems, all listed in the attached problems.csv`."""
-    count = f"{more:,}".replace(",", " ")
-    return f"… and {count} more problem{'s' if more != 1 else ''}, all listed in {where}"
+    """`… and 14 950 more problems, all listed in the attached problems.csv` (the count as the
+    report writes numbers: `wording.format_value`)."""
+    return f"… and {format_value(more)} more problem{'s' if more != 1 else ''}, all listed in {where}"
 
 
 def problems_csv(issues: Sequence[Issue], cap: int = PROBLEMS_CSV_CAP) -> bytes:

@@ -8,10 +8,9 @@ of `wpflow.watch` (which re-exports these names) to keep each module short.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from datetime import date
 
-from schemas.records import CheckedSubmission, Notice, Submission
+from schemas.records import CheckedSubmission, Notice, Submission, SubmissionStatus
 from wpflow.chase import PipelineStarter
 from wpflow.collect import InboxFile
 from wpflow.workspace import Workspace
@@ -56,19 +55,13 @@ def trigger_if_due(ws: Workspace, milestone_id: str, start: PipelineStarter | No
     return started
 
 
-@dataclass
-class Received:
-    """What receiving one file did."""
-
-    checked: CheckedSubmission
-    receipts: list[Notice] = field(default_factory=list)
-
-
-def receive_file(ws: Workspace, item: InboxFile) -> Received:
-    """Archive → validate → store → receipt, without Prefect. The pipeline is the watcher's
-    business afterwards (`InboxWatcher.note_upload`): once per quiet milestone, not per file."""
+def receive_file(ws: Workspace, item: InboxFile) -> CheckedSubmission:
+    """Archive → validate → store → receipt, without Prefect; the validated file (its receipt is
+    in the store's notifications). The pipeline is the watcher's business afterwards
+    (`InboxWatcher.note_upload`): once per quiet milestone, not per file."""
     checked = check_upload(ws, archive_upload(ws, item))
-    return Received(checked, send_upload_receipt(ws, checked))
+    send_upload_receipt(ws, checked)
+    return checked
 
 
 def warm_up(ws: Workspace) -> None:
@@ -86,14 +79,14 @@ def warm_up(ws: Workspace) -> None:
 def already_received(ws: Workspace, item: InboxFile) -> bool:
     """True when these bytes are stored, validated and their receipt went out — so a restart's
     scan does not start a receive-upload run for every file of the inbox again."""
-    from wpflow.collect import sha256_of
+    from wpflow.files import file_sha256
 
-    sha, _ = sha256_of(item.path)
+    sha = file_sha256(item.path)
     project = ws.project.name
     stored = [
         s for s in ws.store.submissions(project, milestone=item.milestone, partner=item.partner) if s.sha256 == sha
     ]
-    if not stored or stored[0].status == "received":
+    if not stored or stored[0].status == SubmissionStatus.received:
         return False
     return any(
         n.kind == "receipt" and n.submission_sha256 == sha for n in ws.store.notifications(project, item.milestone)

@@ -14,18 +14,17 @@ wrap them; `wpflow run --direct` calls them as they are):
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import shutil
 from pathlib import Path
 
 from schemas.project import Milestone
 from schemas.records import Notice, ReportOutcome, ReportRef, ReportVersion, WPSummary
+from wpflow.files import file_sha256
 from wpflow.keys import empty_key, report_key
 from wpflow.ledger import About
 from wpflow.stages import summary_lines
 from wpflow.versions import (
-    DELIVERED,
     Release,
     changes_between,
     contents_of,
@@ -51,7 +50,7 @@ def release_stage(ws: Workspace, milestone: Milestone, summary: WPSummary) -> Re
     decision = release_decision(project, milestone, summary.partners, summary.as_of)
     if decision is Release.WAIT:
         draft = render_into(ws, summary, ws.settings.reports_dir / DRAFTS, f"{milestone.id}.docx")
-        owed = sum(1 for s in summary.partners if s.status not in DELIVERED)
+        owed = sum(1 for s in summary.partners if not s.status.delivered)
         return ReportOutcome(
             milestone_id=milestone.id,
             release="wait",
@@ -92,8 +91,7 @@ def release_stage(ws: Workspace, milestone: Milestone, summary: WPSummary) -> Re
 
 def template_sha256(ws: Workspace, milestone: Milestone) -> str:
     """The template's version is its bytes: an edited template is new content."""
-    with (ws.settings.templates / milestone.template).open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
+    return file_sha256(ws.settings.templates / milestone.template)
 
 
 def what_changed(ws: Workspace, version: ReportVersion) -> tuple[ReportVersion | None, list[str]]:

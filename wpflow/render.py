@@ -9,7 +9,6 @@ contents list, and `wpflow.pdf` puts a PDF beside the DOCX when LibreOffice is i
 
 from __future__ import annotations
 
-import hashlib
 import html
 import io
 import zipfile
@@ -26,6 +25,7 @@ from schemas.records import ComparativeTable, ReportRef, WPSummary
 from wpflow.charts import chart_measure, chart_png
 from wpflow.docx_fields import ensure_update_fields, fill_contents
 from wpflow.docx_tables import FORBIDDEN, Column, TableFill, fill_marked_tables, marker, write_spliced
+from wpflow.files import file_sha256, replacing
 from wpflow.pdf import docx_to_pdf
 from wpflow.table_layout import ColumnNeed, column_need
 from wpflow.wording import (
@@ -253,18 +253,6 @@ def template_variables(path: Path) -> set[str]:
 
 
 # -- render -------------------------------------------------------------------------------
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def default_generated_at(summary: WPSummary) -> datetime:
     """Midnight UTC of the as-of day: re-running a milestone on the same inputs then yields the
     same bytes. (Whether a report is new is its content fingerprint's business: wpflow.versions.)"""
@@ -318,7 +306,7 @@ def render_report(
     from jinja2 import Environment, StrictUndefined
 
     template_path = templates_dir / template
-    template_sha = sha256_bytes(template_path.read_bytes())
+    template_sha = file_sha256(template_path)
     when = generated_at or default_generated_at(summary)
     tpl = DocxTemplate(str(template_path))
     context = report_context(summary, template_sha256=template_sha, generated_at=when, tpl=tpl)
@@ -330,17 +318,14 @@ def render_report(
     stamp_properties(tpl.docx, when)
     buffer = io.BytesIO()
     tpl.save(buffer)
-    out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{summary.milestone_id}.docx"
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("wb") as out:
+    with replacing(path) as tmp, tmp.open("wb") as out:
         stable_zip(buffer.getvalue(), when, splices, out)
-    tmp.replace(path)
     pdf_path = docx_to_pdf(path) if pdf else None
     return ReportRef(
         milestone_id=summary.milestone_id,
         path=str(path),
-        sha256=sha256_file(path),
+        sha256=file_sha256(path),
         template_sha256=template_sha,
         generated_at=when,
         pdf_path=str(pdf_path) if pdf_path else None,

@@ -18,12 +18,14 @@ from schemas.project import Milestone
 from schemas.records import (
     CheckedSubmission,
     Notice,
+    PartnerStatus,
     Submission,
     ValidationResult,
     WPSummary,
 )
 from wpflow.gate import GateVerdict
 from wpflow.names import shown_name
+from wpflow.wording import format_value
 from wpflow.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -148,24 +150,20 @@ def merge_stage(ws: Workspace, milestone: Milestone, checked: list[CheckedSubmis
 def summary_lines(summary: WPSummary) -> list[str]:
     """A few lines for the e-mail body: status, who is missing, the headline numbers."""
     states = summary.partners
-    delivered = sum(1 for s in states if s.status in ("on time", "late"))
+    delivered = sum(1 for s in states if s.status.delivered)
     lines = [f"Status: {summary.status} — {delivered} of {len(states)} required inputs delivered and valid."]
     if summary.missing:
         lines.append("Missing: " + ", ".join(summary.missing) + ".")
-    invalid = sorted({s.city for s in states if s.status == "invalid"})
+    invalid = sorted({s.city for s in states if s.status == PartnerStatus.invalid})
     if invalid:
         lines.append("Invalid (to be corrected): " + ", ".join(invalid) + ".")
     for table in summary.tables:
         first = table.columns[0] if table.columns else None
         if first:
             lines.append(
-                f"{table.label}: {fmt_number(table.totals[first])} {first.lower()} across {len(table.rows)} cities."
+                f"{table.label}: {format_value(table.totals[first])} {first.lower()} across {len(table.rows)} cities."
             )
     return lines
-
-
-def fmt_number(value: float) -> str:
-    return f"{value:,.0f}".replace(",", " ")
 
 
 def expected_kinds(milestone: Milestone) -> list[str]:

@@ -6,11 +6,11 @@ from datetime import date
 from typing import Any
 
 from schemas.project import Project
+from schemas.records import PartnerStatus, SubmissionStatus
 from wpflow.merge import Delivery, partner_states
 
 # Worst first: a cell shows the worst status over the milestone's required inputs.
-SEVERITY = ["invalid", "missing", "late", "on time"]
-VALID = {"valid", "accepted", "superseded"}
+SEVERITY = [PartnerStatus.invalid, PartnerStatus.missing, PartnerStatus.late, PartnerStatus.on_time]
 
 
 def reading_store(settings):
@@ -44,21 +44,11 @@ def deliveries_by_milestone(store, project: Project, as_of: date | None) -> dict
 def as_deliveries(submissions, as_of: date | None) -> dict[str, list[Delivery]]:
     out: dict[str, list[Delivery]] = {}
     for s in submissions:
-        if s.kind is None or s.status == "received":
+        if s.kind is None or s.status == SubmissionStatus.received:
             continue
         if as_of is not None and s.modified_at.date() > as_of:
             continue
-        out.setdefault(s.milestone, []).append(
-            Delivery(
-                partner=s.partner,
-                kind=s.kind,
-                arrived=s.modified_at.date(),
-                valid=s.status in VALID,
-                version=s.version,
-                file_name=s.file_name,
-                sha256=s.sha256,
-            )
-        )
+        out.setdefault(s.milestone, []).append(Delivery.of(s))
     return out
 
 
@@ -70,12 +60,13 @@ def status_matrix(project: Project, store, as_of: date | None = None) -> list[di
     rows = []
     for m in project.milestones():
         states = partner_states(project, m, deliveries_from_store(store, project, m.id, as_of))
-        cells: dict[str, str] = {}
+        worst: dict[str, PartnerStatus] = {}
         for st in states:
-            current = cells.get(st.partner)
+            current = worst.get(st.partner)
             if current is None or SEVERITY.index(st.status) < SEVERITY.index(current):
-                cells[st.partner] = st.status
+                worst[st.partner] = st.status
+        cells: dict[str, str] = dict(worst)
         if as_of is not None and as_of <= m.due:
-            cells = {p: ("open" if v == "missing" else v) for p, v in cells.items()}
+            cells = {p: ("open" if v == PartnerStatus.missing else v) for p, v in worst.items()}
         rows.append({"milestone": m.id, "title": m.title, "due": m.due.isoformat(), "partners": cells})
     return rows

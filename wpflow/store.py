@@ -21,7 +21,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from schemas.records import Issue, Submission, SubmissionStatus, ValidationResult
+from schemas.records import Issue, RunStatus, Submission, SubmissionStatus, ValidationResult
 from schemas.settings import Settings
 from wpflow.ledger import Ledger
 from wpflow.owner import Owner, is_dead, me
@@ -36,9 +36,6 @@ from wpflow.tables import (
 )
 
 log = logging.getLogger(__name__)
-
-# statuses that mean "this file passed validation" (superseded ones did, then a newer one came)
-PASSED: frozenset[str] = frozenset({"valid", "accepted", "superseded"})
 
 
 # -- the store ---------------------------------------------------------------------------
@@ -108,7 +105,7 @@ class Store(Ledger, ReceiptRetries):
                 session.add(row)
                 session.flush()
             row.kind = result.kind or row.kind
-            row.status = "valid" if result.valid else "invalid"
+            row.status = SubmissionStatus.after(result)
             # replace the issues with two statements, not by loading the old collection
             session.execute(delete(IssueRow).where(IssueRow.submission_id == row.id))
             session.add_all(issue_row(i, issue, row.id) for i, issue in enumerate(result.issues))
@@ -140,12 +137,12 @@ class Store(Ledger, ReceiptRetries):
         for sub in self.submissions(project, milestone):
             key = (sub.partner, sub.kind)
             newest[key] = sub
-            if sub.status in ("valid", "accepted"):
+            if sub.status.in_force:
                 newest_valid[key] = sub
         picked: list[Submission] = []
         for key, sub in newest.items():
             picked.append(sub)
-            if sub.status == "invalid" and key in newest_valid:
+            if sub.status == SubmissionStatus.invalid and key in newest_valid:
                 picked.append(newest_valid[key])
         return picked
 
@@ -159,7 +156,7 @@ class Store(Ledger, ReceiptRetries):
             milestone=milestone,
             as_of=as_of,
             started_at=utcnow(),
-            status="running",
+            status=RunStatus.running,
             flow_run_id=flow_run_id,
             owner=me().token,
         )
@@ -178,7 +175,7 @@ class Store(Ledger, ReceiptRetries):
             pid = Owner.parse(owner or "")
             self.finish_run(
                 run_id,
-                "crashed",
+                RunStatus.crashed,
                 error=f"its process ({pid.pid if pid else '?'} on "
                 f"{pid.host if pid else '?'}) died before the run ended; noticed by the next run",
             )
@@ -188,7 +185,7 @@ class Store(Ledger, ReceiptRetries):
     def finish_run(
         self,
         run_id: int,
-        status: str,
+        status: RunStatus,
         *,
         report_sha256: str | None = None,
         report_version: int | None = None,
@@ -280,18 +277,18 @@ def settle_versions(siblings: Sequence[SubmissionRow]) -> None:
     valid (or accepted) and every earlier one that passed becomes superseded. An invalid newer
     file supersedes nothing: the last valid one stays usable. Files not yet validated keep
     their status. A pure function of the set, so the order results are recorded in is moot."""
-    passed = [row for row in siblings if row.status in PASSED]
+    passed = [row for row in siblings if SubmissionStatus(row.status).passed]
     current = passed[-1] if passed else None
     for number, row in enumerate(siblings, start=1):
         row.version = number
-        if row.status in PASSED:
+        if SubmissionStatus(row.status).passed:
             row.status = settled_status(row.status, is_current=row is current)
 
 
 def settled_status(status: str, *, is_current: bool) -> SubmissionStatus:
     if not is_current:
-        return "superseded"
-    return "accepted" if status == "accepted" else "valid"
+        return SubmissionStatus.superseded
+    return SubmissionStatus.accepted if status == SubmissionStatus.accepted else SubmissionStatus.valid
 
 
 # -- rows <-> records ------------------------------------------------------------------

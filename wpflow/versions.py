@@ -18,10 +18,8 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from schemas.project import Milestone, Project
-from schemas.records import PartnerState, VersionContents, WPSummary
+from schemas.records import PartnerState, PartnerStatus, VersionContents, WPSummary
 from wpflow.wording import format_value, kind_title
-
-DELIVERED = ("on time", "late")
 
 
 class Release(StrEnum):
@@ -74,8 +72,8 @@ def release_decision(project: Project, milestone: Milestone, states: list[Partne
       input is valid.
     - Otherwise: wait.
     """
-    delivered = [s for s in states if s.status in DELIVERED]
-    complete = all(s.status in DELIVERED for s in states)
+    delivered = [s for s in states if s.status.delivered]
+    complete = all(s.status.delivered for s in states)
     if day >= release_day(project, milestone):
         return Release.REPORT if delivered or not milestone.inputs else Release.EMPTY
     if complete and milestone.inputs and project.reports.release == "due-or-complete":
@@ -100,13 +98,13 @@ def changes_between(before: VersionContents, after: VersionContents) -> list[str
     for s in after.states:
         prev = old.get((s.partner, s.kind))
         what = f"{s.city} ({kind_title(s.kind)})"
-        if s.status in DELIVERED and (prev is None or prev.status not in DELIVERED):
+        if s.status.delivered and (prev is None or not prev.status.delivered):
             lines.append(f"{what}: new, {s.file_name} delivered {s.status}.")
-        elif s.status in DELIVERED and prev is not None and prev.sha256 != s.sha256:
+        elif s.status.delivered and prev is not None and prev.sha256 != s.sha256:
             lines.append(f"{what}: replaced by version {s.version} ({s.file_name}).")
-        elif s.status == "invalid" and (prev is None or prev.status != "invalid"):
+        elif s.status == PartnerStatus.invalid and (prev is None or prev.status != PartnerStatus.invalid):
             lines.append(f"{what}: the newest file ({s.file_name}) has errors to correct.")
-        elif s.status == "missing":
+        elif s.status == PartnerStatus.missing:
             still_missing.append(what)
     for label, totals in after.totals.items():
         for measure, value in totals.items():

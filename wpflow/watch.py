@@ -31,7 +31,6 @@ from pathlib import Path
 from wpflow.collect import InboxFile, archive_file, is_ignored, wait_until_stable
 from wpflow.names import shown_name
 from wpflow.receive import (  # noqa: F401 - re-exported: the watcher's receiving path
-    Received,
     already_received,
     archive_upload,
     check_upload,
