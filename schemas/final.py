@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from schemas.records import ComparativeTable, Record, VersionContents
+from schemas.records import ComparativeTable, Record
 
 MilestoneStanding = Literal["reported", "nothing arrived", "not reported", "not yet due"]
 
@@ -161,4 +161,3 @@ class FinalIssue(Record):
     path: str = Field(description="The DOCX in force (reports/<id>.docx, or the draft)")
     pdf_path: str | None = Field(None, description="The PDF beside it, when LibreOffice made one")
     message: str = Field(description="One line for the run's state and the terminal")
-    contents: VersionContents | None = Field(None, description="What the version said, to compare the next one")

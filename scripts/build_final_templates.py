@@ -253,11 +253,11 @@ def final_body(src: Source) -> list[etree._Element]:
         para("{%p endif %}"),
         src.table("{{ meeting_rows }}", ["Month"], small=True),
         src.h1("Annex: report versions issued", new_page=True),
-        para("{{ annex_text }}"),
+        para("{{ provenance_text }}"),
         para("{%p if versions %}"),
+        keep_next(para("{{ annex_text }}")),
         src.table("{{ version_rows }}", ["Report"], small=True),
         para("{%p endif %}"),
-        para("{{ provenance_text }}"),
     ]
 
 

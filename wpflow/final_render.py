@@ -34,7 +34,7 @@ from wpflow.final_tables import (
 )
 from wpflow.pdf import docx_to_pdf
 from wpflow.render import CHART_WIDTH, sanitize, sha256_bytes, sha256_file, stable_zip, stamp_properties
-from wpflow.wording import long_date, long_datetime
+from wpflow.wording import kind_title, long_date, long_datetime
 
 WP_TEMPLATE = "wp_report.docx"
 FINAL_TEMPLATE = "final_report.docx"
@@ -61,6 +61,12 @@ def standing_text(m: MilestoneChapter, as_of: date) -> str:
     if m.standing == "not yet due":
         return f"{due} Not yet due on {long_date(as_of)}: what has arrived so far is shown."
     return f"{due} Inputs arrived, but no report had been issued by {long_date(as_of)}."
+
+
+def rows_intro(m: MilestoneChapter) -> str:
+    kinds = list(dict.fromkeys(d.kind for d in m.deliveries))
+    asked = kind_title(kinds[0]) if len(kinds) == 1 else "what"
+    return f"Who was asked for {asked}, and where it stood ({status_counts(d.status for d in m.deliveries)}):"
 
 
 def image(tpl: Any, png: bytes) -> Any:
@@ -103,8 +109,7 @@ def wp_context(
                 "standing": standing_text(m, story.as_of),
                 "activities": list(m.activities),
                 "has_rows": bool(m.deliveries),
-                "rows_intro": "Who was asked for what, and where it stood "
-                f"({status_counts(d.status for d in m.deliveries)}):",
+                "rows_intro": rows_intro(m),
                 "rows": key(f"deliveries:{n}"),
             }
         )
@@ -257,8 +262,9 @@ def project_context(
         "member_rows": key("members"),
         "consortium_notes": story.consortium_notes,
         "cities_text": (
-            "Per city and work package, its milestones by status — the statuses `wpflow status` shows (the "
-            "worst of a milestone's inputs; open while not yet due), counted. — means the city was asked for nothing."
+            "Per city and work package, its milestones by status: the statuses the command \u201cwpflow status\u201d "
+            "shows (the worst of a milestone's inputs; open while not yet due), counted. A dash means the city "
+            "was asked for nothing."
         ),
         "city_rows": key("cities"),
         "city_lines": city_lines(story),

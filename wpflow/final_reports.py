@@ -127,9 +127,8 @@ def issue_story(ws: Workspace, story: Story) -> FinalIssue:
             pdf_path=ref[1],
             message=f"{report_name(rid)}: not final until {long_date(story.end)}; draft in {DRAFTS}/, nothing sent",
         )
-    contents = story_contents(story)
     version, new = ws.store.issue_version(
-        ws.project.name, rid, fingerprint=fingerprint, status="final", as_of=story.as_of, contents=contents
+        ws.project.name, rid, fingerprint=fingerprint, status="final", as_of=story.as_of, contents=story_contents(story)
     )
     if version.report is None or not Path(version.report.path).is_file():
         version, new = render_version(ws, story, version), True
@@ -148,7 +147,6 @@ def issue_story(ws: Workspace, story: Story) -> FinalIssue:
         path=str(reports / f"{rid}.docx"),
         pdf_path=version.report.pdf_path,
         message=message,
-        contents=contents,
     )
 
 

@@ -73,18 +73,22 @@ def milestones_fill(chapters: list[MilestoneChapter]) -> TableFill:
 
 
 def deliveries_fill(m: MilestoneChapter) -> TableFill:
+    """Partner, city, status, arrival and file; the input's kind only when the milestone asks
+    for more than one (the sentence above the table names a single one), so the long file
+    names keep their room."""
+    several = len({d.kind for d in m.deliveries}) > 1
     rows = [
         [
             d.organisation,
             d.city,
-            kind_title(d.kind),
+            *([kind_title(d.kind)] if several else []),
             d.status,
             long_date(d.arrived) if d.arrived else "—",
             f"{d.file_name} (v{d.version})" if d.file_name else "—",
         ]
         for d in m.deliveries
     ]
-    return text_fill(["City", "Input", "Status", "Arrived", "File"], rows)
+    return text_fill(["City", *(["Input"] if several else []), "Status", "Arrived", "File"], rows)
 
 
 def comparative_fill(merged: MergedTable) -> TableFill:

@@ -13,7 +13,7 @@ from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
-from schemas.final import CityWPCell, ConsortiumMember, ProjectStory, SentVersion, TimelineMeeting, WPStory
+from schemas.final import CityWPCell, ConsortiumMember, ProjectStory, SentVersion, WPStory
 from schemas.project import Participant, Project
 from wpflow.project_check import Finding
 from wpflow.status import status_matrix
@@ -57,7 +57,7 @@ def build_project_story(
         meetings=sorted(
             (x for i in order for x in stories[i].meetings), key=lambda x: (month_key(x.month), x.milestone_id)
         ),
-        versions=sent_versions(snap),
+        versions=sent_versions(project, snap),
         status="final" if snap.as_of >= project_release_day(project) else "draft",
     )
 
@@ -88,9 +88,12 @@ def city_matrix(project: Project, store: Any, as_of: date) -> list[CityWPCell]:
     return cells
 
 
-def sent_versions(snap: Snapshot) -> list[SentVersion]:
-    """Every milestone and WP report version issued by the as-of day (the final report's own
-    versions are not its annex's business: it cannot list itself)."""
+def sent_versions(project: Project, snap: Snapshot) -> list[SentVersion]:
+    """Every milestone and WP report version issued by the as-of day, each WP's milestones and
+    then its own report (the final report's own versions are not its annex's business: it
+    cannot list itself)."""
+    ids = [i for wp in project.work_packages for i in [*(m.id for m in wp.milestones), wp.id]]
+    report_order = {rid: n for n, rid in enumerate(ids)}
     return [
         SentVersion(
             report=v.milestone_id,
@@ -100,13 +103,6 @@ def sent_versions(snap: Snapshot) -> list[SentVersion]:
             recipients=snap.sent.get((v.milestone_id, v.version), 0),
             fingerprint=v.fingerprint,
         )
-        for v in snap.every_version
+        for v in sorted(snap.every_version, key=lambda v: (report_order.get(v.milestone_id, 99), v.version))
         if v.milestone_id != FINAL
     ]
-
-
-def meetings_by_city(meetings: list[TimelineMeeting]) -> dict[str, list[TimelineMeeting]]:
-    out: dict[str, list[TimelineMeeting]] = {}
-    for x in meetings:
-        out.setdefault(x.city, []).append(x)
-    return out

@@ -96,7 +96,7 @@ def run_reports(settings, project_dir, wp_ids: list[str], as_of, *, direct: bool
 
 def show(issues: list[Any], fmt: OutputFormat) -> None:
     if fmt is OutputFormat.json:
-        print_json({"reports": [i.model_dump(mode="json", exclude={"contents"}) for i in issues]})
+        print_json({"reports": [i.model_dump(mode="json") for i in issues]})
         return
     for i in issues:
         typer.echo(i.message)

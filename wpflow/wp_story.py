@@ -28,7 +28,7 @@ from schemas.project import Milestone, Project, WorkPackage
 from schemas.records import ComparativeTable, PartnerState, ReportVersion, WPSummary
 from wpflow.merge import Delivery, partner_states
 from wpflow.project_check import Finding, check_project
-from wpflow.status import VALID, as_deliveries
+from wpflow.status import as_deliveries
 from wpflow.wording import sentence
 
 NOT_STATED = "not stated"
@@ -67,7 +67,7 @@ def snapshot(project: Project, store: Any, as_of: date) -> Snapshot:
         every_version=every,
         summaries=store.kept_summaries(project.name),
         deliveries=as_deliveries(submissions, as_of),
-        arrivals={s.sha256: s.modified_at.date() for s in submissions if s.status in VALID or s.kind},
+        arrivals={s.sha256: s.modified_at.date() for s in submissions},
         sent=dict(sent),
         findings=check_project(project),
     )
