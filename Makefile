@@ -10,7 +10,8 @@ PYTEST_ARGS ?= -n 2
 .PHONY: install demo test bench serve clean help
 
 help:
-	@echo "make demo   - create .venv, install, run every BaltMet Inno milestone pipeline on the sample inputs"
+	@echo "make demo   - create .venv, install, run every BaltMet Inno milestone pipeline on the sample inputs,"
+	@echo "              then the WP final reports and the joint final report"
 	@echo "make test   - run the test suite (PostgreSQL at 127.0.0.1:5432, SMTP and Prefect started by the tests)"
 	@echo "make bench  - run the benchmarks in bench/ (see docs/performance.md)"
 	@echo "make serve  - start a Prefect server, the deployments, the watcher and the UI at http://127.0.0.1:4200"
@@ -28,8 +29,10 @@ install: $(STAMP)
 demo: install
 	$(BIN)/wpflow project check --no-assumptions
 	$(BIN)/wpflow run --all --as-of $(DEMO_AS_OF)
+	$(BIN)/wpflow report project --as-of $(DEMO_AS_OF)
 	@echo
 	@echo "Reports:  outputs/reports/*.docx and .pdf (every version: outputs/reports/history/)"
+	@echo "Final:    outputs/reports/WP1.docx … WP5.docx (each WP's final report), outputs/reports/final.docx"
 	@echo "E-mails:  outputs/outbox/*.eml (reports, receipts, 'nothing arrived' to coordinators)"
 	@echo "Runs:     make serve, then open http://127.0.0.1:4200"
 

@@ -27,6 +27,7 @@ SCRIPTS = {
     "orchestration": "bench_orchestration.py",
     "latency": "bench_latency.py",
     "coldstart": "bench_coldstart.py",
+    "final": "bench_final.py",
 }
 RENDER_TARGET = 20.0
 TARGETS = {
@@ -35,6 +36,7 @@ TARGETS = {
     "orchestration": "ratio ≤ 2 at 500 partners",
     "receipt_latency": "p95 ≤ 2 s (1 s window)",
     "cold_start": "(advice, no target)",
+    "final_reports": "WP + joint final report ≤ 10 s at 500 partners",
 }
 
 
@@ -49,6 +51,8 @@ def headline(r: dict) -> str:
         return f"{r['prefect_s']} s vs {r['direct_s']} s: {r['ratio']}x at {r['partners']}"
     if name == "receipt_latency":
         return f"p50 {r['p50_s']} s, p95 {r['p95_s']} s, max {r['max_s']} s"
+    if name == "final_reports":
+        return f"{r['final_s']} s vs the milestone's render {r['milestone_render_s']} s at {r['partners']} partners"
     if name == "cold_start":
         return (
             f"direct {r['direct']} s, ephemeral {r['ephemeral_migrated_home']} s, "

@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import yaml
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 
 PREFECT_YAML = ROOT / "prefect.yaml"
 DEADLINE_CRON = "0 7 * * *"
+FINAL_REPORT_HOUR = 8
 WORK_POOL = "wpflow-process"
 
 
@@ -54,6 +56,7 @@ class DeploymentSpec:
     parameters: dict[str, Any] = field(default_factory=dict)
     tags: tuple[str, ...] = ()
     cron: str | None = None
+    rrule: str | None = None  # a one-off day (RFC 5545), e.g. a WP's end: its final report
     timezone: str | None = None
 
     @property
@@ -91,6 +94,7 @@ def deployment_specs(project: Project, ref: str) -> list[DeploymentSpec]:
             timezone=project.deadlines.timezone,
         )
     )
+    specs += final_report_specs(project, ref, tag)
     specs.append(
         DeploymentSpec(
             name="inbox",
@@ -98,6 +102,45 @@ def deployment_specs(project: Project, ref: str) -> list[DeploymentSpec]:
             description="Watch the partners' folders: a receipt per upload, pipelines when complete.",
             parameters={"project": ref},
             tags=(tag, "watcher"),
+        )
+    )
+    return specs
+
+
+def once_at(day: date) -> str:
+    """An RRULE that fires once, at 08:00 on `day` (after the 07:00 ladder ran that day's milestones)."""
+    return f"DTSTART:{day:%Y%m%d}T{FINAL_REPORT_HOUR:02d}0000\nRRULE:FREQ=DAILY;COUNT=1"
+
+
+def final_report_specs(project: Project, ref: str, tag: str) -> list[DeploymentSpec]:
+    """A WP's final report at its end date, the joint final report at the project's end. A
+    later change (a late file, a corrected one) is a run by hand: `wpflow report` or "Run" in
+    the UI; it sends only a new version."""
+    from wpflow.project_story import project_release_day
+    from wpflow.wp_story import wp_release_day
+
+    specs = [
+        DeploymentSpec(
+            name=f"{wp.id.lower()}-final-report",
+            entrypoint="flows/final_report.py:wp_final_report",
+            description=f"{wp.id} {wp.title}: the WP's final report (at its end, {wp_release_day(project, wp)})",
+            parameters={"wp_id": wp.id, "project": ref},
+            tags=(tag, wp.id.lower(), "final-report"),
+            rrule=once_at(wp_release_day(project, wp)),
+            timezone=project.deadlines.timezone,
+        )
+        for wp in project.work_packages
+    ]
+    specs.append(
+        DeploymentSpec(
+            name="final-report",
+            entrypoint="flows/final_report.py:final_report",
+            description=f"The joint final report: every WP's, then the project's (at its end, "
+            f"{project_release_day(project)})",
+            parameters={"project": ref},
+            tags=(tag, "final-report"),
+            rrule=once_at(project_release_day(project)),
+            timezone=project.deadlines.timezone,
         )
     )
     return specs
@@ -124,6 +167,8 @@ def render_prefect_yaml(project: Project, ref: str, *, work_pool: str = WORK_POO
         }
         if spec.cron:
             entry["schedules"] = [{"cron": spec.cron, "timezone": spec.timezone, "active": True}]
+        elif spec.rrule:
+            entry["schedules"] = [{"rrule": spec.rrule, "timezone": spec.timezone, "active": True}]
         entry["work_pool"] = {"name": work_pool}
         deployments.append(entry)
     header = (
@@ -146,7 +191,7 @@ def runner_deployments(
 ) -> list[Any]:
     """`flow.to_deployment(...)` for each spec: the daily ladder always, the milestones (or only
     those named), the watcher only when asked (`wpflow serve` runs it in a thread instead)."""
-    from prefect.schedules import Cron
+    from prefect.schedules import Cron, RRule
 
     wanted = {m.lower() for m in milestones} if milestones is not None else None
     out = []
@@ -156,7 +201,13 @@ def runner_deployments(
             continue
         if spec.entrypoint.startswith("flows/watcher.py") and not watcher:
             continue
-        schedules = [Cron(spec.cron, timezone=spec.timezone)] if spec.cron else None
+        schedules = (
+            [Cron(spec.cron, timezone=spec.timezone)]
+            if spec.cron
+            else [RRule(spec.rrule, timezone=spec.timezone)]
+            if spec.rrule
+            else None
+        )
         with contextlib.chdir(ROOT):  # entrypoints relative to the checkout, wherever we were started
             deployment = spec.load_flow().to_deployment(
                 name=spec.name,

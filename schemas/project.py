@@ -237,6 +237,7 @@ class WorkPackage(Strict):
     coordinator_assumed: bool = Field(False, description="True when the seeds do not name the coordinator")
     milestones: list[Milestone] = Field(description="Milestones in order")
     notes: list[SourceNote] = Field(default_factory=list, description="Remarks from the sources")
+    compiles: bool = Field(False, description="Compiles the other WPs' work: its chapter closes the joint final report")
 
 
 class Programme(Strict):

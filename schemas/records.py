@@ -62,11 +62,13 @@ class PartnerStatus(StrEnum):
 
 class ReportStatus(StrEnum):
     """A summary (and the report version made from it) is complete when every partner delivered;
-    a report rendered before versions existed was carried over by migration 0003 as legacy."""
+    a report rendered before versions existed was carried over by migration 0003 as legacy; a
+    WP's or the project's final report is final."""
 
     complete = "complete"
     incomplete = "incomplete"
     legacy = "legacy"
+    final = "final"
 
 
 class RunStatus(StrEnum):

@@ -55,6 +55,8 @@ def test_prefect_yaml_declares_every_deployment_in_prefects_own_schema(project):
             "flows/deadlines.py:deadline_ladder",
             "flows/watcher.py:inbox_watcher",
             "flows/watcher.py:receive_uploads",
+            "flows/final_report.py:wp_final_report",
+            "flows/final_report.py:final_report",
         }
     ),
 )

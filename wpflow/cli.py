@@ -213,6 +213,7 @@ def register_commands() -> None:
         serve_command,
         simulate_command,
     )
+    from wpflow.report_cli import report_app
 
     app.command("validate", help="Validate one partner file; exit 0 valid, 1 invalid, 2 unreadable.")(validate_command)
     app.command("template")(template_command)
@@ -221,6 +222,7 @@ def register_commands() -> None:
     app.command("deadlines")(deadlines_command)
     app.command("simulate")(simulate_command)
     app.add_typer(db_app, name="db")
+    app.add_typer(report_app, name="report")
 
 
 register_commands()

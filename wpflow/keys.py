@@ -23,6 +23,11 @@ def report_key(milestone: str, email: str, fingerprint: str) -> str:
     return _key("report", milestone, _address(email), fingerprint)
 
 
+def final_report_key(report: str, email: str, fingerprint: str) -> str:
+    """One WP final report ("WP4") or joint final report ("final") e-mail per recipient and content."""
+    return _key("final-report", report, _address(email), fingerprint)
+
+
 def empty_key(milestone: str, email: str, inputs_digest: str) -> str:
     """'Nothing has arrived' to the coordinator or lead, once per state of the inputs."""
     return _key("empty", milestone, _address(email), inputs_digest)

@@ -108,6 +108,7 @@ def what_changed(ws: Workspace, version: ReportVersion) -> tuple[ReportVersion |
 def render_version(ws: Workspace, summary: WPSummary, version: ReportVersion) -> ReportVersion:
     """Render version N into `reports/history/<id>.vN.docx`, say what changed since N-1, and
     make it `reports/<id>.docx` when it is the newest."""
+    ws.store.keep_summary(ws.project.name, summary.milestone_id, version.version, summary)  # for the final reports
     before, changes = what_changed(ws, version)
     summary = summary.model_copy(
         update={

@@ -26,6 +26,7 @@ from schemas.settings import Settings
 from wpflow.ledger import Ledger
 from wpflow.owner import Owner, is_dead, me
 from wpflow.retries import ReceiptRetries
+from wpflow.shelf import Summaries
 from wpflow.tables import (
     IssueRow,
     MilestoneRun,
@@ -39,9 +40,10 @@ log = logging.getLogger(__name__)
 
 
 # -- the store ---------------------------------------------------------------------------
-class Store(Ledger, ReceiptRetries):
+class Store(Ledger, ReceiptRetries, Summaries):
     """Submissions, issues and runs (here), report versions, claims and e-mails (`Ledger`), the
-    watcher's receipt retries (`ReceiptRetries`) of every project in one database."""
+    watcher's receipt retries (`ReceiptRetries`) and the summaries the reports were rendered from
+    (`Summaries`) of every project in one database."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Store:

@@ -182,6 +182,20 @@ class ReportVersionRow(Base):
     generated_at: Mapped[datetime | None]
 
 
+class MilestoneSummaryRow(Base):
+    """The merged summary a milestone report version was rendered from (its detail rows left
+    out): what the WP and final reports are built from, so they never re-read partners' files."""
+
+    __tablename__ = "milestone_summaries"
+    __table_args__ = (UniqueConstraint("project", "milestone", "version", name="uq_summary_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project: Mapped[str]
+    milestone: Mapped[str]
+    version: Mapped[int] = mapped_column(doc="The report version rendered from it")
+    summary: Mapped[str] = mapped_column(Text, doc="WPSummary as JSON, detail rows left out")
+
+
 class ClaimRow(Base):
     """Something done once per key: a pipeline run per distinct content of a milestone's
     inputs. The unique key makes the claim race-safe across the watcher, the daily flow and
