@@ -37,9 +37,10 @@ def child() -> dict:
     from wpflow.final_reports import issue_story
     from wpflow.final_stages import project_story_stage, wp_story_stage
     from wpflow.release import release_stage
-    from wpflow.stages import collect_stage, merge_stage, validate_stage, workspace
+    from wpflow.stages import collect_stage, merge_stage, validate_stage
+    from wpflow.workspace import workspace
 
-    ws = workspace(Settings())
+    ws = workspace(settings=Settings())
     milestone = ws.milestone(MILESTONE)
     times: dict[str, float] = {}
     last = time.perf_counter()

@@ -138,6 +138,21 @@ def upgraded(data: Any, _tmp: Path) -> None:
     assert (data["before"], data["after"]) == (None, db.head())
 
 
+def wp4_draft(data: Any, tmp: Path) -> None:
+    [wp4] = data["reports"]
+    assert (wp4["report"], wp4["release"], wp4["version"]) == ("WP4", "draft", None)
+    assert wp4["path"] == str(tmp / "outputs" / "reports" / "drafts" / "WP4.docx") and Path(wp4["path"]).is_file()
+    assert "not final until 30 June 2007" in wp4["message"]
+
+
+def every_draft(data: Any, tmp: Path) -> None:
+    assert [(r["report"], r["release"]) for r in data["reports"]] == [
+        *((f"WP{n}", "draft") for n in range(1, 6)),
+        ("final", "draft"),
+    ]
+    assert not (tmp / "outputs" / "outbox").exists() or not list((tmp / "outputs" / "outbox").glob("*.eml"))
+
+
 CASES = [
     pytest.param(["project", "show", "-f", "json"], 0, project_named, id="project show"),
     pytest.param(["project", "check", "--no-assumptions", "-f", "json"], 0, warnings_only, id="project check"),
@@ -163,6 +178,12 @@ CASES = [
     ),
     pytest.param(
         ["deploy", "--write", "--file", "{tmp}/prefect.yaml", "-f", "json"], 0, written_and_current, id="deploy write"
+    ),
+    pytest.param(
+        ["report", "wp", "WP4", "--direct", "--as-of", "2006-07-01", "-f", "json"], 0, wp4_draft, id="report wp"
+    ),
+    pytest.param(
+        ["report", "project", "--direct", "--as-of", "2006-07-01", "-f", "json"], 0, every_draft, id="report project"
     ),
     pytest.param(["db", "current", "-f", "json"], 0, empty_store_behind, id="db current"),
     pytest.param(["db", "upgrade", "-f", "json"], 0, upgraded, id="db upgrade"),
@@ -302,6 +323,8 @@ COVERED = {
     ("db", "revision"),
     ("run",),
     ("status",),
+    ("report", "wp"),
+    ("report", "project"),
 }
 
 

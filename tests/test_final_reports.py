@@ -165,10 +165,10 @@ def test_each_report_is_emailed_once_and_a_rerun_sends_nothing(demo, project):
 
 def test_the_same_store_renders_the_same_bytes(demo, tmp_path):
     from wpflow.final_render import Issue, render_story
-    from wpflow.stages import workspace
+    from wpflow.workspace import workspace
     from wpflow.wp_story import build_wp_story, snapshot
 
-    ws = workspace(Settings(project=BUNDLED_PROJECT, outputs=demo, _env_file=None))
+    ws = workspace(settings=Settings(project=BUNDLED_PROJECT, outputs=demo, _env_file=None))
     story = build_wp_story(ws.project, "WP4", snapshot(ws.project, ws.store, date(2008, 1, 31)))
     first = render_story(story, Issue("1"), tmp_path / "a" / "WP4.docx", templates_dir=ws.settings.templates)
     second = render_story(story, Issue("1"), tmp_path / "b" / "WP4.docx", templates_dir=ws.settings.templates)
@@ -223,10 +223,10 @@ def test_every_template_variable_is_provided(demo, template):
     from wpflow.final_render import Issue, project_context, wp_context
     from wpflow.project_story import build_project_story
     from wpflow.render import template_variables
-    from wpflow.stages import workspace
+    from wpflow.workspace import workspace
     from wpflow.wp_story import build_wp_story, snapshot
 
-    ws = workspace(Settings(project=BUNDLED_PROJECT, outputs=demo, _env_file=None))
+    ws = workspace(settings=Settings(project=BUNDLED_PROJECT, outputs=demo, _env_file=None))
     snap = snapshot(ws.project, ws.store, date(2008, 1, 31))
     when = datetime(2008, 1, 31, tzinfo=UTC)
     if template == "wp_report.docx":
@@ -242,9 +242,11 @@ def test_every_template_variable_is_provided(demo, template):
 def test_final_report_deployments_run_at_each_wp_end_and_the_project_end(project):
     from flows.serve import deployment_specs
 
-    specs = {s.name: s for s in deployment_specs(project)}
+    specs = {s.name: s for s in deployment_specs(project, "projects/baltmet-inno")}
     wp4 = specs["wp4-final-report"]
-    assert wp4.entrypoint == "flows/final_report.py:wp_final_report" and wp4.parameters == {"wp_id": "WP4"}
+    assert wp4.entrypoint == "flows/final_report.py:wp_final_report"
+    assert wp4.parameters == {"wp_id": "WP4", "project": "projects/baltmet-inno"}
+    assert specs["final-report"].parameters == {"project": "projects/baltmet-inno"}
     assert wp4.rrule is not None and wp4.rrule.startswith("DTSTART:20070630T080000")
     assert specs["final-report"].rrule is not None and specs["final-report"].rrule.startswith("DTSTART:20071231")
 
