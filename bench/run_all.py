@@ -26,6 +26,7 @@ SCRIPTS = {
     "scale": "bench_scale.py",
     "orchestration": "bench_orchestration.py",
     "latency": "bench_latency.py",
+    "burst": "bench_burst.py",
     "coldstart": "bench_coldstart.py",
     "final": "bench_final.py",
 }
@@ -35,6 +36,7 @@ TARGETS = {
     "scale": "≤ 15 s and ≤ 500 MB at 500 partners",
     "orchestration": "ratio ≤ 2 at 500 partners",
     "receipt_latency": "p95 ≤ 2 s (1 s window)",
+    "burst": "p95 ≤ 10 s for 200 files at once through wpflow serve",
     "cold_start": "(advice, no target)",
     "final_reports": "WP + joint final report ≤ 10 s at 500 partners",
 }
@@ -49,6 +51,8 @@ def headline(r: dict) -> str:
         return f"{r['wall_s']} s, {r['peak_rss_mb']:.0f} MB at {r['partners']} partners"
     if name == "orchestration":
         return f"{r['prefect_s']} s vs {r['direct_s']} s: {r['ratio']}x at {r['partners']}"
+    if name == "burst":
+        return f"{r['files']} files: p50 {r['p50_s']} s, p95 {r['p95_s']} s (plain {r['plain_p95_s']} s)"
     if name == "receipt_latency":
         return f"p50 {r['p50_s']} s, p95 {r['p95_s']} s, max {r['max_s']} s"
     if name == "final_reports":

@@ -84,21 +84,23 @@ def final_state(outcome: ReportOutcome) -> State[ReportOutcome]:
 @flow(name="all-milestones", flow_run_name="all milestones")
 def all_milestones(
     milestone_ids: list[str] | None = None, as_of: date | None = None, project: str | None = None
-) -> State[list[ReportOutcome]]:
+) -> State[dict[str, ReportOutcome | BaseException]]:
     """Every milestone of the project (or the ones named), each as its own subflow run. One
-    that fails does not stop the others; the run then ends Failed, naming them."""
+    that fails does not stop the others; the run then ends Failed, naming them. The result
+    holds, per milestone, its outcome or the exception it failed with (the CLI maps a mail
+    server or a folder out of reach to its exit code)."""
     project = project or configured_project()
     ids = milestone_ids or [m.id for m in workspace(project).project.milestones()]
-    outcomes: list[ReportOutcome] = []
-    failed: list[str] = []
+    results: dict[str, ReportOutcome | BaseException] = {}
     for milestone_id in ids:
         state = milestone_pipeline(milestone_id, as_of, project, return_state=True)
         result = state.result(raise_on_failure=False)
         if state.is_completed() and isinstance(result, ReportOutcome):
-            outcomes.append(result)
+            results[milestone_id] = result
         else:
-            failed.append(milestone_id)
+            results[milestone_id] = result if isinstance(result, BaseException) else RuntimeError(state.message)
             get_run_logger().error("%s failed: %s", milestone_id, state.message)
+    failed = [i for i, r in results.items() if isinstance(r, BaseException)]
     if failed:
-        return Failed(message=f"{len(failed)} of {len(ids)} milestone(s) failed: {', '.join(failed)}", data=outcomes)
-    return Completed(message=f"{len(ids)} milestone(s)", data=outcomes)
+        return Failed(message=f"{len(failed)} of {len(ids)} milestone(s) failed: {', '.join(failed)}", data=results)
+    return Completed(message=f"{len(ids)} milestone(s)", data=results)

@@ -11,7 +11,7 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact, cr
 
 from schemas.final import FinalIssue, ProjectStory, WPStory
 from schemas.records import Notice
-from tasks.notify import log_notices, retry_unless_permanent
+from tasks.notify import log_notices, retry_when_worthwhile
 from wpflow.final_mail import story_lines
 from wpflow.final_reports import issue_story, send_story
 from wpflow.final_stages import project_story_stage, wp_story_stage
@@ -40,7 +40,7 @@ def issue_final_report(project: str, story: WPStory | ProjectStory) -> FinalIssu
     return issued
 
 
-@task(retries=3, retry_delay_seconds=[5, 30, 120], timeout_seconds=300, retry_condition_fn=retry_unless_permanent)
+@task(retries=3, retry_delay_seconds=[5, 30, 120], timeout_seconds=300, retry_condition_fn=retry_when_worthwhile)
 def send_final_report(project: str, story: WPStory | ProjectStory, issued: FinalIssue) -> list[Notice]:
     """Each recipient once per content; a draft to nobody."""
     notices = send_story(workspace(project), story, issued)

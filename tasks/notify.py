@@ -2,7 +2,8 @@
 
 Retries are safe: every message has an idempotency key recorded in the store, so a retry
 after a transient SMTP error sends only what is still unsent. A permanent error (a 5xx answer,
-wrong mail settings) is not retried: the same request would get the same answer.
+wrong mail settings) is not retried: the same request would get the same answer; nor is a
+server that cannot be reached at all: the run ends Failed and the next run sends what is unsent.
 """
 
 from __future__ import annotations
@@ -12,15 +13,17 @@ from typing import Any
 from prefect import get_run_logger, task
 
 from schemas.records import CheckedSubmission, Notice, ReportOutcome, WPSummary
-from wpflow.mailers import PermanentMailError
+from wpflow.mailers import MailServerUnreachable, PermanentMailError
 from wpflow.release import notify_stage
 from wpflow.stages import send_receipts
 from wpflow.workspace import workspace
 
 
-def retry_unless_permanent(task: Any, task_run: Any, state: Any) -> bool:
-    """Prefect's `retry_condition_fn`: retry transient mail failures only."""
-    return not isinstance(state.data, PermanentMailError)
+def retry_when_worthwhile(task: Any, task_run: Any, state: Any) -> bool:
+    """Prefect's `retry_condition_fn`: retry a server that answered "try later" (4xx, a dropped
+    connection), not one that refused the message (5xx) nor one that could not be reached at
+    all — minutes of retries would only hold the run; the unsent e-mails go on the next run."""
+    return not isinstance(state.data, PermanentMailError | MailServerUnreachable)
 
 
 def log_notices(what: str, notices: list[Notice]) -> None:
@@ -29,7 +32,7 @@ def log_notices(what: str, notices: list[Notice]) -> None:
         logger.info("%s to %s: %s", what, ", ".join(n.to), "sent" if n.sent else "skipped, already sent")
 
 
-@task(retries=3, retry_delay_seconds=[5, 30, 120], timeout_seconds=300, retry_condition_fn=retry_unless_permanent)
+@task(retries=3, retry_delay_seconds=[5, 30, 120], timeout_seconds=300, retry_condition_fn=retry_when_worthwhile)
 def send_partner_receipts(
     project: str, milestone_id: str, checked: list[CheckedSubmission], promise: str | None = None
 ) -> list[Notice]:
@@ -39,7 +42,7 @@ def send_partner_receipts(
     return notices
 
 
-@task(retries=3, retry_delay_seconds=[5, 30, 120], timeout_seconds=300, retry_condition_fn=retry_unless_permanent)
+@task(retries=3, retry_delay_seconds=[5, 30, 120], timeout_seconds=300, retry_condition_fn=retry_when_worthwhile)
 def notify_partners(project: str, milestone_id: str, summary: WPSummary, outcome: ReportOutcome) -> list[Notice]:
     ws = workspace(project)
     notices = notify_stage(ws, ws.milestone(milestone_id), summary, outcome)

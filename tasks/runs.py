@@ -51,4 +51,5 @@ def close_run_record(flow: Any, flow_run: Any, state: Any) -> None:
     store.finish_run(
         record.id, status, error=one_line(error) if isinstance(error, BaseException) else (state.message or status)
     )
+    store.release_claims_of_run(str(flow_run.id))  # the next ladder pass or upload tries again
     announce(record.milestone, status)

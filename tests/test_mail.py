@@ -498,6 +498,27 @@ def test_unreachable_server_is_transient(project: Project, report: ReportRef) ->
         SmtpMailer("127.0.0.1", closed_port(), timeout=3).send(report_email(project, report))
 
 
+def test_a_server_that_never_greets_is_not_tried_again_at_once_but_a_refusing_one_is(
+    project: Project, report: ReportRef
+) -> None:
+    """A host that times out costs each e-mail its timeout; the mailer holds off for a few
+    seconds instead. A refused connection is instant and is simply tried again."""
+    from wpflow.mailers import MailServerUnreachable
+
+    with socket.socket() as silent:  # listens (the kernel completes the handshake), never greets
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        mailer = SmtpMailer("127.0.0.1", silent.getsockname()[1], timeout=1)
+        with pytest.raises(MailServerUnreachable, match="timed out"):
+            mailer.send(report_email(project, report))
+        with pytest.raises(MailServerUnreachable, match="not tried again yet"):
+            mailer.send(report_email(project, report))
+    refusing = SmtpMailer("127.0.0.1", closed_port(), timeout=1)
+    for _ in range(2):
+        with pytest.raises(MailServerUnreachable, match="Connection refused"):
+            refusing.send(report_email(project, report))
+
+
 class Replying:
     """An aiosmtpd handler that answers DATA with a fixed reply."""
 

@@ -237,6 +237,10 @@ def test_runs_tell_the_truth_in_the_ui(prefect_harness, pipeline_env, project, m
     state = all_milestones(["WP4-M3", "WP1-M1", "WP3-M2"], date(2006, 7, 31), return_state=True)
 
     assert state.is_failed() and state.message == "1 of 3 milestone(s) failed: WP1-M1"
+    results = state.result(raise_on_failure=False)  # per milestone its outcome or its exception
+    assert list(results) == ["WP4-M3", "WP1-M1", "WP3-M2"]
+    assert isinstance(results["WP1-M1"], RuntimeError) and "broken milestone" in str(results["WP1-M1"])
+    assert results["WP4-M3"].milestone_id == "WP4-M3"
     with get_client(sync_client=True) as client:
         parent = client.read_flow_run(state.state_details.flow_run_id)
         children = client.read_flow_runs(

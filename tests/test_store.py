@@ -435,3 +435,14 @@ def test_recording_a_result_replaces_the_issues(store: Store) -> None:
     assert [i.message for i in store.issues_for(sub)] == ["only"]
     store.record_result(sub, result(sub))
     assert store.issues_for(sub) == [] and by_sha(store.submissions("BaltMet Inno")) == {"a1": (1, "valid")}
+
+
+def test_a_failed_deployed_run_gives_its_claim_back(store: Store) -> None:
+    """The next ladder pass starts the milestone again; e-mails keep their own once-keys."""
+    store.claim("run:WP4-M3:abc", project="P", milestone="WP4-M3")
+    store.finish_claim("run:WP4-M3:abc", "0b5e-flow-run-id")
+    assert store.claim("run:WP4-M3:abc", project="P", milestone="WP4-M3") is False
+
+    assert store.release_claims_of_run("0b5e-flow-run-id") == 1
+
+    assert store.claim("run:WP4-M3:abc", project="P", milestone="WP4-M3") is True

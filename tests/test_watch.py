@@ -339,3 +339,45 @@ def test_a_burst_is_received_in_few_runs_that_list_every_upload(prefect_api, inb
     assert sorted(row["file"] for row in rows) == sorted(n.replace("\n", "\\n") for n in names)
     assert {row["status"] for row in rows} == {"valid"}
     assert not any("\n" in n for n in task_names())
+
+
+def test_a_503_on_creating_a_batch_run_defers_its_files_and_they_are_received_once(prefect_api, inbox, monkeypatch):
+    """The API answers the first batch's flow-run creation with a 503 (injected at the batch
+    runner, as Prefect's client raises it; the rest is the real API): every file of that batch
+    goes to the retry queue and is received from there, one receipt each."""
+    import httpx
+
+    import flows.watcher
+    from flows.watcher import WAITING_THREADS, receive_batch, register_receive_uploads
+    from wpflow.batches import BatchReceiver
+
+    monkeypatch.setenv("WPFLOW_STABLE_SECONDS", "0.5")
+    monkeypatch.setenv("WPFLOW_RECEIPT_RETRY_SECONDS", "0.5")
+    calls: list[int] = []
+
+    def busy_then_real(items, project=None):
+        calls.append(len(items))
+        if len(calls) == 1:
+            request = httpx.Request("POST", "http://127.0.0.1:4200/api/flow_runs/")
+            raise httpx.HTTPStatusError(
+                "Server error '503 Service Unavailable' for url 'http://127.0.0.1:4200/api/flow_runs/'",
+                request=request,
+                response=httpx.Response(503, request=request),
+            )
+        return receive_batch(items, project)
+
+    monkeypatch.setattr(flows.watcher, "receive_batch", busy_then_real)
+    register_receive_uploads()
+    names = [f"seed_funding_busy_{i}.csv" for i in range(12)]
+    receiver = BatchReceiver(flows.watcher.receive_batch)
+    try:
+        with running_watcher(receiver, workers=WAITING_THREADS):
+            for i, name in enumerate(names):
+                drop(inbox, SENDERS[i % len(SENDERS)], name, seed_csv(f"Scheme S{i}"))
+            wait_for(lambda: len(outbox_files()) == len(names), timeout=60, what="a receipt per file")
+            wait_for(lambda: not ws().store.queued_receipts(ws().project.name), what="an empty queue")
+            settle(1)
+    finally:
+        receiver.close()
+    assert len(calls) >= 2 and calls[0] >= 1  # the first batch failed whole, later ones received it
+    assert len(outbox_files()) == len(names) and len(submissions()) == len(names)

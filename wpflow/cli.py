@@ -27,6 +27,8 @@ from wpflow.cli_errors import (
     VERBOSE_FLAG,
     ErrorMappingGroup,
     describe_failure,
+    failures_line,
+    mail_unreachable,
     one_line,
 )
 
@@ -114,7 +116,7 @@ def run(
     except KeyError as exc:
         known = ", ".join(m.id for m in proj.milestones())
         raise fail(f"unknown milestone {exc.args[0]!r}; known: {known}", EXIT_INVALID) from None
-    outcomes, failed = run_pipelines(settings, ids, day, direct=direct)
+    outcomes, failures = run_pipelines(settings, ids, day, direct=direct)
     results = [
         {
             "milestone": o.milestone_id,
@@ -126,20 +128,26 @@ def run(
         for o in outcomes
     ]
     if fmt is OutputFormat.json:
-        print_json({"runs": results, "failed": failed})
+        print_json({"runs": results, "failed": list(failures), "errors": {i: one_line(e) for i, e in failures.items()}})
     else:
         for r in results:
             typer.echo(r["message"])
         issued = sum(1 for o in outcomes if o.new_version)
         where = f"; e-mails in {settings.outbox_dir}" if settings.mail_transport == "outbox" else ""
         typer.echo(f"{len(outcomes)} milestone(s): {issued} new report version(s) in {settings.reports_dir}{where}")
-    if failed:
-        raise fail(f"{len(failed)} milestone(s) failed: {', '.join(failed)}", EXIT_INVALID)
+    if failures:
+        for i, error in failures.items():
+            if not mail_unreachable(error):
+                typer.echo(f"{i}: failed: {one_line(error)}", err=True)
+        code, line = failures_line(failures)
+        raise fail(line, code)
 
 
 def run_pipelines(settings, ids: list[str], as_of, *, direct: bool = False):
-    """(outcomes, ids of the milestones that failed): every milestone runs, a failure does not
-    stop the others. The flows get the project as a value (their `project` parameter)."""
+    """(outcomes, {milestone: the exception it failed with}): every milestone runs, a failure
+    does not stop the others — except a folder or store out of reach, which would fail them all
+    alike (raised: one line, exit 2). A mail server out of reach does not stop them: the reports
+    are written and their e-mails go on the next run. The flows get the project as a value."""
     from wpflow.terminal import milestone_progress
     from wpflow.workspace import workspace
 
@@ -148,17 +156,16 @@ def run_pipelines(settings, ids: list[str], as_of, *, direct: bool = False):
         from wpflow.pipeline import run_direct
 
         outcomes: list[Any] = []
-        failed: list[str] = []
+        failures: dict[str, BaseException] = {}
         with milestone_progress(ids):
             for i in ids:
                 try:
                     outcomes.append(run_direct(ws, i, as_of))
                 except Exception as exc:  # recorded as failed in the store; the others still run
-                    if describe_failure(exc)[0] == EXIT_UNREADABLE:
-                        raise  # unwritable outputs, no store, no mail server: the others would fail alike
-                    typer.echo(f"{i}: failed: {one_line(exc)}", err=True)
-                    failed.append(i)
-        return outcomes, failed
+                    if describe_failure(exc)[0] == EXIT_UNREADABLE and not mail_unreachable(exc):
+                        raise  # unwritable outputs, no store: the others would fail alike
+                    failures[i] = exc
+        return outcomes, failures
     with milestone_progress(ids, "starting Prefect"):
         prepare_prefect(settings)
         from flows.ephemeral import tie_ephemeral_server
@@ -169,16 +176,15 @@ def run_pipelines(settings, ids: list[str], as_of, *, direct: bool = False):
         with without_heartbeat():  # a CLI run is watched by the person who started it
             if len(ids) == 1:
                 state = milestone_pipeline(ids[0], as_of, ws.project_ref, return_state=True)
-                result = state.result(raise_on_failure=False)
-                if isinstance(result, Exception) and describe_failure(result)[0] == EXIT_UNREADABLE:
-                    raise result  # one line and exit 2 (ErrorMappingGroup), not "1 milestone failed"
-                return ([result], []) if state.is_completed() else ([], ids)
-            every: Any = all_milestones(ids, as_of, ws.project_ref, return_state=True)
-            outcomes = every.result(raise_on_failure=False)
-    if not isinstance(outcomes, list):
-        return [], ids
-    done = {o.milestone_id for o in outcomes}
-    return outcomes, [i for i in ids if i not in done]
+                result: Any = {ids[0]: state.result(raise_on_failure=False)}
+                if not state.is_completed() and not isinstance(result[ids[0]], BaseException):
+                    result[ids[0]] = RuntimeError(state.message or "the run failed")
+            else:
+                result = all_milestones(ids, as_of, ws.project_ref, return_state=True).result(raise_on_failure=False)
+    if isinstance(result, BaseException):  # the parent run itself failed (the API went away)
+        raise result
+    failures = {i: r for i, r in result.items() if isinstance(r, BaseException)}
+    return [r for r in result.values() if not isinstance(r, BaseException)], failures
 
 
 @app.command("status")

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
+VERBOSE_KEY = "wpflow.verbose"  # set in the click context's meta by `--verbose` (cli_errors)
 
 
 class OutputFormat(enum.StrEnum):
@@ -72,6 +73,14 @@ def load_or_exit(project_dir: Path | None):
         raise typer.Exit(EXIT_UNREADABLE if unreadable else EXIT_INVALID) from None
 
 
+def verbose() -> bool:
+    """True when `--verbose` was given to the command being run."""
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.meta.get(VERBOSE_KEY))
+
+
 def prepare_prefect(settings) -> None:
     """Point an ephemeral Prefect at a home under outputs/ so a later `prefect server start`
     with that home lists the demo's runs and artifacts (DESIGN §5). Must run before Prefect
@@ -83,9 +92,10 @@ def prepare_prefect(settings) -> None:
         os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
         os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # offline: no telemetry
     # the runs' logs (files collected, invalid files, e-mails, versions) go to the API at INFO,
-    # for the UI; the terminal shows only warnings (progress is wpflow's own)
+    # for the UI; the terminal shows wpflow's own progress and one line per failure — a failed
+    # task's traceback is the UI's business (`--verbose`: Prefect's warnings and errors too)
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
-    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING" if verbose() else "CRITICAL")
     # the ephemeral server's own services log their cancellation at exit as errors with
     # tracebacks (Prefect 3.9, harmless): nothing a secretariat can act on
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")

@@ -21,11 +21,10 @@ import typer
 from typer.core import TyperGroup
 from typer.exceptions import Abort, Exit, TyperException
 
-from wpflow.cli_common import EXIT_INVALID, EXIT_UNREADABLE
+from wpflow.cli_common import EXIT_INVALID, EXIT_UNREADABLE, VERBOSE_KEY
 from wpflow.names import shown_name
 
 VERBOSE_FLAG = "--verbose"
-VERBOSE_KEY = "wpflow.verbose"
 WRITE_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENOTDIR})
 
 
@@ -76,7 +75,7 @@ def describe_failure(exc: BaseException) -> tuple[int, str]:
 
 def environmental_line(exc: BaseException) -> str | None:
     """The one line for a failure of the environment, or None if `exc` is not one."""
-    if isinstance(exc, smtplib.SMTPException | socket.timeout | ConnectionError):
+    if is_mail_outage(exc):
         return f"cannot reach the mail server: {one_line(exc)}"
     if type(exc).__module__.startswith("sqlalchemy") and type(exc).__name__ in ("OperationalError", "InterfaceError"):
         return f"cannot open the store: {one_line(getattr(exc, 'orig', None) or exc)}"
@@ -87,6 +86,40 @@ def environmental_line(exc: BaseException) -> str | None:
             return f"cannot write {where}: the disk is full"
         return f"cannot {verb} {where}: {exc.strerror or one_line(exc)}"
     return None
+
+
+def is_mail_outage(exc: BaseException) -> bool:
+    from wpflow.mailers import MailServerUnreachable
+
+    return isinstance(exc, MailServerUnreachable | smtplib.SMTPException | socket.timeout | ConnectionError)
+
+
+def mail_unreachable(exc: BaseException) -> bool:
+    """True when the mail server was out of reach (the reports are written; the e-mails wait)."""
+    return any(is_mail_outage(cause) for cause in causes(exc))
+
+
+def failures_line(failures: dict[str, BaseException]) -> tuple[int, str]:
+    """(exit code, one line) for the milestones that failed: 2 with what was out of reach (a
+    mail server: the reports are written, the e-mails go on the next run), else 1 naming them."""
+    mail = [i for i, exc in failures.items() if mail_unreachable(exc)]
+    others = [i for i in failures if i not in mail]
+    also = f"; also failed: {', '.join(others)}" if others else ""
+    if mail:
+        _, line = describe_failure(failures[mail[0]])
+        return EXIT_UNREADABLE, (
+            f"{line} — {len(mail)} milestone(s) not e-mailed ({shorten(mail)}); their reports are written "
+            f"and the e-mails go out on the next run{also}"
+        )
+    for i in others:
+        code, line = describe_failure(failures[i])
+        if code == EXIT_UNREADABLE:
+            return code, f"{line} ({i}{also})"
+    return EXIT_INVALID, f"{len(others)} milestone(s) failed: {', '.join(others)}"
+
+
+def shorten(ids: list[str], shown: int = 4) -> str:
+    return ", ".join(ids[:shown]) + (f" and {len(ids) - shown} more" if len(ids) > shown else "")
 
 
 def one_line(exc: BaseException) -> str:

@@ -164,6 +164,14 @@ class Ledger(StoreBase):
         with self._transaction() as session:
             session.execute(delete(ClaimRow).where(ClaimRow.key == key, ClaimRow.done_at.is_(None)))
 
+    def release_claims_of_run(self, flow_run_id: str) -> int:
+        """A deployed run that ended failed, crashed or cancelled gives its claim back: the next
+        ladder pass or upload starts the milestone again, and only what is still unsent goes
+        out (e-mails have their own once-keys)."""
+        with self._transaction() as session:
+            gone = session.execute(delete(ClaimRow).where(ClaimRow.purpose == "run", ClaimRow.result == flow_run_id))
+        return int(getattr(gone, "rowcount", 0) or 0)
+
     def claims(self, project: str, milestone: str | None = None) -> list[Claim]:
         query = select(ClaimRow).where(ClaimRow.project == project)
         if milestone is not None:

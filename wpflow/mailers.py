@@ -13,6 +13,7 @@ import logging
 import re
 import smtplib
 import ssl
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -45,6 +46,12 @@ class TransientMailError(MailError):
     """Worth retrying: the server was unreachable, busy or answered 4xx."""
 
 
+class MailServerUnreachable(TransientMailError):
+    """The server could not be reached at all (refused, timed out, no such host). Not retried
+    within a run: what was not sent stays unsent in the store and goes out on the next run
+    (the daily ladder, the watcher's retry queue), once."""
+
+
 class PermanentMailError(MailError):
     """Retrying will not help: the server answered 5xx."""
 
@@ -54,6 +61,10 @@ class MailConfigError(PermanentMailError):
 
 
 # -- transports --------------------------------------------------------------------------
+UNREACHABLE_HOLD_SECONDS = 5.0
+SLOW_FAILURE_SECONDS = 1.0
+
+
 class Mailer(Protocol):
     """Where e-mails go. `send` returns where the message ended up (outbox path or
     Message-ID) and raises TransientMailError / PermanentMailError."""
@@ -103,6 +114,8 @@ class SmtpMailer:
     password: SecretStr | None = field(default=None, repr=False)
     timeout: float = 10.0
     transport: ClassVar[str] = "smtp"
+    # when the server was last found unreachable (monotonic), shared by this mailer's callers
+    _down: list[float] = field(default_factory=list, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         check_smtp_config(self)
@@ -112,13 +125,26 @@ class SmtpMailer:
         return f"SMTP server {self.host}:{self.port}"
 
     def send(self, msg: EmailMessage) -> str:
+        """Send one message. A server that took a second or more to be found unreachable (a
+        connect timeout: a host that drops packets) is not tried again for
+        `UNREACHABLE_HOLD_SECONDS`, so the other e-mails of a run fail at once instead of each
+        waiting out its own timeout (25 milestones × 10 s). A refused connection costs nothing
+        and is simply tried again."""
+        if self._down and time.monotonic() - self._down[-1] < UNREACHABLE_HOLD_SECONDS:
+            ago = time.monotonic() - self._down[-1]
+            raise MailServerUnreachable(f"cannot reach {self.where}: unreachable {ago:.0f} s ago, not tried again yet")
+        began = time.monotonic()
         try:
             with self.connect() as smtp:
                 refused = smtp.send_message(msg)
         except MailError:
             raise
         except Exception as exc:
-            raise classify_smtp_error(exc, self.where) from exc
+            error = classify_smtp_error(exc, self.where)
+            if isinstance(error, MailServerUnreachable) and time.monotonic() - began >= SLOW_FAILURE_SECONDS:
+                self._down[:] = [time.monotonic()]
+            raise error from exc
+        self._down.clear()
         if refused:
             log.warning("%s refused some recipients of %s: %s", self.where, msg["Message-ID"], sorted(refused))
         return str(msg["Message-ID"])
@@ -197,6 +223,8 @@ def classify_smtp_error(exc: Exception, where: str) -> MailError:
         cls = TransientMailError if 400 <= exc.smtp_code < 500 else PermanentMailError
         return cls(f"{where} answered {exc.smtp_code} {reply}")
     if isinstance(exc, smtplib.SMTPServerDisconnected):
+        if isinstance(exc.__context__, TimeoutError):  # connected, but it never answered
+            return MailServerUnreachable(f"cannot reach {where}: it did not answer ({exc})")
         return TransientMailError(f"{where} closed the connection: {exc}")
     if isinstance(exc, ssl.SSLError):
         return MailConfigError(
@@ -204,7 +232,7 @@ def classify_smtp_error(exc: Exception, where: str) -> MailError:
             "port? ssl = implicit TLS (usually 465), starttls = plain then upgrade (usually 587)"
         )
     if isinstance(exc, OSError):  # refused, reset, timed out, name not resolved
-        return TransientMailError(f"cannot reach {where}: {exc}")
+        return MailServerUnreachable(f"cannot reach {where}: {exc}")
     return PermanentMailError(f"sending through {where} failed: {exc!r}")
 
 
