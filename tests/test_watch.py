@@ -381,3 +381,37 @@ def test_a_503_on_creating_a_batch_run_defers_its_files_and_they_are_received_on
         receiver.close()
     assert len(calls) >= 2 and calls[0] >= 1  # the first batch failed whole, later ones received it
     assert len(outbox_files()) == len(names) and len(submissions()) == len(names)
+
+
+def test_smtp_down_during_drops_through_prefect_every_receipt_arrives_when_it_returns(prefect_api, inbox, monkeypatch):
+    """The batched Prefect path under an SMTP outage: the batch runs end Failed naming the
+    files, the files wait in the retry queue, and every receipt goes out once SMTP is back —
+    one watcher throughout, no restart (the plain path: tests/test_faults_resume.py)."""
+    from tests.conftest import SmtpSink
+    from tests.test_faults_resume import free_port, smtp_on
+
+    port = free_port()
+    for name, value in {
+        "WPFLOW_MAIL_TRANSPORT": "smtp",
+        "WPFLOW_SMTP_PORT": str(port),
+        "WPFLOW_STABLE_SECONDS": "0.5",
+        "WPFLOW_RECEIPT_RETRY_SECONDS": "0.5",
+        "WPFLOW_RECEIPT_RETRY_MAX_SECONDS": "2",
+    }.items():
+        monkeypatch.setenv(name, value)
+    sink = SmtpSink(host="127.0.0.1", port=0)
+    names = [(partner, f"seed_funding_down_{i}.csv") for i, partner in enumerate(SENDERS[:3])]
+    before = {r.id for r in receiving_runs()}
+    with batched_prefect_watcher():
+        for partner, name in names:
+            drop(inbox, partner, name, seed_csv(f"Scheme {name}"))
+        wait_for(lambda: len(ws().store.queued_receipts(ws().project.name)) == 3, what="three queued receipts")
+        with smtp_on(sink, port):
+            wait_for(lambda: len(sink.messages) == 3, timeout=60, what="three receipts after SMTP returned")
+            wait_for(lambda: not ws().store.queued_receipts(ws().project.name), what="an empty queue")
+            settle(1)  # and nothing more
+    assert sorted(m["To"].addresses[0].addr_spec for m in sink.messages) == sorted(
+        ws().project.participant(partner).emails[0] for partner, _ in names
+    )
+    states = {r.state.type.value for r in receiving_runs() if r.id not in before}
+    assert states == {"FAILED", "COMPLETED"}  # the UI says which batches could not send, then that they did
