@@ -27,6 +27,7 @@ from schemas.policies import DEFAULT_LADDER, DeadlinePolicy, ReportPolicy, Rung,
 
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 MILESTONE_ID_RE = re.compile(r"^WP\d+-M\d+$")
+EMAIL_RE = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[a-z]{2,}")  # a plain address, no display name
 
 
 def _is_month(value: str) -> str:
@@ -84,7 +85,7 @@ class Participant(Strict):
     @classmethod
     def _emails_look_like_addresses(cls, value: list[str]) -> list[str]:
         for address in value:
-            if not re.fullmatch(r"[^@\s<>,;]+@[^@\s<>,;]+\.[a-z]{2,}", address):
+            if not EMAIL_RE.fullmatch(address):
                 raise ValueError(f"{address!r} is not an e-mail address")
         return value
 

@@ -21,6 +21,7 @@ from wpflow import db
 from wpflow.cli import app
 
 INBOX = BUNDLED_PROJECT / "inbox"
+SPB = ROOT / "projects" / "spb-innoreg"  # the second example, made by `wpflow init`
 DEMO_AS_OF = "2008-01-31"  # as `make demo`: every milestone is past due
 
 
@@ -153,6 +154,13 @@ def every_draft(data: Any, tmp: Path) -> None:
     assert not (tmp / "outputs" / "outbox").exists() or not list((tmp / "outputs" / "outbox").glob("*.eml"))
 
 
+def spb_innoreg_made(data: Any, tmp: Path) -> None:
+    assert data["project"] == str(tmp / "spb" / "project.yaml") and data["name"] == "SpB InnoReg"
+    assert (data["participants"], data["milestones"], data["warnings"]) == (7, 6, 0)
+    made = (tmp / "spb" / "project.yaml").read_text(encoding="utf-8")
+    assert made == (SPB / "project.yaml").read_text(encoding="utf-8")  # the committed one is current
+
+
 CASES = [
     pytest.param(["project", "show", "-f", "json"], 0, project_named, id="project show"),
     pytest.param(["project", "check", "--no-assumptions", "-f", "json"], 0, warnings_only, id="project check"),
@@ -185,6 +193,13 @@ CASES = [
     pytest.param(
         ["report", "project", "--direct", "--as-of", "2006-07-01", "-f", "json"], 0, every_draft, id="report project"
     ),
+    pytest.param(
+        ["init", "{tmp}/spb", "--partners", str(SPB / "source/partners.csv")]
+        + ["--workplan", str(SPB / "source/workplan.xlsx"), "--no-input", "-f", "json"],
+        0,
+        spb_innoreg_made,
+        id="init",
+    ),
     pytest.param(["db", "current", "-f", "json"], 0, empty_store_behind, id="db current"),
     pytest.param(["db", "upgrade", "-f", "json"], 0, upgraded, id="db upgrade"),
     pytest.param(["db", "history", "-f", "json"], 0, migration_history, id="db history"),
@@ -207,6 +222,20 @@ REFUSALS = [
     pytest.param(["deploy"], 2, "no Prefect server", id="deploy without a server"),
     pytest.param(["template", "WP4-M3", "--partner", "atlantis"], 1, "atlantis", id="template unknown partner"),
     pytest.param(["validate", "{tmp}/nowhere.csv"], 2, "nowhere.csv", id="validate missing file"),
+    pytest.param(
+        [
+            "init",
+            "{tmp}/new",
+            "--partners",
+            str(SPB / "source/partners.csv"),
+            "--workplan",
+            str(SPB / "source/partners.csv"),
+        ]
+        + ["--no-input"],
+        1,
+        "partners.csv, row 1, column A (name): unknown column",
+        id="init partner list as work plan",
+    ),
 ]
 
 
@@ -308,6 +337,7 @@ def test_status_reads_the_demo_store(demo: tuple[Path, Any]) -> None:
 
 
 COVERED = {
+    ("init",),
     ("project", "show"),
     ("project", "check"),
     ("validate",),

@@ -212,6 +212,7 @@ def status(
 def register_commands() -> None:
     """Commands whose modules live beside this one; registered here so `--help` lists them all."""
     from wpflow.db_cli import db_app
+    from wpflow.init_cli import init_command
     from wpflow.inputs_cli import template_command, validate_command
     from wpflow.ops_cli import (
         deadlines_command,
@@ -221,6 +222,7 @@ def register_commands() -> None:
     )
     from wpflow.report_cli import report_app
 
+    app.command("init")(init_command)
     app.command("validate", help="Validate one partner file; exit 0 valid, 1 invalid, 2 unreadable.")(validate_command)
     app.command("template")(template_command)
     app.command("serve")(serve_command)
