@@ -47,6 +47,7 @@ def replay(tmp_path_factory):
     (2005-09-15). Then `collect_inbox` + `chase_day` for every day — what the daily flow does."""
     from schemas.settings import Settings
     from wpflow.chase import chase_day, collect_inbox
+    from wpflow.final_stages import update_final_reports
     from wpflow.workspace import Workspace
 
     root = tmp_path_factory.mktemp("replay")
@@ -74,6 +75,7 @@ def replay(tmp_path_factory):
     while day <= END:
         collect_inbox(ws, day)
         chase_day(ws, day)
+        update_final_reports(ws, day)
         day += timedelta(days=1)
     mails = [parse_eml(p) for p in sorted((settings.outputs / "outbox").glob("*.eml"))]
     return ws, inbox, mails
@@ -217,3 +219,25 @@ def test_wpflow_run_on_another_day_sends_nothing_and_says_why(tmp_path, mileston
     assert [r.exit_code for r in runs] == [0, 0], runs[0].output + runs[1].output
     assert first in runs[0].stdout and again in runs[1].stdout
     assert mails[0] > 0 and mails[1] == mails[0]
+
+
+FINAL_SUBJECT = re.compile(r"\] (?P<report>WP\d|Joint) final report v(?P<version>\d+)")
+
+
+def test_the_final_reports_follow_the_ladder_and_go_once_per_version_and_recipient(replay, project):
+    """From each WP's end the daily ladder issues its final report, from the project's end the
+    joint one; replayed every day after, none goes twice and a later version says it is one."""
+    ws, _, mails = replay
+    sent = [
+        (match["report"], int(match["version"]), m["To"].addresses[0].addr_spec, m)
+        for m in mails
+        if (match := FINAL_SUBJECT.search(m["Subject"]))
+    ]
+    keys = [(report, version, to) for report, version, to, _ in sent]
+    assert len(keys) == len(set(keys)), "a final report e-mail went twice"
+    assert {report for report, *_ in sent} == {"WP1", "WP2", "WP3", "WP4", "WP5", "Joint"}
+    assert all("(updated)" in m["Subject"] for _, version, _, m in sent if version > 1)
+    everyone = {p.emails[0] for p in project.participants}
+    assert {to for report, _, to, _ in sent if report == "Joint"} == everyone
+    stored = [n for n in ws.store.notifications(project.name) if n.kind in ("wp-report", "final-report")]
+    assert len(stored) == len(sent)

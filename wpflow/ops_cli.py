@@ -118,9 +118,11 @@ def deadlines_command(
     ws = workspace(settings=settings)
     if direct:
         from wpflow.chase import chase_day, collect_inbox
+        from wpflow.final_stages import update_final_reports
 
         collect_inbox(ws, day)
         results = chase_day(ws, day)
+        update_final_reports(ws, day)
     else:
         from wpflow.cli_common import prepare_prefect
 

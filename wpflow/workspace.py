@@ -35,6 +35,8 @@ class Workspace:
     settings: Settings
     # milestone → the inbox files seen at this process's last collect (`chase.collect_inbox`)
     inbox_seen: dict[str, frozenset[tuple[str, int, int]]] = field(default_factory=dict)
+    # WP id or "final" → its milestones' report versions at this process's last final-report look
+    final_seen: dict[str, object] = field(default_factory=dict)
 
     @cached_property
     def project(self) -> Project:
