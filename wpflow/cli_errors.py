@@ -3,8 +3,9 @@ code (0 ok, 1 input or project invalid, 2 unreadable, unreachable or unwritable)
 command of the Typer app; `--verbose` (anywhere on the command line) adds the traceback.
 
 Commands raise what they meet — a PermissionError from a read-only outputs folder, a full disk,
-SQLAlchemy's OperationalError for a store that cannot be reached, an SMTP error — and this
-maps it, instead of a try/except in each command.
+SQLAlchemy's OperationalError for a store that cannot be reached, a store at another schema
+(`wpflow.db.SchemaMismatch`), an SMTP error — and this maps it, instead of a try/except in
+each command.
 """
 
 from __future__ import annotations
@@ -65,8 +66,8 @@ def causes(exc: BaseException) -> Iterator[BaseException]:
 
 def describe_failure(exc: BaseException) -> tuple[int, str]:
     """(exit code, one line) for a failure: 2 for what the machine or a service refused — a file
-    or folder not writable or readable, a full disk, a database or mail server not reachable —
-    else 1 with the exception's own words."""
+    or folder not writable or readable, a full disk, a database or mail server not reachable, a
+    store at another schema than the code — else 1 with the exception's own words."""
     for cause in causes(exc):
         environmental = environmental_line(cause)
         if environmental is not None:
@@ -78,6 +79,8 @@ def environmental_line(exc: BaseException) -> str | None:
     """The one line for a failure of the environment, or None if `exc` is not one."""
     if isinstance(exc, smtplib.SMTPException | socket.timeout | ConnectionError):
         return f"cannot reach the mail server: {one_line(exc)}"
+    if is_schema_mismatch(exc):  # its message is the one line: what the database is at, what to run
+        return str(exc)
     if type(exc).__module__.startswith("sqlalchemy") and type(exc).__name__ in ("OperationalError", "InterfaceError"):
         return f"cannot open the store: {one_line(getattr(exc, 'orig', None) or exc)}"
     if isinstance(exc, OSError):
@@ -87,6 +90,14 @@ def environmental_line(exc: BaseException) -> str | None:
             return f"cannot write {where}: the disk is full"
         return f"cannot {verb} {where}: {exc.strerror or one_line(exc)}"
     return None
+
+
+def is_schema_mismatch(exc: BaseException) -> bool:
+    """A store at another schema than the code (`wpflow.db.SchemaMismatch`). Looked up among the
+    loaded modules: such an error exists only once wpflow.db is, and importing it (Alembic,
+    about a second) only to check would slow every command down."""
+    db = sys.modules.get("wpflow.db")
+    return db is not None and isinstance(exc, db.SchemaMismatch)
 
 
 def one_line(exc: BaseException) -> str:
