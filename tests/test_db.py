@@ -212,3 +212,16 @@ def test_commands_refuse_a_store_behind_with_one_line_and_exit_2_and_status_neve
     assert db.upgrade(engine) == (previous, db.head())
     assert CliRunner().invoke(app, command).exit_code == 0
     engine.dispose()
+
+
+def test_two_upgrades_at_once_one_migrates_and_the_other_then_finds_the_head(empty_db_url):
+    """Two connections as two processes would hold them: the lock (PostgreSQL's advisory lock,
+    SQLite's write lock) makes the second wait and then do nothing."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    engines = [make_engine(empty_db_url) for _ in range(2)]
+    with ThreadPoolExecutor(2) as pool:
+        steps = list(pool.map(db.upgrade, engines))
+    assert sorted(steps, key=str) == sorted([(None, db.head()), (db.head(), db.head())], key=str)
+    for engine in engines:
+        engine.dispose()
