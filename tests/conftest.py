@@ -133,9 +133,9 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request, tmp_path: Path) -> Iterator[str]:
+def empty_db_url(request, tmp_path: Path) -> Iterator[str]:
     """Each store test runs on a SQLite file and on the real PostgreSQL server, there in a
-    schema of its own (tests stay independent on the shared server), dropped afterwards."""
+    schema of its own (tests stay independent on the shared server), dropped afterwards; empty."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'wpflow.db'}"
         return
@@ -156,6 +156,20 @@ def db_url(request, tmp_path: Path) -> Iterator[str]:
         except sqlalchemy.exc.OperationalError:
             pass  # held by a store a test left open: left behind rather than hang the suite
         engine.dispose()
+
+
+@pytest.fixture
+def db_url(empty_db_url: str) -> str:
+    """`empty_db_url` ready for a `Store`: a PostgreSQL schema upgraded to the newest revision
+    first, as an operator's `wpflow db upgrade` does (only SQLite migrates itself when opened)."""
+    if not empty_db_url.startswith("sqlite"):
+        from wpflow import db
+        from wpflow.store_base import make_engine
+
+        engine = make_engine(empty_db_url)
+        db.upgrade(engine)
+        engine.dispose()
+    return empty_db_url
 
 
 def parse_eml(path: Path) -> EmailMessage:

@@ -1,10 +1,13 @@
-"""Migrations: a new database, an old one from before migrations, and the models never drifting
-from the migrations — on SQLite and on the real PostgreSQL server."""
+"""Migrations: a new database, an old one from before migrations, the models never drifting
+from the migrations, and the rule of who migrates (SQLite on open; PostgreSQL only through
+`wpflow db upgrade`, which a store at another schema asks for) — on SQLite and on the real
+PostgreSQL server."""
 
 from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
@@ -29,9 +32,10 @@ def test_a_new_store_is_at_head_and_matches_the_models(db_url):
     store.close()
 
 
-def test_a_database_from_before_migrations_is_stamped_and_upgraded_keeping_its_rows(db_url):
+def test_a_database_from_before_migrations_is_stamped_and_upgraded_keeping_its_rows(empty_db_url):
+    db_url = empty_db_url
     engine = make_engine(db_url)
-    db.upgrade(engine, "0001")
+    db.upgrade(engine, db.BASELINE)
     with engine.begin() as conn:  # what wpflow 0.1's create_all left: tables, no alembic_version
         conn.execute(text("DROP TABLE alembic_version"))
         conn.execute(
@@ -41,6 +45,10 @@ def test_a_database_from_before_migrations_is_stamped_and_upgraded_keeping_its_r
             )
         )
     assert "error" not in columns(engine, "milestone_runs")
+    if not db.automatic(engine):  # PostgreSQL: the operator upgrades, the store only asks for it
+        with pytest.raises(db.SchemaMismatch, match="has no schema yet.*wpflow db upgrade"):
+            Store(db_url)
+        assert db.upgrade(engine) == (None, db.head())
     store = Store(db_url)
     assert db.current(store.engine) == db.head()
     assert "error" in columns(store.engine, "milestone_runs")
@@ -50,17 +58,20 @@ def test_a_database_from_before_migrations_is_stamped_and_upgraded_keeping_its_r
     engine.dispose()
 
 
-def test_downgrade_then_upgrade_round_trips(db_url):
-    engine = make_engine(db_url)
-    assert db.upgrade(engine) == db.head()
-    assert db.downgrade(engine, "0001") == "0001"
+def test_downgrade_then_upgrade_round_trips(empty_db_url):
+    engine = make_engine(empty_db_url)
+    first = db.history()[0][0]
+    assert db.upgrade(engine) == (None, db.head())
+    assert db.upgrade(engine) == (db.head(), db.head()), "a second upgrade does nothing"
+    assert db.downgrade(engine, first) == (db.head(), first)
     assert "error" not in columns(engine, "milestone_runs")
-    assert db.upgrade(engine) == db.head()
+    assert db.upgrade(engine) == (first, db.head())
     assert "error" in columns(engine, "milestone_runs")
     engine.dispose()
 
 
-def test_0003_moves_claims_reports_and_what_a_notification_is_about_into_their_own_columns(db_url):
+def test_0003_moves_claims_reports_and_what_a_notification_is_about_into_their_own_columns(empty_db_url):
+    db_url = empty_db_url
     engine = make_engine(db_url)
     db.upgrade(engine, "0002")
     rows = [
@@ -86,6 +97,7 @@ def test_0003_moves_claims_reports_and_what_a_notification_is_about_into_their_o
             ),
             {"sha": "d" * 64},
         )
+    db.upgrade(engine)
     store = Store(db_url)
     by_key = {n.key: n for n in store.notifications("P")}
     assert set(by_key) == {"k-rec", "k-rem", "k-rep"}, "run claims are not e-mails"
@@ -96,7 +108,7 @@ def test_0003_moves_claims_reports_and_what_a_notification_is_about_into_their_o
     assert (version.version, version.status) == (1, "legacy") and version.report.sha256 == "d" * 64
     assert "reports" not in inspect(store.engine).get_table_names()
     store.close()
-    assert db.downgrade(engine, "0002") == "0002"
+    assert db.downgrade(engine, "0002").after == "0002"
     with engine.connect() as conn:
         kinds = sorted(conn.execute(text("SELECT kind, report_sha FROM notifications")).all())
     assert ("receipt", "f" * 64) in kinds and ("run", None) in kinds and ("reminder", "T-14") in kinds
@@ -112,6 +124,8 @@ def test_db_commands_report_and_apply_revisions(settings, monkeypatch):
     assert before.exit_code == 0 and "(empty)" in before.output and "behind" in before.output
     up = runner.invoke(app, ["db", "upgrade"])
     assert up.exit_code == 0 and f"(empty) → {db.head()}" in up.output
+    again = runner.invoke(app, ["db", "upgrade"])
+    assert again.exit_code == 0 and f"at {db.head()} already, nothing to do" in again.output
     after = runner.invoke(app, ["db", "current", "--format", "json"])
     assert '"up_to_date": true' in after.output
     history = runner.invoke(app, ["db", "history"]).output.splitlines()
@@ -123,14 +137,91 @@ def test_every_revision_has_a_message():
     assert all(message.strip() for _, message in db.history())
 
 
-def test_0004_adds_owners_and_the_receipt_retry_queue(db_url):
-    engine = make_engine(db_url)
+def test_0004_adds_owners_and_the_receipt_retry_queue(empty_db_url):
+    engine = make_engine(empty_db_url)
     db.upgrade(engine, "0003")
     assert "owner" not in columns(engine, "claims")
     db.upgrade(engine, "0004")
     assert all("owner" in columns(engine, t) for t in ("claims", "notifications", "milestone_runs"))
     assert "receipt_retries" in inspect(engine).get_table_names()
-    assert db.downgrade(engine, "0003") == "0003"
+    assert db.downgrade(engine, "0003").after == "0003"
     assert "receipt_retries" not in inspect(engine).get_table_names()
     assert "owner" not in columns(engine, "notifications")
     engine.dispose()
+
+
+# -- who migrates: SQLite on open, PostgreSQL only by `wpflow db upgrade` -----------------------
+def one_behind(url: str):
+    """An engine on `url` whose database is one revision behind the code's head."""
+    engine = make_engine(url)
+    db.upgrade(engine, db.history()[-2][0])
+    return engine
+
+
+def test_a_store_behind_the_code_migrates_itself_on_sqlite_and_is_refused_on_postgres(empty_db_url):
+    engine = one_behind(empty_db_url)
+    previous = db.current(engine)
+    if db.automatic(engine):
+        with Store(empty_db_url) as store:
+            assert db.current(store.engine) == db.head()
+        return
+    with pytest.raises(db.SchemaMismatch) as refused:
+        Store(empty_db_url)
+    assert str(refused.value) == (
+        f"the store at {db.where(engine)} is at schema {previous}, older than this wpflow's {db.head()}: "
+        "run `wpflow db upgrade` against it once (WPFLOW_DATABASE_URL or --database-url), then start again"
+    )
+    assert db.current(engine) == previous, "refusing writes nothing"
+    engine.dispose()
+
+
+def test_a_store_newer_than_the_code_is_refused_everywhere(empty_db_url):
+    engine = make_engine(empty_db_url)
+    db.upgrade(engine)
+    unknown = f"{int(db.head()) + 1:04d}"  # what a newer wpflow's next migration would be
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": unknown})
+    for attempt in (lambda: Store(empty_db_url), lambda: db.upgrade(engine)):
+        with pytest.raises(db.SchemaMismatch, match=f"at schema {unknown}, newer than this wpflow knows"):
+            attempt()
+    assert db.current(engine) == unknown
+    engine.dispose()
+
+
+@pytest.mark.parametrize("command", [["status"], ["run", "WP4-M3", "--direct", "--as-of", "2006-07-31"]])
+def test_commands_refuse_a_store_behind_with_one_line_and_exit_2_and_status_never_migrates(
+    command, empty_db_url, settings, monkeypatch
+):
+    """On SQLite `status` refuses (it only reads) while `run` migrates; on PostgreSQL both refuse."""
+    from wpflow.cli import app
+
+    engine = one_behind(empty_db_url)
+    previous = db.current(engine)
+    monkeypatch.setenv("WPFLOW_OUTPUTS", str(settings.outputs))
+    monkeypatch.setenv("WPFLOW_DATABASE_URL", empty_db_url)
+    result = CliRunner().invoke(app, command)
+    if command[0] == "run" and db.automatic(engine):
+        assert result.exit_code == 0, result.output
+        assert db.current(engine) == db.head()
+        return
+    assert result.exit_code == 2, result.output
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"error: the store at {db.where(engine)} is at schema {previous}, older than")
+    assert "run `wpflow db upgrade`" in line
+    assert db.current(engine) == previous
+    assert db.upgrade(engine) == (previous, db.head())
+    assert CliRunner().invoke(app, command).exit_code == 0
+    engine.dispose()
+
+
+def test_two_upgrades_at_once_one_migrates_and_the_other_then_finds_the_head(empty_db_url):
+    """Two connections as two processes would hold them: the lock (PostgreSQL's advisory lock,
+    SQLite's write lock) makes the second wait and then do nothing."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    engines = [make_engine(empty_db_url) for _ in range(2)]
+    with ThreadPoolExecutor(2) as pool:
+        steps = list(pool.map(db.upgrade, engines))
+    assert sorted(steps, key=str) == sorted([(None, db.head()), (db.head(), db.head())], key=str)
+    for engine in engines:
+        engine.dispose()

@@ -152,6 +152,7 @@ def run_pipelines(settings, ids: list[str], as_of, *, direct: bool = False):
     from wpflow.workspace import workspace
 
     ws = workspace(settings=settings)
+    ws.store  # noqa: B018 - opened first: a store at another schema refuses before anything starts
     if direct:
         from wpflow.pipeline import run_direct
 

@@ -3,8 +3,9 @@ code (0 ok, 1 input or project invalid, 2 unreadable, unreachable or unwritable)
 command of the Typer app; `--verbose` (anywhere on the command line) adds the traceback.
 
 Commands raise what they meet — a PermissionError from a read-only outputs folder, a full disk,
-SQLAlchemy's OperationalError for a store that cannot be reached, an SMTP error — and this
-maps it, instead of a try/except in each command.
+SQLAlchemy's OperationalError for a store that cannot be reached, a store at another schema
+(`wpflow.db.SchemaMismatch`), an SMTP error — and this maps it, instead of a try/except in
+each command.
 """
 
 from __future__ import annotations
@@ -64,8 +65,8 @@ def causes(exc: BaseException) -> Iterator[BaseException]:
 
 def describe_failure(exc: BaseException) -> tuple[int, str]:
     """(exit code, one line) for a failure: 2 for what the machine or a service refused — a file
-    or folder not writable or readable, a full disk, a database or mail server not reachable —
-    else 1 with the exception's own words."""
+    or folder not writable or readable, a full disk, a database or mail server not reachable, a
+    store at another schema than the code — else 1 with the exception's own words."""
     for cause in causes(exc):
         environmental = environmental_line(cause)
         if environmental is not None:
@@ -77,6 +78,8 @@ def environmental_line(exc: BaseException) -> str | None:
     """The one line for a failure of the environment, or None if `exc` is not one."""
     if is_mail_outage(exc):
         return f"cannot reach the mail server: {one_line(exc)}"
+    if is_schema_mismatch(exc):  # its message is the one line: what the database is at, what to run
+        return str(exc)
     if type(exc).__module__.startswith("sqlalchemy") and type(exc).__name__ in ("OperationalError", "InterfaceError"):
         return f"cannot open the store: {one_line(getattr(exc, 'orig', None) or exc)}"
     if isinstance(exc, OSError):
@@ -89,9 +92,11 @@ def environmental_line(exc: BaseException) -> str | None:
 
 
 def is_mail_outage(exc: BaseException) -> bool:
-    from wpflow.mailers import MailServerUnreachable
-
-    return isinstance(exc, MailServerUnreachable | smtplib.SMTPException | socket.timeout | ConnectionError)
+    """smtplib's and the socket's errors, and `wpflow.mailers.MailServerUnreachable` — looked up
+    among the loaded modules like `is_schema_mismatch`: without the mailers loaded there is none."""
+    mailers = sys.modules.get("wpflow.mailers")
+    unreachable = mailers is not None and isinstance(exc, mailers.MailServerUnreachable)
+    return unreachable or isinstance(exc, smtplib.SMTPException | socket.timeout | ConnectionError)
 
 
 def mail_unreachable(exc: BaseException) -> bool:
@@ -120,6 +125,14 @@ def failures_line(failures: dict[str, BaseException]) -> tuple[int, str]:
 
 def shorten(ids: list[str], shown: int = 4) -> str:
     return ", ".join(ids[:shown]) + (f" and {len(ids) - shown} more" if len(ids) > shown else "")
+
+
+def is_schema_mismatch(exc: BaseException) -> bool:
+    """A store at another schema than the code (`wpflow.db.SchemaMismatch`). Looked up among the
+    loaded modules: such an error exists only once wpflow.db is, and importing it (Alembic,
+    about a second) only to check would slow every command down."""
+    db = sys.modules.get("wpflow.db")
+    return db is not None and isinstance(exc, db.SchemaMismatch)
 
 
 def one_line(exc: BaseException) -> str:

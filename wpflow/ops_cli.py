@@ -116,6 +116,7 @@ def deadlines_command(
     settings, _ = load_or_exit(project)
     day = parse_as_of(as_of) or date.today()
     ws = workspace(settings=settings)
+    ws.store  # noqa: B018 - opened first: a store at another schema refuses before anything starts
     if direct:
         from wpflow.chase import chase_day, collect_inbox
         from wpflow.final_stages import update_final_reports
@@ -236,7 +237,7 @@ def serve_command(
     """Run everything on this machine until Ctrl-C: a Prefect server (unless PREFECT_API_URL is
     set), every deployment with its schedule, and the inbox watcher."""
     from flows.serve import serve
-    from wpflow.workspace import project_ref
+    from wpflow.workspace import project_ref, workspace
 
     settings, proj = load_or_exit(project)
     if milestone:
@@ -244,6 +245,7 @@ def serve_command(
             milestone = [proj.milestone(m).id for m in milestone]
         except KeyError as exc:
             raise fail(f"unknown milestone {exc.args[0]!r}", EXIT_INVALID) from None
+    workspace(settings=settings).store  # noqa: B018 - a store at another schema refuses before anything starts
     _log_to_console()
     # `kill -USR1 <pid>` writes every thread's stack to stderr: what a stuck long-lived process needs
     faulthandler.register(signal.SIGUSR1, all_threads=True)

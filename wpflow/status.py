@@ -16,8 +16,8 @@ SEVERITY = [PartnerStatus.invalid, PartnerStatus.missing, PartnerStatus.late, Pa
 def reading_store(settings):
     """The store opened to read only: not migrated (that writes), and for a SQLite file that does
     not exist yet an empty in-memory store instead of creating one under outputs/ — so `wpflow
-    status` works on a read-only outputs folder. A store older than the code fails to read:
-    `wpflow db upgrade` first."""
+    status` works on a read-only outputs folder. A store at another schema than the code is
+    refused with what to run (`wpflow.db.SchemaMismatch`), never migrated from here."""
     from sqlalchemy.engine import make_url
 
     from wpflow.store import Store

@@ -1,8 +1,9 @@
 """The store: what wpflow has received, checked, rendered and sent, in one SQL database.
 
 A SQLite file by default (`Settings.db_url`), PostgreSQL by URL; the same code runs on both and
-the tests run every case on both. The schema is kept by Alembic migrations (`wpflow/migrations`),
-applied when a store opens its database (see `wpflow.db`).
+the tests run every case on both. The schema is kept by Alembic migrations (`wpflow/migrations`):
+a SQLite store applies them when it opens its database, a PostgreSQL store refuses to open one
+at another schema until `wpflow db upgrade` has run (see `wpflow.db`).
 
 Every public method opens its own short session, so one `Store` can be shared by threads (the
 engine's pool is thread-safe, sessions are not shared). Uniqueness that matters — the same bytes

@@ -71,14 +71,23 @@ def _sqlite_on_begin(conn: Any) -> None:
 
 
 class StoreBase:
-    """The engine, migrated on open, and short sessions shared safely by threads."""
+    """The engine, at the code's schema, and short sessions shared safely by threads."""
 
     def __init__(self, url: str, *, claim_timeout: timedelta = DEFAULT_CLAIM_TIMEOUT, migrate: bool = True) -> None:
+        """`migrate`: bring a SQLite store to the newest schema (off for readers, `wpflow
+        status`: reading must not need write access). A PostgreSQL store is never migrated on
+        open; one at another schema is refused (`db.SchemaMismatch`: `wpflow db upgrade`)."""
         self.url = url
         self.claim_timeout = claim_timeout
         self.engine = make_engine(url)
-        if migrate:  # off for readers (`wpflow status`): reading must not need write access
-            db.upgrade(self.engine)
+        try:
+            if migrate and db.automatic(self.engine):
+                db.upgrade(self.engine)
+            else:
+                db.require_head(self.engine)
+        except BaseException:
+            self.engine.dispose()
+            raise
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def close(self) -> None:
