@@ -31,9 +31,9 @@ demo: install
 	$(BIN)/wpflow run --all --as-of $(DEMO_AS_OF)
 	$(BIN)/wpflow report project --as-of $(DEMO_AS_OF)
 	@echo
-	@echo "Reports:  outputs/reports/*.docx and .pdf (every version: outputs/reports/history/)"
-	@echo "Final:    outputs/reports/WP1.docx … WP5.docx (each WP's final report), outputs/reports/final.docx"
-	@echo "E-mails:  outputs/outbox/*.eml (reports, receipts, 'nothing arrived' to coordinators)"
+	@echo "Reports:  outputs/reports/baltmet-inno/*.docx and .pdf (every version: outputs/reports/baltmet-inno/history/)"
+	@echo "Final:    outputs/reports/baltmet-inno/WP1.docx … WP5.docx (each WP's final report) and final.docx"
+	@echo "E-mails:  outputs/outbox/baltmet-inno/*.eml (reports, receipts, 'nothing arrived' to coordinators)"
 	@echo "Runs:     make serve, then open http://127.0.0.1:4200"
 
 # lint, format and types first (seconds), then the suite on both cores (pytest-xdist)

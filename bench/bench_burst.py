@@ -84,7 +84,7 @@ def burst(kind: str, files: int) -> dict:
                 os.rename(part, final)
                 complete[final.name] = time.time()
             deadline = time.monotonic() + TIMEOUT_S
-            while len(written := receipt_times(watcher.outputs / "outbox")) < files:
+            while len(written := receipt_times(watcher.outputs / "outbox" / "baltmet-inno")) < files:
                 if time.monotonic() > deadline or watcher.proc.poll() is not None:
                     raise SystemExit(
                         f"{kind}: {len(written)} of {files} receipts after {TIMEOUT_S} s:\n"

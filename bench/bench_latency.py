@@ -4,12 +4,12 @@ runs in its own process; the time from a file being complete to its receipt bein
 Two watchers, each a subprocess on a fresh temporary inbox and outputs:
 - **prefect**: `wpflow serve --milestone WP4-M3` — a `prefect server start` of its own, the
   deployment, and the inbox watcher with one `receive-upload` flow run per file: what the README
-  promises ("within about two seconds the partner's receipt is in outputs/outbox/").
+  promises ("within about two seconds the partner's receipt is in outputs/outbox/baltmet-inno/").
 - **plain**: the same `InboxWatcher` calling `wpflow.watch.receive_file` (no Prefect); the
   difference is what a flow run per upload costs.
 
 Each file is written under a `.part` name (ignored by the watcher, like a browser download) and
-renamed; "complete" is the moment after the rename. The receipt lands in `outputs/outbox/` as a
+renamed; "complete" is the moment after the rename. The receipt lands in `outputs/outbox/baltmet-inno/` as a
 `.eml` written atomically (temp file + rename); its mtime is when it was written. This process
 only writes files and lists the outbox, so it takes nothing from the watcher's interpreter.
 One file is dropped before measuring (the first after start also pays lazy imports) and
@@ -106,7 +106,11 @@ class Watcher:
         if kind == "prefect":
             from flows.serve import free_port
 
-            cmd = [sys.executable, "-m", "wpflow.cli", "serve", "--milestone", MILESTONE, "--port", str(free_port())]
+            cmd = [
+                sys.executable,
+                *("-m", "wpflow.cli", "serve", "--project", "baltmet-inno", "--milestone", MILESTONE),
+                *("--port", str(free_port())),
+            ]
         else:
             env["PREFECT_HOME"] = str(tmp / "prefect-unused")
             cmd = [sys.executable, __file__, "--plain-watcher"]
@@ -185,7 +189,7 @@ class Watcher:
         return True
 
     def receipts(self) -> set[str]:
-        folder = self.outputs / "outbox"
+        folder = self.outputs / "outbox" / "baltmet-inno"
         return {p.name for p in folder.glob("*.eml") if not p.name.startswith(".")} if folder.exists() else set()
 
     def drop(self, i: int, tag: str) -> float:
@@ -202,7 +206,7 @@ class Watcher:
         while True:
             new = self.receipts() - before
             if new:
-                written = max((self.outputs / "outbox" / n).stat().st_mtime for n in new)
+                written = max((self.outputs / "outbox" / "baltmet-inno" / n).stat().st_mtime for n in new)
                 return written - complete
             if time.monotonic() > deadline or self.proc.poll() is not None:
                 raise SystemExit(

@@ -88,7 +88,7 @@ def main() -> None:
         else:
             run_direct(workspace(), MILESTONE, None)
         wall = time.perf_counter() - start
-        outbox = tmp / "outputs" / "outbox"
+        outbox = workspace().settings.outbox_dir
         outbox_mb = sum(p.stat().st_size for p in outbox.iterdir()) / 1e6 if outbox.exists() else 0.0
         mails = sum(1 for _ in outbox.glob("*.eml")) if outbox.exists() else 0
 

@@ -1,20 +1,25 @@
-"""The daily deadline flow: collect what the watcher missed, then chase who is late.
+"""The daily deadline flow: collect what the watcher missed, then chase who is late — for every
+project of the installation in one run.
 
-Deployed on a daily cron (07:00 in the project's time zone, see prefect.yaml). The rules are
-in `wpflow.deadlines` (pure) and `wpflow.chase` (store, mail, runs); each e-mail and each
-pipeline run happens at most once however often this flow runs. Last, the final reports of
-the WPs that have ended follow their milestones (`wpflow.final_stages.update_final_reports`).
+Deployed on a daily cron (07:00, see prefect.yaml): one `deadline-ladder` run whose `projects`
+are every project's folder, a `project-deadlines` subflow each (named for its project), so one
+project's failure neither hides nor stops another's. The rules are in `wpflow.deadlines`
+(pure) and `wpflow.chase` (store, mail, runs); each e-mail and each pipeline run happens at
+most once however often this flow runs. Last, the final reports of the WPs that have ended
+follow their milestones (`wpflow.final_stages.update_final_reports`).
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
+from prefect.runtime import flow_run
+from prefect.states import Completed, Failed, State
 
 from tasks.notify import retry_when_worthwhile
 from wpflow.chase import ActionResult, chase_day, collect_inbox
-from wpflow.workspace import configured_project, workspace
+from wpflow.workspace import configured_project, slug_of, workspace
 
 
 @task(retries=2, retry_delay_seconds=[5, 60], timeout_seconds=900)
@@ -41,21 +46,49 @@ def follow_final_reports(project: str, day: date) -> list[str]:
     return [issued.message for issued in update_final_reports(workspace(project), day)]
 
 
+def ladder_day() -> str:
+    return str(flow_run.parameters.get("as_of") or date.today())
+
+
+def project_deadlines_run_name() -> str:
+    """`baltmet-inno · deadlines 2006-07-01` — the project and the day the ladder was applied for."""
+    return f"{slug_of(flow_run.parameters['project'])} · deadlines {ladder_day()}"
+
+
 def deadline_run_name() -> str:
-    """`deadlines 2006-07-01` — the day the ladder was applied for."""
-    from prefect.runtime import flow_run
+    """`deadlines 2006-07-01 · 2 projects`, or the project's slug first when there is one."""
+    projects = flow_run.parameters.get("projects") or [configured_project()]
+    if len(projects) == 1:
+        return f"{slug_of(projects[0])} · deadlines {ladder_day()}"
+    return f"deadlines {ladder_day()} · {len(projects)} projects"
 
-    as_of = flow_run.parameters.get("as_of")
-    return f"deadlines {as_of or date.today()}"
 
-
-@flow(name="deadline-ladder", flow_run_name=deadline_run_name)
-def deadline_ladder(as_of: date | None = None, project: str | None = None) -> list[ActionResult]:
-    """Apply the deadline ladder for `as_of` (today by default) to every milestone of `project`
-    (default the configured one)."""
-    project = project or configured_project()
+@flow(name="project-deadlines", flow_run_name=project_deadlines_run_name)
+def project_deadlines(project: str, as_of: date | None = None) -> list[ActionResult]:
+    """Apply the deadline ladder for `as_of` (today by default) to every milestone of `project`."""
     day = as_of or date.today()
     collect_new_files(project, day)
     results = chase_partners(project, day)
     follow_final_reports(project, day)
     return results
+
+
+@flow(name="deadline-ladder", flow_run_name=deadline_run_name)
+def deadline_ladder(as_of: date | None = None, projects: list[str] | None = None) -> State[list[ActionResult]]:
+    """Apply the deadline ladder for `as_of` (today by default) to each of `projects` (default
+    the configured one), each as its own subflow run. One that fails does not stop the others;
+    the run then ends Failed naming them. The result: every project's actions, in order."""
+    projects = projects or [configured_project()]
+    results: list[ActionResult] = []
+    failed: list[str] = []
+    for project in projects:
+        state = project_deadlines(project, as_of, return_state=True)
+        done = state.result(raise_on_failure=False)
+        if state.is_completed() and isinstance(done, list):
+            results += done
+        else:
+            failed.append(slug_of(project))
+            get_run_logger().error("%s: the deadline ladder failed: %s", slug_of(project), state.message)
+    if failed:
+        return Failed(message=f"{len(failed)} of {len(projects)} project(s) failed: {', '.join(failed)}", data=results)
+    return Completed(message=f"{len(results)} action(s) in {len(projects)} project(s)", data=results)

@@ -25,18 +25,23 @@ from tasks.final_report import (
     tell_wp_story,
 )
 from wpflow.final_reports import issue_line
-from wpflow.workspace import configured_project, workspace
+from wpflow.workspace import configured_project, slug_of, workspace
+
+
+def run_project() -> str:
+    """`baltmet-inno`: the slug of the run's project, first in its name."""
+    return slug_of(flow_run.parameters.get("project") or configured_project())
 
 
 def wp_run_name() -> str:
-    """`WP4 final report · as of 2008-01-31` — what a secretariat member scans for in the UI."""
+    """`baltmet-inno · WP4 final report · as of 2008-01-31` — what a secretariat member scans for in the UI."""
     as_of = flow_run.parameters.get("as_of")
-    return f"{flow_run.parameters['wp_id']} final report" + (f" · as of {as_of}" if as_of else "")
+    return f"{run_project()} · {flow_run.parameters['wp_id']} final report" + (f" · as of {as_of}" if as_of else "")
 
 
 def final_run_name() -> str:
     as_of = flow_run.parameters.get("as_of")
-    return "joint final report" + (f" · as of {as_of}" if as_of else "")
+    return f"{run_project()} · joint final report" + (f" · as of {as_of}" if as_of else "")
 
 
 @flow(name="wp-final-report", flow_run_name=wp_run_name, validate_parameters=True)

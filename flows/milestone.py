@@ -37,10 +37,16 @@ def as_is(value: T) -> T:
 
 
 def milestone_run_name() -> str:
-    """`WP3-M2 · due 2005-12-31` — what a secretariat member scans for in the UI."""
-    milestone = workspace(flow_run.parameters.get("project")).milestone(flow_run.parameters["milestone_id"])
+    """`baltmet-inno · WP3-M2 · due 2005-12-31` — what a secretariat member scans for in the UI."""
+    ws = workspace(flow_run.parameters.get("project"))
+    milestone = ws.milestone(flow_run.parameters["milestone_id"])
     as_of = flow_run.parameters.get("as_of")
-    return f"{milestone.id} · due {milestone.due}" + (f" · as of {as_of}" if as_of else "")
+    return f"{ws.slug} · {milestone.id} · due {milestone.due}" + (f" · as of {as_of}" if as_of else "")
+
+
+def all_milestones_run_name() -> str:
+    """`baltmet-inno · all milestones`."""
+    return f"{workspace(flow_run.parameters.get('project')).slug} · all milestones"
 
 
 @flow(
@@ -81,7 +87,7 @@ def final_state(outcome: ReportOutcome) -> State[ReportOutcome]:
     return Completed(name=STATE_NAMES[run_status(outcome)], message=outcome.message, data=outcome)
 
 
-@flow(name="all-milestones", flow_run_name="all milestones")
+@flow(name="all-milestones", flow_run_name=all_milestones_run_name)
 def all_milestones(
     milestone_ids: list[str] | None = None, as_of: date | None = None, project: str | None = None
 ) -> State[dict[str, ReportOutcome | BaseException]]:

@@ -1,6 +1,6 @@
 """Starting a milestone pipeline from the watcher or the daily ladder: the served deployment
 when there is one (`run_deployment`, returning at once), the flow in this process otherwise.
-Either way the run gets its project as a parameter."""
+Either way the run gets its project as a parameter, and finds its project's deployment."""
 
 from __future__ import annotations
 
@@ -13,13 +13,16 @@ from typing import Any, cast
 
 from schemas.records import ReportOutcome
 from wpflow.chase import PipelineStarter
+from wpflow.workspace import slug_of
 
 MILESTONE_FLOW = "milestone-pipeline"
 
 
-def milestone_deployment_name(milestone_id: str) -> str:
-    """`wp4-m3`: deployment names are lower case in the UI and URLs."""
-    return milestone_id.lower()
+def deployment_name(project: str, what: str) -> str:
+    """`baltmet-inno-wp4-m3`: a deployment per project and milestone (or ladder, report, inbox),
+    lower case as in the UI and URLs; the project's slug first, since a deployment name cannot
+    hold the '/' of `baltmet-inno/WP4-M3`."""
+    return f"{slug_of(project)}-{what.lower()}"
 
 
 def start_deployment_run(milestone_id: str, as_of: date | None, project: str) -> str:
@@ -31,7 +34,7 @@ def start_deployment_run(milestone_id: str, as_of: date | None, project: str) ->
     if as_of is not None:
         parameters["as_of"] = as_of.isoformat()
     run = run_deployment(
-        f"{MILESTONE_FLOW}/{milestone_deployment_name(milestone_id)}",
+        f"{MILESTONE_FLOW}/{deployment_name(project, milestone_id)}",
         parameters=parameters,
         timeout=0,
         as_subflow=False,
@@ -59,8 +62,8 @@ def start_in_process(milestone_id: str, as_of: date | None, project: str) -> str
     return outcome.report.path if outcome.report else outcome.message
 
 
-def deployment_served(milestone_id: str) -> bool:
-    """True when the milestone's deployment exists on the configured API (ephemeral APIs have
+def deployment_served(milestone_id: str, project: str) -> bool:
+    """True when the project's deployment of the milestone exists on the configured API (ephemeral APIs have
     none, so nothing is looked up there)."""
     if not os.environ.get("PREFECT_API_URL"):
         from prefect.settings import PREFECT_API_URL
@@ -72,7 +75,7 @@ def deployment_served(milestone_id: str) -> bool:
 
     try:
         with get_client(sync_client=True) as client:
-            client.read_deployment_by_name(f"{MILESTONE_FLOW}/{milestone_deployment_name(milestone_id)}")
+            client.read_deployment_by_name(f"{MILESTONE_FLOW}/{deployment_name(project, milestone_id)}")
         return True
     except ObjectNotFound:
         return False
@@ -80,7 +83,7 @@ def deployment_served(milestone_id: str) -> bool:
 
 def start_pipeline(milestone_id: str, as_of: date | None, project: str) -> str | None:
     """run_deployment when the milestone is deployed, the flow in-process otherwise."""
-    if deployment_served(milestone_id):
+    if deployment_served(milestone_id, project):
         return start_deployment_run(milestone_id, as_of, project)
     return start_in_process(milestone_id, as_of, project)
 

@@ -36,7 +36,7 @@ from wpflow import watch
 from wpflow.batches import BatchReceiver
 from wpflow.collect import InboxFile
 from wpflow.names import shown_name
-from wpflow.workspace import configured_project, workspace
+from wpflow.workspace import configured_project, slug_of, workspace
 
 RECEIVING_THREADS = 8  # per batch: SQLite's single writer is the bottleneck beyond this
 # Any: Prefect's decorator types its runner narrower than the ThreadPoolTaskRunner it accepts
@@ -54,12 +54,13 @@ def folder_task_name() -> str:
 
 
 def uploads_run_name() -> str:
-    """`3 uploads · riga, tallinn · WP4-M3` — what the secretariat scans for in the UI."""
+    """`baltmet-inno · 3 uploads · riga, tallinn · WP4-M3` — what the secretariat scans for in the UI."""
     relatives: list[str] = flow_run.parameters["relatives"]
+    project = slug_of(flow_run.parameters.get("project") or configured_project())
     partners = sorted({r.split("/")[0] for r in relatives})
     milestones = sorted({r.split("/")[1] for r in relatives})
     count = f"{len(relatives)} upload{'s' if len(relatives) != 1 else ''}"
-    return shown_name(" · ".join([count, shorten(partners), shorten(milestones)]))
+    return shown_name(" · ".join([project, count, shorten(partners), shorten(milestones)]))
 
 
 def shorten(names: list[str], shown: int = 3) -> str:
@@ -179,7 +180,12 @@ def register_receive_uploads() -> None:
         client.create_flow(receive_uploads)
 
 
-@flow(name="inbox-watcher", flow_run_name="inbox watcher")
+def watcher_run_name() -> str:
+    """`baltmet-inno · inbox watcher`."""
+    return f"{slug_of(flow_run.parameters.get('project') or configured_project())} · inbox watcher"
+
+
+@flow(name="inbox-watcher", flow_run_name=watcher_run_name)
 def inbox_watcher(project: str | None = None) -> None:
     """Watch the partners' folders of `project` until the run is cancelled: the deployment for
     workers; `wpflow serve` runs the same watcher in a thread instead. The folder is the

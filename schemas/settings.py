@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -21,8 +22,26 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="WPFLOW_", env_file=".env", extra="forbid")
 
-    project: Path = Field(ROOT / "projects" / "baltmet-inno", description="Project folder holding project.yaml")
-    inbox: Path | None = Field(None, description="Root of the partners' watched folders; default <project>/inbox")
+    project: Path = Field(
+        ROOT / "projects" / "baltmet-inno",
+        description="Project folder holding project.yaml: the project of a command or run that names none",
+    )
+    projects: Path | None = Field(
+        None,
+        description="Folder of projects (each subfolder with a project.yaml is one) that `wpflow serve`, "
+        "the daily ladder and --all-projects cover; default the checkout's projects/, or only "
+        "WPFLOW_PROJECT when that alone is set",
+    )
+    inbox: Path | None = Field(
+        None,
+        description="Root of the partners' watched folders of WPFLOW_PROJECT only (other projects keep "
+        "their own); default <project>/inbox",
+    )
+    inboxes: Path | None = Field(
+        None,
+        description="A folder holding every project's inbox as <inboxes>/<project-slug>/ (a shared drive); "
+        "default each project's own <project>/inbox",
+    )
     outputs: Path = Field(
         DEFAULT_OUTPUTS,
         description="Where archive, reports, outbox, receipts go; default outputs/ in the checkout, "
@@ -96,17 +115,44 @@ class Settings(BaseSettings):
         """`max_file_mb` in bytes, as the gate compares it with a file's size."""
         return int(self.max_file_mb * 1024 * 1024)
 
+    def for_project(self, folder: Path) -> Settings:
+        """These settings for the project in `folder`. WPFLOW_INBOX is the inbox of the
+        configured project (WPFLOW_PROJECT) alone: another project keeps its own inbox."""
+        folder = folder.resolve()
+        if folder == self.project.resolve():
+            return self
+        return self.model_copy(update={"project": folder, "inbox": None})
+
+    @property
+    def project_slug(self) -> str:
+        """The project's short name in folder names, deployment names, tags, run names and
+        artifact keys: its folder's name, lower case (`baltmet-inno`)."""
+        return project_slug(self.project)
+
     @property
     def inbox_root(self) -> Path:
-        return self.inbox or self.project / "inbox"
+        if self.inbox is not None:
+            return self.inbox
+        return self.inboxes / self.project_slug if self.inboxes is not None else self.project / "inbox"
 
     @property
     def archive_dir(self) -> Path:
+        """Shared by every project: a file is kept once by its content, whoever sent it."""
         return self.outputs / "archive"
 
     @property
-    def reports_dir(self) -> Path:
+    def reports_root(self) -> Path:
+        """Every project's reports, a folder per project: what `wpflow serve` serves over HTTP."""
         return self.outputs / "reports"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.reports_root / self.project_slug
+
+    @property
+    def quarantine_dir(self) -> Path:
+        """Receipts of invalid files, per partner and milestone (partner ids repeat across projects)."""
+        return self.outputs / "quarantine" / self.project_slug
 
     @property
     def reports_base_url(self) -> str:
@@ -115,8 +161,14 @@ class Settings(BaseSettings):
 
     @property
     def outbox_dir(self) -> Path:
-        return self.outputs / "outbox"
+        return self.outputs / "outbox" / self.project_slug
 
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.outputs / 'wpflow.db'}"
+
+
+def project_slug(folder: Path) -> str:
+    """`baltmet-inno` for projects/baltmet-inno: lower-case letters, digits and dashes only, as
+    Prefect's artifact keys require (and deployment names, which must not hold a '/')."""
+    return re.sub(r"[^a-z0-9]+", "-", folder.resolve().name.lower()).strip("-") or "project"

@@ -17,7 +17,7 @@ from wpflow.final_reports import issue_story, send_story
 from wpflow.final_stages import project_story_stage, wp_story_stage
 from wpflow.final_tables import report_cell, status_counts
 from wpflow.reports_server import report_link
-from wpflow.workspace import workspace
+from wpflow.workspace import slug_of, workspace
 
 
 @task(retries=2, retry_delay_seconds=[2, 10], timeout_seconds=300)
@@ -48,8 +48,9 @@ def send_final_report(project: str, story: WPStory | ProjectStory, issued: Final
     return notices
 
 
-def artifact_key(report: str, what: str) -> str:
-    return f"{report.lower()}-final-{what}"
+def artifact_key(project: str, report: str, what: str) -> str:
+    """`baltmet-inno-wp4-final-report`: per project, as the milestones' artifacts."""
+    return f"{slug_of(project)}-{report.lower()}-final-{what}"
 
 
 @task(retries=2, retry_delay_seconds=[2, 10], timeout_seconds=60)
@@ -57,7 +58,7 @@ def publish_final_artifacts(project: str, story: WPStory | ProjectStory, issued:
     """The milestones table, the story in short and the report's link, as for a milestone."""
     wps = [story] if isinstance(story, WPStory) else story.wps
     create_table_artifact(
-        key=artifact_key(issued.report, "milestones"),
+        key=artifact_key(project, issued.report, "milestones"),
         table=[
             {
                 "wp": w.wp_id,
@@ -75,10 +76,10 @@ def publish_final_artifacts(project: str, story: WPStory | ProjectStory, issued:
     lines += [f"- {line}" for line in story_lines(story)]
     lines += ["", f"**{issued.message}**"]
     create_markdown_artifact(
-        key=artifact_key(issued.report, "summary"), markdown="\n".join(lines), description=issued.message
+        key=artifact_key(project, issued.report, "summary"), markdown="\n".join(lines), description=issued.message
     )
     create_link_artifact(
-        key=artifact_key(issued.report, "report"),
+        key=artifact_key(project, issued.report, "report"),
         link=report_link(workspace(project).settings, Path(issued.path)),
         link_text=Path(issued.path).name,
         description=f"{issued.report}: Word report",

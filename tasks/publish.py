@@ -14,12 +14,13 @@ from prefect.artifacts import (
 from schemas.records import ReportOutcome, WPSummary
 from wpflow.reports_server import report_link
 from wpflow.stages import summary_lines
-from wpflow.workspace import workspace
+from wpflow.workspace import slug_of, workspace
 
 
-def artifact_key(milestone_id: str, what: str) -> str:
-    """Artifact keys allow lowercase letters, digits and dashes only."""
-    return f"{milestone_id.lower()}-{what}"
+def artifact_key(project: str, milestone_id: str, what: str) -> str:
+    """`baltmet-inno-wp4-m3-status`: a key per project (two projects' WP4-M3 are two
+    artifacts); keys allow lowercase letters, digits and dashes only."""
+    return f"{slug_of(project)}-{milestone_id.lower()}-{what}"
 
 
 def summary_markdown(summary: WPSummary, outcome: ReportOutcome) -> str:
@@ -45,7 +46,7 @@ def summary_markdown(summary: WPSummary, outcome: ReportOutcome) -> str:
 @task(retries=2, retry_delay_seconds=[2, 10], timeout_seconds=60)
 def publish_artifacts(project: str, summary: WPSummary, outcome: ReportOutcome) -> None:
     create_table_artifact(
-        key=artifact_key(summary.milestone_id, "status"),
+        key=artifact_key(project, summary.milestone_id, "status"),
         table=[
             {
                 "partner": s.partner,
@@ -61,7 +62,7 @@ def publish_artifacts(project: str, summary: WPSummary, outcome: ReportOutcome) 
         description=f"{summary.milestone_id}: partner × required input status",
     )
     create_markdown_artifact(
-        key=artifact_key(summary.milestone_id, "summary"),
+        key=artifact_key(project, summary.milestone_id, "summary"),
         markdown=summary_markdown(summary, outcome),
         description=f"{summary.milestone_id}: merged milestone summary",
     )
@@ -69,7 +70,7 @@ def publish_artifacts(project: str, summary: WPSummary, outcome: ReportOutcome) 
     if report is None:
         return
     create_link_artifact(
-        key=artifact_key(summary.milestone_id, "report"),
+        key=artifact_key(project, summary.milestone_id, "report"),
         link=report_link(workspace(project).settings, Path(report.path)),
         link_text=Path(report.path).name,
         description=f"{summary.milestone_id}: Word report",

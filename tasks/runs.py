@@ -31,7 +31,7 @@ def close_run_record(flow: Any, flow_run: Any, state: Any) -> None:
     parameter (None: the process's configured one, as the flow resolved it)."""
     ws = workspace(flow_run.parameters.get("project"))
     store = ws.store
-    record = store.run_for_flow_run(str(flow_run.id))
+    record = store.run_for_flow_run(ws.project.name, str(flow_run.id))
     if record is None or record.finished_at is not None:
         return
     if state.is_completed():

@@ -99,7 +99,7 @@ def june_reminders(data: Any, tmp: Path) -> None:
     assert actions["WP4-M1"]["sent"] == ["baltmet-inno@tallinn.example.org"]
     reminder = next(
         m
-        for m in map(parse_eml, (tmp / "outputs" / "outbox").glob("*.eml"))
+        for m in map(parse_eml, (tmp / "outputs" / "outbox" / "baltmet-inno").glob("*.eml"))
         if m["To"].addresses[0].addr_spec == "baltmet-inno@tallinn.example.org"
         and m["Subject"].startswith("[BaltMet Inno] WP4-M1 reminder")
     )
@@ -123,7 +123,7 @@ def written_and_current(data: Any, tmp: Path) -> None:
     assert data == {"file": str(tmp / "prefect.yaml"), "written": True}
     written = (tmp / "prefect.yaml").read_text(encoding="utf-8")
     assert written == (ROOT / "prefect.yaml").read_text(encoding="utf-8")  # the committed one is current
-    assert "- name: wp4-m3\n" in written and "entrypoint: flows/milestone.py:milestone_pipeline" in written
+    assert "- name: baltmet-inno-wp4-m3\n" in written and "entrypoint: flows/milestone.py:milestone_pipeline" in written
 
 
 def migration_history(data: Any, _tmp: Path) -> None:
@@ -142,7 +142,10 @@ def upgraded(data: Any, _tmp: Path) -> None:
 def wp4_draft(data: Any, tmp: Path) -> None:
     [wp4] = data["reports"]
     assert (wp4["report"], wp4["release"], wp4["version"]) == ("WP4", "draft", None)
-    assert wp4["path"] == str(tmp / "outputs" / "reports" / "drafts" / "WP4.docx") and Path(wp4["path"]).is_file()
+    assert (
+        wp4["path"] == str(tmp / "outputs" / "reports" / "baltmet-inno" / "drafts" / "WP4.docx")
+        and Path(wp4["path"]).is_file()
+    )
     assert "not final until 30 June 2007" in wp4["message"]
 
 
@@ -151,7 +154,9 @@ def every_draft(data: Any, tmp: Path) -> None:
         *((f"WP{n}", "draft") for n in range(1, 6)),
         ("final", "draft"),
     ]
-    assert not (tmp / "outputs" / "outbox").exists() or not list((tmp / "outputs" / "outbox").glob("*.eml"))
+    assert not (tmp / "outputs" / "outbox" / "baltmet-inno").exists() or not list(
+        (tmp / "outputs" / "outbox" / "baltmet-inno").glob("*.eml")
+    )
 
 
 def spb_innoreg_made(data: Any, tmp: Path) -> None:
@@ -293,7 +298,7 @@ def test_run_all_runs_every_milestone(demo: tuple[Path, Any], project) -> None:
     assert [r["milestone"] for r in data["runs"]] == [m.id for m in project.milestones()]
     reported = {r["milestone"] for r in data["runs"] if r["outcome"] == "report"}
     assert {"WP3-M1", "WP4-M1", "WP4-M3", "WP5-M3"} <= reported
-    assert {p.stem for p in (outputs / "reports").glob("*.docx")} == reported
+    assert {p.stem for p in (outputs / "reports" / "baltmet-inno").glob("*.docx")} == reported
     assert all(r["version"] == 1 and Path(r["report"]).is_file() for r in data["runs"] if r["outcome"] == "report")
 
 
@@ -306,14 +311,14 @@ def test_run_all_runs_every_milestone(demo: tuple[Path, Any], project) -> None:
     ],
 )
 def test_run_all_writes_the_reports(demo: tuple[Path, Any], milestone: str, words: list[str]) -> None:
-    text = docx_text(demo[0] / "reports" / f"{milestone}.docx")
+    text = docx_text(demo[0] / "reports" / "baltmet-inno" / f"{milestone}.docx")
     assert "BaltMet Inno" in text and milestone in text
     assert all(w in text for w in words), [w for w in words if w not in text]
 
 
 def test_run_all_mails_reports_receipts_and_empty_notices(demo: tuple[Path, Any], project) -> None:
     outputs, data = demo
-    mails = [parse_eml(p) for p in (outputs / "outbox").glob("*.eml")]
+    mails = [parse_eml(p) for p in (outputs / "outbox" / "baltmet-inno").glob("*.eml")]
     subjects = [str(m["Subject"]) for m in mails]
     for run in data["runs"]:
         own = [s for s in subjects if s.startswith(f"[BaltMet Inno] {run['milestone']}") and "receipt" not in s]

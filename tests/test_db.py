@@ -97,8 +97,8 @@ def test_0003_moves_claims_reports_and_what_a_notification_is_about_into_their_o
             ),
             {"sha": "d" * 64},
         )
-    db.upgrade(engine)
-    store = Store(db_url)
+    db.upgrade(engine, "0005")  # 0006 hashes the keys with their project (its own test)
+    store = Store(db_url, migrate=False)
     by_key = {n.key: n for n in store.notifications("P")}
     assert set(by_key) == {"k-rec", "k-rem", "k-rep"}, "run claims are not e-mails"
     assert by_key["k-rec"].submission_sha256 == "f" * 64 and by_key["k-rem"].rung == "T-14"
@@ -225,3 +225,43 @@ def test_two_upgrades_at_once_one_migrates_and_the_other_then_finds_the_head(emp
     assert sorted(steps, key=str) == sorted([(None, db.head()), (db.head(), db.head())], key=str)
     for engine in engines:
         engine.dispose()
+
+
+def test_0006_moves_the_stored_keys_into_their_project(db_url):
+    """An e-mail sent and a run claimed before keys carried the project are still known as
+    such afterwards: nothing goes out twice; and the hash cannot be undone, so no downgrade."""
+    import hashlib
+
+    import pytest
+
+    from wpflow.keys import in_project, report_key, run_key
+
+    engine = make_engine(db_url)
+    db.upgrade(engine, "0005")
+    before = hashlib.sha256("\x1f".join(["report", "WP4-M3", "riga@x.org", "d" * 64]).encode()).hexdigest()
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO notifications (key, project, milestone, recipient, kind, claimed_at, sent_at) "
+                "VALUES (:k, 'BaltMet Inno', 'WP4-M3', 'riga@x.org', 'report', '2006-07-01 07:00:00', "
+                "'2006-07-01 07:00:01')"
+            ),
+            {"k": before},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO claims (key, project, milestone, purpose, claimed_at) "
+                "VALUES (:k, 'BaltMet Inno', 'WP4-M3', 'run', '2006-07-01 07:00:00')"
+            ),
+            {"k": run_key("WP4-M3", "abc")},
+        )
+    store = Store(db_url)
+    assert store.was_sent(report_key("BaltMet Inno", "WP4-M3", "riga@x.org", "d" * 64))
+    assert not store.was_sent(report_key("Other Inno", "WP4-M3", "riga@x.org", "d" * 64))
+    [claim] = store.claims("BaltMet Inno")
+    assert claim.key == in_project("BaltMet Inno", run_key("WP4-M3", "abc"))
+    store.close()
+    with pytest.raises(RuntimeError, match="cannot be undone"):
+        db.downgrade(engine, "0005")
+    assert db.current(engine) == "0006"
+    engine.dispose()

@@ -128,7 +128,7 @@ def test_refused_files_are_never_parsed(tmp_path, settings, parser_spies, path_n
         .get_content()
     )
     assert words in body
-    quarantine = ws.settings.outputs / "quarantine" / "riga" / MILESTONE
+    quarantine = ws.settings.quarantine_dir / "riga" / MILESTONE
     assert not list(quarantine.glob("*.annotated.xlsx"))  # nothing built from a refused file
 
 

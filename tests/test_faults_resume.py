@@ -147,7 +147,7 @@ def test_smtp_down_during_a_run_writes_the_report_and_the_next_run_delivers_ever
     ws = workspace(settings=smtp_settings(outputs, port))
     with pytest.raises(TransientMailError):
         run_direct(ws, MILESTONE, AS_OF)
-    assert (outputs / "reports" / f"{MILESTONE}.docx").is_file(), "the report does not wait for mail"
+    assert (outputs / "reports" / "baltmet-inno" / f"{MILESTONE}.docx").is_file(), "the report does not wait for mail"
     assert ws.store.notifications(ws.project.name, MILESTONE) == []
 
     sink = SmtpSink(host="127.0.0.1", port=0)

@@ -34,7 +34,7 @@ def invoke(outputs: Path, *args: str):
 
 
 def outbox(outputs: Path) -> dict[str, object]:
-    return {p.name: parse_eml(p) for p in sorted((outputs / "outbox").glob("*.eml"))}
+    return {p.name: parse_eml(p) for p in sorted((outputs / "outbox" / "baltmet-inno").glob("*.eml"))}
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,7 @@ def text_of(path: Path) -> str:
 
 # -- what the demo leaves ------------------------------------------------------------------------
 def test_the_demo_leaves_a_final_report_per_wp_and_the_joint_one_beside_the_milestones(demo):
-    reports = demo / "reports"
+    reports = demo / "reports" / "baltmet-inno"
     for name in [*WPS, "final"]:
         assert (reports / f"{name}.docx").is_file()
         assert (reports / "history" / f"{name}.v1.docx").read_bytes() == (reports / f"{name}.docx").read_bytes()
@@ -73,15 +73,15 @@ def test_the_demo_leaves_a_final_report_per_wp_and_the_joint_one_beside_the_mile
 
 def test_wp4_report_holds_the_seed_funding_table_with_wp4_m3s_totals(demo):
     header = ("City", "Schemes", "Annual budget (EUR)")
-    milestone = table_headed(demo / "reports" / "WP4-M3.docx", *header)
-    wp = table_headed(demo / "reports" / "WP4.docx", *header)
+    milestone = table_headed(demo / "reports" / "baltmet-inno" / "WP4-M3.docx", *header)
+    wp = table_headed(demo / "reports" / "baltmet-inno" / "WP4.docx", *header)
     assert wp[-1][0] == "Total" and wp[-1] == milestone[-1]
     assert wp == milestone  # a kind one milestone asks for: that report's rows as they were
     assert int(milestone[-1][1]) == sum(int(r[1]) for r in milestone[1:-1])  # the totals add up the cities
 
 
 def test_wp4_timeline_holds_every_meeting_the_seeds_give_the_wp(demo, project):
-    rows = table_headed(demo / "reports" / "WP4.docx", "Month", "City", "Topic")[1:]
+    rows = table_headed(demo / "reports" / "baltmet-inno" / "WP4.docx", "Month", "City", "Topic")[1:]
     expected = [
         (month_words(x.month or "not stated"), x.city or "not stated", x.topic, m.id)
         for m in project.work_package("WP4").milestones
@@ -105,13 +105,13 @@ def month_index(words: str) -> int:
 
 
 def test_wp4_report_says_who_delivered_when_and_the_files_used(demo):
-    text = text_of(demo / "reports" / "WP4.docx")
+    text = text_of(demo / "reports" / "baltmet-inno" / "WP4.docx")
     assert "WP4-M3: Public seed funding in the BSR metropolitan areas" in text
-    tables = tables_of(demo / "reports" / "WP4.docx")
+    tables = tables_of(demo / "reports" / "baltmet-inno" / "WP4.docx")
     assert "Who was asked for Public seed-funding schemes, and where it stood (6 on time, 1 late, 1 missing):" in text
     malmo = [r for t in tables for r in t if r[1:3] == ["Malmö", "late"]]
     assert malmo and malmo[0][3] == "5 July 2006" and malmo[0][4] == "seed_funding_malmo.csv (v1)"
-    provenance = table_headed(demo / "reports" / "WP4.docx", "File", "Partner", "Milestone")
+    provenance = table_headed(demo / "reports" / "baltmet-inno" / "WP4.docx", "File", "Partner", "Milestone")
     riga = [r for r in provenance if r[0] == "seed_funding_riga.csv"]
     assert riga and riga[0][2] == "WP4-M3" and len(riga[0][5]) == 64  # the corrected file, by its SHA-256
     assert not [r for r in provenance if r[0] == "seed_funding_riga_v1.csv"]  # the invalid one was not used
@@ -125,7 +125,7 @@ def test_final_city_by_wp_matrix_matches_wpflow_status(demo, project):
         wp = row["milestone"].split("-")[0]
         for partner, cell in row["partners"].items():
             counts.setdefault((project.participant(partner).city, wp), Counter())[cell] += 1
-    matrix = table_headed(demo / "reports" / "final.docx", "City", *WPS)
+    matrix = table_headed(demo / "reports" / "baltmet-inno" / "final.docx", "City", *WPS)
     cities = [p.city for p in project.participants if p.local_coordinator and p.role != "observer"]
     assert [r[0] for r in matrix[1:]] == cities
     for row in matrix[1:]:
@@ -139,14 +139,14 @@ def test_final_city_by_wp_matrix_matches_wpflow_status(demo, project):
 
 
 def test_final_report_follows_the_seeds_structure_and_says_where_they_disagree(demo):
-    text = text_of(demo / "reports" / "final.docx")
+    text = text_of(demo / "reports" / "baltmet-inno" / "final.docx")
     chapters = [line for line in text.splitlines() if line.startswith("WP") and ": " in line and "-M" not in line]
     assert [c.split(":")[0] for c in chapters][:5] == WPS  # WP5 compiles the others: its chapter closes the row
     assert "WP5, which compiles the work of the others, comes last" in text
-    members = table_headed(demo / "reports" / "final.docx", "Organisation", "City", "Country", "Role")
+    members = table_headed(demo / "reports" / "baltmet-inno" / "final.docx", "Organisation", "City", "Country", "Role")
     spb = [r for r in members if r[1] == "St. Petersburg"][0]
     assert spb[3] == "partner" and "annex: observer" in spb[4]
-    annex = table_headed(demo / "reports" / "final.docx", "Report", "Version", "As of")
+    annex = table_headed(demo / "reports" / "baltmet-inno" / "final.docx", "Report", "Version", "As of")
     assert {r[0] for r in annex[1:]} >= {"WP4-M3", "WP4", "WP5"}
 
 
@@ -172,7 +172,7 @@ def test_the_same_store_renders_the_same_bytes(demo, tmp_path):
     story = build_wp_story(ws.project, "WP4", snapshot(ws.project, ws.store, date(2008, 1, 31)))
     first = render_story(story, Issue("1"), tmp_path / "a" / "WP4.docx", templates_dir=ws.settings.templates)
     second = render_story(story, Issue("1"), tmp_path / "b" / "WP4.docx", templates_dir=ws.settings.templates)
-    issued = hashlib.sha256((demo / "reports" / "WP4.docx").read_bytes()).hexdigest()
+    issued = hashlib.sha256((demo / "reports" / "baltmet-inno" / "WP4.docx").read_bytes()).hexdigest()
     assert first.sha256 == second.sha256 == issued
 
 
@@ -182,21 +182,21 @@ def test_a_wp_report_rehearsed_mid_2006_shows_what_existed_then(tmp_path):
     invoke(outputs, "run", "WP4-M1", "--as-of", "2005-07-15", "--direct")
     invoke(outputs, "run", "WP4-M3", "--as-of", "2006-06-30", "--direct")  # v1: Malmö missing
     invoke(outputs, "run", "WP4-M3", "--as-of", "2006-07-10", "--direct")  # v2: Malmö's late file
-    before = len(list((outputs / "outbox").glob("*.eml")))
+    before = len(list((outputs / "outbox" / "baltmet-inno").glob("*.eml")))
     said = invoke(outputs, "report", "wp", "WP4", "--as-of", "2006-07-01", "--direct").output
     assert "not final until 30 June 2007; draft in drafts/, nothing sent" in said
-    draft = outputs / "reports" / "drafts" / "WP4.docx"
+    draft = outputs / "reports" / "baltmet-inno" / "drafts" / "WP4.docx"
     assert "Draft of the work package's final report" in text_of(draft)
     overview = table_headed(draft, "Milestone", "Title", "Due", "Report")
     m3 = [r for r in overview if r[0] == "WP4-M3"][0]
     assert m3[3] == "v1 of 30 June 2006, incomplete" and "missing" in m3[4]
     assert [r for r in overview if r[0] == "WP4-M5"][0][3] == "not yet due"
-    assert len(list((outputs / "outbox").glob("*.eml"))) == before  # a draft goes to nobody
-    assert not (outputs / "reports" / "WP4.docx").exists()
+    assert len(list((outputs / "outbox" / "baltmet-inno").glob("*.eml"))) == before  # a draft goes to nobody
+    assert not (outputs / "reports" / "baltmet-inno" / "WP4.docx").exists()
 
     said = invoke(outputs, "report", "wp", "WP4", "--as-of", "2007-07-01", "--direct").output
     assert "WP4 final report v1 issued" in said
-    final = outputs / "reports" / "WP4.docx"
+    final = outputs / "reports" / "baltmet-inno" / "WP4.docx"
     m3 = [r for r in table_headed(final, "Milestone", "Title", "Due", "Report") if r[0] == "WP4-M3"][0]
     assert m3[3] == "v2 of 10 July 2006, incomplete" and "1 late" in m3[4]
 
@@ -208,7 +208,7 @@ def test_a_changed_store_is_the_next_version_saying_what_changed(tmp_path):
     invoke(outputs, "run", "WP4-M3", "--as-of", "2007-07-02", "--direct")  # Malmö's late file: WP4-M3 v2
     said = invoke(outputs, "report", "wp", "WP4", "--as-of", "2007-07-03", "--direct").output
     assert "WP4 final report v2 issued" in said
-    text = text_of(outputs / "reports" / "WP4.docx")
+    text = text_of(outputs / "reports" / "baltmet-inno" / "WP4.docx")
     assert "Changes since v1 of 1 July 2007" in text
     assert "WP4-M3, Malmö (Public seed-funding schemes): missing → late." in text
     update = [m for m in outbox(outputs).values() if str(m["Subject"]).startswith("[BaltMet Inno] WP4 final report v2")]
@@ -240,9 +240,9 @@ def test_every_template_variable_is_provided(demo, template):
 
 
 def test_final_report_deployments_run_at_each_wp_end_and_the_project_end(project):
-    from flows.serve import deployment_specs
+    from flows.deployments import deployment_specs
 
-    specs = {s.name: s for s in deployment_specs(project, "projects/baltmet-inno")}
+    specs = {s.name.removeprefix("baltmet-inno-"): s for s in deployment_specs(project, "projects/baltmet-inno")}
     wp4 = specs["wp4-final-report"]
     assert wp4.entrypoint == "flows/final_report.py:wp_final_report"
     assert wp4.parameters == {"wp_id": "WP4", "project": "projects/baltmet-inno"}
@@ -276,7 +276,11 @@ def test_the_flows_tell_the_story_with_artifacts_in_the_ui(tmp_path, monkeypatch
         assert state.message.startswith("joint final report v1 issued; 16 e-mail(s) sent")
         with get_client(sync_client=True) as client:
             links = client.read_artifacts(
-                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["wp4-final-report", "final-final-report"]))
+                artifact_filter=ArtifactFilter(
+                    key=ArtifactFilterKey(
+                        any_=[f"baltmet-inno-{k}" for k in ("wp4-final-report", "final-final-report")]
+                    )
+                )
             )
-        assert {a.key for a in links} == {"wp4-final-report", "final-final-report"}
+        assert {a.key for a in links} == {"baltmet-inno-wp4-final-report", "baltmet-inno-final-final-report"}
         assert any("WP4.docx" in str(a.data) for a in links)

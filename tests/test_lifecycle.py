@@ -77,7 +77,7 @@ def replay(tmp_path_factory):
         chase_day(ws, day)
         update_final_reports(ws, day)
         day += timedelta(days=1)
-    mails = [parse_eml(p) for p in sorted((settings.outputs / "outbox").glob("*.eml"))]
+    mails = [parse_eml(p) for p in sorted((settings.outputs / "outbox" / "baltmet-inno").glob("*.eml"))]
     return ws, inbox, mails
 
 
@@ -212,7 +212,7 @@ def test_wpflow_run_on_another_day_sends_nothing_and_says_why(tmp_path, mileston
     from wpflow.cli import app
 
     env = {"WPFLOW_OUTPUTS": str(tmp_path / "outputs"), "WPFLOW_REPORT_PDF": "false", "COLUMNS": "200"}
-    outbox, runs, mails = tmp_path / "outputs" / "outbox", [], []
+    outbox, runs, mails = tmp_path / "outputs" / "outbox" / "baltmet-inno", [], []
     for day in ("2008-01-31", "2008-03-15"):
         runs.append(CliRunner().invoke(app, ["run", milestone, "--direct", "--as-of", day], env=env))
         mails.append(len(list(outbox.glob("*.eml"))))

@@ -101,7 +101,7 @@ def report_email(project: Project, report: ReportRef, recipient: str = "malmo", 
     kw.setdefault("cc", ["lead@oslo.example"])
     kw.setdefault("summary_lines", ["Status: incomplete — 2 of 3 required inputs delivered and valid."])
     person = project.participant(recipient)
-    kw.setdefault("key", report_key("WP3-M2", person.emails[0], report.sha256))
+    kw.setdefault("key", report_key("BaltMet Inno", "WP3-M2", person.emails[0], report.sha256))
     return compose_report_email(project, project.milestone("WP3-M2"), report, person, **kw)
 
 
@@ -121,7 +121,7 @@ def header_names(msg: EmailMessage) -> list[str]:
 # -- composing and the outbox -------------------------------------------------------------
 def test_outbox_writes_a_parseable_eml_with_everything(project: Project, report: ReportRef, tmp_path: Path) -> None:
     msg = report_email(project, report)
-    key = report_key("WP3-M2", "info@malmo.example", report.sha256)
+    key = report_key("BaltMet Inno", "WP3-M2", "info@malmo.example", report.sha256)
 
     path = Path(OutboxMailer(tmp_path / "outbox").send(msg))
 
@@ -223,7 +223,7 @@ def test_header_injection_through_title_organisation_and_file_name_is_impossible
             sub,
             invalid_result(sub),
             project.participant("riga"),
-            key=receipt_key("WP3-M2", "wp3@riga.example", sub.sha256),
+            key=receipt_key("BaltMet Inno", "WP3-M2", "wp3@riga.example", sub.sha256),
         ),
     ]
 
@@ -321,7 +321,7 @@ def test_receipt_lists_the_issues_and_attaches_the_annotated_copy(project: Proje
         invalid_result(sub),
         project.participant("riga"),
         annotated=annotated,
-        key=receipt_key("WP3-M2", "wp3@riga.example", sub.sha256),
+        key=receipt_key("BaltMet Inno", "WP3-M2", "wp3@riga.example", sub.sha256),
     )
 
     assert msg["Subject"] == "[BaltMet Inno] WP3-M2 receipt — Rīga clusters.xlsx: 1 problem to fix"
@@ -333,7 +333,9 @@ def test_receipt_lists_the_issues_and_attaches_the_annotated_copy(project: Proje
     assert attachment.get_filename() == "Rīga clusters (annotated).xlsx"
     assert attachment.get_content_type() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert attachment.get_content() == b"PK annotated workbook"
-    assert msg["Message-ID"] == f"<{receipt_key('WP3-M2', 'wp3@riga.example', 'c' * 64)}@baltmet.example>"
+    assert (
+        msg["Message-ID"] == f"<{receipt_key('BaltMet Inno', 'WP3-M2', 'wp3@riga.example', 'c' * 64)}@baltmet.example>"
+    )
 
 
 def test_receipt_for_a_valid_file(project: Project) -> None:
@@ -346,7 +348,7 @@ def test_receipt_for_a_valid_file(project: Project) -> None:
         sub,
         ok,
         project.participant("riga"),
-        key=receipt_key("WP3-M2", "wp3@riga.example", sub.sha256),
+        key=receipt_key("BaltMet Inno", "WP3-M2", "wp3@riga.example", sub.sha256),
         promise="It will be in the updated WP3-M2 report, v2.",
     )
 
@@ -369,7 +371,7 @@ def test_reminder_says_when_and_what(project: Project, as_of: date, phrase: str)
         project,
         project.milestone("WP3-M2"),
         project.participant("malmo"),
-        key=ladder_key("WP3-M2", "info@malmo.example", "reminder", "T-14"),
+        key=ladder_key("BaltMet Inno", "WP3-M2", "info@malmo.example", "reminder", "T-14"),
         step="T-14",
         missing=["Pre-phase clusters (clusters)"],
         as_of=as_of,
@@ -416,7 +418,7 @@ def test_notice_and_escalation_list_who_is_late(
         project.milestone("WP3-M2"),
         project.participant(recipient),
         step=step,
-        key=ladder_key("WP3-M2", project.participant(recipient).emails[0], kind, step),
+        key=ladder_key("BaltMet Inno", "WP3-M2", project.participant(recipient).emails[0], kind, step),
         missing=["Malmö: clusters", "Rīga: seed_funding (invalid)"],
         as_of=as_of,
         kind=kind,
@@ -439,7 +441,7 @@ def test_reminder_keys_differ_per_step_and_kind(project: Project) -> None:
             missing=["x"],
             as_of=date(2006, 6, 1),
             kind=kind,
-            key=ladder_key(milestone.id, malmo.emails[0], kind, step),
+            key=ladder_key("BaltMet Inno", milestone.id, malmo.emails[0], kind, step),
         )["Message-ID"]
         for step in ("T-14", "T-3")
         for kind in ("reminder", "notice", "escalation")
@@ -448,22 +450,23 @@ def test_reminder_keys_differ_per_step_and_kind(project: Project) -> None:
 
 
 def test_keys_are_stable_and_sensitive_to_each_part() -> None:
-    key = report_key("WP3-M2", "wp3@riga.example", "a" * 64)
+    key = report_key("BaltMet Inno", "WP3-M2", "wp3@riga.example", "a" * 64)
 
-    assert key == report_key("WP3-M2", " WP3@Riga.example", "a" * 64)
+    assert key == report_key("BaltMet Inno", "WP3-M2", " WP3@Riga.example", "a" * 64)
     assert len(key) == 64 and int(key, 16) >= 0
     assert (
         len(
             {
                 key,
-                report_key("WP3-M3", "wp3@riga.example", "a" * 64),
-                report_key("WP3-M2", "info@malmo.example", "a" * 64),
-                report_key("WP3-M2", "wp3@riga.example", "b" * 64),
-                receipt_key("WP3-M2", "wp3@riga.example", "a" * 64),
-                ladder_key("WP3-M2", "wp3@riga.example", "reminder", "a" * 64),
+                report_key("BaltMet Inno", "WP3-M3", "wp3@riga.example", "a" * 64),
+                report_key("BaltMet Inno", "WP3-M2", "info@malmo.example", "a" * 64),
+                report_key("BaltMet Inno", "WP3-M2", "wp3@riga.example", "b" * 64),
+                receipt_key("BaltMet Inno", "WP3-M2", "wp3@riga.example", "a" * 64),
+                ladder_key("BaltMet Inno", "WP3-M2", "wp3@riga.example", "reminder", "a" * 64),
+                report_key("Other Inno", "WP3-M2", "wp3@riga.example", "a" * 64),  # one person, another project
             }
         )
-        == 6
+        == 7
     )
 
 
@@ -632,7 +635,7 @@ def send_report(store: Store, mailer, project: Project, report: ReportRef, *, up
         store,
         mailer,
         msg,
-        key=report_key("WP3-M2", malmo.emails[0], report.sha256),
+        key=report_key("BaltMet Inno", "WP3-M2", malmo.emails[0], report.sha256),
         project=project.name,
         milestone="WP3-M2",
         recipient=malmo.emails[0],
@@ -693,7 +696,7 @@ def test_failed_send_releases_the_claim_for_the_retry(
 ) -> None:
     with pytest.raises(TransientMailError):
         send_report(store, SmtpMailer("127.0.0.1", closed_port(), timeout=3), project, report)
-    key = report_key("WP3-M2", "info@malmo.example", report.sha256)
+    key = report_key("BaltMet Inno", "WP3-M2", "info@malmo.example", report.sha256)
     assert store.was_sent(key) is False
 
     retry = send_report(store, SmtpMailer(smtp_server.host, smtp_server.port, timeout=5), project, report)

@@ -83,8 +83,10 @@ def test_pipeline_renders_report_and_mails_each_recipient_once(prefect_harness, 
     outcome = milestone_pipeline("WP4-M3", date(2006, 7, 31))
     ref = outcome.report
     report = Path(ref.path)
-    assert report == outputs / "reports" / "history" / "WP4-M3.v1.docx"
-    assert (outputs / "reports" / "WP4-M3.docx").read_bytes() == report.read_bytes()  # the latest version
+    assert report == outputs / "reports" / "baltmet-inno" / "history" / "WP4-M3.v1.docx"
+    assert (
+        outputs / "reports" / "baltmet-inno" / "WP4-M3.docx"
+    ).read_bytes() == report.read_bytes()  # the latest version
     assert (outcome.release, outcome.new_version, ref.version) == ("report", True, 1)
     text = docx_text(report)
     assert "Public seed funding in the BSR metropolitan areas" in text
@@ -95,7 +97,7 @@ def test_pipeline_renders_report_and_mails_each_recipient_once(prefect_harness, 
 
     # one report e-mail per recipient, with the DOCX attached
     recipients = {p.emails[0] for p in project.recipients(project.milestone("WP4-M3"))}
-    reports = [parse_eml(p) for p in (outputs / "outbox").glob("*.eml")]
+    reports = [parse_eml(p) for p in (outputs / "outbox" / "baltmet-inno").glob("*.eml")]
     report_mails = [m for m in reports if "WP4-M3 report" in m["Subject"]]
     assert sorted(m["To"].addresses[0].addr_spec for m in report_mails) == sorted(recipients)
     assert all(
@@ -126,11 +128,11 @@ def test_pipeline_renders_report_and_mails_each_recipient_once(prefect_harness, 
     assert Path(riga[0].archive_path).read_bytes().startswith(b"name;provider")
 
     # a re-run on a later day sends nothing: a report is its content, not the day it was made
-    count = len(list((outputs / "outbox").glob("*.eml")))
+    count = len(list((outputs / "outbox" / "baltmet-inno").glob("*.eml")))
     again = milestone_pipeline("WP4-M3", date(2006, 8, 15))
     assert (again.new_version, again.report) == (False, ref)
     assert again.message == "WP4-M3: report unchanged since v1 of 2006-07-31, nothing sent"
-    assert len(list((outputs / "outbox").glob("*.eml"))) == count
+    assert len(list((outputs / "outbox" / "baltmet-inno").glob("*.eml"))) == count
 
 
 def test_render_failure_then_rerun_mails_each_recipient_once(prefect_harness, pipeline_env, project, monkeypatch):
@@ -155,15 +157,15 @@ def test_render_failure_then_rerun_mails_each_recipient_once(prefect_harness, pi
     with pytest.raises(OSError, match="disk full"):
         milestone_pipeline("WP4-M3", date(2006, 7, 31))
     assert len(calls) == 3  # the first try and both retries on the decorator
-    mails = [parse_eml(p) for p in (outputs / "outbox").glob("*.eml")]
+    mails = [parse_eml(p) for p in (outputs / "outbox" / "baltmet-inno").glob("*.eml")]
     assert mails and not [m for m in mails if "report" in m["Subject"]]  # receipts went, no report
-    assert not (outputs / "reports" / "WP4-M3.docx").exists()
+    assert not (outputs / "reports" / "baltmet-inno" / "WP4-M3.docx").exists()
 
     monkeypatch.setattr(wpflow.render, "render_report", real_render)
     outcome = milestone_pipeline("WP4-M3", date(2006, 7, 31))
     ref = outcome.report
     assert outcome.new_version and ref.version == 1  # issued before the failure, rendered and sent now
-    mails = [parse_eml(p) for p in (outputs / "outbox").glob("*.eml")]
+    mails = [parse_eml(p) for p in (outputs / "outbox" / "baltmet-inno").glob("*.eml")]
     report_to = sorted(m["To"].addresses[0].addr_spec for m in mails if "WP4-M3 report" in m["Subject"])
     assert report_to == sorted(p.emails[0] for p in project.recipients(project.milestone("WP4-M3")))
     receipts = [m for m in mails if "report" not in m["Subject"]]
@@ -205,7 +207,9 @@ def test_pipeline_over_smtp_delivers_a_report_holding_the_merged_table(
     budget_rows = {r[0]: r for r in comparative}
     assert "2 500 000" in budget_rows["Helsinki"] and "750 000" in budget_rows["Malmö"]
     assert "3 250 000" in budget_rows["Total"]
-    assert not (pipeline_env / "outbox").exists() or not list((pipeline_env / "outbox").glob("*.eml"))
+    assert not (pipeline_env / "outbox" / "baltmet-inno").exists() or not list(
+        (pipeline_env / "outbox" / "baltmet-inno").glob("*.eml")
+    )
 
 
 def test_runs_tell_the_truth_in_the_ui(prefect_harness, pipeline_env, project, monkeypatch):
@@ -316,5 +320,5 @@ def test_a_run_uses_the_folders_of_the_project_it_is_given(
     assert store.submissions("BaltMet Inno") == []  # the bundled project's own inbox was not read
     [record] = store.runs("Other Inno", "WP4-M3")  # closed by the state hook, from the run's parameter
     assert (record.status, record.report_version) == ("incomplete", 1)
-    subjects = {parse_eml(p)["Subject"] for p in (settings.outputs / "outbox").glob("*.eml")}
+    subjects = {parse_eml(p)["Subject"] for p in (settings.outputs / "outbox" / "other-inno").glob("*.eml")}
     assert subjects and all(s.startswith("[Other Inno] ") for s in subjects)

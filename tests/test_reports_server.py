@@ -25,11 +25,11 @@ def report(settings):
 
 
 def test_the_report_link_fetches_the_docx_bytes_over_http(settings, report):
-    server = start_reports_server(settings.reports_dir, 0)
+    server = start_reports_server(settings.reports_root, 0)  # every project's reports, a folder each
     try:
         port = int(server.url.rsplit(":", 1)[1])
         link = report_link(settings.model_copy(update={"reports_port": port}), report)
-        assert link == f"http://127.0.0.1:{port}/WP4-M3.docx"
+        assert link == f"http://127.0.0.1:{port}/baltmet-inno/WP4-M3.docx"
         response = httpx.get(link, timeout=5)
         assert response.status_code == 200 and response.content == report.read_bytes()
         assert httpx.get(f"{server.url}/WP9-M9.docx", timeout=5).status_code == 404
@@ -42,16 +42,18 @@ def test_the_report_link_fetches_the_docx_bytes_over_http(settings, report):
 
 
 def test_links_follow_the_settings_and_fall_back_to_the_file(settings, report, tmp_path):
-    assert report_link(settings, report) == "http://127.0.0.1:4280/WP4-M3.docx"  # what `wpflow serve` serves
+    assert (
+        report_link(settings, report) == "http://127.0.0.1:4280/baltmet-inno/WP4-M3.docx"
+    )  # what `wpflow serve` serves
     proxied = settings.model_copy(update={"reports_url": "https://wpflow.example.org/reports/"})
-    assert report_link(proxied, report) == "https://wpflow.example.org/reports/WP4-M3.docx"
+    assert report_link(proxied, report) == "https://wpflow.example.org/reports/baltmet-inno/WP4-M3.docx"
     assert report_link(settings.model_copy(update={"reports_url": ""}), report) == report.resolve().as_uri()
     elsewhere = tmp_path / "WP4-M3 final.docx"  # not in the served folder: only the file can be linked
     assert report_link(settings, elsewhere) == elsewhere.resolve().as_uri()
 
 
 def test_a_busy_port_is_a_clear_error(settings):
-    server = start_reports_server(settings.reports_dir, 0)
+    server = start_reports_server(settings.reports_root, 0)  # every project's reports, a folder each
     try:
         port = int(server.url.rsplit(":", 1)[1])
         with pytest.raises(RuntimeError, match=f"127.0.0.1:{port}.*WPFLOW_REPORTS_PORT"):

@@ -13,17 +13,26 @@ from pathlib import Path
 import pytest
 import yaml
 
-from schemas.settings import ROOT
-from tests.test_chase import seed_csv
+from schemas.settings import ROOT, Settings
+from tests.conftest import parse_eml
+from tests.test_chase import put, seed_csv
 
 BUNDLED_REF = "projects/baltmet-inno"  # the bundled project as a deployment's `project` parameter
 
 
 # -- prefect.yaml and entrypoints -----------------------------------------------------------
-def test_committed_prefect_yaml_is_generated_from_the_project(project):
-    from flows.serve import PREFECT_YAML, render_prefect_yaml
+def checkout_projects() -> list:
+    """(project, its `project` value) for every project of the checkout's projects/."""
+    from wpflow.projects import installation_projects
+    from wpflow.workspace import project_ref
 
-    assert PREFECT_YAML.read_text(encoding="utf-8") == render_prefect_yaml(project, BUNDLED_REF), (
+    return [(project, project_ref(folder)) for folder, project in installation_projects(Settings(_env_file=None))]
+
+
+def test_committed_prefect_yaml_is_generated_from_the_projects():
+    from flows.deployments import PREFECT_YAML, render_prefect_yaml
+
+    assert PREFECT_YAML.read_text(encoding="utf-8") == render_prefect_yaml(checkout_projects()), (
         "prefect.yaml is out of date: run `wpflow deploy --write`"
     )
 
@@ -31,20 +40,27 @@ def test_committed_prefect_yaml_is_generated_from_the_project(project):
 def test_prefect_yaml_declares_every_deployment_in_prefects_own_schema(project):
     from prefect.cli.deploy._models import PrefectYamlModel
 
-    from flows.serve import PREFECT_YAML
+    from flows.deployments import PREFECT_YAML
 
     config = PrefectYamlModel.model_validate(yaml.safe_load(PREFECT_YAML.read_text(encoding="utf-8")))
     by_name = {d.name: d for d in config.deployments}
-    milestones = [d for d in config.deployments if d.entrypoint == "flows/milestone.py:milestone_pipeline"]
-    assert [d.parameters for d in milestones] == [
-        {"milestone_id": m.id, "project": "projects/baltmet-inno"} for m in project.milestones()
+    milestones = [
+        d
+        for d in config.deployments
+        if d.entrypoint == "flows/milestone.py:milestone_pipeline" and d.parameters["project"] == BUNDLED_REF
     ]
-    assert {d.parameters["project"] for d in config.deployments} == {"projects/baltmet-inno"}  # no machine's path
+    assert [(d.name, d.parameters) for d in milestones] == [
+        (f"baltmet-inno-{m.id.lower()}", {"milestone_id": m.id, "project": BUNDLED_REF}) for m in project.milestones()
+    ]
+    refs = [ref for _, ref in checkout_projects()]
+    assert all(ref.startswith("projects/") for ref in refs)  # no machine's path
+    assert {d.parameters.get("project") for d in config.deployments} == {*refs, None}  # None: the daily ladder
     assert all(d.enforce_parameter_schema for d in config.deployments)
-    daily = by_name["daily"]
-    assert daily.entrypoint == "flows/deadlines.py:deadline_ladder"
+    daily = by_name["daily"]  # one for every project
+    assert daily.entrypoint == "flows/deadlines.py:deadline_ladder" and daily.parameters == {"projects": refs}
     assert [(s.cron, s.timezone) for s in daily.schedules] == [("0 7 * * *", "Europe/Helsinki")]
-    assert by_name["inbox"].entrypoint == "flows/watcher.py:inbox_watcher"
+    assert by_name["baltmet-inno-inbox"].entrypoint == "flows/watcher.py:inbox_watcher"
+    assert all(d.tags[:1] == ["baltmet-inno"] for d in milestones)
 
 
 @pytest.mark.parametrize(
@@ -53,6 +69,7 @@ def test_prefect_yaml_declares_every_deployment_in_prefects_own_schema(project):
         {
             "flows/milestone.py:milestone_pipeline",
             "flows/deadlines.py:deadline_ladder",
+            "flows/deadlines.py:project_deadlines",
             "flows/watcher.py:inbox_watcher",
             "flows/watcher.py:receive_uploads",
             "flows/final_report.py:wp_final_report",
@@ -65,13 +82,13 @@ def test_every_entrypoint_loads_as_a_flow_with_a_parameter_schema(project, entry
     from prefect.flows import load_flow_from_entrypoint
     from prefect.utilities.callables import parameter_schema
 
-    from flows.serve import deployment_specs
+    from flows.deployments import installation_specs
 
     path, _, name = entrypoint.partition(":")
     flow = load_flow_from_entrypoint(f"{ROOT / path}:{name}")
     assert isinstance(flow, Flow)
     schema = parameter_schema(flow)
-    for spec in deployment_specs(project, BUNDLED_REF):
+    for spec in installation_specs(checkout_projects()):
         if spec.entrypoint == entrypoint:
             assert set(spec.parameters) <= set(schema.properties)
             assert set(schema.required or []) <= set(spec.parameters), f"{spec.name} lacks required parameters"
@@ -125,7 +142,10 @@ def wait_until(predicate, timeout: float, what: str):
 
 
 @pytest.mark.prefect_server
-def test_serve_runs_a_milestone_deployment_and_the_watcher(prefect_server_url, tmp_path):
+def test_serve_runs_a_milestone_deployment_and_the_watcher(prefect_server_url, tmp_path, other_project):
+    """`wpflow serve` of an installation of two projects: BaltMet Inno (its inbox WPFLOW_INBOX)
+    and Other Inno beside it (WPFLOW_PROJECTS, its own inbox): each project's deployments, one
+    daily ladder for both, a watcher per inbox."""
     import httpx
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterId
@@ -156,6 +176,8 @@ def test_serve_runs_a_milestone_deployment_and_the_watcher(prefect_server_url, t
         "PREFECT_UI_API_URL": api,
         "PREFECT_HOME": str(tmp_path / "home"),
         "WPFLOW_OUTPUTS": str(outputs),
+        "WPFLOW_PROJECT": str(ROOT / BUNDLED_REF),
+        "WPFLOW_PROJECTS": str(other_project.parent),
         "WPFLOW_INBOX": str(inbox),
         "WPFLOW_STABLE_SECONDS": "0.3",
         "WPFLOW_REPORT_DELAY_SECONDS": "1",
@@ -182,39 +204,51 @@ def test_serve_runs_a_milestone_deployment_and_the_watcher(prefect_server_url, t
                 except ObjectNotFound:
                     return None
 
-            served_deployment = wait_until(lambda: deployment("milestone-pipeline/wp4-m3"), 60, "the WP4-M3 deployment")
+            served_deployment = wait_until(
+                lambda: deployment("milestone-pipeline/baltmet-inno-wp4-m3"), 60, "the WP4-M3 deployment"
+            )
             assert served_deployment.parameters == {"milestone_id": "WP4-M3", "project": BUNDLED_REF}
             assert served_deployment.enforce_parameter_schema
+            assert "baltmet-inno" in served_deployment.tags
+            other = wait_until(lambda: deployment("milestone-pipeline/other-inno-wp4-m3"), 30, "the other WP4-M3")
+            assert other.parameters == {"milestone_id": "WP4-M3", "project": str(other_project)}
             daily = wait_until(lambda: deployment("deadline-ladder/daily"), 30, "the daily deployment")
             assert [(s.schedule.cron, s.schedule.timezone) for s in daily.schedules] == [
                 ("0 7 * * *", "Europe/Helsinki")
             ]
+            assert daily.parameters == {"projects": [BUNDLED_REF, str(other_project)]}  # one ladder for both
 
             run = run_deployment(
-                "milestone-pipeline/wp4-m3",
+                "milestone-pipeline/baltmet-inno-wp4-m3",
                 parameters={"milestone_id": "WP4-M3", "as_of": "2006-07-31"},
                 timeout=120,
                 poll_interval=1,
             )
             assert run.state is not None and run.state.is_completed(), run.state
-            assert run.name == "WP4-M3 · due 2006-06-30 · as of 2006-07-31"
+            assert run.name == "baltmet-inno · WP4-M3 · due 2006-06-30 · as of 2006-07-31"
             artifacts = {
                 a.key: a
                 for a in client.read_artifacts(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])))
             }
-            assert {"wp4-m3-status", "wp4-m3-summary", "wp4-m3-report"} <= set(artifacts)
-            assert artifacts["wp4-m3-status"].type == "table"
-            assert "Helsinki" in str(artifacts["wp4-m3-status"].data) and "missing" in str(
-                artifacts["wp4-m3-status"].data
+            assert {"baltmet-inno-wp4-m3-status", "baltmet-inno-wp4-m3-summary", "baltmet-inno-wp4-m3-report"} <= set(
+                artifacts
             )
-            assert artifacts["wp4-m3-summary"].type == "markdown" and "# WP4-M3" in artifacts["wp4-m3-summary"].data
+            assert artifacts["baltmet-inno-wp4-m3-status"].type == "table"
+            assert "Helsinki" in str(artifacts["baltmet-inno-wp4-m3-status"].data) and "missing" in str(
+                artifacts["baltmet-inno-wp4-m3-status"].data
+            )
+            assert (
+                artifacts["baltmet-inno-wp4-m3-summary"].type == "markdown"
+                and "# WP4-M3" in artifacts["baltmet-inno-wp4-m3-summary"].data
+            )
             # a link artifact is stored as markdown; serve's reports server answers it, not file://.
             # v1 whether this run or the watcher's (Helsinki and Malmö at start-up) issued it
-            link = artifacts["wp4-m3-report"].data
-            url = f"http://127.0.0.1:{reports_port}/history/WP4-M3.v1.docx"
+            link = artifacts["baltmet-inno-wp4-m3-report"].data
+            url = f"http://127.0.0.1:{reports_port}/baltmet-inno/history/WP4-M3.v1.docx"
             assert link == f"[WP4-M3.v1.docx]({url})", link
             assert (
-                httpx.get(url, timeout=10).content == (outputs / "reports" / "history" / "WP4-M3.v1.docx").read_bytes()
+                httpx.get(url, timeout=10).content
+                == (outputs / "reports" / "baltmet-inno" / "history" / "WP4-M3.v1.docx").read_bytes()
             )
 
             # the watcher thread of the same process: a receive-uploads run for the new file
@@ -222,11 +256,17 @@ def test_serve_runs_a_milestone_deployment_and_the_watcher(prefect_server_url, t
             new.parent.mkdir(parents=True)
             new.write_bytes(seed_csv("Riga seed fund", "about 2 mio"))
 
-            def riga_run():
-                runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["receive-uploads"])))
-                return [r for r in runs if r.name == "1 upload · riga · WP4-M3" and r.state.is_completed()]
+            # and the other project's watcher, its own inbox: a run named for it, a receipt from its outbox
+            put(other_project / "inbox", "riga", "WP4-M3", "seed_funding_riga.csv", seed_csv("Riga other fund"))
 
-            wait_until(riga_run, 30, "riga's receive-uploads run")
+            def riga_run(slug):
+                runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["receive-uploads"])))
+                return [r for r in runs if r.name == f"{slug} · 1 upload · riga · WP4-M3" and r.state.is_completed()]
+
+            wait_until(lambda: riga_run("baltmet-inno"), 30, "riga's receive-uploads run")
+            wait_until(lambda: riga_run("other-inno"), 30, "riga's receive-uploads run in the other project")
+            [receipt] = [parse_eml(p) for p in (outputs / "outbox" / "other-inno").glob("*.eml")]
+            assert receipt["Subject"].startswith("[Other Inno] WP4-M3 receipt — seed_funding_riga.csv")
 
             # the last missing inputs arrive: the watcher starts the served deployment (run_deployment)
             for partner in ("berlin-tsb", "copenhagen", "riga", "stockholm", "st-petersburg", "tallinn"):
@@ -305,14 +345,16 @@ def test_deploy_to_a_work_pool_and_a_process_worker_runs_the_pipeline(prefect_se
 
     run([*prefect, "work-pool", "create", "wpflow-test-pool", "--type", "process"])
     deployed = run([sys.executable, "-m", "wpflow.cli", "deploy", "--work-pool", "wpflow-test-pool"])
-    assert "milestone-pipeline/wp4-m3:" in deployed
+    assert "milestone-pipeline/baltmet-inno-wp4-m3:" in deployed
     with temporary_settings({PREFECT_API_URL: prefect_server_url}):
-        flow_run = run_deployment("milestone-pipeline/wp4-m3", timeout=0, parameters={"milestone_id": "WP4-M3"})
+        flow_run = run_deployment(
+            "milestone-pipeline/baltmet-inno-wp4-m3", timeout=0, parameters={"milestone_id": "WP4-M3"}
+        )
         worker_log = run([*prefect, "worker", "start", "--pool", "wpflow-test-pool", "--run-once"], timeout=180)
         with get_client(sync_client=True) as client:
             state = client.read_flow_run(flow_run.id).state
     assert state is not None and state.is_completed(), worker_log[-3000:]
-    report = outputs / "reports" / "WP4-M3.docx"
+    report = outputs / "reports" / "baltmet-inno" / "WP4-M3.docx"
     assert report.is_file()
     from docx import Document
 

@@ -296,7 +296,8 @@ def test_runs_are_recorded_and_finished_once(store: Store) -> None:
 
     (running,) = store.runs("BaltMet Inno", "WP3-M2")
     assert (running.status, running.finished_at, running.flow_run_id) == ("running", None, "abc-123")
-    assert store.run_for_flow_run("abc-123") == running
+    assert store.run_for_flow_run("BaltMet Inno", "abc-123") == running
+    assert store.run_for_flow_run("Other Inno", "abc-123") is None  # another project's run, whatever its id
 
     store.finish_run(run_id, "incomplete", report_sha256="d" * 64, report_version=2, outcome="WP3-M2: report v2 issued")
     store.finish_run(other, "crashed", error="the worker died")

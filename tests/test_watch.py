@@ -300,7 +300,7 @@ def test_uploads_one_by_one_are_receive_uploads_runs_with_a_fast_receipt(prefect
     runs = [r for r in receiving_runs() if r.id not in before]
     assert len(runs) == 6  # one at a time: one run each
     assert {r.state.type.value for r in runs} == {"COMPLETED"}
-    assert "1 upload · helsinki · WP4-M3" in {r.name for r in runs}
+    assert "baltmet-inno · 1 upload · helsinki · WP4-M3" in {r.name for r in runs}
 
 
 def test_a_burst_is_received_in_few_runs_that_list_every_upload(prefect_api, inbox, monkeypatch):

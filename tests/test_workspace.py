@@ -23,8 +23,13 @@ def test_two_projects_in_one_process_are_two_workspaces_with_their_own_folders(s
     assert bundled.settings.inbox_root == BUNDLED_PROJECT / "inbox"
     assert other.settings.inbox_root == other_project / "inbox"
     assert other.project_ref == str(other_project)  # outside the checkout: the absolute folder
-    # the same settings otherwise: one outputs folder and store for both (issue 16 splits them)
+    # one outputs folder and store for both, a reports and an outbox folder each
     assert other.settings.outputs == bundled.settings.outputs == settings.outputs
+    assert other.settings.db_url == bundled.settings.db_url
+    assert (bundled.settings.reports_dir, other.settings.reports_dir) == (
+        settings.outputs / "reports" / "baltmet-inno",
+        settings.outputs / "reports" / "other-inno",
+    )
 
 
 @pytest.mark.parametrize(

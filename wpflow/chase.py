@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from schemas.project import Milestone, Project
 from schemas.records import CheckedSubmission, Notice, Submission, SubmissionStatus, ValidationResult
 from wpflow.deadlines import Action, Delivery, actions_on, run_action
+from wpflow.keys import in_project
 from wpflow.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ class ActionResult(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    project: str = Field(description="The project's name (the ladder may run for several)")
     action: Action = Field(description="The ladder's action")
     sent: list[Notice] = Field(default_factory=list, description="E-mails sent now")
     skipped: list[str] = Field(default_factory=list, description="Addresses already notified for this step")
@@ -48,6 +50,7 @@ def run_once(ws: Workspace, key: str, milestone_id: str, start: Callable[[], str
     second machine; a failed start releases the claim so the next attempt may try again.
     """
     store = ws.store
+    key = in_project(ws.project.name, key)
     if not store.claim(key, project=ws.project.name, milestone=milestone_id, purpose="run"):
         return None
     try:
@@ -131,7 +134,7 @@ def chase_day(ws: Workspace, day: date, *, start_pipeline: PipelineStarter | Non
         for action in actions_on(ws.project, milestone, delivered.get(milestone.id, []), day):
             if action.action == "run":
                 started = run_once(ws, action.key, milestone.id, partial(start, milestone.id, day))
-                results.append(ActionResult(action=action, started=started))
+                results.append(ActionResult(project=ws.project.name, action=action, started=started))
             else:
                 results.append(send_ladder_notices(ws, milestone, action))
     return results
@@ -146,11 +149,11 @@ def send_ladder_notices(ws: Workspace, milestone: Milestone, action: Action) -> 
     from wpflow.mailers import notify_once
 
     project = ws.project
-    result = ActionResult(action=action)
+    result = ActionResult(project=project.name, action=action)
     for pid in action.recipients:
         person = project.participant(pid)
         email = person.emails[0]
-        key = ladder_key(milestone.id, email, action.action, action.rung)
+        key = ladder_key(project.name, milestone.id, email, action.action, action.rung)
         if ws.store.was_sent(key):
             result.skipped.append(email)
             continue

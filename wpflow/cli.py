@@ -13,6 +13,7 @@ import typer
 from wpflow.cli_common import (
     EXIT_INVALID,
     EXIT_UNREADABLE,
+    AllProjectsOpt,
     AsOfOpt,
     FormatOpt,
     OutputFormat,
@@ -22,6 +23,7 @@ from wpflow.cli_common import (
     parse_as_of,
     prepare_prefect,
     print_json,
+    projects_or_exit,
 )
 from wpflow.cli_errors import (
     VERBOSE_FLAG,
@@ -191,23 +193,40 @@ def run_pipelines(settings, ids: list[str], as_of, *, direct: bool = False):
 @app.command("status")
 def status(
     project: ProjectOpt = None,
+    all_projects: AllProjectsOpt = False,
     as_of: AsOfOpt = None,
     fmt: FormatOpt = OutputFormat.table,
     wide: Annotated[bool, typer.Option("--wide", help="Every status in words (about 150 columns).")] = False,
     all_: Annotated[bool, typer.Option("--all", help="Also the observers' columns.")] = False,
 ) -> None:
-    """Show the partner × milestone matrix: on time, late, missing, invalid (or open, not yet due)."""
+    """Show the partner × milestone matrix: on time, late, missing, invalid (or open, not yet due);
+    with --all-projects one matrix per project of the installation."""
     from wpflow.status import reading_store, status_matrix
 
-    settings, proj = load_or_exit(project)
+    chosen = projects_or_exit(project, all_projects)
     day = parse_as_of(as_of)
-    rows = status_matrix(proj, reading_store(settings), day)  # a store that cannot be opened: exit 2 (cli_errors)
+    # a store that cannot be opened: exit 2 (cli_errors)
+    matrices = [(settings, proj, status_matrix(proj, reading_store(settings), day)) for settings, proj in chosen]
     if fmt is OutputFormat.json:
-        print_json({"as_of": day, "milestones": rows})
+        if not all_projects:
+            print_json({"as_of": day, "milestones": matrices[0][2]})
+            return
+        print_json(
+            {
+                "as_of": day,
+                "projects": [
+                    {"project": proj.name, "slug": settings.project_slug, "milestones": rows}
+                    for settings, proj, rows in matrices
+                ],
+            }
+        )
         return
     from wpflow.terminal import print_status_matrix, print_status_wide
 
-    (print_status_wide if wide else print_status_matrix)(proj, rows, day, observers=all_)
+    for settings, proj, rows in matrices:
+        if all_projects:
+            typer.echo(f"\n{proj.name} ({settings.project_slug})")
+        (print_status_wide if wide else print_status_matrix)(proj, rows, day, observers=all_)
 
 
 def register_commands() -> None:

@@ -23,7 +23,16 @@ class OutputFormat(enum.StrEnum):
 
 ProjectOpt = Annotated[
     Path | None,
-    typer.Option("--project", "-p", help="Project folder (holds project.yaml). Default: bundled BaltMet Inno."),
+    typer.Option(
+        "--project",
+        "-p",
+        help="Project folder (holds project.yaml), or a project's slug in the folder of projects "
+        "(WPFLOW_PROJECTS). Default: WPFLOW_PROJECT, else the bundled BaltMet Inno.",
+    ),
+]
+AllProjectsOpt = Annotated[
+    bool,
+    typer.Option("--all-projects", help="Every project of the installation (WPFLOW_PROJECTS), one after the other."),
 ]
 AsOfOpt = Annotated[
     str | None,
@@ -43,10 +52,13 @@ def parse_as_of(value: str | None) -> date | None:
 
 
 def settings_for(project: Path | None):
-    """Settings from WPFLOW_* env vars, with --project overriding the project folder."""
+    """Settings from WPFLOW_* env vars, with --project overriding the project folder (and
+    WPFLOW_INBOX then left to the project it belongs to, `Settings.for_project`)."""
     from schemas.settings import Settings
+    from wpflow.projects import named_project
 
-    return Settings(project=project) if project else Settings()
+    settings = Settings()
+    return settings.for_project(named_project(settings, project)) if project else settings
 
 
 def print_json(data: Any) -> None:
@@ -67,10 +79,37 @@ def load_or_exit(project_dir: Path | None):
     try:
         return settings, load_project(settings.project)
     except ProjectErrors as exc:
-        for err in exc.errors:
-            typer.echo(f"error: {err}", err=True)
-        unreadable = any(e.message.startswith("cannot read") for e in exc.errors)
-        raise typer.Exit(EXIT_UNREADABLE if unreadable else EXIT_INVALID) from None
+        raise project_errors_exit(exc) from None
+
+
+def projects_or_exit(project_dir: Path | None, all_projects: bool) -> list[tuple[Any, Any]]:
+    """(settings, project) for `--project` (or the configured one), or for every project of
+    the installation with `--all-projects`; exit 1 naming every problem (two projects with one
+    name or slug included), 2 when a project.yaml cannot be read."""
+    if not all_projects:
+        return [load_or_exit(project_dir)]
+    if project_dir is not None:
+        raise fail("give --project or --all-projects, not both", EXIT_INVALID)
+    from schemas.settings import Settings
+    from wpflow.project import ProjectErrors
+    from wpflow.projects import installation_projects, projects_folder
+
+    settings = Settings()
+    try:
+        found = installation_projects(settings)
+    except ProjectErrors as exc:
+        raise project_errors_exit(exc) from None
+    if not found:
+        raise fail(f"no project (a folder with a project.yaml) in {projects_folder(settings)}", EXIT_INVALID)
+    return [(settings.for_project(folder), project) for folder, project in found]
+
+
+def project_errors_exit(exc) -> typer.Exit:
+    """Every located error of a ProjectErrors on stderr; exit 2 if a file cannot be read, else 1."""
+    for err in exc.errors:
+        typer.echo(f"error: {err}", err=True)
+    unreadable = any(e.message.startswith("cannot read") for e in exc.errors)
+    return typer.Exit(EXIT_UNREADABLE if unreadable else EXIT_INVALID)
 
 
 def verbose() -> bool:

@@ -222,7 +222,7 @@ def send_story(ws: Workspace, story: Story, issued: FinalIssue) -> list[Notice]:
     notices = []
     for person in recipients(project, story):
         email = person.emails[0]
-        key = final_report_key(issued.report, email, version.fingerprint)
+        key = final_report_key(project.name, issued.report, email, version.fingerprint)
         if ws.store.was_sent(key):
             notices.append(Notice(key=key, to=[email], subject="", sent=False))
             continue

@@ -19,14 +19,15 @@ import typer
 from wpflow.cli_common import (
     EXIT_INVALID,
     EXIT_UNREADABLE,
+    AllProjectsOpt,
     AsOfOpt,
     FormatOpt,
     OutputFormat,
     ProjectOpt,
     fail,
-    load_or_exit,
     parse_as_of,
     print_json,
+    projects_or_exit,
 )
 
 
@@ -44,6 +45,7 @@ def _log_to_console() -> None:
 # -- simulate ---------------------------------------------------------------------------
 def simulate_command(
     project: ProjectOpt = None,
+    all_projects: AllProjectsOpt = False,
     from_: Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD). Default: project start.")] = None,
     to: Annotated[
         str | None, typer.Option("--to", help="Last day (YYYY-MM-DD). Default: 3 weeks after the last due date.")
@@ -56,27 +58,52 @@ def simulate_command(
     """Replay the deadline ladder day by day against an inbox: what would be sent when.
 
     Each file is validated once; nothing is archived, stored, mailed or run. Arrival dates
-    come from the inbox's arrivals.yaml, else from the file times.
+    come from the inbox's arrivals.yaml, else from the file times. With --all-projects each
+    project of the installation in turn, against its own inbox.
     """
-    from wpflow.chase import inbox_deliveries, simulate, timeline_rows
+    if inbox is not None and all_projects:
+        raise fail("--inbox names one project's inbox: not with --all-projects", EXIT_INVALID)
+    if inbox is not None and not inbox.is_dir():
+        raise fail(f"inbox {inbox} is not a folder", EXIT_UNREADABLE)
+    from wpflow.chase import timeline_rows
+    from wpflow.terminal import print_timeline
 
-    settings, proj = load_or_exit(project)
+    chosen = projects_or_exit(project, all_projects)
+    timelines = [(settings, proj, *simulated(settings, proj, from_, to, inbox)) for settings, proj in chosen]
+    if fmt is OutputFormat.json:
+        if not all_projects:
+            print_json(timeline_rows(timelines[0][2]))
+            return
+        print_json(
+            [
+                {"project": proj.name, "slug": settings.project_slug, "timeline": timeline_rows(timeline)}
+                for settings, proj, timeline, *_ in timelines
+            ]
+        )
+        return
+    for settings, proj, timeline, start, end, root in timelines:
+        if all_projects:
+            typer.echo(f"\n{proj.name} ({settings.project_slug})")
+        print_timeline(proj, timeline, start, end, root, labels=run_labels(timeline))
+        print_counts(timeline)
+
+
+def simulated(settings, proj, from_: str | None, to: str | None, inbox: Path | None):
+    """(timeline, first day, last day, inbox) of one project's rehearsal."""
+    from wpflow.chase import inbox_deliveries, simulate
+    from wpflow.terminal import working
+
     start = parse_as_of(from_) or proj.start
     end = parse_as_of(to) or max(m.due for m in proj.milestones()) + timedelta(days=21)
     if end < start:
         raise fail(f"--to {end} is before --from {start}", EXIT_INVALID)
     root = inbox or settings.inbox_root
-    if inbox is not None and not inbox.is_dir():
-        raise fail(f"inbox {inbox} is not a folder", EXIT_UNREADABLE)
-    from wpflow.terminal import print_timeline, working
-
     with working(f"validating the inbox {root}"):
-        deliveries = inbox_deliveries(proj, root, max_bytes=int(settings.max_file_mb * 1024 * 1024))
-    timeline = simulate(proj, deliveries, start, end)
-    if fmt is OutputFormat.json:
-        print_json(timeline_rows(timeline))
-        return
-    print_timeline(proj, timeline, start, end, root, labels=run_labels(timeline))
+        deliveries = inbox_deliveries(proj, root, max_bytes=settings.max_file_bytes)
+    return simulate(proj, deliveries, start, end), start, end, root
+
+
+def print_counts(timeline) -> None:
     counts = {k: sum(1 for a in timeline if a.action == k) for k in ("reminder", "notice", "escalation")}
     versions = sum(1 for a in timeline if a.action == "run" and a.release == "report")
     empty = sum(1 for a in timeline if a.action == "run" and a.release == "empty")
@@ -105,36 +132,43 @@ def run_labels(timeline) -> dict[int, str]:
 # -- deadlines --------------------------------------------------------------------------
 def deadlines_command(
     project: ProjectOpt = None,
+    all_projects: AllProjectsOpt = False,
     as_of: AsOfOpt = None,
     fmt: FormatOpt = OutputFormat.table,
     direct: Annotated[bool, typer.Option("--direct", help="Without Prefect (no UI record).")] = False,
 ) -> None:
     """Apply today's deadline ladder for real: collect the inbox, send due reminders, notices and
-    escalations through the configured mailer (each once), run the pipelines that are due."""
+    escalations through the configured mailer (each once), run the pipelines that are due; with
+    --all-projects for every project of the installation, as the daily run does."""
     from wpflow.workspace import workspace
 
-    settings, _ = load_or_exit(project)
+    chosen = projects_or_exit(project, all_projects)
     day = parse_as_of(as_of) or date.today()
-    ws = workspace(settings=settings)
-    ws.store  # noqa: B018 - opened first: a store at another schema refuses before anything starts
+    workspaces = [workspace(settings=settings) for settings, _ in chosen]
+    for ws in workspaces:
+        ws.store  # noqa: B018 - opened first: a store at another schema refuses before anything starts
     if direct:
         from wpflow.chase import chase_day, collect_inbox
         from wpflow.final_stages import update_final_reports
 
-        collect_inbox(ws, day)
-        results = chase_day(ws, day)
-        update_final_reports(ws, day)
+        results = []
+        for ws in workspaces:
+            collect_inbox(ws, day)
+            results += chase_day(ws, day)
+            update_final_reports(ws, day)
     else:
         from wpflow.cli_common import prepare_prefect
 
-        prepare_prefect(settings)
+        prepare_prefect(chosen[0][0])
         from flows.deadlines import deadline_ladder
         from flows.starts import without_heartbeat
 
         with without_heartbeat():  # a command-line run is watched by whoever started it
-            results = deadline_ladder(day, ws.project_ref)
+            # the result of its state (a project that failed: raised, exit 1 or 2 by its cause)
+            results = cast(list, deadline_ladder(day, [ws.project_ref for ws in workspaces]))
     rows = [
         {
+            "project": r.project,
             "milestone": r.action.milestone,
             "action": r.action.action,
             "rung": r.action.rung,
@@ -155,7 +189,8 @@ def deadlines_command(
             if r["action"] == "run"
             else f"sent to {', '.join(cast(list[str], r['sent'])) or 'nobody new'}"
         )
-        typer.echo(f"{day}  {r['milestone']:<8} {r['action']:<10} {r['rung']:<9} {what}")
+        where = f"{r['project']}  " if all_projects else ""
+        typer.echo(f"{day}  {where}{r['milestone']:<8} {r['action']:<10} {r['rung']:<9} {what}")
     typer.echo(f"{len(rows)} action(s) due on {day}")
 
 
@@ -175,15 +210,15 @@ def deploy_command(
     file: Annotated[Path | None, typer.Option("--file", help="prefect.yaml to write or check.")] = None,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
-    """Register the deployments (a pipeline per milestone, the daily deadline ladder, the inbox
-    watcher) on the Prefect server in PREFECT_API_URL, or write/check prefect.yaml."""
-    from flows.serve import PREFECT_YAML, render_prefect_yaml
+    """Register the deployments of every project of the installation (or of --project alone): a
+    pipeline per milestone, the final reports and the inbox watcher per project, one daily
+    deadline ladder for all, on the Prefect server in PREFECT_API_URL; or write/check prefect.yaml."""
+    from flows.deployments import PREFECT_YAML, render_prefect_yaml
     from wpflow.workspace import project_ref
 
-    settings, proj = load_or_exit(project)
-    ref = project_ref(settings.project)
+    refs = [(proj, project_ref(settings.project)) for settings, proj in projects_or_exit(project, project is None)]
     target = file or PREFECT_YAML
-    text = render_prefect_yaml(proj, ref)
+    text = render_prefect_yaml(refs)
     if write:
         target.write_text(text, encoding="utf-8")
         if fmt is OutputFormat.json:
@@ -202,11 +237,11 @@ def deploy_command(
         return
     if not os.environ.get("PREFECT_API_URL"):
         raise fail("no Prefect server: set PREFECT_API_URL (or use `wpflow serve`, which starts one)", EXIT_UNREADABLE)
-    from flows.serve import runner_deployments
+    from flows.deployments import runner_deployments
 
     registered = []
     try:
-        for deployment in runner_deployments(proj, ref, watcher=True, work_pool=work_pool):
+        for deployment in runner_deployments(refs, watcher=True, work_pool=work_pool):
             deployment_id = deployment.apply()
             registered.append({"flow": deployment.flow_name, "name": deployment.name, "id": str(deployment_id)})
             if fmt is OutputFormat.table:
@@ -232,24 +267,32 @@ def serve_command(
         list[str] | None,
         typer.Option("--milestone", "-m", help="Serve only these milestones (repeatable); default all."),
     ] = None,
-    watch: Annotated[bool, typer.Option("--watch/--no-watch", help="Also run the inbox watcher.")] = True,
+    watch: Annotated[bool, typer.Option("--watch/--no-watch", help="Also run the inbox watchers.")] = True,
 ) -> None:
     """Run everything on this machine until Ctrl-C: a Prefect server (unless PREFECT_API_URL is
-    set), every deployment with its schedule, and the inbox watcher."""
+    set), every deployment of every project of the installation (or of --project alone) with its
+    schedule, the daily ladder for all of them, and a watcher per project's inbox."""
     from flows.serve import serve
     from wpflow.workspace import project_ref, workspace
 
-    settings, proj = load_or_exit(project)
+    chosen = projects_or_exit(project, project is None)
     if milestone:
-        try:
-            milestone = [proj.milestone(m).id for m in milestone]
-        except KeyError as exc:
-            raise fail(f"unknown milestone {exc.args[0]!r}", EXIT_INVALID) from None
-    workspace(settings=settings).store  # noqa: B018 - a store at another schema refuses before anything starts
+        known = {m.id.lower(): m.id for _, proj in chosen for m in proj.milestones()}
+        unknown = [m for m in milestone if m.lower() not in known]
+        if unknown:
+            raise fail(f"unknown milestone {unknown[0]!r}", EXIT_INVALID)
+        milestone = [known[m.lower()] for m in milestone]
+    for settings, _ in chosen:
+        workspace(settings=settings).store  # noqa: B018 - a store at another schema refuses first
     _log_to_console()
     # `kill -USR1 <pid>` writes every thread's stack to stderr: what a stuck long-lived process needs
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
-        serve(project_ref(settings.project), port=port, milestones=milestone or None, watch=watch)
+        serve(
+            [project_ref(settings.project) for settings, _ in chosen],
+            port=port,
+            milestones=milestone or None,
+            watch=watch,
+        )
     except (TimeoutError, RuntimeError) as exc:
         raise fail(str(exc), EXIT_UNREADABLE) from None

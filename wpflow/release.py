@@ -174,7 +174,7 @@ def send_version(ws: Workspace, milestone: Milestone, summary: WPSummary, versio
     notices = []
     for recipient in project.recipients(milestone):
         email = recipient.emails[0]
-        key = report_key(milestone.id, email, version.fingerprint)
+        key = report_key(project.name, milestone.id, email, version.fingerprint)
         if ws.store.was_sent(key):
             notices.append(Notice(key=key, to=[email], subject="", sent=False))
             continue
@@ -221,7 +221,7 @@ def send_empty_notice(ws: Workspace, milestone: Milestone, summary: WPSummary) -
     for pid in dict.fromkeys([wp.coordinator, project.lead]):
         person = project.participant(pid)
         email = person.emails[0]
-        key = empty_key(milestone.id, email, "")
+        key = empty_key(project.name, milestone.id, email, "")
         if ws.store.was_sent(key):
             notices.append(Notice(key=key, to=[email], subject="", sent=False))
             continue

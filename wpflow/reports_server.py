@@ -1,5 +1,6 @@
-"""The reports over HTTP: `wpflow serve` serves outputs/reports/ on loopback, so the report
-link in the Prefect UI opens in a browser (Chromium refuses a web page's file:// links).
+"""The reports over HTTP: `wpflow serve` serves outputs/reports/ (a folder per project) on
+loopback, so the report link in the Prefect UI opens in a browser (Chromium refuses a web
+page's file:// links): `http://127.0.0.1:4280/baltmet-inno/WP4-M3.docx`.
 
 Starlette's `StaticFiles` run by uvicorn, both already installed as Prefect's server, in a
 daemon thread: nothing hand-written answers HTTP, and nothing is added to the install.
@@ -97,15 +98,15 @@ def start_reports_server(
 
 def report_link(settings: Settings, report: Path) -> str:
     """Where a browser opens the report: under WPFLOW_REPORTS_URL, by default the loopback
-    address `wpflow serve` serves outputs/reports/ at; the file's URL for a report outside that
-    folder or when WPFLOW_REPORTS_URL is set empty.
+    address `wpflow serve` serves outputs/reports/ at (the project's folder in the path); the
+    file's URL for a report outside that folder or when WPFLOW_REPORTS_URL is set empty.
 
     Fixed, not probed: a run recorded by `make demo` is browsed later under `make serve`, and
     its link must work then (a file:// link never opens from the UI).
     """
     base = settings.reports_base_url
     try:
-        relative = report.resolve().relative_to(settings.reports_dir.resolve())
+        relative = report.resolve().relative_to(settings.reports_root.resolve())
     except ValueError:
         relative = None
     if not base or relative is None:

@@ -131,7 +131,7 @@ def write_quarantine_receipt(
 
 
 def quarantine_folder(ws: Workspace, sub: Submission) -> Path:
-    return ws.settings.outputs / "quarantine" / sub.partner / sub.milestone
+    return ws.settings.quarantine_dir / sub.partner / sub.milestone
 
 
 def quarantine_stem(sub: Submission) -> str:
@@ -188,7 +188,7 @@ def send_receipts(
     notices = []
     for c in checked:
         partner = ws.project.participant(c.submission.partner)
-        key = receipt_key(milestone.id, partner.emails[0], c.submission.sha256)
+        key = receipt_key(ws.project.name, milestone.id, partner.emails[0], c.submission.sha256)
         if ws.store.was_sent(key):
             continue
         annotated = None

@@ -208,11 +208,11 @@ class Store(Ledger, ReceiptRetries, Summaries):
             row.outcome = outcome
             row.error = error
 
-    def run_for_flow_run(self, flow_run_id: str) -> MilestoneRun | None:
+    def run_for_flow_run(self, project: str, flow_run_id: str) -> MilestoneRun | None:
         with self._transaction() as session:
             row = session.scalar(
                 select(MilestoneRunRow)
-                .where(MilestoneRunRow.flow_run_id == flow_run_id)
+                .where(MilestoneRunRow.project == project, MilestoneRunRow.flow_run_id == flow_run_id)
                 .order_by(MilestoneRunRow.id.desc())
                 .limit(1)
             )

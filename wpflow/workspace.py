@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import SecretStr
 
 from schemas.project import Milestone, Project
-from schemas.settings import ROOT, Settings
+from schemas.settings import ROOT, Settings, project_slug
 
 if TYPE_CHECKING:
     from wpflow.mailers import Mailer
@@ -57,6 +57,11 @@ class Workspace:
         return mailer_from_settings(self.settings)
 
     @property
+    def slug(self) -> str:
+        """`baltmet-inno`: the project in deployment, run and artifact names and output folders."""
+        return self.settings.project_slug
+
+    @property
     def project_ref(self) -> str:
         """The value that names this workspace's project to a flow, a task or a deployment."""
         return project_ref(self.settings.project)
@@ -76,6 +81,11 @@ def project_folder(ref: str | Path) -> Path:
     """The folder a project value names: relative values are relative to this checkout (a
     worker's current folder is not the one the deployment was registered from)."""
     return (ROOT / ref).resolve()  # an absolute `ref` replaces ROOT
+
+
+def slug_of(ref: str | Path) -> str:
+    """The slug of the project a value names (`projects/baltmet-inno` → `baltmet-inno`)."""
+    return project_slug(project_folder(ref))
 
 
 def settings_key(settings: Settings) -> str:
@@ -99,7 +109,8 @@ def workspace(project: str | Path | None = None, *, settings: Settings | None = 
     settings = settings or Settings()
     # one spelling per folder, so `--project ./x`, a deployment's `x` and WPFLOW_PROJECT share it
     folder = project_folder(project) if project is not None else settings.project.resolve()
-    if folder != settings.project:
+    settings = settings.for_project(folder)  # WPFLOW_INBOX is the configured project's only
+    if settings.project != folder:
         settings = settings.model_copy(update={"project": folder})
     key = settings_key(settings)
     with _LOCK:
