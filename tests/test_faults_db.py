@@ -149,7 +149,7 @@ def test_the_store_restarted_mid_run_the_stage_retries_and_the_run_completes_onc
     retried = task_runs_retried(state.state_details.flow_run_id)
     assert retried, "no stage met the outage and retried"
     ws = workspace(settings=Settings())
-    assert (outputs / "reports" / f"{MILESTONE}.docx").is_file()
+    assert (outputs / "reports" / "baltmet-inno" / f"{MILESTONE}.docx").is_file()
     [version] = ws.store.versions(ws.project.name, MILESTONE)
     assert version.version == 1
     [record] = ws.store.runs(ws.project.name, MILESTONE)
@@ -157,7 +157,7 @@ def test_the_store_restarted_mid_run_the_stage_retries_and_the_run_completes_onc
     sent = ws.store.notifications(ws.project.name, MILESTONE)
     keys = [n.key for n in sent]
     assert sent and len(keys) == len(set(keys))
-    eml = list((outputs / "outbox").glob("*.eml"))
+    eml = list((outputs / "outbox" / "baltmet-inno").glob("*.eml"))
     assert len(eml) == len(sent), "an e-mail went twice or one is missing"
 
 
