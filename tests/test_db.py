@@ -70,7 +70,7 @@ def test_downgrade_then_upgrade_round_trips(empty_db_url):
     engine.dispose()
 
 
-def test_0003_moves_claims_reports_and_what_a_notification_is_about_into_their_own_columns(empty_db_url):
+def test_0003_moves_claims_reports_and_what_a_notification_is_about_into_their_own_columns(empty_db_url, monkeypatch):
     db_url = empty_db_url
     engine = make_engine(db_url)
     db.upgrade(engine, "0002")
@@ -98,6 +98,7 @@ def test_0003_moves_claims_reports_and_what_a_notification_is_about_into_their_o
             {"sha": "d" * 64},
         )
     db.upgrade(engine, "0005")  # 0006 hashes the keys with their project (its own test)
+    monkeypatch.setattr(db, "require_head", lambda engine: None)  # read at 0005, as the code of 0005 did
     store = Store(db_url, migrate=False)
     by_key = {n.key: n for n in store.notifications("P")}
     assert set(by_key) == {"k-rec", "k-rem", "k-rep"}, "run claims are not e-mails"
@@ -227,7 +228,7 @@ def test_two_upgrades_at_once_one_migrates_and_the_other_then_finds_the_head(emp
         engine.dispose()
 
 
-def test_0006_moves_the_stored_keys_into_their_project(db_url):
+def test_0006_moves_the_stored_keys_into_their_project(empty_db_url):
     """An e-mail sent and a run claimed before keys carried the project are still known as
     such afterwards: nothing goes out twice; and the hash cannot be undone, so no downgrade."""
     import hashlib
@@ -236,7 +237,7 @@ def test_0006_moves_the_stored_keys_into_their_project(db_url):
 
     from wpflow.keys import in_project, report_key, run_key
 
-    engine = make_engine(db_url)
+    engine = make_engine(empty_db_url)
     db.upgrade(engine, "0005")
     before = hashlib.sha256("\x1f".join(["report", "WP4-M3", "riga@x.org", "d" * 64]).encode()).hexdigest()
     with engine.begin() as conn:
@@ -255,7 +256,8 @@ def test_0006_moves_the_stored_keys_into_their_project(db_url):
             ),
             {"k": run_key("WP4-M3", "abc")},
         )
-    store = Store(db_url)
+    db.upgrade(engine)  # as `wpflow db upgrade` does (PostgreSQL is never migrated on open)
+    store = Store(empty_db_url)
     assert store.was_sent(report_key("BaltMet Inno", "WP4-M3", "riga@x.org", "d" * 64))
     assert not store.was_sent(report_key("Other Inno", "WP4-M3", "riga@x.org", "d" * 64))
     [claim] = store.claims("BaltMet Inno")

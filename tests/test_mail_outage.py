@@ -57,7 +57,8 @@ def test_run_all_direct_with_smtp_down_writes_every_report_and_the_next_run_send
     with smtp_on(sink, port):
         back = CliRunner().invoke(app, ["run", "--all", "--direct", "--as-of", DEMO_AS_OF], env=env)
     assert back.exit_code == 0, back.output
-    assert sorted(p.stem for p in (outputs / "reports" / "baltmet-inno").glob("WP*-M*.docx")) == issued  # no new versions
+    reports = outputs / "reports" / "baltmet-inno"
+    assert sorted(p.stem for p in reports.glob("WP*-M*.docx")) == issued  # no new versions
     ids = [m["Message-ID"] for m in sink.messages]
     assert ids and len(ids) == len(set(ids)), "an e-mail went twice"
     reports = [m for m in sink.messages if " report " in m["Subject"] or "report v" in m["Subject"]]
