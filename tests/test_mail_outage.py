@@ -57,12 +57,12 @@ def test_run_all_direct_with_smtp_down_writes_every_report_and_the_next_run_send
     with smtp_on(sink, port):
         back = CliRunner().invoke(app, ["run", "--all", "--direct", "--as-of", DEMO_AS_OF], env=env)
     assert back.exit_code == 0, back.output
-    reports = outputs / "reports" / "baltmet-inno"
-    assert sorted(p.stem for p in reports.glob("WP*-M*.docx")) == issued  # no new versions
+    folder = outputs / "reports" / "baltmet-inno"
+    assert sorted(p.stem for p in folder.glob("WP*-M*.docx")) == issued  # no new versions
     ids = [m["Message-ID"] for m in sink.messages]
     assert ids and len(ids) == len(set(ids)), "an e-mail went twice"
-    reports = [m for m in sink.messages if " report " in m["Subject"] or "report v" in m["Subject"]]
-    assert reports, [m["Subject"] for m in sink.messages][:5]
+    reports = [m for m in sink.messages if "report v" in m["Subject"]]
+    assert reports, [m["Subject"] for m in sink.messages][:5]  # the reports' own e-mails went out too
 
 
 def test_run_through_prefect_with_smtp_down_is_one_line_and_exit_2_without_minutes_of_retries(tmp_path):
