@@ -230,13 +230,27 @@ def serve_command(
         typer.Option("--milestone", "-m", help="Serve only these milestones (repeatable); default all."),
     ] = None,
     watch: Annotated[bool, typer.Option("--watch/--no-watch", help="Also run the inbox watcher.")] = True,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=0,
+            help="Run the deployments on this many `prefect worker` processes of a work pool (the production "
+            "topology, docs/deploy.md) instead of serving them in this process. The Prefect server keeps its "
+            "runs beside a PostgreSQL store (WPFLOW_DATABASE_URL) in a database of its own.",
+        ),
+    ] = 0,
+    work_pool: Annotated[str, typer.Option("--work-pool", help="The process work pool (with --workers).")] = "",
 ) -> None:
     """Run everything on this machine until Ctrl-C: a Prefect server (unless PREFECT_API_URL is
-    set), every deployment with its schedule, and the inbox watcher."""
-    from flows.serve import serve
+    set), every deployment with its schedule, and the inbox watcher; with --workers N, the
+    deployments on a work pool and N workers."""
+    from flows.serve import WORK_POOL, serve
     from wpflow.workspace import project_ref
 
     settings, proj = load_or_exit(project)
+    if workers and milestone:
+        raise fail("--milestone and --workers: workers run every deployment of the project", EXIT_INVALID)
     if milestone:
         try:
             milestone = [proj.milestone(m).id for m in milestone]
@@ -246,6 +260,13 @@ def serve_command(
     # `kill -USR1 <pid>` writes every thread's stack to stderr: what a stuck long-lived process needs
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
-        serve(project_ref(settings.project), port=port, milestones=milestone or None, watch=watch)
+        if workers:
+            from flows.topology import serve_topology
+
+            serve_topology(
+                project_ref(settings.project), workers=workers, port=port, pool=work_pool or WORK_POOL, watch=watch
+            )
+        else:
+            serve(project_ref(settings.project), port=port, milestones=milestone or None, watch=watch)
     except (TimeoutError, RuntimeError) as exc:
         raise fail(str(exc), EXIT_UNREADABLE) from None
