@@ -101,7 +101,9 @@ def serve_topology(project: str, *, workers: int, port: int | None = None, pool:
     ws = workspace(project)
     settings = ws.settings
     store_url = settings.db_url
-    prefect_db = prefect_database_url(store_url, settings.prefect_database_url)
+    # with PREFECT_API_URL set this machine only adds workers: the server and its database are elsewhere
+    starts_server = not os.environ.get("PREFECT_API_URL")
+    prefect_db = prefect_database_url(store_url, settings.prefect_database_url) if starts_server else None
     for url in (store_url, prefect_db):
         if url:
             ensure_database(url)
