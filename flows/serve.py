@@ -33,16 +33,17 @@ log = logging.getLogger(__name__)
 
 
 @contextmanager
-def prefect_api(settings: Settings, port: int | None = None) -> Iterator[str]:
+def prefect_api(settings: Settings, port: int | None = None, *, database_url: str | None = None) -> Iterator[str]:
     """The API to use: PREFECT_API_URL when set, else a server started here with its home
-    under outputs/prefect (so its runs stay browsable later) on WPFLOW_SERVE_PORT or 4200."""
+    under outputs/prefect (so its runs stay browsable later) on WPFLOW_SERVE_PORT or 4200,
+    keeping its runs in `database_url` when given (PostgreSQL: `flows.topology`)."""
     configured = os.environ.get("PREFECT_API_URL")
     if configured:
         yield configured
         return
     port = port or settings.serve_port
     home = (settings.outputs / "prefect").resolve()
-    with prefect_server(port, home) as api_url:
+    with prefect_server(port, home, database_url=database_url) as api_url:
         os.environ.update(PREFECT_HOME=str(home), PREFECT_API_URL=api_url, PREFECT_UI_API_URL=api_url)
         try:
             yield api_url

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     )
     templates: Path = Field(ROOT / "templates", description="Report, e-mail and Excel templates")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default a SQLite file under outputs/")
+    prefect_database_url: str | None = Field(
+        None,
+        description="Database of the Prefect server `wpflow serve --workers N` starts (postgresql+asyncpg://…); "
+        "default: beside a PostgreSQL store, database <store's>_prefect; Prefect's SQLite file otherwise",
+    )
     mail_transport: Literal["outbox", "smtp"] = Field("outbox", description="Where e-mails go")
     smtp_host: str = Field("127.0.0.1", description="SMTP server host")
     smtp_port: int = Field(25, description="SMTP server port")

@@ -22,7 +22,39 @@ from wpflow.workspace import workspace
 def open_run_record(project: str, milestone_id: str, as_of: Any) -> int:
     ws = workspace(project)
     announce(milestone_id, RunStatus.running)
+    crash_dead_runs(ws, milestone_id)
     return ws.store.start_run(ws.project.name, milestone_id, as_of, flow_run_id=str(current_run.id))
+
+
+def crash_dead_runs(ws: Any, milestone_id: str) -> list[str]:
+    """Earlier runs of the milestone whose process is provably dead (a worker killed with its
+    runs, `kill -9`: no hook ran) are closed as crashed in the store and, still "Running" there,
+    in Prefect; their claims are given back like the hook would. The ids of those flow runs.
+
+    Prefect's heartbeat automation (`flows.topology`) does the same for Prefect's state when
+    the process stood on another machine, where its death cannot be proven from here."""
+    from uuid import UUID
+
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+    from prefect.states import Crashed
+
+    store = ws.store
+    crashed = set(store.mark_crashed_runs(ws.project.name, milestone_id))
+    dead = [r for r in store.runs(ws.project.name, milestone_id) if r.id in crashed and r.flow_run_id]
+    if not dead:
+        return []
+    with get_client(sync_client=True) as client:
+        for record in dead:
+            flow_run_id = str(record.flow_run_id)
+            try:
+                state = client.read_flow_run(UUID(flow_run_id)).state
+            except ObjectNotFound:  # a run of another Prefect server (an earlier ephemeral API)
+                state = None
+            if state is not None and not state.is_final():
+                client.set_flow_run_state(UUID(flow_run_id), Crashed(message=record.error), force=True)
+            store.release_claims_of_run(flow_run_id)
+    return [str(r.flow_run_id) for r in dead]
 
 
 def close_run_record(flow: Any, flow_run: Any, state: Any) -> None:

@@ -268,31 +268,48 @@ def serve_command(
         typer.Option("--milestone", "-m", help="Serve only these milestones (repeatable); default all."),
     ] = None,
     watch: Annotated[bool, typer.Option("--watch/--no-watch", help="Also run the inbox watchers.")] = True,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=0,
+            help="Run the deployments on this many `prefect worker` processes of a work pool (the production "
+            "topology, docs/deploy.md) instead of serving them in this process. The Prefect server keeps its "
+            "runs beside a PostgreSQL store (WPFLOW_DATABASE_URL) in a database of its own.",
+        ),
+    ] = 0,
+    work_pool: Annotated[str, typer.Option("--work-pool", help="The process work pool (with --workers).")] = "",
 ) -> None:
     """Run everything on this machine until Ctrl-C: a Prefect server (unless PREFECT_API_URL is
     set), every deployment of every project of the installation (or of --project alone) with its
-    schedule, the daily ladder for all of them, and a watcher per project's inbox."""
+    schedule, the daily ladder for all of them, and a watcher per project's inbox; with
+    --workers N, the deployments on a work pool and N workers."""
+    from flows.deployments import WORK_POOL
     from flows.serve import serve
     from wpflow.workspace import project_ref, workspace
 
     chosen = projects_or_exit(project, project is None)
+    if workers and milestone:
+        raise fail("--milestone and --workers: workers run every deployment of the project", EXIT_INVALID)
     if milestone:
         known = {m.id.lower(): m.id for _, proj in chosen for m in proj.milestones()}
         unknown = [m for m in milestone if m.lower() not in known]
         if unknown:
             raise fail(f"unknown milestone {unknown[0]!r}", EXIT_INVALID)
         milestone = [known[m.lower()] for m in milestone]
-    for settings, _ in chosen:
-        workspace(settings=settings).store  # noqa: B018 - a store at another schema refuses first
+    if not workers:  # the topology creates and upgrades its PostgreSQL store itself (under the lock)
+        for settings, _ in chosen:
+            workspace(settings=settings).store  # noqa: B018 - a store at another schema refuses first
     _log_to_console()
     # `kill -USR1 <pid>` writes every thread's stack to stderr: what a stuck long-lived process needs
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
-        serve(
-            [project_ref(settings.project) for settings, _ in chosen],
-            port=port,
-            milestones=milestone or None,
-            watch=watch,
-        )
+        refs = [project_ref(settings.project) for settings, _ in chosen]
+        if workers:
+            from flows.topology import serve_topology
+
+            serve_topology(refs, workers=workers, port=port, pool=work_pool or WORK_POOL, watch=watch)
+        else:
+            serve(refs, port=port, milestones=milestone or None, watch=watch)
     except (TimeoutError, RuntimeError) as exc:
         raise fail(str(exc), EXIT_UNREADABLE) from None

@@ -7,6 +7,7 @@ parent-death signal (`wpflow.lifeline`), so a `kill -9` of wpflow leaves no orph
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -48,12 +49,20 @@ def wait_for_health(api_url: str, timeout: float = 90.0, process: subprocess.Pop
 
 @contextmanager
 def prefect_server(
-    port: int, home: Path, *, host: str = "127.0.0.1", timeout: float = 90.0, log_file: Path | None = None
+    port: int,
+    home: Path,
+    *,
+    host: str = "127.0.0.1",
+    timeout: float = 90.0,
+    log_file: Path | None = None,
+    database_url: str | None = None,
 ) -> Iterator[str]:
     """Run `prefect server start` as a subprocess and yield its API URL; always stopped after.
 
     Both PREFECT_API_URL and PREFECT_UI_API_URL point at this server: on a port other than 4200
-    the UI would otherwise call 127.0.0.1:4200/api and show no runs (DESIGN §5).
+    the UI would otherwise call 127.0.0.1:4200/api and show no runs (DESIGN §5). With
+    `database_url` (postgresql+asyncpg://…) the server keeps its runs there instead of SQLite
+    under `home`; it migrates that database itself at start (~25 s the first time here).
     """
     api_url = f"http://{host}:{port}/api"
     home.mkdir(parents=True, exist_ok=True)
@@ -63,6 +72,7 @@ def prefect_server(
         "PREFECT_API_URL": api_url,
         "PREFECT_UI_API_URL": api_url,
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        **({"PREFECT_API_DATABASE_CONNECTION_URL": database_url} if database_url else {}),
     }
     out = open(log_file or home / "server.log", "ab")  # noqa: SIM115 - closed in finally
     process = subprocess.Popen(
@@ -94,3 +104,72 @@ def stop_process_group(process: subprocess.Popen, grace: float = 10.0) -> None:
         process.wait(5)
     except ProcessLookupError:
         pass
+
+
+def start_worker(pool: str, name: str, env: dict[str, str], log_file: Path) -> subprocess.Popen:
+    """`prefect worker start --pool <pool> --type process` as a subprocess tied to this one (its
+    own process group; killed by the kernel if we die). The worker runs each flow run as a
+    child process in a session of its own (Prefect's choice), so stopping a worker's group does
+    not reach its runs: `stop_worker` stops them too."""
+    out = open(log_file, "ab")  # noqa: SIM115 - the child holds its own copy; ours is closed at once
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "prefect", "worker", "start", "--pool", pool, "--type", "process", "--name", name],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=die_with_parent_hook(),
+        )
+    finally:
+        out.close()
+
+
+def stop_worker(process: subprocess.Popen, grace: float = 3.0) -> None:
+    """Stop a worker and the flow runs it started (their own sessions): SIGTERM, SIGKILL after
+    `grace`. A run stopped this way is closed as crashed by the next run of its milestone."""
+    runs = descendants(process.pid)
+    stop_process_group(process, grace)
+    for pid in runs:
+        signal_process(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while any(alive(pid) for pid in runs) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for pid in runs:
+        signal_process(pid, signal.SIGKILL)
+
+
+def signal_process(pid: int, sig: int) -> None:
+    """Signal `pid`, and its whole group when it leads one (a flow run and its own children)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        if os.getpgid(pid) == pid:
+            os.killpg(pid, sig)
+        else:
+            os.kill(pid, sig)
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (children, grandchildren, …), from /proc; [] elsewhere."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        ppid = int(text[text.rindex(")") + 2 :].split()[1])
+        parents.setdefault(ppid, []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    """True while `pid` runs (a zombie awaiting its parent counts as gone)."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return text[text.rindex(")") + 2 :].split()[0] not in ("Z", "X")
