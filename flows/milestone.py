@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
 from datetime import date
 from typing import Any, TypeVar, cast
 
@@ -88,11 +90,12 @@ def all_milestones(
     """Every milestone of the project (or the ones named), each as its own subflow run. One
     that fails does not stop the others; the run then ends Failed, naming them."""
     project = project or configured_project()
-    ids = milestone_ids or [m.id for m in workspace(project).project.milestones()]
+    ws = workspace(project)
+    ids = milestone_ids or [m.id for m in ws.project.milestones()]
+    states = run_each(ids, as_of, project, ws.settings.milestone_workers)
     outcomes: list[ReportOutcome] = []
     failed: list[str] = []
-    for milestone_id in ids:
-        state = milestone_pipeline(milestone_id, as_of, project, return_state=True)
+    for milestone_id, state in zip(ids, states, strict=True):
         result = state.result(raise_on_failure=False)
         if state.is_completed() and isinstance(result, ReportOutcome):
             outcomes.append(result)
@@ -102,3 +105,21 @@ def all_milestones(
     if failed:
         return Failed(message=f"{len(failed)} of {len(ids)} milestone(s) failed: {', '.join(failed)}", data=outcomes)
     return Completed(message=f"{len(ids)} milestone(s)", data=outcomes)
+
+
+def run_each(ids: list[str], as_of: date | None, project: str, workers: int) -> list[State[ReportOutcome]]:
+    """The milestones' subflow runs, `workers` at a time, their end states in the order of `ids`.
+
+    Milestones share no inputs (each has its own inbox folder, store rows, report and e-mail
+    keys; the store serialises its writes), and a run mostly waits for the Prefect API, so
+    runs overlap well even on two cores (docs/performance.md). Each thread runs the subflow in
+    a copy of this flow run's context, which makes it a child of this run, as a plain call does.
+    """
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(ids))), thread_name_prefix="milestone") as pool:
+        futures = [pool.submit(copy_context().run, run_one, milestone_id, as_of, project) for milestone_id in ids]
+        return [future.result() for future in futures]
+
+
+def run_one(milestone_id: str, as_of: date | None, project: str) -> State[ReportOutcome]:
+    """One milestone's subflow run, its end state (a failure is returned, not raised)."""
+    return cast(State[ReportOutcome], milestone_pipeline(milestone_id, as_of, project, return_state=True))

@@ -77,6 +77,12 @@ class Settings(BaseSettings):
     report_pdf: bool = Field(
         True, description="Also write a PDF beside each DOCX report when LibreOffice (soffice) is installed"
     )
+    milestone_workers: int = Field(
+        4,
+        ge=1,
+        description="Milestone pipelines that `all-milestones` (`wpflow run --all` through Prefect) runs at "
+        "once, each in a thread of its own: a run mostly waits for the Prefect API, so a few overlap well",
+    )
 
     @model_validator(mode="after")
     def _smtp_login_is_a_pair(self) -> Settings:
