@@ -108,14 +108,21 @@ def all_milestones(
 
 
 def run_each(ids: list[str], as_of: date | None, project: str, workers: int) -> list[State[ReportOutcome]]:
-    """The milestones' subflow runs, `workers` at a time, their end states in the order of `ids`.
+    """The milestones' subflow runs, their end states in the order of `ids`: one after the other
+    in this thread (`workers` 1, the default), or `workers` at a time in threads of their own.
 
     Milestones share no inputs (each has its own inbox folder, store rows, report and e-mail
-    keys; the store serialises its writes), and a run mostly waits for the Prefect API, so
-    runs overlap well even on two cores (docs/performance.md). Each thread runs the subflow in
-    a copy of this flow run's context, which makes it a child of this run, as a plain call does.
+    keys; the store serialises its writes) and a run mostly waits for the Prefect API, so runs
+    overlap well even on two cores: -30 % for the demo's 25 (docs/performance.md). But Prefect
+    enforces a sync task's timeout only in the main thread: in a worker thread the timeouts on
+    the tasks' decorators do not apply, and Prefect warns so for every task run. Each thread
+    runs the subflow in a copy of this flow run's context, so it is a child of this run, as a
+    plain call is; Prefect creates the subflows' tracking task runs on its one event-loop
+    thread, so their keys cannot collide.
     """
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(ids))), thread_name_prefix="milestone") as pool:
+    if workers == 1 or len(ids) == 1:
+        return [run_one(milestone_id, as_of, project) for milestone_id in ids]
+    with ThreadPoolExecutor(max_workers=min(workers, len(ids)), thread_name_prefix="milestone") as pool:
         futures = [pool.submit(copy_context().run, run_one, milestone_id, as_of, project) for milestone_id in ids]
         return [future.result() for future in futures]
 

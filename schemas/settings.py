@@ -78,10 +78,10 @@ class Settings(BaseSettings):
         True, description="Also write a PDF beside each DOCX report when LibreOffice (soffice) is installed"
     )
     milestone_workers: int = Field(
-        4,
+        1,
         ge=1,
         description="Milestone pipelines that `all-milestones` (`wpflow run --all` through Prefect) runs at "
-        "once, each in a thread of its own: a run mostly waits for the Prefect API, so a few overlap well",
+        "once; above 1 each runs in a thread of its own, where Prefect does not enforce the tasks' timeouts",
     )
 
     @model_validator(mode="after")
