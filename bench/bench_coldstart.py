@@ -31,9 +31,9 @@ def wpflow_run(env: dict[str, str], *extra: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one run each, no running-server case")
-    parser.add_argument("--repeat", type=int, default=None, help="runs of each repeatable case (default 2)")
+    parser.add_argument("--repeat", type=int, default=None, help="runs of each repeatable case (default 1)")
     args = parser.parse_args()
-    repeat = args.repeat or (1 if args.quick else 2)
+    repeat = args.repeat or 1  # make bench stays within 10 minutes; --repeat 3 for a median
     from flows.serve import free_port, prefect_server
 
     project = ROOT / "projects" / "baltmet-inno"

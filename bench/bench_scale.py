@@ -6,7 +6,7 @@ in the same run — reading the same files with python-calamine alone plus valid
 rows with one pydantic TypeAdapter(list[Row]) — so the verdict holds whatever the machine's
 speed that day; ≤ 500 MB peak RSS; time growing linearly or better.
 
-    .venv/bin/python bench/bench_scale.py [--quick] [--sizes 14,100,250,500]
+    .venv/bin/python bench/bench_scale.py [--quick] [--sizes 14,100,500]  (250 on request)
 """
 
 from __future__ import annotations
@@ -136,9 +136,7 @@ def main() -> None:
     if args.child:
         emit(child(int(args.child[0]), Path(args.child[1])))
         return
-    sizes = (
-        [int(s) for s in args.sizes.split(",")] if args.sizes else ([14, 100] if args.quick else [14, 100, 250, 500])
-    )
+    sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else ([14, 100] if args.quick else [14, 100, 500])
     print(f"scale: {ROWS} rows per file, 5 files per partner; {machine()}")
     print(
         "wall s: collect → validate → merge → render inside the child; process s: the child from start "
