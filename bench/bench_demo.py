@@ -51,10 +51,12 @@ def main() -> None:
         )
     emit(
         {
-            "benchmark": "demo",
+            "name": "demo",
             "seconds": {k: round(v, 2) for k, v in figures.items()},
             "ratios": ratios,
             "targets_met": verdict,
+            "target": " and ".join(f"{k} <= {v}x direct" for k, v in TARGETS.items()),
+            "target_met": all(verdict.values()) if verdict else None,
             "quick": args.quick,
             "machine": machine(),
         }

@@ -6,8 +6,9 @@ and the joint final report (e-mail left out, as in bench_scale: that is notify's
 final reports read only the store — the milestone's kept summary, its versions, its files'
 statuses — so their time must not grow with the partners' rows, only with the partners.
 
-Target: the WP report and the joint final report together render in ≤ 10 s at 500 partners
-(2 500 inputs, a 500-row city table per kind), i.e. no slower than the milestone's own render.
+Target: the WP report and the joint final report together take no longer than the milestone's
+own render of the same consortium in the same run (≤ 1×) at 500 partners (2 500 inputs, a
+500-row city table per kind): a ratio, so the verdict holds whatever the machine's speed.
 
     .venv/bin/python bench/bench_final.py [--quick] [--partners 500]
 """
@@ -26,7 +27,7 @@ from pathlib import Path
 from common import emit, isolated_env, machine, scratch, tied
 
 ROWS = 100
-TARGET_S = 10.0
+TARGET_RATIO = 1.0  # × the milestone's render, same run
 DAY = date(2007, 12, 31)  # the synthetic project's end: both reports are final, not drafts
 
 
@@ -116,20 +117,24 @@ def main() -> None:
     print(f"WP report: story {s['wp_story']:.2f} s, render {s['wp_render']:.2f} s ({r['wp_docx_kb']} KB)")
     print(f"final:     story {s['project_story']:.2f} s, render {s['final_render']:.2f} s ({r['final_docx_kb']} KB)")
     print(f"final reports together {final_s:.2f} s vs the milestone's merge + render {milestone_s:.2f} s")
+    ratio = final_s / s["milestone_render"] if s["milestone_render"] else None
     met = None
-    if partners >= 500:
-        met = final_s <= TARGET_S
-        print(f"target: ≤ {TARGET_S:.0f} s at 500 partners — {'met' if met else 'MISSED'} ({final_s:.1f} s)")
+    if partners >= 500 and ratio is not None:
+        met = ratio <= TARGET_RATIO
+        print(
+            f"target: ≤ {TARGET_RATIO:.0f}× the milestone's render at 500 partners — {'met' if met else 'MISSED'} "
+            f"({ratio:.2f}×: {final_s:.1f} s vs {s['milestone_render']:.1f} s)"
+        )
     emit(
         {
             "name": "final_reports",
             "partners": partners,
             "final_s": round(final_s, 2),
             "milestone_render_s": s["milestone_render"],
-            "ratio": round(final_s / s["milestone_render"], 2) if s["milestone_render"] else None,
+            "ratio": round(ratio, 2) if ratio is not None else None,
             "stages": s,
-            "target": f"<= {TARGET_S:.0f} s at 500",
-            "met": met,
+            "target": f"<= {TARGET_RATIO:.0f}x the milestone's render at 500",
+            "target_met": met,
         }
     )
 

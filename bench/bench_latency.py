@@ -14,7 +14,9 @@ renamed; "complete" is the moment after the rename. The receipt lands in `output
 only writes files and lists the outbox, so it takes nothing from the watcher's interpreter.
 One file is dropped before measuring (the first after start also pays lazy imports) and
 reported on its own. Stability window: WPFLOW_STABLE_SECONDS=1 (the default), the latency's floor.
-Target (issue 7): p95 ≤ 2 s.
+Target (issues 7 and 17): p95 through Prefect ≤ 2× the plain path's p95 measured in the same
+run (the plain p95 is the 1 s window plus the receipt, ~1.1 s: 2× is the README's "about two
+seconds" as a ratio that holds whatever the machine's speed that day).
 
     .venv/bin/python bench/bench_latency.py [--quick] [--files 100]
 """
@@ -36,7 +38,7 @@ from pathlib import Path
 from common import ROOT, emit, machine, scratch, tied
 
 WINDOW_S = 1.0
-TARGET_P95 = 2.0
+TARGET_RATIO = 2.0  # p95 through Prefect / p95 of the plain path, same run
 MILESTONE = "WP4-M3"
 SENDERS = ["helsinki", "malmo", "riga", "tallinn", "stockholm", "copenhagen"]
 CSV = "name;provider;level;instrument;budget_eur\n{name};City;municipal;grant;1 000 000,00\n"
@@ -270,9 +272,11 @@ def main() -> None:
         print(
             f"{label:>22} {r['files']:>5} {r['p50_s']:>6.2f} {r['p95_s']:>6.2f} {r['max_s']:>6.2f} {r['min_s']:>6.2f}"
         )
-    met = prefect["p95_s"] <= TARGET_P95
+    ratio = prefect["p95_s"] / plain["p95_s"]
+    met = ratio <= TARGET_RATIO
     print(
-        f"target: p95 ≤ {TARGET_P95:.0f} s through Prefect — {'met' if met else 'MISSED'}; "
+        f"target: p95 through Prefect ≤ {TARGET_RATIO:.0f}× the plain path's — {'met' if met else 'MISSED'} "
+        f"({ratio:.2f}×); "
         f"a flow run per upload adds {prefect['p50_s'] - plain['p50_s']:+.2f} s at the median"
     )
     emit(
@@ -286,8 +290,8 @@ def main() -> None:
             "first_s": prefect["first_s"],
             "plain_p50_s": plain["p50_s"],
             "plain_p95_s": plain["p95_s"],
-            "ratio": round(prefect["p95_s"] / plain["p95_s"], 2),
-            "target": f"p95 <= {TARGET_P95} s",
+            "ratio": round(ratio, 2),
+            "target": f"p95 <= {TARGET_RATIO}x the plain path's",
             "target_met": met if files >= 100 else None,
             "runs": {"prefect": prefect, "plain": plain},
         }

@@ -1,11 +1,12 @@
 """Scale: a synthetic consortium (N partners × 5 XLSX × 100 rows) through collect → validate →
 merge → render on this machine, each size in a fresh child process (so peak RSS is per size).
 
-Targets (issue 7): 500 partners (≈250 000 rows) in ≤ 15 s wall and ≤ 500 MB peak RSS, time
-growing linearly or better. Floors printed beside it: reading the same files with
-python-calamine alone, and validating the same rows with one pydantic TypeAdapter(list[Row]).
+Targets (issues 7 and 17): at 500 partners (≈250 000 rows) the wall time ≤ 4× the floor measured
+in the same run — reading the same files with python-calamine alone plus validating the same
+rows with one pydantic TypeAdapter(list[Row]) — so the verdict holds whatever the machine's
+speed that day; ≤ 500 MB peak RSS; time growing linearly or better.
 
-    .venv/bin/python bench/bench_scale.py [--quick] [--sizes 14,100,250,500]
+    .venv/bin/python bench/bench_scale.py [--quick] [--sizes 14,100,500]  (250 on request)
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 from common import emit, isolated_env, machine, scratch, tied
 
 ROWS = 100
-TARGET_S, TARGET_MB = 15.0, 500.0
+TARGET_RATIO, TARGET_MB = 4.0, 500.0
 
 
 def child(partners: int, outputs: Path) -> dict:
@@ -135,9 +136,7 @@ def main() -> None:
     if args.child:
         emit(child(int(args.child[0]), Path(args.child[1])))
         return
-    sizes = (
-        [int(s) for s in args.sizes.split(",")] if args.sizes else ([14, 100] if args.quick else [14, 100, 250, 500])
-    )
+    sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else ([14, 100] if args.quick else [14, 100, 500])
     print(f"scale: {ROWS} rows per file, 5 files per partner; {machine()}")
     print(
         "wall s: collect → validate → merge → render inside the child; process s: the child from start "
@@ -180,12 +179,14 @@ def main() -> None:
     )
     growth = (results[-1]["wall_s"] / results[-1]["rows"]) / (results[0]["wall_s"] / results[0]["rows"])
     print(f"time per row, largest vs smallest: {growth:.2f} (≤ 1 means linear or better)")
+    ratio = biggest["wall_s"] / floor_s
     met = None
     if biggest["partners"] >= 500:
-        met = biggest["wall_s"] <= TARGET_S and biggest["peak_rss_mb"] <= TARGET_MB
+        met = ratio <= TARGET_RATIO and biggest["peak_rss_mb"] <= TARGET_MB
         print(
-            f"target: ≤ {TARGET_S:.0f} s and ≤ {TARGET_MB:.0f} MB at 500 partners — {'met' if met else 'MISSED'} "
-            f"({biggest['wall_s']:.1f} s, {biggest['peak_rss_mb']:.0f} MB)"
+            f"target: ≤ {TARGET_RATIO:.0f}× the floor and ≤ {TARGET_MB:.0f} MB at 500 partners — "
+            f"{'met' if met else 'MISSED'} ({ratio:.1f}×: {biggest['wall_s']:.1f} s vs {floor_s:.1f} s; "
+            f"{biggest['peak_rss_mb']:.0f} MB)"
         )
     emit(
         {
@@ -194,11 +195,11 @@ def main() -> None:
             "rows": biggest["rows"],
             "wall_s": biggest["wall_s"],
             "peak_rss_mb": biggest["peak_rss_mb"],
-            "ratio": round(biggest["wall_s"] / floor_s, 2),
+            "ratio": round(ratio, 2),
             "validate_vs_floor": round(stages["validate"] / floor_s, 2),
             "per_row_growth": round(growth, 2),
             "floor": floor,
-            "target": f"<= {TARGET_S:.0f} s and <= {TARGET_MB:.0f} MB at 500",
+            "target": f"<= {TARGET_RATIO:.0f}x the floor and <= {TARGET_MB:.0f} MB at 500",
             "target_met": met,
             "sizes": results,
         }

@@ -1,4 +1,4 @@
-"""Prefect's ephemeral API server dies with the wpflow process that started it.
+"""Prefect's ephemeral API server: started early, and dead with the wpflow process that started it.
 
 Prefect 3 starts it (`prefect.server.api.server.SubprocessASGIServer._run_uvicorn_command`) as a
 plain `subprocess.Popen` of uvicorn, stopped by an `atexit` hook: after a `kill -9` of wpflow
@@ -10,7 +10,10 @@ whose `Popen` adds `wpflow.lifeline`'s parent-death signal. Only that module see
 from __future__ import annotations
 
 import subprocess
+import threading
 import types
+from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 
 from wpflow.lifeline import die_with_parent_hook
@@ -37,3 +40,34 @@ def tie_ephemeral_server() -> None:
 
     if not isinstance(server.subprocess, _TiedSubprocess):
         server.subprocess = _TiedSubprocess()
+
+
+def start_ephemeral_api() -> Callable[[], None]:
+    """Start the ephemeral API server now, in a thread, and return a function that waits until
+    it answers (re-raising what went wrong). Prefect would start it at the first flow run, after
+    this process imported the flows; started first, the server's own start-up (a new Python
+    process importing Prefect's server, migrating its database) overlaps those imports on the
+    second core (docs/performance.md). Nothing is started when an API URL is configured. Call
+    after `wpflow.cli_common.prepare_prefect`; Prefect keeps one server per process.
+
+    The thread stays (daemon, idle) until the process ends: the kernel kills the server when the
+    thread that started it ends (`wpflow.lifeline`), which must not be before this process."""
+    started: Future[None] = Future()
+
+    def start() -> None:
+        try:
+            from prefect.settings import get_current_settings
+
+            if not get_current_settings().api.url:
+                from prefect.server.api.server import SubprocessASGIServer
+
+                tie_ephemeral_server()
+                SubprocessASGIServer().start()  # the instance `get_client` uses later: started once
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for the server
+            started.set_exception(exc)
+            return
+        started.set_result(None)
+        threading.Event().wait()  # the server's lifeline: this thread ends with the process
+
+    threading.Thread(target=start, name="ephemeral-api", daemon=True).start()
+    return lambda: started.result()

@@ -101,6 +101,12 @@ class Settings(BaseSettings):
     report_pdf: bool = Field(
         True, description="Also write a PDF beside each DOCX report when LibreOffice (soffice) is installed"
     )
+    milestone_workers: int = Field(
+        1,
+        ge=1,
+        description="Milestone pipelines that `all-milestones` (`wpflow run --all` through Prefect) runs at "
+        "once; above 1 each runs in a thread of its own, where Prefect does not enforce the tasks' timeouts",
+    )
 
     @model_validator(mode="after")
     def _smtp_login_is_a_pair(self) -> Settings:

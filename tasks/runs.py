@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import task
 from prefect.runtime import flow_run as current_run
 
 from schemas.records import ReportOutcome, RunStatus
@@ -18,8 +17,10 @@ from wpflow.progress import announce
 from wpflow.workspace import workspace
 
 
-@task
 def open_run_record(project: str, milestone_id: str, as_of: Any) -> int:
+    """The flow's first step, called in the flow itself, not as a task run: a row in the store
+    that nobody watches or retries is not worth a task run's cost (docs/performance.md); its
+    failure fails the run all the same."""
     ws = workspace(project)
     announce(milestone_id, RunStatus.running)
     crash_dead_runs(ws, milestone_id)

@@ -1,7 +1,9 @@
-"""Validate task: one task run per partner batch, not per file.
+"""Validate task: one task run per batch of partners, not per file or per partner.
 
-A task run costs ~8-33 ms of orchestration (DESIGN §2); a batch per partner keeps that cost
-proportional to partners (a dozen) rather than files or rows.
+A task run costs ~8-33 ms of orchestration in the flow's process and three events the API
+server records (DESIGN §2, docs/performance.md): batches of up to PARTNERS_PER_BATCH partners
+keep that cost at one run for a consortium of BaltMet's size and proportional to partners / 25
+at 500, while a re-run still skips (cache) the batches whose files did not change.
 """
 
 from __future__ import annotations
@@ -27,30 +29,43 @@ def _batch_key(context: TaskRunContext, parameters: dict) -> str:
     return "validate-" + hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
+PARTNERS_PER_BATCH = 25
+
+
 # No timeout: mapped runs execute in worker threads, where Prefect cannot interrupt them anyway.
 @task(
-    retries=1, retry_delay_seconds=5, cache_key_fn=_batch_key, persist_result=True, task_run_name="validate {partner}"
+    retries=1, retry_delay_seconds=5, cache_key_fn=_batch_key, persist_result=True, task_run_name="validate {partners}"
 )
-def validate_partner(
-    project: str, milestone_id: str, partner: str, submissions: list[Submission]
+def validate_batch(
+    project: str, milestone_id: str, partners: str, submissions: list[Submission]
 ) -> list[CheckedSubmission]:
+    """`partners` names the batch in the UI; the files are the submissions."""
     ws = workspace(project)
     return validate_stage(ws, ws.milestone(milestone_id), submissions)
 
 
-def group_by_partner(submissions: list[Submission]) -> dict[str, list[Submission]]:
+def partner_batches(submissions: list[Submission]) -> list[tuple[str, list[Submission]]]:
+    """The submissions grouped by partner, in batches of up to PARTNERS_PER_BATCH partners, each
+    with its name for the UI: `helsinki, malmo, riga`, or `berlin-tsb … tallinn (14 partners)`."""
     groups: dict[str, list[Submission]] = defaultdict(list)
     for s in submissions:
         groups[s.partner].append(s)
-    return dict(groups)
+    partners = list(groups)
+    batches = []
+    for start in range(0, len(partners), PARTNERS_PER_BATCH):
+        chunk = partners[start : start + PARTNERS_PER_BATCH]
+        name = ", ".join(chunk) if len(chunk) <= 3 else f"{chunk[0]} … {chunk[-1]} ({len(chunk)} partners)"
+        batches.append((name, [s for p in chunk for s in groups[p]]))
+    return batches
 
 
 def validate_submissions(project: str, milestone_id: str, submissions: list[Submission]) -> list[CheckedSubmission]:
-    """Fan out one `validate_partner` run per partner and gather the results in order."""
-    groups = group_by_partner(submissions)
-    if not groups:
+    """Fan out one `validate_batch` run per batch of partners and gather the results in order."""
+    batches = partner_batches(submissions)
+    if not batches:
         return []
-    futures = validate_partner.map(project, milestone_id, list(groups), list(groups.values()))
+    names, files = zip(*batches, strict=True)
+    futures = validate_batch.map(project, milestone_id, list(names), list(files))
     checked = [c for batch in futures.result() for c in batch]
     log_invalid(checked)
     return checked

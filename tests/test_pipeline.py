@@ -212,10 +212,12 @@ def test_pipeline_over_smtp_delivers_a_report_holding_the_merged_table(
     )
 
 
-def test_runs_tell_the_truth_in_the_ui(prefect_harness, pipeline_env, project, monkeypatch):
+@pytest.mark.parametrize("workers", ["1", "3"], ids=["one-after-the-other", "concurrent"])
+def test_runs_tell_the_truth_in_the_ui(prefect_harness, pipeline_env, project, monkeypatch, workers):
     """Through the Prefect API: a run with inputs missing ends "Incomplete", its logs say what a
     coordinator reads, and `all_milestones` with one broken milestone runs the others and ends
-    Failed naming it; the store records each run as it really ended (state hooks)."""
+    Failed naming it — the same whether the milestones run one after the other or at once
+    (WPFLOW_MILESTONE_WORKERS); the store records each run as it really ended (state hooks)."""
     from datetime import date
 
     from prefect.client.orchestration import get_client
@@ -238,6 +240,7 @@ def test_runs_tell_the_truth_in_the_ui(prefect_harness, pipeline_env, project, m
         return real_merge(ws, milestone, checked, as_of)
 
     monkeypatch.setattr(tasks.merge, "merge_stage", merge_unless_wp1)
+    monkeypatch.setenv("WPFLOW_MILESTONE_WORKERS", workers)
     state = all_milestones(["WP4-M3", "WP1-M1", "WP3-M2"], date(2006, 7, 31), return_state=True)
 
     assert state.is_failed() and state.message == "1 of 3 milestone(s) failed: WP1-M1"

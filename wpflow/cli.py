@@ -171,11 +171,13 @@ def run_pipelines(settings, ids: list[str], as_of, *, direct: bool = False):
         return outcomes, failures
     with milestone_progress(ids, "starting Prefect"):
         prepare_prefect(settings)
-        from flows.ephemeral import tie_ephemeral_server
+        from flows.ephemeral import start_ephemeral_api
+
+        api_ready = start_ephemeral_api()  # starts while the flows are imported; dies with us
         from flows.milestone import all_milestones, milestone_pipeline
         from flows.starts import without_heartbeat
 
-        tie_ephemeral_server()  # its uvicorn dies with us, even after kill -9
+        api_ready()
         with without_heartbeat():  # a CLI run is watched by the person who started it
             if len(ids) == 1:
                 state = milestone_pipeline(ids[0], as_of, ws.project_ref, return_state=True)

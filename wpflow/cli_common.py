@@ -130,6 +130,10 @@ def prepare_prefect(settings) -> None:
         # the first start on a fresh home migrates its database: ~20 s on a busy 2-core machine
         os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
         os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # offline: no telemetry
+        # the ephemeral API lives as long as this command: no automations to trigger, no UI to
+        # stream events to; each service consumes every event of every task run (docs/performance.md)
+        os.environ.setdefault("PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED", "false")
+        os.environ.setdefault("PREFECT_SERVER_EVENTS_STREAM_OUT_ENABLED", "false")
     # the runs' logs (files collected, invalid files, e-mails, versions) go to the API at INFO,
     # for the UI; the terminal shows wpflow's own progress and one line per failure — a failed
     # task's traceback is the UI's business (`--verbose`: Prefect's warnings and errors too)

@@ -78,11 +78,13 @@ def run_reports(settings, project_dir, wp_ids: list[str], as_of, *, direct: bool
 
         return report_direct(ws, wp_ids, as_of, project=whole)
     prepare_prefect(settings)
-    from flows.ephemeral import tie_ephemeral_server
+    from flows.ephemeral import start_ephemeral_api
+
+    api_ready = start_ephemeral_api()  # starts while the flows are imported; dies with us
     from flows.final_report import final_report, wp_final_report
     from flows.starts import without_heartbeat
 
-    tie_ephemeral_server()
+    api_ready()
     ref = ws.project_ref
     with without_heartbeat():  # short runs watched by whoever started them: see `wpflow run`
         state: Any = (

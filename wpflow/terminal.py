@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
+from itertools import count
 from typing import Any
 
 from rich.console import Console
@@ -274,15 +275,15 @@ def milestone_progress(
     from wpflow import progress
 
     con = Console(stderr=True, highlight=False)
-    total, done, started = len(milestone_ids), [0], time.monotonic()
+    total, done, started = len(milestone_ids), count(1), time.monotonic()
     if not con.is_terminal:
         con.print(f"{what} {plural(total, 'milestone')}…")
 
         def line(milestone_id: str, status: str) -> None:
             if status == "running":
                 return
-            done[0] += 1
-            con.print(f"[{done[0]}/{total}] {milestone_id} {status} ({time.monotonic() - started:.0f} s)")
+            # runs finish in threads of their own (flows/milestone.py `run_each`): one number each
+            con.print(f"[{next(done)}/{total}] {milestone_id} {status} ({time.monotonic() - started:.0f} s)")
 
         with progress.listening(line):
             yield
