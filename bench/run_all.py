@@ -29,6 +29,7 @@ SCRIPTS = {
     "burst": "bench_burst.py",
     "coldstart": "bench_coldstart.py",
     "final": "bench_final.py",
+    "dask": "bench_dask.py",
 }
 RENDER_TARGET = 20.0
 TARGETS = {
@@ -39,6 +40,7 @@ TARGETS = {
     "burst": "p95 ≤ 10 s for 200 files at once through wpflow serve",
     "cold_start": "(advice, no target)",
     "final_reports": "WP + joint final report ≤ 10 s at 500 partners",
+    "dask_validate": "keep Dask only if faster than threads (500)",
 }
 
 
@@ -57,6 +59,9 @@ def headline(r: dict) -> str:
         return f"p50 {r['p50_s']} s, p95 {r['p95_s']} s, max {r['max_s']} s"
     if name == "final_reports":
         return f"{r['final_s']} s vs the milestone's render {r['milestone_render_s']} s at {r['partners']} partners"
+    if name == "dask_validate":
+        verdict = f"{r['speedup']}x as fast" if r["faster"] else f"{r['ratio']}x the time"
+        return f"Dask {r['dask_s']} s vs threads {r['threads_s']} s: {verdict} at {r['partners']}"
     if name == "cold_start":
         return (
             f"direct {r['direct']} s, ephemeral {r['ephemeral_migrated_home']} s, "
