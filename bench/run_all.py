@@ -1,6 +1,6 @@
 """`make bench`: every benchmark in its own process, in order; their last-line JSON figures are
 collected into bench/results/latest.json (bench/results/ is gitignored) and summarised. About
-10 minutes on the 2-core reference machine (docs/performance.md); `--quick` runs each in its smoke
+12 minutes on the 2-core reference machine (docs/performance.md); `--quick` runs each in its smoke
 mode (~4 min) and does not judge targets.
 
     .venv/bin/python bench/run_all.py [--quick] [--only scale,render]
