@@ -1,6 +1,6 @@
 """`make bench`: every benchmark in its own process, in order; their last-line JSON figures are
-collected into bench/results/latest.json (bench/results/ is gitignored) and summarised. At most
-10 minutes on the 2-core reference machine (docs/performance.md); `--quick` runs each in its smoke
+collected into bench/results/latest.json (bench/results/ is gitignored) and summarised. About
+12 minutes on the 2-core reference machine, bench_dask about 4 of them (docs/performance.md); `--quick` runs each in its smoke
 mode (~4 min) and does not judge targets.
 
     .venv/bin/python bench/run_all.py [--quick] [--only scale,render]
@@ -30,6 +30,7 @@ SCRIPTS = {
     "coldstart": "bench_coldstart.py",
     "demo": "bench_demo.py",
     "final": "bench_final.py",
+    "dask": "bench_dask.py",
 }
 RENDER_TARGET = 20.0
 # every target is a ratio of two figures measured in the same run: the machine's speed varies
@@ -43,6 +44,7 @@ TARGETS = {
     "cold_start": "ephemeral ≤ 3×, server ≤ 1.5× direct",
     "final_reports": "WP + joint ≤ 1× the milestone's render",
     "demo": "25 milestones ≤ 2× (fresh home 3×) direct",
+    "dask_validate": "keep Dask only if faster than threads (500)",
 }
 
 
@@ -61,6 +63,9 @@ def headline(r: dict) -> str:
         return f"p50 {r['p50_s']} s, p95 {r['p95_s']} s, max {r['max_s']} s"
     if name == "final_reports":
         return f"{r['final_s']} s vs the milestone's render {r['milestone_render_s']} s: {r['ratio']}x"
+    if name == "dask_validate":
+        verdict = f"{r['speedup']}x as fast" if r["faster"] else f"{r['ratio']}x the time"
+        return f"Dask {r['dask_s']} s vs threads {r['threads_s']} s: {verdict} at {r['partners']}"
     if name == "cold_start":
         ratios = r["ratios"]
         return (

@@ -12,6 +12,7 @@ from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 from prefect.utilities.annotations import opaque
 
+from flows.runners import pipeline_task_runner
 from schemas.records import ReportOutcome
 from tasks.collect import collect_submissions
 from tasks.merge import merge_milestone
@@ -55,6 +56,7 @@ def all_milestones_run_name() -> str:
     name="milestone-pipeline",
     flow_run_name=milestone_run_name,
     validate_parameters=True,
+    task_runner=pipeline_task_runner(),  # threads, or Dask when WPFLOW_DASK_ADDRESS names a cluster
     on_completion=RUN_HOOKS,
     on_failure=RUN_HOOKS,
     on_crashed=RUN_HOOKS,

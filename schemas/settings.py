@@ -107,6 +107,16 @@ class Settings(BaseSettings):
         description="Milestone pipelines that `all-milestones` (`wpflow run --all` through Prefect) runs at "
         "once; above 1 each runs in a thread of its own, where Prefect does not enforce the tasks' timeouts",
     )
+    dask_address: str | None = Field(
+        None,
+        pattern=r"^(local|(tcp|tls)://\S+)$",
+        description="Where a milestone run's validation fans out, one task per partner batch: unset, threads of the "
+        "run's own process; `local`, a Dask LocalCluster of worker processes started by that process; "
+        "`tcp://host:port`, the scheduler of a running Dask cluster (docs/performance.md says what its workers need)",
+    )
+    dask_workers: int = Field(
+        2, ge=1, description="Worker processes, one thread each, of the LocalCluster WPFLOW_DASK_ADDRESS=local starts"
+    )
 
     @model_validator(mode="after")
     def _smtp_login_is_a_pair(self) -> Settings:
