@@ -21,6 +21,7 @@ import pytest
 from docx import Document
 
 from schemas.settings import Settings
+from tasks.validate import PARTNERS_PER_BATCH
 from tests.conftest import POSTGRES_URL, parse_eml
 
 pytestmark = pytest.mark.slow
@@ -146,7 +147,7 @@ def mails(outputs: Path) -> dict[str, tuple]:
     """Each outbox e-mail by file name: its headers but the date and the MIME boundary (random),
     its text, its attachments' names and bytes (a DOCX's or workbook's parts but its properties)."""
     found = {}
-    for path in sorted((outputs / "outbox").glob("*.eml")):
+    for path in sorted((outputs / "outbox" / "baltmet-inno").glob("*.eml")):
         msg = parse_eml(path)
         headers = sorted((k, str(v)) for k, v in msg.items() if k not in ("Date", "Content-Type"))
         body = msg.get_body(("plain",)).get_content()
@@ -192,7 +193,11 @@ def test_validation_on_a_local_dask_cluster_gives_what_threads_give(
 
     threads = settings_for("threads", tmp_path, inbox, store_urls["threads"], monkeypatch)
     run_milestone(None)
-    expected = (package_parts(threads / "reports" / f"{MILESTONE}.docx"), mails(threads), store_rows(threads))
+    expected = (
+        package_parts(threads / "reports" / "baltmet-inno" / f"{MILESTONE}.docx"),
+        mails(threads),
+        store_rows(threads),
+    )
 
     # the Dask run's settings first: the cluster's worker processes inherit them as they start
     dask = settings_for("dask", tmp_path, inbox, store_urls["dask"], monkeypatch)
@@ -203,12 +208,17 @@ def test_validation_on_a_local_dask_cluster_gives_what_threads_give(
             run_milestone("local")
     assert local_cluster_address() == address, "the run used this process's cluster, not a new one"
 
-    ran = [task["worker"] for task in stream.data if task["key"].startswith("validate_partner")]
-    assert len(ran) == len(SCHEMES), "one task per partner batch, all on the cluster"
+    ran = [task["worker"] for task in stream.data if task["key"].startswith("validate_batch")]
+    batches = -(-len(SCHEMES) // PARTNERS_PER_BATCH)
+    assert len(ran) == batches, "one task per partner batch, all on the cluster"
     pids = {worker_pids[worker] for worker in ran}
     assert pids and os.getpid() not in pids, "validated in the cluster's worker processes"
 
-    report, sent, rows = package_parts(dask / "reports" / f"{MILESTONE}.docx"), mails(dask), store_rows(dask)
+    report, sent, rows = (
+        package_parts(dask / "reports" / "baltmet-inno" / f"{MILESTONE}.docx"),
+        mails(dask),
+        store_rows(dask),
+    )
     assert report == expected[0], "the report's document, tables and styles byte for byte"
     assert sent == expected[1]
     assert rows == expected[2]
@@ -224,7 +234,7 @@ def test_validation_on_a_local_dask_cluster_gives_what_threads_give(
     assert (issue["field"], issue["column"], issue["value"]) == ("budget_eur", "E", "about 2 mio")
     kinds = sorted(r["kind"] for r in rows["notifications"])
     assert kinds.count("receipt") == len(SCHEMES) and kinds.count("report") == len(sent) - len(SCHEMES)
-    assert "Tehnopol Start" in docx_text(dask / "reports" / f"{MILESTONE}.docx")
+    assert "Tehnopol Start" in docx_text(dask / "reports" / "baltmet-inno" / f"{MILESTONE}.docx")
 
 
 @pytest.mark.parametrize(
