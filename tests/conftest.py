@@ -4,6 +4,7 @@ loopback (aiosmtpd) and a real PostgreSQL schema per test session."""
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import os
 import tempfile
 import uuid
@@ -156,6 +157,96 @@ def db_url(request, tmp_path: Path) -> Iterator[str]:
         except sqlalchemy.exc.OperationalError:
             pass  # held by a store a test left open: left behind rather than hang the suite
         engine.dispose()
+
+
+# -- Prefect ------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def prefect_test_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The server `prefect_test_harness` starts (Prefect's API under uvicorn, a SQLite file of
+    its own), started once per test process on first use: a start costs ~12 CPU-seconds, most
+    of it migrating the fresh database. Ask for `prefect_api`, not for this."""
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL, temporary_settings
+
+    from wpflow.servers import free_port
+
+    database = tmp_path_factory.mktemp("prefect-api") / "prefect.db"
+    with temporary_settings({PREFECT_SERVER_DATABASE_CONNECTION_URL: f"sqlite+aiosqlite:///{database}"}):
+        server = SubprocessASGIServer(port=free_port())
+        server.start(timeout=120)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def prefect_api(prefect_test_server: Any) -> Iterator[str]:
+    """Flows run in this test against the shared test server, as under `prefect_test_harness`;
+    yields its API URL. Runs of earlier tests are on it too: select what a test made (by id, by
+    a `before` snapshot, by name). Tests using it run on one xdist worker (see
+    `pytest_collection_modifyitems`), so one server serves them all."""
+    import prefect.context
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    prior = SubprocessASGIServer._instances.get(None)
+    SubprocessASGIServer._instances[None] = prefect_test_server  # no second, ephemeral server
+    try:
+        with temporary_settings({PREFECT_API_URL: prefect_test_server.api_url}):
+            # threads (the watcher's) read the process-global settings: the harness sets them too
+            with prefect.context._temporary_global_settings_context(prefect.context.get_settings_context()):
+                yield prefect_test_server.api_url
+                drain_prefect_workers()
+    finally:
+        if prior is None:
+            SubprocessASGIServer._instances.pop(None, None)
+        else:
+            SubprocessASGIServer._instances[None] = prior
+
+
+def drain_prefect_workers() -> None:
+    """Send the logs and events still queued to the server before the test's settings go (as
+    `prefect_test_harness` does on exit): none reach the next test or a server that has gone."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+    from prefect.utilities.asyncutils import run_coro_as_sync
+
+    async def drain() -> None:
+        try:
+            result = APILogWorker.instance().drain()
+            if inspect.isawaitable(result):
+                await result
+        except RuntimeError:  # never started
+            pass
+        result = EventsWorker.drain_all()
+        if inspect.isawaitable(result):
+            await result
+
+    run_coro_as_sync(drain())
+
+
+# -- placing tests on xdist workers ------------------------------------------------------
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under `--dist loadgroup` (pyproject's addopts): every test using `prefect_api` goes to
+    one worker, so one Prefect server serves them all; the tests sharing a module-scoped
+    fixture (a demo run, a replay, a server) go to one worker, so it is built once. All other
+    tests are spread one by one. Groups start first (xdist orders work by size)."""
+    for item in items:
+        fixtures = getattr(item, "_fixtureinfo", None)
+        if fixtures is None:
+            continue
+        if "prefect_api" in fixtures.names_closure:
+            item.add_marker(pytest.mark.xdist_group("prefect_api"))
+            continue
+        shared = [
+            name
+            for name, defs in fixtures.name2fixturedefs.items()
+            if name in fixtures.names_closure and defs[-1].scope == "module"
+        ]
+        if shared:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
 
 
 def parse_eml(path: Path) -> EmailMessage:
