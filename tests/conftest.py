@@ -4,6 +4,7 @@ loopback (aiosmtpd) and a real PostgreSQL schema per test session."""
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import os
 import tempfile
 import uuid
@@ -170,6 +171,152 @@ def db_url(empty_db_url: str) -> str:
         db.upgrade(engine)
         engine.dispose()
     return empty_db_url
+
+
+# -- Prefect ------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def prefect_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty Prefect database at this Prefect's head revision, made once and kept in
+    pytest's cache (per Prefect version; one xdist worker makes it while the other waits). A
+    server started on a copy (`copy_prefect_database`) skips migrating a fresh database: ~7 of
+    the ~12 CPU-seconds a start costs, 10-20 s on this machine."""
+    import fcntl
+    import subprocess
+    import sys
+
+    import prefect
+
+    cache = request.config.cache
+    name = f"prefect-db-{prefect.__version__}"
+    folder = cache.mkdir(name) if cache is not None else tmp_path_factory.getbasetemp().parent / name
+    folder.mkdir(parents=True, exist_ok=True)
+    template = folder / "prefect.db"
+    with open(folder / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not template.exists():
+            partial = folder / "partial.db"
+            partial.unlink(missing_ok=True)
+            env = {**os.environ, "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{partial}"}
+            command = [sys.executable, "-m", "prefect", "server", "database", "upgrade", "--yes"]
+            subprocess.run(command, env=env, check=True, capture_output=True, timeout=300)
+            partial.rename(template)
+    return template
+
+
+def copy_prefect_database(template: Path, target: Path) -> Path:
+    """A copy of `prefect_database` at `target` (SQLite's backup: consistent, whatever journal)."""
+    import sqlite3
+    from contextlib import closing
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with closing(sqlite3.connect(template)) as source, closing(sqlite3.connect(target)) as copy:
+        source.backup(copy)
+    return target
+
+
+@pytest.fixture(scope="session")
+def prefect_test_server(tmp_path_factory: pytest.TempPathFactory, prefect_database: Path) -> Iterator[Any]:
+    """The server `prefect_test_harness` starts (Prefect's API under uvicorn, a SQLite file of
+    its own), started once per test process on first use, on a copy of `prefect_database`.
+    Ask for `prefect_api`, not for this."""
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL, temporary_settings
+
+    from wpflow.servers import free_port
+
+    database = copy_prefect_database(prefect_database, tmp_path_factory.mktemp("prefect-api") / "prefect.db")
+    with temporary_settings({PREFECT_SERVER_DATABASE_CONNECTION_URL: f"sqlite+aiosqlite:///{database}"}):
+        server = SubprocessASGIServer(port=free_port())
+        server.start(timeout=120)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def prefect_api(prefect_test_server: Any) -> Iterator[str]:
+    """Flows run in this test against the shared test server, as under `prefect_test_harness`;
+    yields its API URL. Runs of earlier tests are on it too: select what a test made (by id, by
+    a `before` snapshot, by name). Tests using it run on one xdist worker (see
+    `pytest_collection_modifyitems`), so one server serves them all."""
+    import prefect.context
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    prior = SubprocessASGIServer._instances.get(None)
+    SubprocessASGIServer._instances[None] = prefect_test_server  # no second, ephemeral server
+    try:
+        with temporary_settings({PREFECT_API_URL: prefect_test_server.api_url}):
+            # threads (the watcher's) read the process-global settings: the harness sets them too
+            with prefect.context._temporary_global_settings_context(prefect.context.get_settings_context()):
+                yield prefect_test_server.api_url
+                drain_prefect_workers()
+    finally:
+        if prior is None:
+            SubprocessASGIServer._instances.pop(None, None)
+        else:
+            SubprocessASGIServer._instances[None] = prior
+
+
+def drain_prefect_workers() -> None:
+    """Send the logs and events still queued to the server before the test's settings go (as
+    `prefect_test_harness` does on exit): none reach the next test or a server that has gone."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+    from prefect.utilities.asyncutils import run_coro_as_sync
+
+    async def drain() -> None:
+        try:
+            result = APILogWorker.instance().drain()
+            if inspect.isawaitable(result):
+                await result
+        except RuntimeError:  # never started
+            pass
+        result = EventsWorker.drain_all()
+        if inspect.isawaitable(result):
+            await result
+
+    run_coro_as_sync(drain())
+
+
+# -- placing tests on xdist workers ------------------------------------------------------
+def worker_group(item: pytest.Item) -> str | None:
+    """The xdist group of a test: every test using `prefect_api` on one worker (one Prefect
+    server serves them all); the tests sharing a module-scoped fixture (a demo run, a replay,
+    a server) on one worker (it is built once); None for the others, spread one by one."""
+    fixtures = getattr(item, "_fixtureinfo", None)
+    if fixtures is None:
+        return None
+    if "prefect_api" in fixtures.names_closure:
+        return "prefect_api"
+    for name in fixtures.names_closure:
+        defs = fixtures.name2fixturedefs.get(name)
+        if defs and defs[-1].scope == "module":
+            return item.path.stem  # the module's name
+    return None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> Iterator[None]:
+    """Groups for `--dist loadgroup` (pyproject's addopts), which starts the groups first
+    (xdist orders work by its size). pytest-xdist 3.8 tells the controller a test's group by
+    appending `@group` to its node id, which pytest 9.2's structured node ids ignore
+    (pytest-dev/pytest-xdist#1386): the id is rewritten here, after xdist's hook, unless
+    xdist managed."""
+    for item in items:
+        group = worker_group(item)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+    yield
+    if not getattr(config.option, "loadgroup", False):  # set on xdist workers under loadgroup
+        return
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        groups = sorted({str(m.args[0]) for m in item.iter_markers("xdist_group") if m.args})
+        if groups and "@" not in item.nodeid.rpartition("]")[2]:
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")
 
 
 def parse_eml(path: Path) -> EmailMessage:

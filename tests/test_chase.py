@@ -238,14 +238,6 @@ def test_deadlines_command_sends_due_notices_once(chase_ws):
     assert [a["sent"] for a in again] == [[] for _ in again]
 
 
-@pytest.fixture(scope="module")
-def prefect_api():
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
-
-
 def test_deadline_flow_collects_and_chases(prefect_api, chase_ws):
     """The thin flow: collect what had arrived by then (Helsinki's file: 1 receipt), then the
     T-14 reminders of 2006-06-16, each once — and the milestones long past their due date with

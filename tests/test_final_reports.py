@@ -253,34 +253,30 @@ def test_final_report_deployments_run_at_each_wp_end_and_the_project_end(project
 
 # -- through Prefect ----------------------------------------------------------------------------
 @pytest.mark.slow
-def test_the_flows_tell_the_story_with_artifacts_in_the_ui(tmp_path, monkeypatch):
+def test_the_flows_tell_the_story_with_artifacts_in_the_ui(tmp_path, monkeypatch, prefect_api):
     """`final-report` through Prefect: a subflow per WP, then the joint report; each run ends
     with the report's link among its artifacts; a draft ends "Draft" and sends nothing."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
-    from prefect.testing.utilities import prefect_test_harness
 
     from flows.final_report import final_report, wp_final_report
 
     outputs = tmp_path / "outputs"
     invoke(outputs, "run", "WP4-M3", "--as-of", "2006-07-10", "--direct")
     monkeypatch.setenv("WPFLOW_OUTPUTS", str(outputs))
-    with prefect_test_harness(server_startup_timeout=120):
-        draft = wp_final_report("WP4", date(2006, 7, 15), return_state=True)
-        assert draft.is_completed() and draft.name == "Draft"
-        assert draft.message == "WP4 final report: not final until 30 June 2007; draft in drafts/, nothing sent"
-        state = final_report(date(2008, 1, 31), return_state=True)
-        assert state.is_completed(), state.message
-        issued = state.result()
-        assert [i.report for i in issued] == [*WPS, "final"]
-        assert state.message.startswith("joint final report v1 issued; 16 e-mail(s) sent")
-        with get_client(sync_client=True) as client:
-            links = client.read_artifacts(
-                artifact_filter=ArtifactFilter(
-                    key=ArtifactFilterKey(
-                        any_=[f"baltmet-inno-{k}" for k in ("wp4-final-report", "final-final-report")]
-                    )
-                )
+    draft = wp_final_report("WP4", date(2006, 7, 15), return_state=True)
+    assert draft.is_completed() and draft.name == "Draft"
+    assert draft.message == "WP4 final report: not final until 30 June 2007; draft in drafts/, nothing sent"
+    state = final_report(date(2008, 1, 31), return_state=True)
+    assert state.is_completed(), state.message
+    issued = state.result()
+    assert [i.report for i in issued] == [*WPS, "final"]
+    assert state.message.startswith("joint final report v1 issued; 16 e-mail(s) sent")
+    with get_client(sync_client=True) as client:
+        links = client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=[f"baltmet-inno-{k}" for k in ("wp4-final-report", "final-final-report")])
             )
-        assert {a.key for a in links} == {"baltmet-inno-wp4-final-report", "baltmet-inno-final-final-report"}
-        assert any("WP4.docx" in str(a.data) for a in links)
+        )
+    assert {a.key for a in links} == {"baltmet-inno-wp4-final-report", "baltmet-inno-final-final-report"}
+    assert any("WP4.docx" in str(a.data) for a in links)

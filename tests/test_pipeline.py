@@ -36,14 +36,6 @@ def write_csv(path: Path, rows) -> None:
     path.write_bytes(buf.getvalue().encode("cp1252"))
 
 
-@pytest.fixture(scope="module")
-def prefect_harness():
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
-
-
 @pytest.fixture
 def pipeline_env(tmp_path, monkeypatch, settings):
     inbox = tmp_path / "inbox"
@@ -73,7 +65,7 @@ def docx_text(path: Path) -> str:
     return "\n".join(parts)
 
 
-def test_pipeline_renders_report_and_mails_each_recipient_once(prefect_harness, pipeline_env, project):
+def test_pipeline_renders_report_and_mails_each_recipient_once(prefect_api, pipeline_env, project):
     from datetime import date
 
     from flows.milestone import milestone_pipeline
@@ -135,7 +127,7 @@ def test_pipeline_renders_report_and_mails_each_recipient_once(prefect_harness, 
     assert len(list((outputs / "outbox" / "baltmet-inno").glob("*.eml"))) == count
 
 
-def test_render_failure_then_rerun_mails_each_recipient_once(prefect_harness, pipeline_env, project, monkeypatch):
+def test_render_failure_then_rerun_mails_each_recipient_once(prefect_api, pipeline_env, project, monkeypatch):
     """A render that fails through all its retries fails the run (recorded with its reason) and
     sends no report; the re-run renders, and each recipient gets the report exactly once."""
     from datetime import date
@@ -178,7 +170,7 @@ def test_render_failure_then_rerun_mails_each_recipient_once(prefect_harness, pi
 
 
 def test_pipeline_over_smtp_delivers_a_report_holding_the_merged_table(
-    prefect_harness,
+    prefect_api,
     pipeline_env,
     project,
     smtp_server,
@@ -213,7 +205,7 @@ def test_pipeline_over_smtp_delivers_a_report_holding_the_merged_table(
 
 
 @pytest.mark.parametrize("workers", ["1", "3"], ids=["one-after-the-other", "concurrent"])
-def test_runs_tell_the_truth_in_the_ui(prefect_harness, pipeline_env, project, monkeypatch, workers):
+def test_runs_tell_the_truth_in_the_ui(prefect_api, pipeline_env, project, monkeypatch, workers):
     """Through the Prefect API: a run with inputs missing ends "Incomplete", its logs say what a
     coordinator reads, and `all_milestones` with one broken milestone runs the others and ends
     Failed naming it — the same whether the milestones run one after the other or at once
@@ -279,7 +271,7 @@ def test_runs_tell_the_truth_in_the_ui(prefect_harness, pipeline_env, project, m
 
 @pytest.mark.parametrize("started_by", ["flow", "cli"])
 def test_a_run_uses_the_folders_of_the_project_it_is_given(
-    prefect_harness, other_project, settings, monkeypatch, started_by
+    prefect_api, other_project, settings, monkeypatch, started_by
 ):
     """A second project is just another value: the flow's `project` parameter (or `wpflow run
     --project`, which passes it down) decides which inbox is collected, whose store rows, run

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from schemas.settings import ROOT, Settings
-from tests.conftest import parse_eml
+from tests.conftest import copy_prefect_database, parse_eml
 from tests.test_chase import put, seed_csv
 
 BUNDLED_REF = "projects/baltmet-inno"  # the bundled project as a deployment's `project` parameter
@@ -122,11 +122,13 @@ app()
 
 
 @pytest.fixture(scope="module")
-def prefect_server_url(tmp_path_factory):
-    """`prefect server start` on a free loopback port with its own home; always stopped."""
+def prefect_server_url(tmp_path_factory, prefect_database):
+    """`prefect server start` on a free loopback port with its own home (its database a copy of
+    an empty, migrated one); always stopped."""
     from flows.serve import free_port, prefect_server
 
     home = tmp_path_factory.mktemp("prefect-server-home")
+    copy_prefect_database(prefect_database, home / "prefect.db")
     with prefect_server(free_port(), home, timeout=90) as api_url:
         yield api_url
 
@@ -321,8 +323,10 @@ def test_deploy_to_a_work_pool_and_a_process_worker_runs_the_pipeline(prefect_se
     the worker starts the flow from this checkout (not an empty temp folder) and the report
     lands in the configured outputs."""
     from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
     from prefect.deployments import run_deployment
     from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.workers.process import ProcessWorker
 
     inbox, outputs = tmp_path / "inbox", tmp_path / "outputs"
     path = inbox / "helsinki" / "WP4-M3" / "seed_funding_helsinki.csv"
@@ -343,7 +347,10 @@ def test_deploy_to_a_work_pool_and_a_process_worker_runs_the_pipeline(prefect_se
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
         return done.stdout + done.stderr
 
-    run([*prefect, "work-pool", "create", "wpflow-test-pool", "--type", "process"])
+    with temporary_settings({PREFECT_API_URL: prefect_server_url}), get_client(sync_client=True) as client:
+        # what `prefect work-pool create --type process` sends, without starting Prefect's CLI
+        template = ProcessWorker.get_default_base_job_template()
+        client.create_work_pool(WorkPoolCreate(name="wpflow-test-pool", type="process", base_job_template=template))
     deployed = run([sys.executable, "-m", "wpflow.cli", "deploy", "--work-pool", "wpflow-test-pool"])
     assert "milestone-pipeline/baltmet-inno-wp4-m3:" in deployed
     with temporary_settings({PREFECT_API_URL: prefect_server_url}):

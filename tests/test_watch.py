@@ -243,14 +243,6 @@ def test_a_quiet_milestone_starts_its_pipeline_once_per_content_of_its_inputs(in
 
 
 # -- through Prefect -----------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def prefect_api():
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
-
-
 def receipt_latencies(inbox: Path, count: int) -> list[float]:
     """Seconds from a file being complete to its receipt being in the outbox, one at a time."""
     latencies = []

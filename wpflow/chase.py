@@ -89,8 +89,9 @@ def collect_inbox(ws: Workspace, day: date | None = None) -> list[CheckedSubmiss
     from wpflow.stages import collect_stage, send_receipts, validate_stage
 
     checked: list[CheckedSubmission] = []
+    states = inbox_states(ws, day)
     for milestone in ws.project.milestones():
-        visible = inbox_state(ws, milestone, day)
+        visible = states.get(milestone.id, frozenset())
         if ws.inbox_seen.get(milestone.id) == visible:
             continue
         fresh = [s for s in collect_stage(ws, milestone, day) if s.status == SubmissionStatus.received]
@@ -102,38 +103,46 @@ def collect_inbox(ws: Workspace, day: date | None = None) -> list[CheckedSubmiss
     return checked
 
 
-def inbox_state(ws: Workspace, milestone: Milestone, day: date | None) -> frozenset[tuple[str, int, int]]:
-    """(file, size, mtime) of every file of the milestone's folders that has arrived by `day`."""
-    from wpflow.collect import arrival_time, list_inbox, load_arrivals
+def inbox_states(ws: Workspace, day: date | None) -> dict[str, frozenset[tuple[str, int, int]]]:
+    """Per milestone folder: (file, size, mtime) of every file that has arrived by `day`."""
+    from wpflow.collect import arrival_time, list_whole_inbox, load_arrivals
 
     arrivals = load_arrivals(ws.settings.inbox_root)
-    seen = set()
-    for item in list_inbox(ws.settings.inbox_root, [p.id for p in ws.project.participants], milestone.id):
-        try:
-            st = item.path.stat()
-        except FileNotFoundError:
-            continue
-        if day is None or arrival_time(item, st, arrivals).date() <= day:
-            seen.add((item.relative, st.st_size, st.st_mtime_ns))
-    return frozenset(seen)
+    partners = [p.id for p in ws.project.participants]
+    states = {}
+    for milestone_id, items in list_whole_inbox(ws.settings.inbox_root, partners).items():
+        seen = set()
+        for item in items:
+            try:
+                st = item.path.stat()
+            except FileNotFoundError:
+                continue
+            if day is None or arrival_time(item, st, arrivals).date() <= day:
+                seen.add((item.relative, st.st_size, st.st_mtime_ns))
+        states[milestone_id] = frozenset(seen)
+    return states
 
 
 def chase_day(ws: Workspace, day: date, *, start_pipeline: PipelineStarter | None = None) -> list[ActionResult]:
     """Carry out every ladder action of `day` for every milestone, each e-mail and run once.
 
     Deliveries come from the store (run `collect_inbox` first to include the inbox), read once
-    for all milestones. Pipelines run in-process without Prefect unless a starter is given
-    (the deadline flow passes one).
+    for all milestones, as are the runs already done (every day after its due date a milestone
+    asks for the run of its inputs' content again). Pipelines run in-process without Prefect
+    unless a starter is given (the deadline flow passes one).
     """
     from wpflow.status import deliveries_by_milestone
 
     start = start_pipeline or direct_starter(ws)
     results = []
     delivered = deliveries_by_milestone(ws.store, ws.project, day)
+    done = ws.store.finished_claims(ws.project.name)
     for milestone in ws.project.milestones():
         for action in actions_on(ws.project, milestone, delivered.get(milestone.id, []), day):
             if action.action == "run":
-                started = run_once(ws, action.key, milestone.id, partial(start, milestone.id, day))
+                run = partial(start, milestone.id, day)
+                scoped = in_project(ws.project.name, action.key)  # as run_once keys its claim
+                started = None if scoped in done else run_once(ws, action.key, milestone.id, run)
                 results.append(ActionResult(project=ws.project.name, action=action, started=started))
             else:
                 results.append(send_ladder_notices(ws, milestone, action))

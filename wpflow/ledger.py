@@ -155,6 +155,12 @@ class Ledger(StoreBase):
             log.warning("claim %s: its owner (%s) died; taken over", key, old_owner)
         return taken
 
+    def finished_claims(self, project: str) -> set[str]:
+        """Keys whose claimed work is done: claimed for good, whoever asks again."""
+        with self._transaction() as session:
+            query = select(ClaimRow.key).where(ClaimRow.project == project, ClaimRow.done_at.is_not(None))
+            return set(session.scalars(query))
+
     def finish_claim(self, key: str, result: str | None) -> None:
         with self._transaction() as session:
             session.execute(update(ClaimRow).where(ClaimRow.key == key).values(done_at=utcnow(), result=result))
