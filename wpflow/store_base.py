@@ -8,6 +8,8 @@ e-mails) and combined into `wpflow.store.Store`.
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -27,6 +29,8 @@ DEFAULT_CLAIM_TIMEOUT = timedelta(minutes=15)
 SQLITE_BUSY_TIMEOUT_S = 30.0
 
 Row = TypeVar("Row", bound=Base)
+
+log = logging.getLogger(__name__)
 
 
 # -- engine ------------------------------------------------------------------------------
@@ -62,7 +66,13 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     # checkpoints instead of every commit: a commit costs ~0.05 ms instead of ~0.5 ms, and a
     # power cut can lose only the last commits, never corrupt the file (the inbox and the
     # content-addressed archive still hold every file, so a re-collect restores them).
-    dbapi_connection.execute("PRAGMA journal_mode=WAL")
+    try:
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.OperationalError:
+        # "database is locked": another connection holds the file (a first migration, measured in
+        # the two-upgrades test) and switching the journal needs it alone. That connection sets
+        # WAL itself on connect, and the file keeps the mode, so this one goes on without.
+        log.debug("journal_mode=WAL not set on this connection: the database is locked")
     dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
 
