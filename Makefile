@@ -7,12 +7,15 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DEMO_AS_OF ?= 2008-01-31
 PYTEST_ARGS ?= -n 2
 
-.PHONY: install demo test bench serve clean help
+.PHONY: install demo test test-system check bench serve clean help
 
 help:
 	@echo "make demo   - create .venv, install, run every BaltMet Inno milestone pipeline on the sample inputs,"
 	@echo "              then the WP final reports and the joint final report"
-	@echo "make test   - run the test suite (PostgreSQL at 127.0.0.1:5432, SMTP and Prefect started by the tests)"
+	@echo "make test   - lint, types and the test suite, system tests aside (about 3 minutes; PostgreSQL at"
+	@echo "              127.0.0.1:5432, SMTP and Prefect started by the tests)"
+	@echo "make test-system - the end-to-end system tests: serve, workers, Dask, kill -9, outages (about 5 minutes)"
+	@echo "make check  - both, what .ci/run runs"
 	@echo "make bench  - run the benchmarks in bench/ (see docs/performance.md)"
 	@echo "make serve  - start a Prefect server, the deployments, the watcher and the UI at http://127.0.0.1:4200"
 	@echo "make clean  - remove outputs/ (reports, outbox, archive, database, Prefect history)"
@@ -36,12 +39,23 @@ demo: install
 	@echo "E-mails:  outputs/outbox/baltmet-inno/*.eml (reports, receipts, 'nothing arrived' to coordinators)"
 	@echo "Runs:     make serve, then open http://127.0.0.1:4200"
 
-# lint, format and types first (seconds), then the suite on both cores (pytest-xdist)
+# lint and format first (a second), then the suite on both cores (pytest-xdist) with mypy
+# beside it (~20 s on a fresh clone; the suite waits on servers and leaves CPU to spare); mypy's
+# report follows the suite's. The system tests (pytest -m system: whole topologies, kill -9,
+# outages) have their own target.
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@$(BIN)/mypy > $(VENV)/mypy.log 2>&1 & types=$$!; \
+	echo "$(BIN)/python -m pytest $(PYTEST_ARGS) -m 'not system'  (and $(BIN)/mypy beside it)"; \
+	$(BIN)/python -m pytest $(PYTEST_ARGS) -m "not system"; tests=$$?; \
+	wait $$types; typed=$$?; echo "$(BIN)/mypy:"; cat $(VENV)/mypy.log; \
+	test $$tests -eq 0 -a $$typed -eq 0
+
+test-system: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS) -m system
+
+check: test test-system
 
 bench: install
 	$(BIN)/python bench/run_all.py

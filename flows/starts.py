@@ -39,7 +39,7 @@ def start_deployment_run(milestone_id: str, as_of: date | None, project: str) ->
         timeout=0,
         as_subflow=False,
     )
-    return str(run.id)  # type: ignore[union-attr]  # the sync call returns a FlowRun
+    return str(run.id)  # the sync call returns a FlowRun
 
 
 @contextmanager

@@ -4,7 +4,6 @@ loopback (aiosmtpd) and a real PostgreSQL schema per test session."""
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 import os
 import tempfile
 import uuid
@@ -31,6 +30,7 @@ os.environ["WPFLOW_REPORT_PDF"] = "false"
 
 from schemas.inputs import INPUT_KINDS, InputKind, InputRow  # noqa: E402
 from schemas.settings import ROOT, Settings  # noqa: E402
+from tests.prefect_harness import drain_prefect_workers, migrated_prefect_database, start_prefect_test_server  # noqa: E402
 
 BUNDLED_PROJECT = ROOT / "projects" / "baltmet-inno"
 POSTGRES_URL = os.environ.get("WPFLOW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -173,73 +173,92 @@ def db_url(empty_db_url: str) -> str:
     return empty_db_url
 
 
+# -- the demo -----------------------------------------------------------------------------
+DEMO_AS_OF = "2008-01-31"  # as `make demo`: every milestone is past due
+
+
+@pytest.fixture(scope="session")
+def demo_outputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    """What `make demo`'s commands leave, `--direct`, in-process through the real app: `wpflow
+    run --all --as-of 2008-01-31` (its JSON summary is returned beside the outputs folder), then
+    `wpflow report project`. Made once per test process and read by several modules (they run
+    on one xdist worker, see `worker_group`): treat it as read-only."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from wpflow.cli import app
+
+    outputs = tmp_path_factory.mktemp("demo") / "outputs"
+    env = {"WPFLOW_OUTPUTS": str(outputs), "WPFLOW_STABLE_SECONDS": "0", "PREFECT_API_URL": None, "COLUMNS": "160"}
+    runs = CliRunner().invoke(app, ["run", "--all", "--direct", "--as-of", DEMO_AS_OF, "-f", "json"], env=env)
+    assert runs.exit_code == 0, runs.output
+    final = CliRunner().invoke(app, ["report", "project", "--as-of", DEMO_AS_OF, "--direct"], env=env)
+    assert final.exit_code == 0, final.output
+    return outputs, json.loads(runs.stdout)
+
+
 # -- Prefect ------------------------------------------------------------------------------
-@pytest.fixture(scope="session")
-def prefect_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An empty Prefect database at this Prefect's head revision, made once and kept in
-    pytest's cache (per Prefect version; one xdist worker makes it while the other waits). A
-    server started on a copy (`copy_prefect_database`) skips migrating a fresh database: ~7 of
-    the ~12 CPU-seconds a start costs, 10-20 s on this machine."""
-    import fcntl
-    import subprocess
-    import sys
-
-    import prefect
-
-    cache = request.config.cache
-    name = f"prefect-db-{prefect.__version__}"
-    folder = cache.mkdir(name) if cache is not None else tmp_path_factory.getbasetemp().parent / name
-    folder.mkdir(parents=True, exist_ok=True)
-    template = folder / "prefect.db"
-    with open(folder / "lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not template.exists():
-            partial = folder / "partial.db"
-            partial.unlink(missing_ok=True)
-            env = {**os.environ, "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{partial}"}
-            command = [sys.executable, "-m", "prefect", "server", "database", "upgrade", "--yes"]
-            subprocess.run(command, env=env, check=True, capture_output=True, timeout=300)
-            partial.rename(template)
-    return template
-
-
-def copy_prefect_database(template: Path, target: Path) -> Path:
-    """A copy of `prefect_database` at `target` (SQLite's backup: consistent, whatever journal)."""
-    import sqlite3
-    from contextlib import closing
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with closing(sqlite3.connect(template)) as source, closing(sqlite3.connect(target)) as copy:
-        source.backup(copy)
-    return target
 
 
 @pytest.fixture(scope="session")
-def prefect_test_server(tmp_path_factory: pytest.TempPathFactory, prefect_database: Path) -> Iterator[Any]:
-    """The server `prefect_test_harness` starts (Prefect's API under uvicorn, a SQLite file of
-    its own), started once per test process on first use, on a copy of `prefect_database`.
-    Ask for `prefect_api`, not for this."""
-    from prefect.server.api.server import SubprocessASGIServer
-    from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL, temporary_settings
+def prefect_database(request: pytest.FixtureRequest) -> Path:
+    """`migrated_prefect_database` as a fixture."""
+    return migrated_prefect_database(request.config)
 
-    from wpflow.servers import free_port
 
-    database = copy_prefect_database(prefect_database, tmp_path_factory.mktemp("prefect-api") / "prefect.db")
-    with temporary_settings({PREFECT_SERVER_DATABASE_CONNECTION_URL: f"sqlite+aiosqlite:///{database}"}):
-        server = SubprocessASGIServer(port=free_port())
-        server.start(timeout=120)
-    try:
-        yield server
-    finally:
+# The Prefect test server of this process (each xdist worker has its own: the runs of one
+# test are never mixed with another worker's), started in a thread as soon as the collected
+# tests show that some need it: its 10-20 s start overlaps the first tests instead of holding
+# the first test that needs it. "future" and "folder" (its database) are kept here.
+PREFECT_SERVER_STARTING: dict[str, Any] = {}
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if not session.config.option.collectonly and any(uses_prefect_api(item) for item in session.items):
+        begin_prefect_test_server(session.config)
+
+
+def begin_prefect_test_server(config: pytest.Config) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    folder = Path(tempfile.mkdtemp(prefix="wpflow-prefect-api-"))
+    pool = ThreadPoolExecutor(1, thread_name_prefix="prefect-test-server")
+    PREFECT_SERVER_STARTING.update(future=pool.submit(start_prefect_test_server, config, folder), folder=folder)
+    pool.shutdown(wait=False)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop the server (also one no test asked for: xdist sent them all to another worker)."""
+    future = PREFECT_SERVER_STARTING.pop("future", None)
+    if future is not None:
+        server, folder = future.result(timeout=180), PREFECT_SERVER_STARTING.pop("folder")
+        import shutil
+
         server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def uses_prefect_api(item: pytest.Item) -> bool:
+    fixtures = getattr(item, "_fixtureinfo", None)
+    return fixtures is not None and "prefect_api" in fixtures.names_closure
+
+
+@pytest.fixture(scope="session")
+def prefect_test_server(request: pytest.FixtureRequest) -> Any:
+    """This process's Prefect test server (the one `prefect_test_harness` would start), see
+    `PREFECT_SERVER_STARTING`. Ask for `prefect_api`, not for this."""
+    if "future" not in PREFECT_SERVER_STARTING:  # asked for by a fixture collection did not show
+        begin_prefect_test_server(request.config)
+    return PREFECT_SERVER_STARTING["future"].result(timeout=180)
 
 
 @pytest.fixture
 def prefect_api(prefect_test_server: Any) -> Iterator[str]:
     """Flows run in this test against the shared test server, as under `prefect_test_harness`;
     yields its API URL. Runs of earlier tests are on it too: select what a test made (by id, by
-    a `before` snapshot, by name). Tests using it run on one xdist worker (see
-    `pytest_collection_modifyitems`), so one server serves them all."""
+    a `before` snapshot, by name). Each xdist worker has its own server; a module's
+    tests using it run on one worker (see `worker_group`)."""
     import prefect.context
     from prefect.server.api.server import SubprocessASGIServer
     from prefect.settings import PREFECT_API_URL, temporary_settings
@@ -259,37 +278,19 @@ def prefect_api(prefect_test_server: Any) -> Iterator[str]:
             SubprocessASGIServer._instances[None] = prior
 
 
-def drain_prefect_workers() -> None:
-    """Send the logs and events still queued to the server before the test's settings go (as
-    `prefect_test_harness` does on exit): none reach the next test or a server that has gone."""
-    from prefect.events.worker import EventsWorker
-    from prefect.logging.handlers import APILogWorker
-    from prefect.utilities.asyncutils import run_coro_as_sync
-
-    async def drain() -> None:
-        try:
-            result = APILogWorker.instance().drain()
-            if inspect.isawaitable(result):
-                await result
-        except RuntimeError:  # never started
-            pass
-        result = EventsWorker.drain_all()
-        if inspect.isawaitable(result):
-            await result
-
-    run_coro_as_sync(drain())
-
-
 # -- placing tests on xdist workers ------------------------------------------------------
 def worker_group(item: pytest.Item) -> str | None:
-    """The xdist group of a test: every test using `prefect_api` on one worker (one Prefect
-    server serves them all); the tests sharing a module-scoped fixture (a demo run, a replay,
-    a server) on one worker (it is built once); None for the others, spread one by one."""
+    """The xdist group of a test: a module's tests using `prefect_api` on one worker (each
+    worker has its own Prefect server, started early); the tests sharing the demo or a
+    module-scoped fixture (a replay, a server) on one worker (it is built once); None for the
+    others, spread one by one."""
     fixtures = getattr(item, "_fixtureinfo", None)
     if fixtures is None:
         return None
-    if "prefect_api" in fixtures.names_closure:
-        return "prefect_api"
+    if uses_prefect_api(item):
+        return f"prefect_api-{item.path.stem}"
+    if "demo_outputs" in fixtures.names_closure:
+        return "demo"
     for name in fixtures.names_closure:
         defs = fixtures.name2fixturedefs.get(name)
         if defs and defs[-1].scope == "module":

@@ -16,13 +16,12 @@ import typer.main
 from docx import Document
 from typer.testing import CliRunner, Result
 
-from tests.conftest import BUNDLED_PROJECT, ROOT, parse_eml
+from tests.conftest import BUNDLED_PROJECT, DEMO_AS_OF, ROOT, parse_eml
 from wpflow import db
 from wpflow.cli import app
 
 INBOX = BUNDLED_PROJECT / "inbox"
 SPB = ROOT / "projects" / "spb-innoreg"  # the second example, made by `wpflow init`
-DEMO_AS_OF = "2008-01-31"  # as `make demo`: every milestone is past due
 
 
 def command_paths(command: Any, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
@@ -285,11 +284,11 @@ def test_db_revision_writes_a_migration(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 # -- the demo path: run --all --direct over the bundled project -------------------------------
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
-    """`wpflow run --all --direct --as-of 2008-01-31` into a temporary outputs folder, once."""
-    outputs = tmp_path_factory.mktemp("demo") / "outputs"
-    return outputs, ok_json(wpflow(["run", "--all", "--direct", "--as-of", DEMO_AS_OF, "-f", "json"], outputs))
+@pytest.fixture
+def demo(demo_outputs: tuple[Path, Any]) -> tuple[Path, Any]:
+    """`wpflow run --all --direct --as-of 2008-01-31 -f json` into a temporary outputs folder
+    (then `report project`: conftest's `demo_outputs`, shared with test_final_reports)."""
+    return demo_outputs
 
 
 def test_run_all_runs_every_milestone(demo: tuple[Path, Any], project) -> None:
@@ -298,7 +297,8 @@ def test_run_all_runs_every_milestone(demo: tuple[Path, Any], project) -> None:
     assert [r["milestone"] for r in data["runs"]] == [m.id for m in project.milestones()]
     reported = {r["milestone"] for r in data["runs"] if r["outcome"] == "report"}
     assert {"WP3-M1", "WP4-M1", "WP4-M3", "WP5-M3"} <= reported
-    assert {p.stem for p in (outputs / "reports" / "baltmet-inno").glob("*.docx")} == reported
+    finals = {"WP1", "WP2", "WP3", "WP4", "WP5", "final"}  # `report project`'s, beside the milestones'
+    assert {p.stem for p in (outputs / "reports" / "baltmet-inno").glob("*.docx")} == reported | finals
     assert all(r["version"] == 1 and Path(r["report"]).is_file() for r in data["runs"] if r["outcome"] == "report")
 
 

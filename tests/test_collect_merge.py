@@ -62,7 +62,7 @@ def test_symlinks_are_not_submissions(tmp_path):
 
 def test_wait_until_stable_waits_for_a_slow_writer(tmp_path):
     path = write(tmp_path / "slow.csv", b"")
-    chunks = [b"a" * 1000] * 5
+    chunks = [b"a" * 999 + b"\n"] * 5  # whole lines: the file never looks cut short, only the pauses hold it
 
     def slow_writer():
         with path.open("ab") as fh:

@@ -24,8 +24,6 @@ from schemas.settings import Settings
 from tasks.validate import PARTNERS_PER_BATCH
 from tests.conftest import POSTGRES_URL, parse_eml
 
-pytestmark = pytest.mark.slow
-
 MILESTONE, AS_OF = "WP4-M3", date(2006, 7, 31)
 HEADER = ["name", "provider", "level", "instrument", "budget_eur", "ticket_min_eur", "ticket_max_eur", "since"]
 # four partner batches (one with a broken file), so two worker processes each get some
@@ -184,6 +182,7 @@ def store_rows(outputs: Path) -> dict[str, list[dict[str, str]]]:
     return rows
 
 
+@pytest.mark.system
 def test_validation_on_a_local_dask_cluster_gives_what_threads_give(
     prefect_harness, local_cluster, inbox, store_urls, tmp_path, monkeypatch
 ):
@@ -263,6 +262,7 @@ def test_a_scheduler_address_without_its_protocol_is_refused_when_read(address):
         Settings(dask_address=address, _env_file=None)
 
 
+@pytest.mark.system
 def test_the_milestone_pipeline_reads_the_setting_when_its_process_starts(tmp_path):
     """Each process's own environment: a worker started with WPFLOW_DASK_ADDRESS=local fans out
     on Dask, the tests' (and anyone's without it) on threads."""

@@ -26,6 +26,7 @@ from tests.conftest import BUNDLED_PROJECT
 PG_BIN = Path("/usr/lib/postgresql")
 MILESTONE, AS_OF = "WP4-M3", date(2006, 7, 31)
 OUTAGE_S = 3.0
+pytestmark = pytest.mark.system  # its own PostgreSQL server, stopped mid-run
 
 
 def pg_tool(name: str) -> str | None:

@@ -22,7 +22,11 @@ from wpflow.store import Store
 from wpflow.store_base import make_engine
 
 # the conftest's per-test PostgreSQL schema only: SQLite migrates itself when opened
-pytestmark = [pytest.mark.postgres, pytest.mark.parametrize("empty_db_url", ["postgres"], indirect=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.system,  # worker processes upgrading one database at once
+    pytest.mark.parametrize("empty_db_url", ["postgres"], indirect=True),
+]
 WPFLOW = str(Path(sys.executable).parent / "wpflow")
 WORKERS = ["WP4-M3", "WP3-M1"]  # one milestone each, run before they are due: a draft, nothing sent
 EARLY = "2005-01-01"

@@ -96,6 +96,7 @@ run_direct(workspace(), "WP4-M3", datetime.date(2006, 7, 31))
 
 
 # -- kill -9 during a send ----------------------------------------------------------------
+@pytest.mark.system
 @pytest.mark.parametrize("stall_after", [0, 4], ids=["first-send", "fifth-send"])
 def test_kill_9_during_a_send_next_run_sends_the_missing_email_once_and_marks_the_run_crashed(tmp_path, stall_after):
     from wpflow.pipeline import run_direct
@@ -267,6 +268,7 @@ with prefect_server(int(sys.argv[1]), Path(sys.argv[2])):
 """
 
 
+@pytest.mark.system
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
 @pytest.mark.parametrize("parent", ["wpflow run (ephemeral API)", "prefect server start"])
 def test_a_prefect_server_dies_with_its_parent_killed_with_sigkill(tmp_path, parent):

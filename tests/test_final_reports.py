@@ -19,11 +19,10 @@ from docx import Document
 from typer.testing import CliRunner
 
 from schemas.settings import Settings
-from tests.conftest import BUNDLED_PROJECT, parse_eml
+from tests.conftest import BUNDLED_PROJECT, DEMO_AS_OF, parse_eml
 from wpflow.cli import app
 from wpflow.wording import month_words
 
-DEMO_DAY = "2008-01-31"
 WPS = ["WP1", "WP2", "WP3", "WP4", "WP5"]
 
 
@@ -37,13 +36,10 @@ def outbox(outputs: Path) -> dict[str, object]:
     return {p.name: parse_eml(p) for p in sorted((outputs / "outbox" / "baltmet-inno").glob("*.eml"))}
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    """outputs/ after the demo's two commands."""
-    outputs = tmp_path_factory.mktemp("demo") / "outputs"
-    invoke(outputs, "run", "--all", "--as-of", DEMO_DAY, "--direct")
-    invoke(outputs, "report", "project", "--as-of", DEMO_DAY, "--direct")
-    return outputs
+@pytest.fixture
+def demo(demo_outputs: tuple[Path, object]) -> Path:
+    """outputs/ after the demo's two commands (conftest's `demo_outputs`)."""
+    return demo_outputs[0]
 
 
 def tables_of(path: Path) -> list[list[list[str]]]:
@@ -119,7 +115,7 @@ def test_wp4_report_says_who_delivered_when_and_the_files_used(demo):
 
 
 def test_final_city_by_wp_matrix_matches_wpflow_status(demo, project):
-    status = json.loads(invoke(demo, "status", "--as-of", DEMO_DAY, "--format", "json").output)
+    status = json.loads(invoke(demo, "status", "--as-of", DEMO_AS_OF, "--format", "json").output)
     counts: dict[tuple[str, str], Counter[str]] = {}
     for row in status["milestones"]:
         wp = row["milestone"].split("-")[0]
@@ -158,7 +154,7 @@ def test_each_report_is_emailed_once_and_a_rerun_sends_nothing(demo, project):
     assert subjects["[BaltMet Inno] Joint final report"] == len(project.participants)  # partners and observers
     final = [m for m in mails.values() if str(m["Subject"]).startswith("[BaltMet Inno] Joint final report")]
     assert {m.get_filename() for f in final for m in f.iter_attachments()} == {"final.v1.docx"}
-    again = invoke(demo, "report", "project", "--as-of", DEMO_DAY, "--direct").output
+    again = invoke(demo, "report", "project", "--as-of", DEMO_AS_OF, "--direct").output
     assert "joint final report unchanged since v1 of 2008-01-31, nothing sent" in again
     assert outbox(demo).keys() == mails.keys()
 
@@ -252,7 +248,6 @@ def test_final_report_deployments_run_at_each_wp_end_and_the_project_end(project
 
 
 # -- through Prefect ----------------------------------------------------------------------------
-@pytest.mark.slow
 def test_the_flows_tell_the_story_with_artifacts_in_the_ui(tmp_path, monkeypatch, prefect_api):
     """`final-report` through Prefect: a subflow per WP, then the joint report; each run ends
     with the report's link among its artifacts; a draft ends "Draft" and sends nothing."""

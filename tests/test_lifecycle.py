@@ -18,6 +18,9 @@ from tests.conftest import BUNDLED_PROJECT, parse_eml
 from tests.test_chase import seed_csv
 
 START, END = date(2005, 1, 1), date(2008, 1, 31)
+# three years replayed day by day (~30 CPU-seconds): a long scenario, run by `make test-system`;
+# tests/test_chase.py holds the ladder's day-level cases for `make test`
+pytestmark = pytest.mark.system
 SUBJECT = re.compile(r"\] (?P<milestone>WP\d-M\d) report v(?P<version>\d+)")
 
 

@@ -15,12 +15,14 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import BUNDLED_PROJECT, SmtpSink
 from tests.test_faults_resume import free_port, smtp_on
 
 DEMO_AS_OF = "2008-01-31"
+pytestmark = pytest.mark.system  # the whole demo with its mail server down
 
 
 def smtp_env(outputs: Path, port: int) -> dict[str, str | None]:

@@ -43,7 +43,7 @@ def run_installed(site: Path, cwd: Path, *args: str) -> subprocess.CompletedProc
     return subprocess.run(list(args), cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False)
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_the_installed_package_finds_its_project_and_templates(installed: Path, tmp_path: Path) -> None:
     where = run_installed(
         installed,

@@ -14,7 +14,8 @@ import pytest
 import yaml
 
 from schemas.settings import ROOT, Settings
-from tests.conftest import copy_prefect_database, parse_eml
+from tests.conftest import parse_eml
+from tests.prefect_harness import copy_prefect_database
 from tests.test_chase import put, seed_csv
 
 BUNDLED_REF = "projects/baltmet-inno"  # the bundled project as a deployment's `project` parameter
@@ -143,6 +144,7 @@ def wait_until(predicate, timeout: float, what: str):
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
+@pytest.mark.system
 @pytest.mark.prefect_server
 def test_serve_runs_a_milestone_deployment_and_the_watcher(prefect_server_url, tmp_path, other_project):
     """`wpflow serve` of an installation of two projects: BaltMet Inno (its inbox WPFLOW_INBOX)
@@ -177,6 +179,7 @@ def test_serve_runs_a_milestone_deployment_and_the_watcher(prefect_server_url, t
         "PREFECT_API_URL": api,
         "PREFECT_UI_API_URL": api,
         "PREFECT_HOME": str(tmp_path / "home"),
+        "PREFECT_RUNNER_POLL_FREQUENCY": "1",  # the runner looks for scheduled runs every second, not 10
         "WPFLOW_OUTPUTS": str(outputs),
         "WPFLOW_PROJECT": str(ROOT / BUNDLED_REF),
         "WPFLOW_PROJECTS": str(other_project.parent),
@@ -317,6 +320,7 @@ def test_serve_runs_a_milestone_deployment_and_the_watcher(prefect_server_url, t
         log.close()
 
 
+@pytest.mark.system
 @pytest.mark.prefect_server
 def test_deploy_to_a_work_pool_and_a_process_worker_runs_the_pipeline(prefect_server_url, tmp_path):
     """`wpflow deploy --work-pool P` registers deployments a plain `prefect worker` can run:

@@ -33,7 +33,7 @@ from wpflow.databases import drop_database, prefect_database_url
 from wpflow.servers import alive, descendants, free_port
 from wpflow.tables import MilestoneRunRow, NotificationRow
 
-pytestmark = [pytest.mark.topology, pytest.mark.postgres, pytest.mark.prefect_server, pytest.mark.slow]
+pytestmark = [pytest.mark.topology, pytest.mark.postgres, pytest.mark.prefect_server, pytest.mark.system]
 
 AS_OF = date(2008, 1, 31)
 BUNDLED_REF = "projects/baltmet-inno"

@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.project import Milestone, Project, Rung
-from schemas.records import PartnerStatus
+from schemas.records import PartnerState, PartnerStatus
 from wpflow.keys import run_key
 from wpflow.merge import Delivery, partner_states
 from wpflow.versions import Release, inputs_digest, release_day, release_decision
@@ -59,8 +59,18 @@ def outstanding_on(
     project: Project, milestone: Milestone, deliveries: Iterable[Delivery], day: date
 ) -> dict[str, list[str]]:
     """Required inputs not delivered valid by `day`, per partner, in definition order."""
+    return outstanding_in(states_on(project, milestone, deliveries, day))
+
+
+def states_on(project: Project, milestone: Milestone, deliveries: Iterable[Delivery], day: date) -> list[PartnerState]:
+    """Each partner's state for each required input, from what had arrived by `day`."""
+    return partner_states(project, milestone, [d for d in deliveries if d.arrived <= day])
+
+
+def outstanding_in(states: Iterable[PartnerState]) -> dict[str, list[str]]:
+    """The inputs of `states` not delivered valid, per partner, in definition order."""
     out: dict[str, list[str]] = {}
-    for state in partner_states(project, milestone, [d for d in deliveries if d.arrived <= day]):
+    for state in states:
         if not state.status.delivered:
             label = state.kind + (" (invalid)" if state.status == PartnerStatus.invalid else "")
             out.setdefault(state.partner, []).append(label)
@@ -88,8 +98,8 @@ def current_rungs(project: Project, milestone: Milestone, day: date) -> list[Run
 
 def actions_on(project: Project, milestone: Milestone, deliveries: Iterable[Delivery], day: date) -> list[Action]:
     """What the deadline flow should do for one milestone on one day (before idempotency)."""
-    deliveries = list(deliveries)
-    outstanding = outstanding_on(project, milestone, deliveries, day)
+    states = states_on(project, milestone, deliveries, day)  # once: the daily ladder asks for 25 milestones
+    outstanding = outstanding_in(states)
     actions = []
     wp = project.work_package(milestone.wp_id)
     for rung in current_rungs(project, milestone, day):
@@ -106,7 +116,7 @@ def actions_on(project: Project, milestone: Milestone, deliveries: Iterable[Deli
                 outstanding=outstanding,
             )
         )
-    run = run_action(project, milestone, deliveries, day)
+    run = release_action(project, milestone, states, day)
     if run is not None:
         actions.append(run)
     return actions
@@ -116,12 +126,16 @@ def run_action(project: Project, milestone: Milestone, deliveries: Iterable[Deli
     """A pipeline run whenever the release rule says a report (or the "nothing arrived" notice)
     is due: from the due date on, or earlier once complete. Its key is the content of the
     inputs, so it runs once per content — a late or corrected file is a new content, a new run."""
-    states = partner_states(project, milestone, [d for d in deliveries if d.arrived <= day])
+    return release_action(project, milestone, states_on(project, milestone, deliveries, day), day)
+
+
+def release_action(project: Project, milestone: Milestone, states: list[PartnerState], day: date) -> Action | None:
+    """`run_action` from the partners' states on `day`."""
     decision = release_decision(project, milestone, states, day)
     if decision is Release.WAIT:
         return None
     rung = "due" if day >= release_day(project, milestone) else "complete"
-    outstanding = outstanding_on(project, milestone, deliveries, day)
+    outstanding = outstanding_in(states)
     return Action(
         day=day,
         milestone=milestone.id,
