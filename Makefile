@@ -46,7 +46,7 @@ demo: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	@$(BIN)/mypy > $(VENV)/mypy.log 2>&1 & types=$$!; \
+	@nice -n 19 $(BIN)/mypy > $(VENV)/mypy.log 2>&1 & types=$$!; \
 	echo "$(BIN)/python -m pytest $(PYTEST_ARGS) -m 'not system'  (and $(BIN)/mypy beside it)"; \
 	$(BIN)/python -m pytest $(PYTEST_ARGS) -m "not system"; tests=$$?; \
 	wait $$types; typed=$$?; echo "$(BIN)/mypy:"; cat $(VENV)/mypy.log; \

@@ -233,15 +233,7 @@ def test_deployments_are_named_and_tagged_by_project_with_one_daily_ladder(insta
     ]
 
 
-# -- through Prefect -----------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def prefect_api():
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
-
-
+# -- through Prefect (conftest's prefect_api) ------------------------------------------------------
 def test_one_ladder_run_covers_both_projects_as_subflows_named_by_project(prefect_api, installation):
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowFilter, FlowFilterName
