@@ -53,7 +53,7 @@ def validate_only(project: str, milestone_id: str) -> dict[str, float]:
 
 
 def validate_batch(project: str, milestone_id: str, submissions: list) -> list:
-    """The floor's task: the stage function on one partner's files, as `validate_partner` runs it."""
+    """The floor's task: the stage function on one batch's files, as `tasks.validate.validate_batch` runs it."""
     from wpflow.stages import validate_stage
     from wpflow.workspace import workspace
 
@@ -71,20 +71,18 @@ def plain_dask(address: str, project: str, milestone_id: str) -> dict[str, float
     """The same batches through Dask alone: no task runs, no context shipped with each."""
     from distributed import Client
 
-    from tasks.validate import group_by_partner
+    from tasks.validate import partner_batches
     from wpflow.stages import collect_stage
     from wpflow.workspace import workspace
 
     ws = workspace(project)
-    groups = group_by_partner(collect_stage(ws, ws.milestone(milestone_id), None))
+    batches = [files for _, files in partner_batches(collect_stage(ws, ws.milestone(milestone_id), None))]
     # by reference, so the workers import it rather than unpickle a copy of __main__'s
     from bench_dask import validate_batch
 
     with Client(address, set_as_default=False) as client:
         start = time.perf_counter()
-        futures = client.map(
-            validate_batch, [project] * len(groups), [milestone_id] * len(groups), list(groups.values())
-        )
+        futures = client.map(validate_batch, [project] * len(batches), [milestone_id] * len(batches), batches)
         checked = [c for batch in client.gather(futures) for c in batch]
         elapsed = time.perf_counter() - start
     return {"validate_s": elapsed, "files": len(checked), "rows": sum(c.result.rows_read for c in checked)}
@@ -209,7 +207,7 @@ def main() -> None:
     )
     print(
         f"  the same batches on the same cluster without Prefect: {plain_s:.2f} s; Prefect's task runs on Dask "
-        f"cost {(dask_s - plain_s) / partners * 1000:.0f} ms per batch more"
+        f"cost {(dask_s - plain_s) / partners * 1000:.0f} ms per partner more"
     )
     print(f"  load (1 min) before the timed passes: {', '.join(str(r['load_before']) for r in runs)}")
     emit(
