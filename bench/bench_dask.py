@@ -23,11 +23,9 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
-import sys
 import time
 
-from common import ROOT, emit, isolated_env, machine, scratch, tied
+from common import child_records, emit, isolated_env, machine, scratch
 from prefect import flow
 
 ROWS = 100  # as bench_scale: 500 partners × 5 files × 100 rows
@@ -163,21 +161,7 @@ def main() -> None:
         }
         env.pop("PREFECT_API_URL", None)
         env.pop("WPFLOW_DASK_ADDRESS", None)
-        proc = subprocess.Popen(
-            [sys.executable, __file__, "--child", json.dumps([partners, plan])],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            preexec_fn=tied(),
-        )
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue
+        for record in child_records(__file__, [partners, plan], env, "dask"):
             if "cluster_start_s" in record:
                 cluster_start = record["cluster_start_s"]
                 print(f"  LocalCluster start ({workers} processes, wpflow imported): {cluster_start:.1f} s", flush=True)
@@ -189,9 +173,6 @@ def main() -> None:
                 f"   load before {record['load_before']:.1f}",
                 flush=True,
             )
-        err = proc.stderr.read() if proc.stderr else ""
-        if proc.wait() != 0:
-            raise SystemExit(f"dask child failed:\n{err[-4000:]}")
 
     runs = records[1:]
     times = {mode: [r["validate_s"] for r in runs if r["mode"] == mode] for mode in ("threads", "dask", "plain")}

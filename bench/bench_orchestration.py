@@ -20,12 +20,10 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from common import ROOT, emit, isolated_env, machine, scratch, tied
+from common import child_records, emit, isolated_env, machine, scratch
 
 # 20 rows per file: the report still has 50 000 rows at 500 partners, and the e-mails carrying
 # it to 500 recipients stay at ~1 GB of outbox per run (100 rows: 4.7 GB, dominated by disk).
@@ -121,21 +119,7 @@ def main() -> None:
             "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
         }
         env.pop("PREFECT_API_URL", None)
-        proc = subprocess.Popen(
-            [sys.executable, __file__, "--child", json.dumps([plan, str(tmp)])],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            preexec_fn=tied(),
-        )
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue
+        for record in child_records(__file__, [plan, str(tmp)], env, "orchestration"):
             if "warmup_s" in record:
                 warmup = record["warmup_s"]
                 print(
@@ -145,9 +129,6 @@ def main() -> None:
                 continue
             runs[record["partners"]][record["mode"]].append(record["s"])
             print(f"  {record['partners']:>4} partners  {record['mode']:<8} {record['s']:8.2f} s", flush=True)
-        err = proc.stderr.read() if proc.stderr else ""
-        if proc.wait() != 0:
-            raise SystemExit(f"orchestration child failed:\n{err[-4000:]}")
 
     print(f"\n{'partners':>8} {'pairs':>5} {'direct s':>9} {'prefect s':>10} {'ratio':>6}   (medians; all runs above)")
     results = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +29,31 @@ def tied() -> Callable[[], None] | None:
     """`preexec_fn` for a bench subprocess: it dies with the bench, even on kill -9 or Ctrl-C of
     `make bench` (an orphaned watcher or Prefect server would skew every later measurement)."""
     return die_with_parent_hook()
+
+
+def child_records(script: str, argument: Any, env: dict[str, str], what: str) -> Iterator[dict[str, Any]]:
+    """Run `script --child <argument as JSON>` (tied to this bench, from the checkout) and yield
+    each line of JSON it prints, skipping other output; a child that fails ends the benchmark
+    with the tail of its stderr, naming `what` it was."""
+    proc = subprocess.Popen(
+        [sys.executable, script, "--child", json.dumps(argument)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=tied(),
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        yield record
+    err = proc.stderr.read() if proc.stderr else ""
+    if proc.wait() != 0:
+        raise SystemExit(f"{what} child failed:\n{err[-4000:]}")
 
 
 def isolated_env(project: Path, outputs: Path, **extra: str) -> dict[str, str]:
