@@ -4,7 +4,9 @@ Prefect 3 starts it (`prefect.server.api.server.SubprocessASGIServer._run_uvicor
 plain `subprocess.Popen` of uvicorn, stopped by an `atexit` hook: after a `kill -9` of wpflow
 the hook never runs and the server lives on, an orphan holding its port and database. Prefect
 offers no option for it, so the module's `subprocess` is swapped for a view of the real one
-whose `Popen` adds `wpflow.lifeline`'s parent-death signal. Only that module sees the change.
+whose `Popen` adds `wpflow.lifeline`'s parent-death signal and serves Prefect's app wrapped
+by `flows.prefect_app` (SQLite lock conflicts replayed in the server, not slept on by the
+client). Only that module sees the change.
 """
 
 from __future__ import annotations
@@ -16,30 +18,36 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
+from flows.prefect_app import FACTORY, PREFECT_FACTORY
 from wpflow.lifeline import die_with_parent_hook
 
 
 class _TiedSubprocess(types.ModuleType):
-    """`subprocess`, except that `Popen` children are killed when this process dies."""
+    """`subprocess`, except that `Popen` children serve `flows.prefect_app`'s factory instead of
+    Prefect's and, when `tied`, are killed when the thread that started them ends."""
 
-    def __init__(self) -> None:
+    def __init__(self, tied: bool = True) -> None:
         super().__init__("subprocess")
+        self.tied = tied
 
     def __getattr__(self, name: str) -> Any:
         return getattr(subprocess, name)
 
-    @staticmethod
-    def Popen(*args: Any, **kwargs: Any) -> subprocess.Popen:  # noqa: N802 - the name replaced
-        kwargs.setdefault("preexec_fn", die_with_parent_hook())
-        return subprocess.Popen(*args, **kwargs)
+    def Popen(self, *args: Any, **kwargs: Any) -> subprocess.Popen:  # noqa: N802 - the name replaced
+        if self.tied:
+            kwargs.setdefault("preexec_fn", die_with_parent_hook())
+        command = kwargs.pop("args", args[0] if args else None)
+        command = [FACTORY if part == PREFECT_FACTORY else part for part in command]
+        return subprocess.Popen(command, *args[1:], **kwargs)
 
 
-def tie_ephemeral_server() -> None:
-    """Idempotent; call before the first flow run starts the ephemeral server."""
+def tie_ephemeral_server(tied: bool = True) -> None:
+    """Idempotent; call before the first flow run starts the ephemeral server. `tied=False`
+    for a server started from a thread that ends before the process (the test harness's)."""
     from prefect.server.api import server
 
-    if not isinstance(server.subprocess, _TiedSubprocess):
-        server.subprocess = _TiedSubprocess()
+    if not isinstance(server.subprocess, _TiedSubprocess) or server.subprocess.tied != tied:
+        server.subprocess = _TiedSubprocess(tied)
 
 
 def start_ephemeral_api() -> Callable[[], None]:

@@ -54,7 +54,9 @@ def copy_prefect_database(template: Path, target: Path) -> Path:
 
 def start_prefect_test_server(config: pytest.Config, folder: Path) -> Any:
     """Prefect's API under uvicorn (the server `prefect_test_harness` starts) on a copy of the
-    migrated database in `folder`."""
+    migrated database in `folder`, served as `wpflow run` serves it (`flows.ephemeral`: SQLite
+    lock conflicts replayed in the server), but not tied to the thread that starts it, which
+    ends before the tests do."""
     from prefect.server.api.server import SubprocessASGIServer
     from prefect.settings import (
         PREFECT_SERVER_DATABASE_CONNECTION_URL,
@@ -63,6 +65,7 @@ def start_prefect_test_server(config: pytest.Config, folder: Path) -> Any:
         temporary_settings,
     )
 
+    from flows.ephemeral import tie_ephemeral_server
     from wpflow.servers import free_port
 
     database = copy_prefect_database(migrated_prefect_database(config), folder / "prefect.db")
@@ -70,6 +73,7 @@ def start_prefect_test_server(config: pytest.Config, folder: Path) -> Any:
     # tests' runs and no UI streams their events, and both services would consume every event
     quiet = {PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED: False, PREFECT_SERVER_EVENTS_STREAM_OUT_ENABLED: False}
     with temporary_settings({PREFECT_SERVER_DATABASE_CONNECTION_URL: f"sqlite+aiosqlite:///{database}", **quiet}):
+        tie_ephemeral_server(tied=False)
         server = SubprocessASGIServer(port=free_port())
         server.start(timeout=120)
     return server
