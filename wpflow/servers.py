@@ -1,4 +1,5 @@
-"""A Prefect server of our own: `prefect server start` as a subprocess that never outlives us.
+"""A Prefect server of our own: Prefect's API and UI under uvicorn, as `prefect server start`
+runs them, in a subprocess that never outlives us.
 
 Split out of `flows.serve` (which re-exports these names). The server runs in its own process
 group (stopped as a whole: uvicorn and its workers) and is tied to this process with the kernel's
@@ -22,6 +23,9 @@ from pathlib import Path
 from wpflow.lifeline import die_with_parent_hook
 
 log = logging.getLogger("wpflow.servers")
+# Prefect's app with SQLite's lock conflicts replayed in the server (flows/prefect_app.py):
+# the uvicorn factory every Prefect server wpflow starts runs, named here, imported there
+PREFECT_APP_FACTORY = "flows.prefect_app:create_app"
 
 
 def free_port() -> int:
@@ -57,7 +61,9 @@ def prefect_server(
     log_file: Path | None = None,
     database_url: str | None = None,
 ) -> Iterator[str]:
-    """Run `prefect server start` as a subprocess and yield its API URL; always stopped after.
+    """Run Prefect's server as a subprocess and yield its API URL; always stopped after. It is
+    what `prefect server start` runs (the API, the UI and every service in one uvicorn process,
+    `PREFECT__SERVER_FINAL`), served through `PREFECT_APP_FACTORY`.
 
     Both PREFECT_API_URL and PREFECT_UI_API_URL point at this server: on a port other than 4200
     the UI would otherwise call 127.0.0.1:4200/api and show no runs (DESIGN §5). With
@@ -72,11 +78,13 @@ def prefect_server(
         "PREFECT_API_URL": api_url,
         "PREFECT_UI_API_URL": api_url,
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT__SERVER_FINAL": "1",  # as `prefect server start`: one app per process
         **({"PREFECT_API_DATABASE_CONNECTION_URL": database_url} if database_url else {}),
     }
+    uvicorn = ["-m", "uvicorn", "--factory", PREFECT_APP_FACTORY, "--host", host, "--port", str(port)]
     out = open(log_file or home / "server.log", "ab")  # noqa: SIM115 - closed in finally
     process = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port", str(port)],
+        [sys.executable, *uvicorn, "--log-level", os.environ.get("PREFECT_SERVER_LOGGING_LEVEL", "warning").lower()],
         env=env,
         stdout=out,
         stderr=subprocess.STDOUT,
