@@ -1,5 +1,7 @@
 """Prefect's ephemeral API server: started early, and dead with the wpflow process that started it.
 
+`start_ephemeral_api` starts it for a command (`wpflow run`, `report`, `deadlines`) before
+Prefect is imported. Where Prefect starts it itself (a process that imported Prefect first),
 Prefect 3 starts it (`prefect.server.api.server.SubprocessASGIServer._run_uvicorn_command`) as a
 plain `subprocess.Popen` of uvicorn, stopped by an `atexit` hook: after a `kill -9` of wpflow
 the hook never runs and the server lives on, an orphan holding its port and database. Prefect
@@ -11,7 +13,10 @@ client). Only that module sees the change.
 
 from __future__ import annotations
 
+import atexit
+import os
 import subprocess
+import sys
 import threading
 import types
 from collections.abc import Callable
@@ -20,6 +25,10 @@ from typing import Any
 
 from flows.prefect_app import FACTORY, PREFECT_FACTORY
 from wpflow.lifeline import die_with_parent_hook
+from wpflow.servers import free_port, wait_for_health
+
+# what Prefect's SubprocessASGIServer gives its server: no UI, the services of an ephemeral server
+EPHEMERAL_SERVER = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
 
 
 class _TiedSubprocess(types.ModuleType):
@@ -51,15 +60,53 @@ def tie_ephemeral_server(tied: bool = True) -> None:
 
 
 def start_ephemeral_api() -> Callable[[], None]:
-    """Start the ephemeral API server now, in a thread, and return a function that waits until
-    it answers (re-raising what went wrong). Prefect would start it at the first flow run, after
-    this process imported the flows; started first, the server's own start-up (a new Python
-    process importing Prefect's server, migrating its database) overlaps those imports on the
-    second core (docs/performance.md). Nothing is started when an API URL is configured. Call
-    after `wpflow.cli_common.prepare_prefect`; Prefect keeps one server per process.
+    """Start the API server for this command now and return a function that waits until it
+    answers (raising what went wrong). Nothing is started when an API URL is configured. Call
+    after `wpflow.cli_common.prepare_prefect`, before Prefect is imported.
 
-    The thread stays (daemon, idle) until the process ends: the kernel kills the server when the
-    thread that started it ends (`wpflow.lifeline`), which must not be before this process."""
+    Prefect would start its ephemeral server at the first flow run, after this process imported
+    the flows, and would import its whole server in this process first just to start it (~6 s
+    here). Started here instead — uvicorn serving `flows.prefect_app`, as Prefect would with
+    `PREFECT__SERVER_EPHEMERAL` (no UI, the services an ephemeral server runs) — the server's
+    own start-up (a new Python process importing Prefect's server, migrating a fresh home's
+    database) overlaps this process's imports on the second core, and PREFECT_API_URL points
+    Prefect at it (docs/performance.md). The server is stopped at exit and killed by the kernel
+    if this process dies (`wpflow.lifeline`: the calling thread must live as long as the
+    process, as the main thread does). When Prefect is already imported (a test process), its
+    settings are fixed: Prefect's own ephemeral server is started, from a thread."""
+    if os.environ.get("PREFECT_API_URL"):
+        return lambda: None
+    if "prefect" in sys.modules:
+        return start_prefects_server()
+    port = free_port()
+    api_url = f"http://127.0.0.1:{port}/api"
+    command = ["-m", "uvicorn", "--factory", FACTORY, "--host", "127.0.0.1", "--port", str(port)]
+    process = subprocess.Popen(
+        [sys.executable, *command, "--log-level", "error", "--lifespan", "on"],
+        env={**os.environ, **EPHEMERAL_SERVER},
+        preexec_fn=die_with_parent_hook(),
+    )
+    atexit.register(stop_server, process)
+    os.environ["PREFECT_API_URL"] = api_url  # Prefect's configuration: read when it is imported
+    timeout = float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "20"))
+    return lambda: wait_for_health(api_url, timeout, process, interval=0.05)
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    """As Prefect stops its ephemeral server: SIGTERM, SIGKILL after 5 s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def start_prefects_server() -> Callable[[], None]:
+    """Prefect's ephemeral server (`flows.prefect_app`'s app, tied to this process), started in
+    a thread that stays (daemon, idle) until the process ends: the kernel kills the server when
+    the thread that started it ends."""
     started: Future[None] = Future()
 
     def start() -> None:

@@ -160,8 +160,13 @@ def deadlines_command(
         from wpflow.cli_common import prepare_prefect
 
         prepare_prefect(chosen[0][0])
+        from flows.ephemeral import start_ephemeral_api
+
+        api_ready = start_ephemeral_api()  # starts while the flows are imported; dies with us
         from flows.deadlines import deadline_ladder
         from flows.starts import without_heartbeat
+
+        api_ready()
 
         with without_heartbeat():  # a command-line run is watched by whoever started it
             # the result of its state (a project that failed: raised, exit 1 or 2 by its cause)

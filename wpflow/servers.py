@@ -34,7 +34,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for_health(api_url: str, timeout: float = 90.0, process: subprocess.Popen | None = None) -> None:
+def wait_for_health(
+    api_url: str, timeout: float = 90.0, process: subprocess.Popen | None = None, interval: float = 0.25
+) -> None:
     """Poll `<api>/health` until it answers 200; fail early if the server process died."""
     import httpx
 
@@ -47,7 +49,7 @@ def wait_for_health(api_url: str, timeout: float = 90.0, process: subprocess.Pop
                 return
         except httpx.HTTPError:
             pass
-        time.sleep(0.25)
+        time.sleep(interval)
     raise TimeoutError(f"no healthy Prefect server at {api_url} after {timeout:.0f}s")
 
 
