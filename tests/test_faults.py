@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import logging
+import smtplib
 import subprocess
 import sys
 import time
@@ -19,6 +20,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -26,6 +28,7 @@ from tests.conftest import BUNDLED_PROJECT, ROOT, parse_eml
 from tests.test_chase import CSV_HEADER, seed_csv
 from tests.test_watch import outbox_files, running_watcher, submissions, wait_for
 from wpflow.cli import app
+from wpflow.cli_errors import describe_failure, mail_unreachable
 
 MILESTONE = "WP4-M3"
 runner = CliRunner()
@@ -334,3 +337,40 @@ def test_a_receipt_for_thousands_of_errors_is_bounded(tmp_path, settings):
     csv_text = csv_text.decode("utf-8-sig") if isinstance(csv_text, bytes) else csv_text.lstrip("\ufeff")
     assert len(csv_text.splitlines()) >= 6000
     assert len(eml.read_bytes()) < 3 << 20
+
+
+def refused(outer: BaseException) -> BaseException:
+    """`outer` raised from a refused connection, as httpx and smtplib chain them."""
+    try:
+        try:
+            raise ConnectionRefusedError(111, "Connection refused")
+        except ConnectionRefusedError as exc:
+            raise outer from exc
+    except BaseException as chained:  # noqa: BLE001 - handed back, chain intact
+        return chained
+
+
+@pytest.mark.parametrize(
+    ("failure", "line", "mail"),
+    [
+        (
+            lambda: refused(httpx.ConnectError("[Errno 111] Connection refused")),
+            "cannot reach the Prefect API: ",
+            False,
+        ),
+        (
+            lambda: refused(RuntimeError("Failed to reach API at http://127.0.0.1:1/api/")),
+            "cannot reach the Prefect",
+            False,
+        ),
+        (lambda: refused(smtplib.SMTPConnectError(421, "busy")), "cannot reach the mail server: ", True),
+        (lambda: ConnectionRefusedError(111, "Connection refused"), "cannot reach the mail server: ", True),
+    ],
+    ids=["httpx", "prefect-wrapped", "smtp", "socket"],
+)
+def test_an_unreachable_prefect_api_is_not_called_a_mail_server(failure, line, mail):
+    exc = failure()
+    if isinstance(exc, RuntimeError):  # Prefect's own error wraps httpx's
+        exc.__cause__ = refused(httpx.ConnectError("[Errno 111] Connection refused"))
+    code, text = describe_failure(exc)
+    assert (code, text.startswith(line), mail_unreachable(exc)) == (2, True, mail), text

@@ -76,6 +76,8 @@ def describe_failure(exc: BaseException) -> tuple[int, str]:
 
 def environmental_line(exc: BaseException) -> str | None:
     """The one line for a failure of the environment, or None if `exc` is not one."""
+    if is_api_outage(exc):  # before the mail: its cause is a refused connection too
+        return f"cannot reach the Prefect API: {one_line(exc)}"
     if is_mail_outage(exc):
         return f"cannot reach the mail server: {one_line(exc)}"
     if is_schema_mismatch(exc):  # its message is the one line: what the database is at, what to run
@@ -99,9 +101,24 @@ def is_mail_outage(exc: BaseException) -> bool:
     return unreachable or isinstance(exc, smtplib.SMTPException | socket.timeout | ConnectionError)
 
 
+def is_api_outage(exc: BaseException) -> bool:
+    """httpx's (and httpcore's) failure to connect: the Prefect API, the only HTTP service a run
+    calls, is out of reach (its server stopped or died)."""
+    return type(exc).__module__.split(".")[0] in ("httpx", "httpcore") and type(exc).__name__ in (
+        "ConnectError",
+        "ConnectTimeout",
+    )
+
+
 def mail_unreachable(exc: BaseException) -> bool:
-    """True when the mail server was out of reach (the reports are written; the e-mails wait)."""
-    return any(is_mail_outage(cause) for cause in causes(exc))
+    """True when the mail server was out of reach (the reports are written; the e-mails wait),
+    not when the refused connection was the Prefect API's."""
+    for cause in causes(exc):
+        if is_api_outage(cause):
+            return False
+        if is_mail_outage(cause):
+            return True
+    return False
 
 
 def failures_line(failures: dict[str, BaseException]) -> tuple[int, str]:
