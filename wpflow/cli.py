@@ -6,6 +6,8 @@ Prefect, so they answer in well under a second.
 
 from __future__ import annotations
 
+import atexit
+import gc
 from typing import Annotated, Any
 
 import typer
@@ -259,6 +261,10 @@ register_commands()
 
 
 def main() -> None:
+    # Registered first, so it runs last, after Prefect's and our own exit handlers: the objects
+    # of a command that ran Prefect, python-docx and matplotlib are never garbage-collected at
+    # interpreter exit (about 1 s here), only freed with the process (docs/performance.md)
+    atexit.register(gc.freeze)
     app()
 
 
