@@ -1,10 +1,11 @@
 """Prefect's ephemeral API server: started early, and dead with the wpflow process that started it.
 
-`start_ephemeral_api` starts it for a command (`wpflow run`, `report`, `deadlines`) before
-Prefect is imported. Where Prefect starts it itself (a process that imported Prefect first),
-Prefect 3 starts it (`prefect.server.api.server.SubprocessASGIServer._run_uvicorn_command`) as a
-plain `subprocess.Popen` of uvicorn, stopped by an `atexit` hook: after a `kill -9` of wpflow
-the hook never runs and the server lives on, an orphan holding its port and database. Prefect
+`start_ephemeral_api` starts it for a command (`wpflow run`, `report`, `deadlines`, through
+`wpflow.cli_common.prepare_prefect`) before Prefect is imported. Where Prefect starts it
+itself (a process that imported Prefect first), Prefect 3 starts it
+(`prefect.server.api.server.SubprocessASGIServer._run_uvicorn_command`) as a plain
+`subprocess.Popen` of uvicorn, stopped by an `atexit` hook: after a `kill -9` of wpflow the
+hook never runs and the server lives on, an orphan holding its port and database. Prefect
 offers no option for it, so the module's `subprocess` is swapped for a view of the real one
 whose `Popen` adds `wpflow.lifeline`'s parent-death signal and serves Prefect's app wrapped
 by `flows.prefect_app` (SQLite lock conflicts replayed in the server, not slept on by the
@@ -61,8 +62,9 @@ def tie_ephemeral_server(tied: bool = True) -> None:
 
 def start_ephemeral_api() -> Callable[[], None]:
     """Start the API server for this command now and return a function that waits until it
-    answers (raising what went wrong). Nothing is started when an API URL is configured. Call
-    after `wpflow.cli_common.prepare_prefect`, before Prefect is imported.
+    answers (raising what went wrong). Nothing is started when an API URL is configured.
+    `wpflow.cli_common.prepare_prefect` calls it, once Prefect's settings are in the
+    environment and before Prefect is imported.
 
     Prefect would start its ephemeral server at the first flow run, after this process imported
     the flows, and would import its whole server in this process first just to start it (~6 s

@@ -172,10 +172,7 @@ def run_pipelines(settings, ids: list[str], as_of, *, direct: bool = False):
                     failures[i] = exc
         return outcomes, failures
     with milestone_progress(ids, "starting Prefect"):
-        prepare_prefect(settings)
-        from flows.ephemeral import start_ephemeral_api
-
-        api_ready = start_ephemeral_api()  # starts while the flows are imported; dies with us
+        api_ready = prepare_prefect(settings)  # the API starts while the flows are imported
         from flows.milestone import all_milestones, milestone_pipeline
         from flows.starts import without_heartbeat
 

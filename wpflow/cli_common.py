@@ -6,6 +6,7 @@ import enum
 import json
 import os
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -120,10 +121,12 @@ def verbose() -> bool:
     return bool(ctx is not None and ctx.meta.get(VERBOSE_KEY))
 
 
-def prepare_prefect(settings) -> None:
+def prepare_prefect(settings) -> Callable[[], None]:
     """Point an ephemeral Prefect at a home under outputs/ so a later `prefect server start`
-    with that home lists the demo's runs and artifacts (DESIGN §5). Must run before Prefect
-    is imported."""
+    with that home lists the demo's runs and artifacts (DESIGN §5), and start this command's
+    API server (`flows.ephemeral.start_ephemeral_api`) while the caller imports the flows.
+    Must run before Prefect is imported; returns the function that waits until the API
+    answers, to call before the first flow run."""
     if not os.environ.get("PREFECT_API_URL"):
         home = Path(os.environ.setdefault("PREFECT_HOME", str((settings.outputs / "prefect").resolve())))
         home.mkdir(parents=True, exist_ok=True)  # the ephemeral server cannot start without it
@@ -142,3 +145,6 @@ def prepare_prefect(settings) -> None:
     # the ephemeral server's own services log their cancellation at exit as errors with
     # tracebacks (Prefect 3.9, harmless): nothing a secretariat can act on
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
+    from flows.ephemeral import start_ephemeral_api
+
+    return start_ephemeral_api()  # dies with us

@@ -159,10 +159,7 @@ def deadlines_command(
     else:
         from wpflow.cli_common import prepare_prefect
 
-        prepare_prefect(chosen[0][0])
-        from flows.ephemeral import start_ephemeral_api
-
-        api_ready = start_ephemeral_api()  # starts while the flows are imported; dies with us
+        api_ready = prepare_prefect(chosen[0][0])  # the API starts while the flows are imported
         from flows.deadlines import deadline_ladder
         from flows.starts import without_heartbeat
 

@@ -77,10 +77,7 @@ def run_reports(settings, project_dir, wp_ids: list[str], as_of, *, direct: bool
         from wpflow.final_stages import report_direct
 
         return report_direct(ws, wp_ids, as_of, project=whole)
-    prepare_prefect(settings)
-    from flows.ephemeral import start_ephemeral_api
-
-    api_ready = start_ephemeral_api()  # starts while the flows are imported; dies with us
+    api_ready = prepare_prefect(settings)  # the API starts while the flows are imported
     from flows.final_report import final_report, wp_final_report
     from flows.starts import without_heartbeat
 
