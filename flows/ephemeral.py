@@ -24,9 +24,9 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-from flows.prefect_app import FACTORY, PREFECT_FACTORY
+from flows.prefect_app import PREFECT_FACTORY
 from wpflow.lifeline import die_with_parent_hook
-from wpflow.servers import free_port, wait_for_health
+from wpflow.servers import PREFECT_APP_FACTORY, free_port, wait_for_health
 
 # what Prefect's SubprocessASGIServer gives its server: no UI, the services of an ephemeral server
 EPHEMERAL_SERVER = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
@@ -47,7 +47,7 @@ class _TiedSubprocess(types.ModuleType):
         if self.tied:
             kwargs.setdefault("preexec_fn", die_with_parent_hook())
         command = kwargs.pop("args", args[0] if args else None)
-        command = [FACTORY if part == PREFECT_FACTORY else part for part in command]
+        command = [PREFECT_APP_FACTORY if part == PREFECT_FACTORY else part for part in command]
         return subprocess.Popen(command, *args[1:], **kwargs)
 
 
@@ -82,7 +82,7 @@ def start_ephemeral_api() -> Callable[[], None]:
         return start_prefects_server()
     port = free_port()
     api_url = f"http://127.0.0.1:{port}/api"
-    command = ["-m", "uvicorn", "--factory", FACTORY, "--host", "127.0.0.1", "--port", str(port)]
+    command = ["-m", "uvicorn", "--factory", PREFECT_APP_FACTORY, "--host", "127.0.0.1", "--port", str(port)]
     process = subprocess.Popen(
         [sys.executable, *command, "--log-level", "error", "--lifespan", "on"],
         env={**os.environ, **EPHEMERAL_SERVER},

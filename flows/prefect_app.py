@@ -25,14 +25,11 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from wpflow.servers import PREFECT_APP_FACTORY
-
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 App = Callable[[MutableMapping[str, Any], Receive, Send], Awaitable[None]]
 
-FACTORY = PREFECT_APP_FACTORY  # uvicorn --factory: this module's create_app
 PREFECT_FACTORY = "prefect.server.api.server:create_app"
 RETRYABLE = 503  # Prefect's answer to a retryable database error (custom_internal_exception_handler)
 FIRST_DELAY_SECONDS = 0.02

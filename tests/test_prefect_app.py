@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from flows.ephemeral import _TiedSubprocess
-from flows.prefect_app import FACTORY, PREFECT_FACTORY, replay_when_locked
+from flows.prefect_app import PREFECT_FACTORY, replay_when_locked
+from wpflow.servers import PREFECT_APP_FACTORY
 
 
 class LockedThenFree:
@@ -113,4 +114,4 @@ def test_the_ephemeral_api_is_started_with_wpflows_factory() -> None:
         text=True,
     )
     stdout, _ = out.communicate(timeout=30)
-    assert stdout.strip() == str(["--factory", FACTORY, "--port", "1"])
+    assert stdout.strip() == str(["--factory", PREFECT_APP_FACTORY, "--port", "1"])
