@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import BUNDLED_PROJECT
 from wpflow.cli import app
-from wpflow.project import ProjectErrors, load_project, parse_project, project_as_dict
+from wpflow.project import ProjectErrors, load_project, load_project_once, parse_project, project_as_dict
 from wpflow.project_check import check_project
 
 runner = CliRunner()
@@ -293,6 +293,20 @@ def test_cli_reports_broken_yaml(tmp_path, text, code, fragment):
     result = runner.invoke(app, ["project", "check", "--project", str(tmp_path)])
     assert result.exit_code == code
     assert fragment in result.stderr and "project.yaml" in result.stderr
+
+
+def test_a_project_is_parsed_once_until_its_file_changes(tmp_path):
+    file = tmp_path / "project.yaml"
+    text = (BUNDLED_PROJECT / "project.yaml").read_text(encoding="utf-8")
+    file.write_text(text, encoding="utf-8")
+    first = load_project_once(tmp_path)
+    assert load_project_once(file) is first  # the folder and the file name the same project
+    file.write_text(text.replace("\nname: BaltMet Inno\n", "\nname: BaltMet Inno II\n"), encoding="utf-8")
+    edited = load_project_once(tmp_path)
+    assert edited is not first and edited.name.startswith("BaltMet Inno II")
+    file.write_text("name: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ProjectErrors, match="not valid YAML"):  # errors are never cached
+        load_project_once(tmp_path)
 
 
 def test_cli_missing_project_is_exit_2(tmp_path: Path):

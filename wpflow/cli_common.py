@@ -74,11 +74,11 @@ def fail(message: str, code: int) -> typer.Exit:
 
 def load_or_exit(project_dir: Path | None):
     """The project, or exit 1 with every located error (exit 2 if the file cannot be read)."""
-    from wpflow.project import ProjectErrors, load_project
+    from wpflow.project import ProjectErrors, load_project_once
 
     settings = settings_for(project_dir)
     try:
-        return settings, load_project(settings.project)
+        return settings, load_project_once(settings.project)
     except ProjectErrors as exc:
         raise project_errors_exit(exc) from None
 

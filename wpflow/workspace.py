@@ -40,9 +40,9 @@ class Workspace:
 
     @cached_property
     def project(self) -> Project:
-        from wpflow.project import load_project
+        from wpflow.project import load_project_once
 
-        return load_project(self.settings.project)
+        return load_project_once(self.settings.project)
 
     @cached_property
     def store(self) -> Store:
