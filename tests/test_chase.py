@@ -8,6 +8,7 @@ corrected late; nobody else delivers anything.
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -258,3 +259,52 @@ def test_deadline_flow_collects_and_chases(prefect_api, chase_ws):
     again = deadline_ladder(day)
     assert all(r.started is None for r in again if r.action.action == "run")
     assert len(list(outbox.glob("*.eml"))) == 1 + len(reminders) + len(empty)
+
+
+def test_a_report_content_that_comes_back_is_a_new_version_sent_again(tmp_path):
+    """A → B → A: the secretariat edits WP3-M1's template, runs, then takes the edit back. The
+    third content equals the first, yet it is what the partners do not have: v3, sent to every
+    recipient, and `reports/WP3-M1.docx` is v3 — not v2 left in place."""
+    import shutil
+
+    from docx import Document
+
+    from schemas.settings import ROOT, Settings
+    from wpflow.pipeline import run_direct
+    from wpflow.workspace import Workspace
+
+    shutil.copytree(ROOT / "templates", tmp_path / "templates")
+    settings = Settings(
+        project=BUNDLED_PROJECT, outputs=tmp_path / "outputs", templates=tmp_path / "templates", _env_file=None
+    )
+    ws = Workspace(settings)
+    template = settings.templates / ws.milestone("WP3-M1").template
+    original, day = template.read_bytes(), date(2008, 1, 31)
+    messages = [run_direct(ws, "WP3-M1", day).message]
+    doc = Document(str(template))
+    doc.add_paragraph("Prepared by the secretariat.")
+    doc.save(str(template))
+    messages.append(run_direct(ws, "WP3-M1", day).message)
+    template.write_bytes(original)
+    messages += [run_direct(ws, "WP3-M1", day).message, run_direct(ws, "WP3-M1", day).message]
+
+    assert [m.split(";")[0].split(",")[0] for m in messages] == [
+        "WP3-M1: report v1 issued (complete)",
+        "WP3-M1: report v2 issued (complete)",
+        "WP3-M1: report v3 issued (complete)",
+        "WP3-M1: report unchanged since v3 of 2008-01-31",
+    ]
+    versions = ws.store.versions(ws.project.name, "WP3-M1")
+    assert versions[0].fingerprint == versions[2].fingerprint != versions[1].fingerprint
+    mails = [parse_eml(p) for p in (settings.outputs / "outbox" / "baltmet-inno").glob("*.eml")]
+    per_recipient: dict[str, list[str]] = {}
+    for mail in mails:
+        if version := re.search(r"WP3-M1 report (v\d+)", mail["Subject"]):
+            per_recipient.setdefault(mail["To"].addresses[0].addr_spec, []).append(version[1])
+    assert len(per_recipient) == len(ws.project.recipients(ws.milestone("WP3-M1")))
+    assert all(sorted(subjects) == ["v1", "v2", "v3"] for subjects in per_recipient.values()), per_recipient
+    reports = settings.outputs / "reports" / "baltmet-inno"
+    assert (reports / "WP3-M1.docx").read_bytes() == (reports / "history" / "WP3-M1.v3.docx").read_bytes()
+    assert "Prepared by the secretariat." not in "\n".join(
+        p.text for p in Document(str(reports / "WP3-M1.docx")).paragraphs
+    )

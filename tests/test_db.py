@@ -265,5 +265,28 @@ def test_0006_moves_the_stored_keys_into_their_project(empty_db_url):
     store.close()
     with pytest.raises(RuntimeError, match="cannot be undone"):
         db.downgrade(engine, "0005")
-    assert db.current(engine) == "0006"
+    assert db.current(engine) == db.head(), "refused as a whole: nothing was downgraded"
+    engine.dispose()
+
+
+def test_0007_lets_an_earlier_content_come_back_and_refuses_to_go_back_once_one_has(empty_db_url):
+    """Before 0007 a content could be one version only; after it, v3 may carry v1's content. A
+    store without such a pair goes back; one with it is refused (an older wpflow breaks on it)."""
+    engine = make_engine(empty_db_url)
+    db.upgrade(engine, "0006")
+    insert = text(
+        "INSERT INTO report_versions (project, milestone, version, fingerprint, status, as_of, contents, issued_at) "
+        "VALUES ('BaltMet Inno', 'WP3-M1', :v, :f, 'complete', '2005-09-30', '{}', '2005-09-30 08:00:00')"
+    )
+    with engine.begin() as conn:
+        conn.execute(insert, {"v": 1, "f": "a" * 64})
+        conn.execute(insert, {"v": 2, "f": "b" * 64})
+    db.upgrade(engine)
+    assert db.downgrade(engine, "0006") == (db.head(), "0006"), "no content came back: it may go back"
+    db.upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(insert, {"v": 3, "f": "a" * 64})
+    with pytest.raises(RuntimeError, match="WP3-M1 has a content issued as two versions"):
+        db.downgrade(engine, "0006")
+    assert db.current(engine) == db.head()
     engine.dispose()

@@ -354,8 +354,18 @@ def test_versions_are_numbered_once_per_content(store: Store) -> None:
         contents=contents("on time"),
     )
 
+    back, back_new = store.issue_version(
+        "BaltMet Inno",
+        "WP3-M2",
+        fingerprint="a" * 64,
+        status="incomplete",
+        as_of=date(2006, 7, 11),
+        contents=contents("on time", "missing"),
+    )
+
     assert (first.version, new, again.version, again_new, second.version, other.version) == (1, True, 1, False, 2, 1)
     assert again.as_of == date(2006, 6, 30), "the same content is the version issued first"
+    assert (back.version, back_new, back.as_of) == (3, True, date(2006, 7, 11)), "v1's content came back after v2"
     assert first.report is None
     ref = ReportRef(
         milestone_id="WP3-M2",
@@ -367,32 +377,41 @@ def test_versions_are_numbered_once_per_content(store: Store) -> None:
         fingerprint="b" * 64,
     )
     assert store.set_version_report("BaltMet Inno", "WP3-M2", 2, ref).report == ref
-    assert store.latest_version("BaltMet Inno", "WP3-M2").report == ref
-    assert [v.contents.states[1].status for v in store.versions("BaltMet Inno", "WP3-M2")] == ["missing", "late"]
+    assert store.versions("BaltMet Inno", "WP3-M2")[1].report == ref
+    assert store.latest_version("BaltMet Inno", "WP3-M2") == back
+    assert [v.contents.states[1].status for v in store.versions("BaltMet Inno", "WP3-M2")] == [
+        "missing",
+        "late",
+        "missing",
+    ]
 
 
-def test_racing_runs_issue_consecutive_versions_and_share_one_per_content(db_url: str) -> None:
+@pytest.mark.parametrize("contents_raced", [1, 4], ids=["one content", "four contents"])
+def test_racing_runs_issue_consecutive_versions_never_repeating_the_newest(db_url: str, contents_raced: int) -> None:
+    """Eight runs at once on two stores: the numbers have no gap and no twin, each run gets a
+    version of its own content, a version never repeats the one before it — and runs racing
+    with one content share one version."""
     stores = [Store(db_url), Store(db_url)]
+    fingerprint = [f"{i % contents_raced:064d}" for i in range(8)]
     try:
         issued = race(
             8,
-            lambda i: (
-                stores[i % 2]
-                .issue_version(
-                    "BaltMet Inno",
-                    "WP3-M2",
-                    fingerprint=f"{i % 4:064d}",
-                    status="complete",
-                    as_of=date(2006, 7, 1),
-                    contents=contents("on time"),
-                )[0]
-                .version
-            ),
+            lambda i: stores[i % 2].issue_version(
+                "BaltMet Inno",
+                "WP3-M2",
+                fingerprint=fingerprint[i],
+                status="complete",
+                as_of=date(2006, 7, 1),
+                contents=contents("on time"),
+            )[0],
         )
-        assert sorted(set(issued)) == [1, 2, 3, 4]
-        assert [v.fingerprint for v in stores[0].versions("BaltMet Inno")] == sorted(
-            {f"{i % 4:064d}" for i in range(8)}, key=lambda f: issued[int(f)]
-        )
+        versions = stores[0].versions("BaltMet Inno")
+        assert [v.version for v in versions] == list(range(1, len(versions) + 1))
+        assert all(a.fingerprint != b.fingerprint for a, b in zip(versions, versions[1:], strict=False))
+        assert {v.fingerprint for v in versions} == set(fingerprint)
+        assert all(got.fingerprint == fingerprint[i] for i, got in enumerate(issued))
+        if contents_raced == 1:
+            assert [v.version for v in issued] == [1] * 8
     finally:
         for s in stores:
             s.close()

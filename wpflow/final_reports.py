@@ -2,8 +2,8 @@
 
 The same rules as a milestone report (`wpflow.release`), one level up. A report's identity is
 its content — the story it tells, read from the store, and its template — never the day it was
-made: the same content another day is the same version, a changed one is the next (v2 says
-what changed). Before the WP's (project's) end the report is a draft in `reports/drafts/`,
+made: the newest version's content another day is that version, a changed one (or an earlier
+one come back) is the next (v2 says what changed). Before the WP's (project's) end the report is a draft in `reports/drafts/`,
 sent to nobody; from then on each version goes by e-mail once per recipient: a WP report to the
 WP's partners and co-ordinator, the joint final report to every partner and observer, the lead
 partner in copy as the project's policy says. Versions live in `report_versions` beside the
@@ -25,8 +25,8 @@ from wpflow.final_render import FINAL_TEMPLATE, WP_TEMPLATE, Issue, render_story
 from wpflow.keys import final_report_key
 from wpflow.ledger import About
 from wpflow.project_story import FINAL
-from wpflow.release import DRAFTS, HISTORY, STAGING
-from wpflow.versions import digest, version_label
+from wpflow.release import DRAFTS, HISTORY, STAGING, earlier_versions
+from wpflow.versions import digest, sent_as, version_label
 from wpflow.wording import format_value, kind_title, long_date
 from wpflow.workspace import Workspace
 
@@ -156,7 +156,7 @@ def issue_story(ws: Workspace, story: Story) -> FinalIssue:
 
 
 def before_of(ws: Workspace, version: ReportVersion) -> ReportVersion | None:
-    earlier = [v for v in ws.store.versions(ws.project.name, version.milestone_id) if v.version < version.version]
+    earlier = earlier_versions(ws, version)
     return earlier[-1] if earlier else None
 
 
@@ -215,14 +215,16 @@ def send_story(ws: Workspace, story: Story, issued: FinalIssue) -> list[Notice]:
     lead = project.participant(project.lead)
     version = ws.store.latest_version(project.name, issued.report)
     assert version is not None and version.report is not None, "a version is rendered before it is sent"
-    before = before_of(ws, version)
+    earlier = earlier_versions(ws, version)
+    before = earlier[-1] if earlier else None
     changes = story_changes(before.contents, version.contents) if before else []
     attach = [Path(version.report.pdf_path)] if project.reports.attach_pdf and version.report.pdf_path else []
     kind = "final-report" if issued.report == FINAL else "wp-report"
+    content = sent_as(version, earlier)
     notices = []
     for person in recipients(project, story):
         email = person.emails[0]
-        key = final_report_key(project.name, issued.report, email, version.fingerprint)
+        key = final_report_key(project.name, issued.report, email, content)
         if ws.store.was_sent(key):
             notices.append(Notice(key=key, to=[email], subject="", sent=False))
             continue

@@ -1,7 +1,7 @@
 """What wpflow issued and sent: report versions, once-only claims and e-mails.
 
 Three tables, one job each (they used to share `notifications`): `report_versions` (v1, v2, …
-of each milestone report, unique by content fingerprint), `claims` (a pipeline run once per
+of each milestone report, a new one per change of its content fingerprint), `claims` (a pipeline run once per
 distinct content of a milestone's inputs) and `notifications` (one row per e-mail, unique by its
 idempotency key, with a column for what it is about: a report version, a file, a ladder rung).
 Uniqueness is the database's: two processes racing on the same key cannot both win.
@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
@@ -33,6 +33,7 @@ from wpflow.tables import (
 )
 
 log = logging.getLogger(__name__)
+ISSUE_ATTEMPTS = 10  # a run losing a number race looks again; eight racing runs need at most seven
 
 
 @dataclass(frozen=True)
@@ -57,30 +58,23 @@ class Ledger(StoreBase):
         as_of: date,
         contents: VersionContents,
     ) -> tuple[ReportVersion, bool]:
-        """The version with this content, issued now as the next number if it is new.
+        """The newest version when it has this content, else the content issued now as the
+        next number — also when an earlier version had it (A, B, then A again is v3).
 
         Returns (version, new). Two runs issuing the same content get the same version; two
         issuing different contents at once get consecutive numbers (the loser of a number race
         retries with the next one)."""
-        for _ in range(5):
+        for _ in range(ISSUE_ATTEMPTS):
             with self._transaction() as session:
-                found = session.scalar(
-                    _version_query(project, milestone).where(ReportVersionRow.fingerprint == fingerprint)
+                newest = session.scalar(
+                    _version_query(project, milestone).order_by(ReportVersionRow.version.desc()).limit(1)
                 )
-                if found is not None:
-                    return to_version(found), False
-                last = (
-                    session.scalar(
-                        select(func.max(ReportVersionRow.version)).where(
-                            ReportVersionRow.project == project, ReportVersionRow.milestone == milestone
-                        )
-                    )
-                    or 0
-                )
+                if newest is not None and newest.fingerprint == fingerprint:
+                    return to_version(newest), False
             row = ReportVersionRow(
                 project=project,
                 milestone=milestone,
-                version=last + 1,
+                version=(newest.version if newest is not None else 0) + 1,
                 fingerprint=fingerprint,
                 status=status,
                 as_of=as_of,
@@ -93,7 +87,7 @@ class Ledger(StoreBase):
                 return to_version(row), True
             except IntegrityError:
                 continue  # another run took this number or this content: look again
-        raise RuntimeError(f"could not issue a report version of {milestone} after 5 attempts")
+        raise RuntimeError(f"could not issue a report version of {milestone} after {ISSUE_ATTEMPTS} attempts")
 
     def set_version_report(self, project: str, milestone: str, version: int, ref: ReportRef) -> ReportVersion:
         """Record the rendered DOCX of a version (rendered once, right after it was issued)."""

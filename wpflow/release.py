@@ -6,8 +6,9 @@ wrap them; `wpflow run --direct` calls them as they are):
 - `release_stage` applies the project's rule (`reports:` in project.yaml, see
   `wpflow.versions.release_decision`): wait (a draft, nothing sent), tell the coordinator and
   the lead that nothing arrived, or issue the report. A report's identity is its content
-  fingerprint: the same content on another day is the same version, rendered once; a new
-  content is the next version, rendered with what changed since the one before.
+  fingerprint: the newest version's content on another day is that version, rendered once;
+  any other content — an earlier one that came back included — is the next version, rendered
+  with what changed since the one before.
 - `notify_stage` sends the version to each recipient once per fingerprint, or the "nothing
   arrived" notice once per milestone to the coordinator and the lead.
 """
@@ -31,6 +32,7 @@ from wpflow.versions import (
     inputs_digest,
     release_decision,
     report_fingerprint,
+    sent_as,
     version_label,
 )
 from wpflow.wording import kind_title, long_date
@@ -99,10 +101,15 @@ def what_changed(ws: Workspace, version: ReportVersion) -> tuple[ReportVersion |
     and its e-mail both say."""
     if version.version <= 1:
         return None, []
-    earlier = [v for v in ws.store.versions(ws.project.name, version.milestone_id) if v.version < version.version]
+    earlier = earlier_versions(ws, version)
     if not earlier:
         return None, []
     return earlier[-1], changes_between(earlier[-1].contents, version.contents)
+
+
+def earlier_versions(ws: Workspace, version: ReportVersion) -> list[ReportVersion]:
+    """The versions of the same report issued before this one, oldest first."""
+    return [v for v in ws.store.versions(ws.project.name, version.milestone_id) if v.version < version.version]
 
 
 def render_version(ws: Workspace, summary: WPSummary, version: ReportVersion) -> ReportVersion:
@@ -171,10 +178,11 @@ def send_version(ws: Workspace, milestone: Milestone, summary: WPSummary, versio
     since = version_label(before.version, before.as_of) if before else None
     lead = project.participant(project.lead)
     attach = [Path(report.pdf_path)] if project.reports.attach_pdf and report.pdf_path else []
+    content = sent_as(version, earlier_versions(ws, version))
     notices = []
     for recipient in project.recipients(milestone):
         email = recipient.emails[0]
-        key = report_key(project.name, milestone.id, email, version.fingerprint)
+        key = report_key(project.name, milestone.id, email, content)
         if ws.store.was_sent(key):
             notices.append(Notice(key=key, to=[email], subject="", sent=False))
             continue

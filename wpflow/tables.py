@@ -158,12 +158,13 @@ class NotificationRow(Base):
 
 
 class ReportVersionRow(Base):
-    """One issued version of a milestone report. The fingerprint (content) is unique per
-    milestone, and so is the version number: two racing runs cannot issue v2 twice."""
+    """One issued version of a milestone report. The version number is unique per milestone:
+    two racing runs cannot issue v2 twice. A content (fingerprint) is a new version when it
+    differs from the newest one, so an earlier content may come back as a later number."""
 
     __tablename__ = "report_versions"
     __table_args__ = (
-        UniqueConstraint("project", "milestone", "fingerprint", name="uq_version_content"),
+        Index("ix_version_content", "project", "milestone", "fingerprint"),
         UniqueConstraint("project", "milestone", "version", name="uq_version_number"),
     )
 

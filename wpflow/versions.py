@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from schemas.project import Milestone, Project
-from schemas.records import PartnerState, PartnerStatus, VersionContents, WPSummary
+from schemas.records import PartnerState, PartnerStatus, ReportVersion, VersionContents, WPSummary
 from wpflow.wording import format_value, kind_title
 
 
@@ -56,6 +56,16 @@ def report_fingerprint(states: Iterable[PartnerState], milestone: Milestone, tem
             "template": template_sha256,
         }
     )
+
+
+def sent_as(version: ReportVersion, versions: Iterable[ReportVersion]) -> str:
+    """What a report e-mail's once-key says it carries: the version's content fingerprint — or,
+    when an earlier version had that content (A, B, then A again), the fingerprint with the
+    version's number, so that whoever had v1 and v2 is sent v3 too. Keys of versions issued
+    before 0007 keep their plain fingerprint: nothing sent then goes out again."""
+    if any(v.fingerprint == version.fingerprint and v.version < version.version for v in versions):
+        return f"{version.fingerprint}@v{version.version}"
+    return version.fingerprint
 
 
 def release_day(project: Project, milestone: Milestone) -> date:
