@@ -3,11 +3,11 @@
 The same rules as a milestone report (`wpflow.release`), one level up. A report's identity is
 its content — the story it tells, read from the store, and its template — never the day it was
 made: the newest version's content another day is that version, a changed one (or an earlier
-one come back) is the next (v2 says what changed). Before the WP's (project's) end the report is a draft in `reports/drafts/`,
-sent to nobody; from then on each version goes by e-mail once per recipient: a WP report to the
-WP's partners and co-ordinator, the joint final report to every partner and observer, the lead
-partner in copy as the project's policy says. Versions live in `report_versions` beside the
-milestones' (report id "WP4", "final").
+one come back) is the next (v2 says what changed). Before the WP's (project's) end the report
+is a draft in `reports/drafts/`, sent to nobody; from then on each version goes by e-mail once
+per recipient: a WP report to the WP's partners and co-ordinator, the joint final report to
+every partner and observer, the lead partner in copy as the project's policy says. Versions
+live in `report_versions` beside the milestones' (report id "WP4", "final").
 """
 
 from __future__ import annotations
