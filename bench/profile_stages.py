@@ -65,7 +65,7 @@ def main() -> None:
             timed_attr(reader_of, "read_table", "validate · read_table (python-calamine)", totals, counts)
         timed_attr(validate, "validate_rows", "validate · validate_rows (coerce, pydantic, warnings)", totals, counts)
         timed_attr(stages, "gate_submission", "validate · gate_submission (size, zip, metadata sheet)", totals, counts)
-        timed_attr(store.Store, "record_result", "validate · Store.record_result", totals, counts)
+        timed_attr(store.Store, "record_results", "validate · Store.record_results", totals, counts)
         timed_attr(
             render, "chart_png", "render · chart_png (matplotlib, a bar per city)", totals, counts
         )  # as render calls it

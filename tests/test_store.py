@@ -168,6 +168,37 @@ def test_versions_count_per_partner_milestone_and_kind(store: Store) -> None:
     ]
 
 
+@pytest.mark.parametrize("milestone", ["WP3-M2", "WP3-M3"], ids=["one by one", "one batch"])
+def test_recording_in_one_batch_gives_the_state_of_recording_one_by_one(store: Store, milestone: str) -> None:
+    """The validate stage records a chunk of files at once: versions, statuses and issues are
+    those of recording the same results file by file, in the same order, on either database."""
+    a, b, c = (submission(sha, days=day, milestone=milestone) for sha, day in (("a", 1), ("b", 2), ("c", 3)))
+    seed, malmo = submission("d", days=4, milestone=milestone), submission("e", partner="malmo", milestone=milestone)
+    broken = [Issue(file=c.file_name, sheet="Clusters", row=7, column="D", message="not a number")]
+    results = [
+        (c, result(c, valid=False, issues=broken)),  # newest, invalid: b stays the usable one
+        (a, result(a)),
+        (seed, result(seed, kind="seed_funding")),
+        (b, result(b, valid=False)),
+        (malmo, result(malmo)),
+        (b, result(b)),  # given twice: the last result counts
+    ]
+    store.add_submissions([a, b, seed, malmo])  # c was never collected: recorded all the same
+    if milestone == "WP3-M2":
+        returned = [store.record_result(sub, res) for sub, res in results]
+    else:
+        returned = store.record_results(results)
+
+    expected = {"a": (1, "superseded"), "b": (2, "valid"), "c": (3, "invalid"), "d": (1, "valid"), "e": (1, "valid")}
+    assert by_sha(store.submissions("BaltMet Inno", milestone)) == expected
+    assert [s.sha256.rstrip("0") for s in returned] == ["c", "a", "d", "b", "e", "b"]
+    assert by_sha(returned[-2:]) == {"e": (1, "valid"), "b": (2, "valid")}
+    assert [(i.sheet, i.row, i.column, i.message) for i in store.issues_for(c)] == [
+        ("Clusters", 7, "D", "not a number")
+    ]
+    assert store.issues_for(b) == []
+
+
 def test_invalid_first_version_then_valid(store: Store) -> None:
     v1, v2 = submission("a", days=1), submission("b", days=2)
     store.record_result(v1, result(v1, valid=False))

@@ -53,29 +53,53 @@ def collect_stage(ws: Workspace, milestone: Milestone, as_of: date | None) -> li
 
 
 # -- validate ---------------------------------------------------------------------------
+RECORD_EVERY = 200  # files judged per store transaction: few commits, a write lock held briefly
+
+
 def validate_submission(ws: Workspace, sub: Submission, expected: list[str]) -> CheckedSubmission:
-    """Validate one archived file (never the inbox copy, which the partner may change). The
-    gate decides first; a file it refuses is recorded with its reason and never parsed."""
+    """Validate one archived file (`validate_stage` for one, as a received upload is)."""
+    return validate_submissions(ws, [sub], expected)[0]
+
+
+def validate_stage(ws: Workspace, milestone: Milestone, subs: Iterable[Submission]) -> list[CheckedSubmission]:
+    return validate_submissions(ws, list(subs), [r.kind for r in milestone.inputs])
+
+
+def validate_submissions(ws: Workspace, subs: list[Submission], expected: list[str]) -> list[CheckedSubmission]:
+    """Judge each archived file, record the results a chunk at a time (one transaction each:
+    recording file by file was most of the stage at 500 partners), then write the quarantine
+    receipts, which name the version the store settled."""
+    checked: list[CheckedSubmission] = []
+    for start in range(0, len(subs), RECORD_EVERY):
+        judged = [(sub, *judge_submission(ws, sub, expected)) for sub in subs[start : start + RECORD_EVERY]]
+        stored = ws.store.record_results([(sub, result) for sub, result, _ in judged])
+        for sub, (_, result, parsed) in zip(stored, judged, strict=True):
+            if not result.valid:
+                write_quarantine_receipt(ws, sub, result, annotate=parsed)
+            checked.append(CheckedSubmission(submission=sub, result=result))
+    return checked
+
+
+def judge_submission(ws: Workspace, sub: Submission, expected: list[str]) -> tuple[ValidationResult, bool]:
+    """One archived file's result (never the inbox copy, which the partner may change) and
+    whether it was parsed. The gate decides first; a file it refuses gets its reason and is
+    never parsed (nor annotated: opening it is what the gate prevents)."""
     from wpflow.validate import validate_file
 
     partner = ws.project.participant(sub.partner)
     verdict = gate_submission(ws, sub)
-    if verdict.accepted:
-        result = validate_file(
-            Path(sub.archive_path),
-            sub.kind,
-            expected=expected,
-            display_name=shown_name(sub.file_name),
-            city=partner.city,
-            region=partner.region,
-            gated=True,
-        )
-    else:
-        result = verdict.result(expected)
-    stored = ws.store.record_result(sub, result)
-    if not result.valid:
-        write_quarantine_receipt(ws, stored, result, annotate=verdict.accepted)
-    return CheckedSubmission(submission=stored, result=result)
+    if not verdict.accepted:
+        return verdict.result(expected), False
+    result = validate_file(
+        Path(sub.archive_path),
+        sub.kind,
+        expected=expected,
+        display_name=shown_name(sub.file_name),
+        city=partner.city,
+        region=partner.region,
+        gated=True,
+    )
+    return result, True
 
 
 def gate_submission(ws: Workspace, sub: Submission) -> GateVerdict:
@@ -90,11 +114,6 @@ def gate_submission(ws: Workspace, sub: Submission) -> GateVerdict:
         partner=sub.partner,
         milestone=sub.milestone,
     )
-
-
-def validate_stage(ws: Workspace, milestone: Milestone, subs: Iterable[Submission]) -> list[CheckedSubmission]:
-    expected = [r.kind for r in milestone.inputs]
-    return [validate_submission(ws, s, expected) for s in subs]
 
 
 def write_quarantine_receipt(
