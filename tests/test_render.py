@@ -275,6 +275,25 @@ def test_chart_is_an_inline_png(report):
     assert "Annual budget (EUR) per city" in all_text(d)
 
 
+@pytest.mark.parametrize("cities", [7, 500], ids=["a bar per city", "500 cities as one step outline"])
+def test_chart_png_is_byte_stable_and_shows_the_values(cities: int) -> None:
+    from wpflow.charts import CHART_DPI, CHART_SIZE_IN, chart_png
+
+    def table(budgets: list[float]) -> ComparativeTable:
+        rows = [{"city": f"City {i}", "Annual budget (EUR)": b} for i, b in enumerate(budgets)]
+        return ComparativeTable(
+            kind="seed_funding", label="Seed", columns=["Annual budget (EUR)"], rows=rows, totals={}
+        )
+
+    budgets = [float(100_000 * (1 + i % 9)) for i in range(cities)]
+    png = chart_png(table(budgets), "Annual budget (EUR)")
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and b"Software" not in png
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert (width, height) == (round(CHART_SIZE_IN[0] * CHART_DPI), round(CHART_SIZE_IN[1] * CHART_DPI))
+    assert chart_png(table(budgets), "Annual budget (EUR)") == png
+    assert chart_png(table([*budgets[:-1], 0.0]), "Annual budget (EUR)") != png  # the last city's bar
+
+
 # -- provenance and determinism -------------------------------------------------------------
 def test_provenance_lists_input_hashes_template_hash_version_and_time(report):
     import wpflow

@@ -15,6 +15,7 @@ from wpflow.wording import format_value
 CHART_SIZE_IN = (6.3, 2.8)
 CHART_DPI = 150
 MAX_LABELLED_BARS = 40
+BAR_COLOUR = "#2b6a99"
 
 
 def chart_measure(table: ComparativeTable) -> str | None:
@@ -39,15 +40,19 @@ def chart_png(table: ComparativeTable, measure: str) -> bytes:
     fig = Figure(figsize=CHART_SIZE_IN, dpi=CHART_DPI)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    ax.bar([str(r["city"]) for r in table.rows], [float(r.get(measure) or 0) for r in table.rows], color="#2b6a99")
-    if len(table.rows) <= MAX_LABELLED_BARS:
+    values = [float(r.get(measure) or 0) for r in table.rows]
+    if len(values) <= MAX_LABELLED_BARS:
+        ax.bar([str(r["city"]) for r in table.rows], values, color=BAR_COLOUR)
         ax.tick_params(axis="x", labelrotation=30, labelsize=8)
         ax.set_xlabel("City", fontsize=8)
-    else:  # unreadable anyway, and each label costs a glyph layout: the table names the cities
+    else:
+        # A bar is a pixel or two wide here: one filled step outline draws the same picture as
+        # hundreds of rectangles (without their moiré gaps) in a fifth of the time; the labels
+        # are unreadable anyway and each costs a glyph layout: the table names the cities.
+        ax.stairs(values, [i - 0.5 for i in range(len(values) + 1)], fill=True, color=BAR_COLOUR, baseline=0)
         ax.set_xticks([])
-        ax.set_xlabel(f"{len(table.rows)} cities (see the table)", fontsize=8)
+        ax.set_xlabel(f"{len(values)} cities (see the table)", fontsize=8)
     ax.tick_params(axis="y", labelsize=8)
-    values = [float(r.get(measure) or 0) for r in table.rows]
     if all(v.is_integer() for v in values):  # counts: no tick at 0.5 schemes
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.yaxis.set_major_formatter(lambda v, _pos: format_value(v))
