@@ -60,7 +60,7 @@ class TableFill:
     and what the layout needs to know about the cells (measured before the rows are written)."""
 
     columns: list[Column]
-    rows: Iterable[list[str]]  # first cell (city) then one text per column; iterated once
+    rows: Iterable[Sequence[str]]  # first cell (city) then one text per column; iterated once
     total: list[str] | None = None  # one text per column; the label cell keeps the template's word
     labels: set[str] = field(default_factory=set)  # first-column texts
     needs: list[ColumnNeed] | None = None  # per data column; None: measured from `columns` only

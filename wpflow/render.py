@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -24,7 +24,15 @@ from schemas.inputs import INPUT_KINDS, UNIT
 from schemas.records import ComparativeTable, ReportRef, WPSummary
 from wpflow.charts import chart_measure, chart_png
 from wpflow.docx_fields import ensure_update_fields, fill_contents
-from wpflow.docx_tables import FORBIDDEN, Column, TableFill, fill_marked_tables, marker, write_spliced
+from wpflow.docx_tables import (
+    FORBIDDEN,
+    ROWS_PER_CHUNK,
+    Column,
+    TableFill,
+    fill_marked_tables,
+    marker,
+    write_spliced,
+)
 from wpflow.files import file_sha256, replacing
 from wpflow.pdf import docx_to_pdf
 from wpflow.table_layout import ColumnNeed, column_need
@@ -158,10 +166,18 @@ def detail_need(values: list[Any], column: Column) -> ColumnNeed:
     return column_need(column.label, shown, numeric=False)
 
 
-def detail_texts(details: list[dict[str, Any]], cols: list[Column]) -> Iterator[list[str]]:
-    """Formatted lazily, as the rows are written: 250 000 rows never exist as text at once."""
-    for d in details:
-        yield [str(d.get("city", "")), *(format_value(d.get(c.key), c.unit) for c in cols)]
+def detail_texts(details: list[dict[str, Any]], cols: list[Column]) -> Iterator[Sequence[str]]:
+    """Formatted lazily, a chunk of rows at a time as they are written (250 000 rows never exist
+    as text at once), column by column within a chunk: a text cell, most of them, is taken as
+    it is without a call, which halves the time of formatting cell by cell (issue 17)."""
+    for start in range(0, len(details), ROWS_PER_CHUNK):
+        part = details[start : start + ROWS_PER_CHUNK]
+        columns = [[str(d.get("city", "")) for d in part]]
+        for c in cols:
+            unit = c.unit
+            values = [d.get(c.key) for d in part]
+            columns.append([v if v.__class__ is str else format_value(v, unit) for v in values])
+        yield from zip(*columns, strict=True)
 
 
 # -- context ------------------------------------------------------------------------------
