@@ -294,6 +294,15 @@ def test_chart_png_is_byte_stable_and_shows_the_values(cities: int) -> None:
     assert chart_png(table([*budgets[:-1], 0.0]), "Annual budget (EUR)") != png  # the last city's bar
 
 
+def test_xml_text_escapes_and_drops_exactly_what_xml_forbids() -> None:
+    from wpflow.docx_tables import _XML_TEXT, xml_text
+
+    for code in sorted(_XML_TEXT):  # every character it changes, alone and inside a text
+        char = chr(code)
+        assert xml_text(f"a{char}b") == f"a{char}b".translate(_XML_TEXT) != f"a{char}b"
+    assert xml_text("Rīga\t10\u202f000 € «ok»\n") == "Rīga\t10\u202f000 € «ok»\n"  # kept as it is
+
+
 # -- provenance and determinism -------------------------------------------------------------
 def test_provenance_lists_input_hashes_template_hash_version_and_time(report):
     import wpflow
