@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DEMO_AS_OF ?= 2008-01-31
 PYTEST_ARGS ?= -n 2
 
-.PHONY: install demo test test-system check bench serve clean help
+.PHONY: install demo test test-system check bench bench-dask serve clean help
 
 help:
 	@echo "make demo   - create .venv, install, run every BaltMet Inno milestone pipeline on the sample inputs,"
@@ -16,7 +16,8 @@ help:
 	@echo "              127.0.0.1:5432, SMTP and Prefect started by the tests)"
 	@echo "make test-system - the end-to-end system tests: serve, workers, Dask, kill -9, outages (about 5 minutes)"
 	@echo "make check  - both, what .ci/run runs"
-	@echo "make bench  - run the benchmarks in bench/ (see docs/performance.md)"
+	@echo "make bench  - run the benchmarks in bench/, under 10 minutes (see docs/performance.md)"
+	@echo "make bench-dask - the validate stage on Dask against threads (opt-in; 4-8 minutes)"
 	@echo "make serve  - start a Prefect server, the deployments, the watcher and the UI at http://127.0.0.1:4200"
 	@echo "make clean  - remove outputs/ (reports, outbox, archive, database, Prefect history)"
 
@@ -59,6 +60,9 @@ check: test test-system
 
 bench: install
 	$(BIN)/python bench/run_all.py
+
+bench-dask: install
+	$(BIN)/python bench/run_all.py --only dask
 
 serve: install
 	$(BIN)/wpflow serve

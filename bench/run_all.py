@@ -1,7 +1,8 @@
 """`make bench`: every benchmark in its own process, in order; their last-line JSON figures are
-collected into bench/results/latest.json (bench/results/ is gitignored) and summarised. About
-12 minutes on the 2-core reference machine, bench_dask about 4 of them (docs/performance.md); `--quick` runs each in its smoke
-mode (~4 min) and does not judge targets.
+collected into bench/results/latest.json (bench/results/ is gitignored) and summarised. Under
+10 minutes on the 2-core reference machine (docs/performance.md); `--quick` runs each in its
+smoke mode (~4 min) and does not judge targets. bench_dask (~4-8 min alone) answers a settled
+question — Dask stays opt-in — and runs only when named: `make bench-dask`, `--only dask`.
 
     .venv/bin/python bench/run_all.py [--quick] [--only scale,render]
 """
@@ -32,6 +33,7 @@ SCRIPTS = {
     "final": "bench_final.py",
     "dask": "bench_dask.py",
 }
+OPT_IN = {"dask"}  # run only when named in --only
 RENDER_TARGET = 20.0
 # every target is a ratio of two figures measured in the same run: the machine's speed varies
 # 2–3× between days (docs/performance.md), a ratio does not
@@ -81,12 +83,17 @@ def headline(r: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--only", default=None, help=f"comma-separated of: {', '.join(SCRIPTS)}")
+    parser.add_argument(
+        "--only", default=None, help=f"comma-separated of: {', '.join(SCRIPTS)} (default: all but {', '.join(OPT_IN)})"
+    )
     args = parser.parse_args()
     tie_to_make = die_with_parent_hook(os.getppid())  # `make bench` killed: we go too, and our children after us
     if tie_to_make is not None:
         tie_to_make()
-    chosen = args.only.split(",") if args.only else list(SCRIPTS)
+    chosen = args.only.split(",") if args.only else [name for name in SCRIPTS if name not in OPT_IN]
+    unknown = [name for name in chosen if name not in SCRIPTS]
+    if unknown:
+        parser.error(f"no benchmark named {', '.join(unknown)}; choose from {', '.join(SCRIPTS)}")
     results, failed = [], []
     began = time.perf_counter()
     for name in chosen:
