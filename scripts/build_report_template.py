@@ -145,6 +145,23 @@ def sections_that_apply(body: etree._Element) -> None:
     provenance_table.addnext(para("{%p else %}"))
 
 
+def missing_inputs_after_status(body: etree._Element) -> None:
+    """The "Missing inputs" section follows "Partner status": the same story (who delivered what), and
+    after a landscape table of all entries it stood alone on a portrait page of its own."""
+    status_end = find_p(body, "Partner status").getprevious()  # {%p if requires_inputs %}
+    while text_of(status_end) != "{%p endif %}":
+        status_end = status_end.getnext()
+    heading = find_p(body, "Missing inputs")
+    start = heading.getprevious()  # its own {%p if requires_inputs %}
+    if start.getprevious() is status_end:
+        return
+    end = find_p(body, "None: every required input was received.").getnext().getnext()  # if-not, then its block
+    block = [start]
+    while block[-1] is not end:
+        block.append(block[-1].getnext())
+    insert_after(status_end, *block)
+
+
 def provenance_words(body: etree._Element) -> None:
     if has(body, "This is version {{ version }}"):
         return
@@ -251,6 +268,7 @@ EDITS: list[Callable[[etree._Element], None]] = [
     changes_section,
     source_notes_section,
     sections_that_apply,
+    missing_inputs_after_status,
     provenance_words,
     partner_column,
     keep_with_table,

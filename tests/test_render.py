@@ -265,6 +265,14 @@ def test_missing_cities_listed(report):
     assert "Oslo" in paragraphs[at + 1 : at + 4]
 
 
+def test_missing_inputs_follow_partner_status(report):
+    """The same story, told together; after a landscape table of all entries "Missing inputs"
+    stood alone on a portrait page (scripts/build_report_template.py)."""
+    headings = [p.text for p in document(report).paragraphs if p.style.name == "Heading 1"]
+    assert headings[headings.index("Partner status") + 1] == "Missing inputs"
+    assert headings.index("Missing inputs") < headings.index("Public seed-funding schemes")
+
+
 # -- chart --------------------------------------------------------------------------------
 def test_chart_is_an_inline_png(report):
     d = document(report)
