@@ -35,7 +35,7 @@ from schemas.records import CheckedSubmission
 from wpflow import watch
 from wpflow.batches import BatchReceiver
 from wpflow.collect import InboxFile
-from wpflow.names import shown_name
+from wpflow.names import first_few, shown_name
 from wpflow.workspace import configured_project, slug_of, workspace
 
 RECEIVING_THREADS = 8  # per batch: SQLite's single writer is the bottleneck beyond this
@@ -60,11 +60,7 @@ def uploads_run_name() -> str:
     partners = sorted({r.split("/")[0] for r in relatives})
     milestones = sorted({r.split("/")[1] for r in relatives})
     count = f"{len(relatives)} upload{'s' if len(relatives) != 1 else ''}"
-    return shown_name(" · ".join([project, count, shorten(partners), shorten(milestones)]))
-
-
-def shorten(names: list[str], shown: int = 3) -> str:
-    return ", ".join(names[:shown]) + (f" +{len(names) - shown}" if len(names) > shown else "")
+    return shown_name(" · ".join([project, count, first_few(partners, 3, " +{}"), first_few(milestones, 3, " +{}")]))
 
 
 @task(task_run_name=folder_task_name, cache_policy=NO_CACHE)

@@ -107,3 +107,18 @@ def test_a_bad_as_of_is_invalid_input_with_one_line():
     result = CliRunner().invoke(app, ["status", "--as-of", "2006-13-45"], env={"COLUMNS": "80"})
     assert result.exit_code == 1
     assert result.stderr.strip() == "error: --as-of '2006-13-45' is not a date as YYYY-MM-DD"
+
+
+@pytest.mark.parametrize(
+    ("names", "shown", "more", "line"),
+    [
+        (["WP1-M1"], 4, " and {} more", "WP1-M1"),
+        (["a", "b", "c", "d"], 4, " and {} more", "a, b, c, d"),
+        (["a", "b", "c", "d", "e", "f"], 4, " and {} more", "a, b, c, d and 2 more"),
+        (["riga", "malmo", "oslo", "berlin"], 3, " +{}", "riga, malmo, oslo +1"),  # a run name in the UI
+    ],
+)
+def test_a_list_of_names_is_cut_to_one_line_saying_how_many_were_left_out(names, shown, more, line) -> None:
+    from wpflow.names import first_few
+
+    assert first_few(names, shown, more) == line

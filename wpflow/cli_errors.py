@@ -23,7 +23,7 @@ from typer.core import TyperGroup
 from typer.exceptions import Abort, Exit, TyperException
 
 from wpflow.cli_common import EXIT_INVALID, EXIT_UNREADABLE, VERBOSE_KEY
-from wpflow.names import shown_name
+from wpflow.names import first_few, shown_name
 
 VERBOSE_FLAG = "--verbose"
 WRITE_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENOTDIR})
@@ -130,7 +130,7 @@ def failures_line(failures: dict[str, BaseException]) -> tuple[int, str]:
     if mail:
         _, line = describe_failure(failures[mail[0]])
         return EXIT_UNREADABLE, (
-            f"{line} — {len(mail)} milestone(s) not e-mailed ({shorten(mail)}); their reports are written "
+            f"{line} — {len(mail)} milestone(s) not e-mailed ({first_few(mail, 4)}); their reports are written "
             f"and the e-mails go out on the next run{also}"
         )
     for i in others:
@@ -138,10 +138,6 @@ def failures_line(failures: dict[str, BaseException]) -> tuple[int, str]:
         if code == EXIT_UNREADABLE:
             return code, f"{line} ({i}{also})"
     return EXIT_INVALID, f"{len(others)} milestone(s) failed: {', '.join(others)}"
-
-
-def shorten(ids: list[str], shown: int = 4) -> str:
-    return ", ".join(ids[:shown]) + (f" and {len(ids) - shown} more" if len(ids) > shown else "")
 
 
 def is_schema_mismatch(exc: BaseException) -> bool:

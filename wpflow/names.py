@@ -24,3 +24,8 @@ def _shown_char(c: str) -> str:
     if unicodedata.category(c) not in UNSAFE_CATEGORIES:
         return c
     return ESCAPES.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+
+
+def first_few(names: list[str], shown: int, more: str = " and {} more") -> str:
+    """`a, b, c and 4 more`: a list of names cut to fit one line; `more` says how many were cut."""
+    return ", ".join(names[:shown]) + (more.format(len(names) - shown) if len(names) > shown else "")
