@@ -351,48 +351,20 @@ def contents(*statuses: str) -> VersionContents:
     return VersionContents(states=states, totals={})
 
 
-def test_versions_are_numbered_once_per_content(store: Store) -> None:
-    first, new = store.issue_version(
-        "BaltMet Inno",
-        "WP3-M2",
-        fingerprint="a" * 64,
-        status="incomplete",
-        as_of=date(2006, 6, 30),
-        contents=contents("on time", "missing"),
-    )
-    again, again_new = store.issue_version(
-        "BaltMet Inno",
-        "WP3-M2",
-        fingerprint="a" * 64,
-        status="incomplete",
-        as_of=date(2006, 7, 9),
-        contents=contents("on time", "missing"),
-    )
-    second, _ = store.issue_version(
-        "BaltMet Inno",
-        "WP3-M2",
-        fingerprint="b" * 64,
-        status="complete",
-        as_of=date(2006, 7, 10),
-        contents=contents("on time", "late"),
-    )
-    other, _ = store.issue_version(
-        "BaltMet Inno",
-        "WP3-M3",
-        fingerprint="a" * 64,
-        status="complete",
-        as_of=date(2006, 7, 10),
-        contents=contents("on time"),
+def issue(store: Store, milestone: str, letter: str, status: str, day: date, *states: str):
+    """`store.issue_version` of a fingerprint of one repeated `letter`, on `day`."""
+    return store.issue_version(
+        "BaltMet Inno", milestone, fingerprint=letter * 64, status=status, as_of=day, contents=contents(*states)
     )
 
-    back, back_new = store.issue_version(
-        "BaltMet Inno",
-        "WP3-M2",
-        fingerprint="a" * 64,
-        status="incomplete",
-        as_of=date(2006, 7, 11),
-        contents=contents("on time", "missing"),
-    )
+
+def test_versions_are_numbered_once_per_content(store: Store) -> None:
+    first, new = issue(store, "WP3-M2", "a", "incomplete", date(2006, 6, 30), "on time", "missing")
+    again, again_new = issue(store, "WP3-M2", "a", "incomplete", date(2006, 7, 9), "on time", "missing")
+    second, _ = issue(store, "WP3-M2", "b", "complete", date(2006, 7, 10), "on time", "late")
+    other, _ = issue(store, "WP3-M3", "a", "complete", date(2006, 7, 10), "on time")
+
+    back, back_new = issue(store, "WP3-M2", "a", "incomplete", date(2006, 7, 11), "on time", "missing")
 
     assert (first.version, new, again.version, again_new, second.version, other.version) == (1, True, 1, False, 2, 1)
     assert again.as_of == date(2006, 6, 30), "the same content is the version issued first"
