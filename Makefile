@@ -16,7 +16,7 @@ help:
 	@echo "              127.0.0.1:5432, SMTP and Prefect started by the tests)"
 	@echo "make test-system - the end-to-end system tests: serve, workers, Dask, kill -9, outages (about 5 minutes)"
 	@echo "make check  - both, what .ci/run runs"
-	@echo "make bench  - run the benchmarks in bench/, under 10 minutes (see docs/performance.md)"
+	@echo "make bench  - run the benchmarks in bench/, 10-13 minutes (see docs/performance.md)"
 	@echo "make bench-dask - the validate stage on Dask against threads (opt-in; 4-8 minutes)"
 	@echo "make serve  - start a Prefect server, the deployments, the watcher and the UI at http://127.0.0.1:4200"
 	@echo "make clean  - remove outputs/ (reports, outbox, archive, database, Prefect history)"

@@ -1,6 +1,6 @@
 """`make bench`: every benchmark in its own process, in order; their last-line JSON figures are
-collected into bench/results/latest.json (bench/results/ is gitignored) and summarised. Under
-10 minutes on the 2-core reference machine (docs/performance.md); `--quick` runs each in its
+collected into bench/results/latest.json (bench/results/ is gitignored) and summarised. 10-13
+minutes on the 2-core reference machine (docs/performance.md); `--quick` runs each in its
 smoke mode (~4 min) and does not judge targets. bench_dask (~4-8 min alone) answers a settled
 question — Dask stays opt-in — and runs only when named: `make bench-dask`, `--only dask`.
 
