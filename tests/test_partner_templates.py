@@ -190,3 +190,30 @@ def test_human_headers_are_read_without_the_hidden_sheet(project, kind, tmp_path
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = validate_file(path, expected=[kind])
     assert result.valid and result.rows_read == 1, [str(i) for i in result.issues]
+
+
+def test_a_workbooks_metadata_is_read_once_while_the_file_stays_the_same(project, tmp_path, monkeypatch):
+    """The gate (which partner) and kind detection (which kind) both ask; the workbook is opened
+    once for both, and again only when the file changes."""
+    import python_calamine
+
+    opened: list[str] = []
+    real = python_calamine.CalamineWorkbook
+
+    class Counting:
+        @staticmethod
+        def from_path(path: str):
+            opened.append(path)
+            return real.from_path(path)
+
+    monkeypatch.setattr(python_calamine, "CalamineWorkbook", Counting)
+    _, path = template_for(project, "seed_funding", tmp_path)
+    assert read_metadata(path, ".xlsx")["partner"] == read_metadata(path, ".xlsx")["partner"] == "riga"
+    assert len(opened) == 1
+
+    wb = load_workbook(path)  # the same template, filled in by its neighbour's name
+    sheet = wb[METADATA_SHEET]
+    next(row for row in sheet.iter_rows() if row[0].value == "partner")[1].value = "tallinn"
+    wb.save(path)
+    assert read_metadata(path, ".xlsx")["partner"] == "tallinn"
+    assert len(opened) == 2

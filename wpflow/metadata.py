@@ -8,6 +8,7 @@ with a receipt that says so.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from wpflow.headers import normalise_header
@@ -20,19 +21,30 @@ WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods"})
 
 def read_metadata(path: Path, suffix: str) -> dict[str, str]:
     """The sheet's keys and values; {} for other formats, a workbook without the sheet, or one
-    that cannot be opened (validation reports that, not this)."""
+    that cannot be opened (validation reports that, not this). Read once per file as it is:
+    the gate (which partner) and kind detection (which kind) both ask, and each read opened
+    the workbook again (0.3 ms a file; 2 500 files at 500 partners)."""
     if suffix.lower() not in WORKBOOK_SUFFIXES:
         return {}
+    try:
+        st = path.stat()
+    except OSError:
+        return {}
+    return dict(_read_metadata(str(path), st.st_mtime_ns, st.st_size))
+
+
+@lru_cache(maxsize=64)
+def _read_metadata(path: str, _mtime_ns: int, _size: int) -> tuple[tuple[str, str], ...]:
     from python_calamine import CalamineWorkbook
 
     try:
-        workbook = CalamineWorkbook.from_path(str(path))
+        workbook = CalamineWorkbook.from_path(path)
         if METADATA_SHEET not in workbook.sheet_names:
-            return {}
+            return ()
         rows = workbook.get_sheet_by_name(METADATA_SHEET).to_python()
     except Exception:  # noqa: BLE001 - an unreadable workbook is validation's finding
-        return {}
-    return metadata_rows(rows)
+        return ()
+    return tuple(metadata_rows(rows).items())
 
 
 def metadata_rows(rows: list[list]) -> dict[str, str]:
