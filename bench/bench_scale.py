@@ -158,17 +158,15 @@ def main() -> None:
     from synthetic import consortium
 
     biggest = results[-1]
+
     # the floor three times, the median taken: one measurement varied 4.7-6.3 s between runs on
     # an idle host (2026-12-07), which moved the ratio more than any change to wpflow did
-    runs = sorted(
-        (floors(consortium(biggest["partners"], ROWS)) for _ in range(FLOOR_RUNS)),
-        key=lambda f: f["calamine_read_s"] + f["typeadapter_validate_s"],
-    )
-    floor = {
-        **runs[len(runs) // 2],
-        "runs_s": [round(f["calamine_read_s"] + f["typeadapter_validate_s"], 2) for f in runs],
-    }
-    floor_s = floor["calamine_read_s"] + floor["typeadapter_validate_s"]
+    def total(f: dict) -> float:
+        return f["calamine_read_s"] + f["typeadapter_validate_s"]
+
+    runs = sorted((floors(consortium(biggest["partners"], ROWS)) for _ in range(FLOOR_RUNS)), key=total)
+    floor = {**runs[len(runs) // 2], "runs_s": [round(total(f), 2) for f in runs]}
+    floor_s = total(floor)
     stages = biggest["stages"]
     print(
         f"floor at {biggest['partners']} partners ({biggest['rows']} rows, same files): python-calamine read "

@@ -71,7 +71,7 @@ class Store(Ledger, ReceiptRetries, Summaries):
         file; on a conflict with a concurrent collector it falls back to one file at a time."""
         if not subs:
             return []
-        wanted = {(s.project, s.partner, s.milestone, s.sha256): s for s in subs}
+        wanted = {_key(s): s for s in subs}
         milestones = {(s.project, s.milestone) for s in subs}
 
         def stored(session: Session) -> dict[tuple[str, str, str, str], SubmissionRow]:
@@ -80,7 +80,7 @@ class Store(Ledger, ReceiptRetries, Summaries):
                 for row in session.scalars(
                     select(SubmissionRow).where(SubmissionRow.project == project, SubmissionRow.milestone == milestone)
                 ):
-                    rows[(row.project, row.partner, row.milestone, row.sha256)] = row
+                    rows[_key(row)] = row
             return rows
 
         with self._transaction() as session:
@@ -91,8 +91,8 @@ class Store(Ledger, ReceiptRetries, Summaries):
                 session.add_all(new)
         except IntegrityError:
             return [self.add_submission(s)[0] for s in subs]
-        by_key = {**known, **{(r.project, r.partner, r.milestone, r.sha256): r for r in new}}
-        return [to_submission(by_key[(s.project, s.partner, s.milestone, s.sha256)]) for s in subs]
+        by_key = {**known, **{_key(r): r for r in new}}
+        return [to_submission(by_key[_key(s)]) for s in subs]
 
     def record_result(self, sub: Submission, result: ValidationResult) -> Submission:
         """Store one file's validation result (`record_results` for one)."""
@@ -114,14 +114,14 @@ class Store(Ledger, ReceiptRetries, Summaries):
         with self._transaction() as session:
             for project, partner, milestone in groups:  # sorted: two recorders never wait on each other in a ring
                 lock_partner_milestone(session, project, partner, milestone)
-            rows = {(r.project, r.partner, r.milestone, r.sha256): r for r in session.scalars(_groups_query(groups))}
+            rows = {_key(r): r for r in session.scalars(_groups_query(groups))}
             missing = [SubmissionRow(**sub.model_dump()) for key, (sub, _) in latest.items() if key not in rows]
             if missing:  # validated without being collected first (a direct call)
                 session.add_all(missing)
                 session.flush()
                 for row in missing:  # as the database keeps them (naive datetimes on SQLite), to sort with the rest
                     session.refresh(row)
-                rows.update({(r.project, r.partner, r.milestone, r.sha256): r for r in missing})
+                rows.update({_key(r): r for r in missing})
             for key, (_, result) in latest.items():
                 rows[key].kind = result.kind or rows[key].kind
                 rows[key].status = SubmissionStatus.after(result)
@@ -270,8 +270,9 @@ def lock_partner_milestone(session: Session, project: str, partner: str, milesto
     )
 
 
-def _key(sub: Submission) -> tuple[str, str, str, str]:
-    return (sub.project, sub.partner, sub.milestone, sub.sha256)
+def _key(item: Submission | SubmissionRow) -> tuple[str, str, str, str]:
+    """What makes a submission one: the same bytes from the same partner for the same milestone."""
+    return (item.project, item.partner, item.milestone, item.sha256)
 
 
 def _groups_query(groups: Sequence[tuple[str, str, str]]):
