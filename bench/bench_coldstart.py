@@ -34,7 +34,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=None, help="runs of each repeatable case (default 1)")
     args = parser.parse_args()
     repeat = args.repeat or 1  # make bench stays within 10 minutes; --repeat 3 for a median
-    from flows.serve import free_port, prefect_server
+    from orchestration.serve import free_port, prefect_server
 
     project = ROOT / "projects" / "baltmet-inno"
     runs: dict[str, list[float]] = {}

@@ -52,7 +52,7 @@ def validate_only(project: str, milestone_id: str) -> dict[str, float]:
 
 def validate_batch(project: str, milestone_id: str, submissions: list) -> list:
     """The floor's task: the stage function on one batch's files, as `tasks.validate.validate_batch` runs it."""
-    from wpflow.stages import validate_stage
+    from wpflow.milestone.stages import validate_stage
     from wpflow.workspace import workspace
 
     ws = workspace(project)
@@ -70,7 +70,7 @@ def plain_dask(address: str, project: str, milestone_id: str) -> dict[str, float
     from distributed import Client
 
     from tasks.validate import partner_batches
-    from wpflow.stages import collect_stage
+    from wpflow.milestone.stages import collect_stage
     from wpflow.workspace import workspace
 
     ws = workspace(project)
@@ -95,9 +95,9 @@ def child(partners: int, plan: list[str]) -> None:
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
     from synthetic import MILESTONE, consortium
 
-    from flows.dask_runner import local_cluster_address
-    from flows.ephemeral import tie_ephemeral_server
-    from flows.runners import pipeline_task_runner
+    from orchestration.dask_runner import local_cluster_address
+    from orchestration.ephemeral_api import tie_ephemeral_server
+    from orchestration.task_runners import pipeline_task_runner
     from schemas.settings import Settings
 
     tie_ephemeral_server()

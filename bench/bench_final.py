@@ -35,10 +35,10 @@ def child() -> dict:
     from synthetic import MILESTONE
 
     from schemas.settings import Settings
-    from wpflow.final_reports import issue_story
-    from wpflow.final_stages import project_story_stage, wp_story_stage
-    from wpflow.release import release_stage
-    from wpflow.stages import collect_stage, merge_stage, validate_stage
+    from wpflow.final.issue import issue_story
+    from wpflow.final.stages import project_story_stage, wp_story_stage
+    from wpflow.milestone.report_stage import release_stage
+    from wpflow.milestone.stages import collect_stage, merge_stage, validate_stage
     from wpflow.workspace import workspace
 
     ws = workspace(settings=Settings())

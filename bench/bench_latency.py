@@ -5,7 +5,7 @@ Two watchers, each a subprocess on a fresh temporary inbox and outputs:
 - **prefect**: `wpflow serve --milestone WP4-M3` — a `prefect server start` of its own, the
   deployment, and the inbox watcher with one `receive-upload` flow run per file: what the README
   promises ("within about two seconds the partner's receipt is in outputs/outbox/baltmet-inno/").
-- **plain**: the same `InboxWatcher` calling `wpflow.watch.receive_file` (no Prefect); the
+- **plain**: the same `InboxWatcher` calling `wpflow.inbox.watch.receive_file` (no Prefect); the
   difference is what a flow run per upload costs.
 
 Each file is written under a `.part` name (ignored by the watcher, like a browser download) and
@@ -69,7 +69,7 @@ def plain_watcher_child() -> None:
     import logging
 
     logging.basicConfig(level=logging.WARNING)
-    from wpflow.watch import InboxWatcher, receive_file
+    from wpflow.inbox.watch import InboxWatcher, receive_file
     from wpflow.workspace import workspace
 
     ws = workspace()
@@ -106,11 +106,11 @@ class Watcher:
             }
         )
         if kind == "prefect":
-            from flows.serve import free_port
+            from orchestration.serve import free_port
 
             cmd = [
                 sys.executable,
-                *("-m", "wpflow.cli", "serve", "--project", "baltmet-inno", "--milestone", MILESTONE),
+                *("-m", "wpflow", "serve", "--project", "baltmet-inno", "--milestone", MILESTONE),
                 *("--port", str(free_port())),
             ]
         else:

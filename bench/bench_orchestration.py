@@ -46,9 +46,9 @@ def child(plan: list[tuple[int, int]], base: Path) -> None:
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
     from synthetic import MILESTONE, consortium
 
-    from flows.ephemeral import tie_ephemeral_server
     from flows.milestone import milestone_pipeline
-    from wpflow.pipeline import run_direct
+    from orchestration.ephemeral_api import tie_ephemeral_server
+    from wpflow.milestone.direct_run import run_direct
     from wpflow.workspace import forget_workspaces, workspace
 
     tie_ephemeral_server()

@@ -25,7 +25,7 @@ import docx  # noqa: E402
 
 from schemas.records import ComparativeTable, WPSummary  # noqa: E402
 from schemas.settings import ROOT as PROJECT_ROOT  # noqa: E402
-from wpflow.render import detail_columns, render_report, table_fills  # noqa: E402
+from wpflow.report.render import detail_columns, render_report, table_fills  # noqa: E402
 
 ROWS = 10_000
 CITIES = [f"City {i:02d}" for i in range(12)]

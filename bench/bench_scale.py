@@ -33,8 +33,8 @@ def child(partners: int, outputs: Path) -> dict:
     from synthetic import MILESTONE
 
     from schemas.settings import Settings
-    from wpflow.release import release_stage
-    from wpflow.stages import collect_stage, merge_stage, validate_stage
+    from wpflow.milestone.report_stage import release_stage
+    from wpflow.milestone.stages import collect_stage, merge_stage, validate_stage
     from wpflow.workspace import workspace
 
     ws = workspace(settings=Settings())

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from wpflow.lifeline import die_with_parent_hook  # noqa: E402 - after the path is set
+from orchestration.child_processes import die_with_parent_hook  # noqa: E402 - after the path is set
 
 
 def tied() -> Callable[[], None] | None:
@@ -126,7 +126,7 @@ def timed_wpflow(env: dict[str, str], *args: str) -> float:
 
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "wpflow.cli", *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False
+        [sys.executable, "-m", "wpflow", *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False
     )
     elapsed = time.perf_counter() - start
     if done.returncode != 0:

@@ -147,13 +147,13 @@ def main() -> None:
         os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] = "WARNING"
         (tmp / "home").mkdir()
         if args.server:
-            from flows.serve import free_port, prefect_server
+            from orchestration.serve import free_port, prefect_server
 
             os.environ["PREFECT_API_URL"] = stack.enter_context(prefect_server(free_port(), tmp / "server-home"))
-        from flows.ephemeral import tie_ephemeral_server
         from flows.milestone import all_milestones
         from flows.starts import without_heartbeat
-        from wpflow.pipeline import run_direct
+        from orchestration.ephemeral_api import tie_ephemeral_server
+        from wpflow.milestone.direct_run import run_direct
         from wpflow.workspace import forget_workspaces, workspace
 
         tie_ephemeral_server()

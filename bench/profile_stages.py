@@ -52,8 +52,8 @@ def main() -> None:
     with scratch("profile") as tmp:
         os.environ.update(isolated_env(project, tmp / "outputs"))
         from wpflow import kinds, mail, mailers, pipeline, render, stages, store, validate
-        from wpflow.pipeline import run_direct
-        from wpflow.release import release_stage
+        from wpflow.milestone.direct_run import run_direct
+        from wpflow.milestone.report_stage import release_stage
         from wpflow.workspace import workspace
 
         totals: dict[str, float] = defaultdict(float)

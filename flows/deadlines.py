@@ -3,10 +3,10 @@ project of the installation in one run.
 
 Deployed on a daily cron (07:00, see prefect.yaml): one `deadline-ladder` run whose `projects`
 are every project's folder, a `project-deadlines` subflow each (named for its project), so one
-project's failure neither hides nor stops another's. The rules are in `wpflow.deadlines`
-(pure) and `wpflow.chase` (store, mail, runs); each e-mail and each pipeline run happens at
+project's failure neither hides nor stops another's. The rules are in `wpflow.schedule.ladder`
+(pure) and `wpflow.schedule.chase` (store, mail, runs); each e-mail and each pipeline run happens at
 most once however often this flow runs. Last, the final reports of the WPs that have ended
-follow their milestones (`wpflow.final_stages.update_final_reports`).
+follow their milestones (`wpflow.final.stages.update_final_reports`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 
 from tasks.notify import retry_when_worthwhile
-from wpflow.chase import ActionResult, chase_day, collect_inbox
+from wpflow.schedule.chase import ActionResult, chase_day, collect_inbox
 from wpflow.workspace import configured_project, slug_of, workspace
 
 
@@ -41,7 +41,7 @@ def chase_partners(project: str, day: date) -> list[ActionResult]:
 def follow_final_reports(project: str, day: date) -> list[str]:
     """From a WP's end on, its final report (and from the project's end the joint one) gets a
     new version when a milestone report did — a late file reaches the WP report too, once."""
-    from wpflow.final_stages import update_final_reports
+    from wpflow.final.stages import update_final_reports
 
     return [issued.message for issued in update_final_reports(workspace(project), day)]
 

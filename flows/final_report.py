@@ -1,9 +1,9 @@
 """The final reports as Prefect flows: a WP's story across its milestones, and the project's.
 
-`wp-final-report` runs at a WP's end date (flows/serve.py schedules it), `final-report` at the
+`wp-final-report` runs at a WP's end date (orchestration/serve.py schedules it), `final-report` at the
 project's end: it runs every WP's report first (a subflow each) and joins them. Both read the
 store only, so they run in seconds whatever the partners' files were; `wpflow report --direct`
-calls the same stages without Prefect (`wpflow.final_stages`).
+calls the same stages without Prefect (`wpflow.final.stages`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from tasks.final_report import (
     tell_project_story,
     tell_wp_story,
 )
-from wpflow.final_reports import issue_line
+from wpflow.final.issue import issue_line
 from wpflow.workspace import configured_project, slug_of, workspace
 
 

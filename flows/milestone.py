@@ -12,7 +12,7 @@ from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 from prefect.utilities.annotations import opaque
 
-from flows.runners import pipeline_task_runner
+from orchestration.task_runners import pipeline_task_runner
 from schemas.records import ReportOutcome
 from tasks.collect import collect_submissions
 from tasks.merge import merge_milestone
@@ -21,9 +21,9 @@ from tasks.publish import publish_artifacts
 from tasks.render import issue_report
 from tasks.runs import close_run_record, open_run_record
 from tasks.validate import validate_submissions
-from wpflow.pipeline import run_status
-from wpflow.release import outcome_line
-from wpflow.stages import receipt_promise
+from wpflow.milestone.direct_run import run_status
+from wpflow.milestone.report_stage import outcome_line
+from wpflow.milestone.stages import receipt_promise
 from wpflow.workspace import configured_project, workspace
 
 T = TypeVar("T")

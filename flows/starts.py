@@ -12,7 +12,7 @@ from functools import partial
 from typing import Any, cast
 
 from schemas.records import ReportOutcome
-from wpflow.chase import PipelineStarter
+from wpflow.schedule.chase import PipelineStarter
 from wpflow.workspace import slug_of
 
 MILESTONE_FLOW = "milestone-pipeline"

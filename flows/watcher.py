@@ -5,7 +5,7 @@ costs the API a few flow runs.
 Measured (issue 13, 2 cores, `wpflow serve`, 200 files at once across 9 partners × 6
 milestones): a flow run per upload gave receipts at p95 148 s — each run's creation and state
 changes queue at the API; the plain path (no Prefect) p95 5.5 s. So the watcher's threads
-hand their stable files to a `wpflow.batches.BatchReceiver` and each batch is one flow run.
+hand their stable files to a `wpflow.inbox.batches.BatchReceiver` and each batch is one flow run.
 Task runs are cheaper (their states travel as events) but not free: ~20 ms of this process per
 task run, which with a task per file still made p95 14 s; a task per partner folder holds it
 near the plain path. Files trickling in one by one still get a run and a task each. The
@@ -32,10 +32,10 @@ from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from schemas.records import CheckedSubmission
-from wpflow import watch
-from wpflow.batches import BatchReceiver
-from wpflow.collect import InboxFile
-from wpflow.names import first_few, shown_name
+from wpflow.file_names import first_few, shown_name
+from wpflow.inbox import watch
+from wpflow.inbox.batches import BatchReceiver
+from wpflow.inbox.collect import InboxFile
 from wpflow.workspace import configured_project, slug_of, workspace
 
 RECEIVING_THREADS = 8  # per batch: SQLite's single writer is the bottleneck beyond this

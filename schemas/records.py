@@ -1,8 +1,8 @@
 """What flows between the stages: submissions, validation issues, the WP summary, reports.
 
 A delivered file has one shape per boundary it crosses: on disk it is an `InboxFile`
-(`wpflow.collect`), archived and stored a `Submission`, validated a `CheckedSubmission`. What the
-status of a partner depends on is reduced from these by one builder (`wpflow.merge.Delivery.of`);
+(`wpflow.inbox.collect`), archived and stored a `Submission`, validated a `CheckedSubmission`. What the
+status of a partner depends on is reduced from these by one builder (`wpflow.milestone.merge.Delivery.of`);
 where a partner stands in a summary is a `PartnerState`.
 
 Statuses are `StrEnum`s: a member *is* its string, so what the store, JSON and the templates hold
@@ -251,7 +251,7 @@ class ReportRef(Record):
     template_sha256: str = Field(description="SHA-256 of the template used")
     generated_at: datetime = Field(description="When it was rendered")
     version: int | None = Field(None, description="Report version (v1, v2, …); None for a draft")
-    fingerprint: str | None = Field(None, description="SHA-256 of the report's content (wpflow.versions)")
+    fingerprint: str | None = Field(None, description="SHA-256 of the report's content (wpflow.issue.content)")
     pdf_path: str | None = Field(
         None, description="Path of the PDF beside the DOCX; None without LibreOffice or when turned off"
     )
@@ -269,7 +269,7 @@ class ReportVersion(Record):
 
     milestone_id: str = Field(description="Milestone id")
     version: int = Field(description="1, 2, … in the order the versions were issued")
-    fingerprint: str = Field(description="Content identity (wpflow.versions.report_fingerprint)")
+    fingerprint: str = Field(description="Content identity (wpflow.issue.content.report_fingerprint)")
     status: ReportStatus = Field(description="complete / incomplete (legacy: carried over by migration 0003)")
     as_of: date = Field(description="The day the version describes and was issued for")
     contents: VersionContents = Field(description="States and totals, to compare with the next version")

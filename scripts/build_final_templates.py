@@ -4,7 +4,7 @@ The WP final reports and the joint final report wear the milestone report's hous
 styles, title page, contents list, footer with page numbers, table look and chart placement.
 This script copies report.docx and writes the new body from the milestone template's own
 paragraphs and tables (cloned, so a secretariat's edits to report.docx's look carry over when
-the script is run again). Data tables are marker tables (`wpflow.docx_tables`): one prototype
+the script is run again). Data tables are marker tables (`wpflow.report.docx_tables`): one prototype
 row the renderer replaces with rows measured from their content, so no word or number breaks.
 Once written, the templates are Word files like any other: edit them in Word; run this script
 again only to start over from report.docx.

@@ -222,7 +222,7 @@ def page_breaks_as_properties(body: etree._Element) -> None:
 
 def small_print(body: etree._Element) -> None:
     """Partner status and provenance hold long names, file names and hashes: 9 pt lets them fit
-    the portrait width without breaking a word (`wpflow.docx_tables` measures at that size)."""
+    the portrait width without breaking a word (`wpflow.report.docx_tables` measures at that size)."""
     for first_header in ("Partner", "File"):
         tbl = next(t for t in body.iter(qn("w:tbl")) if text_of(t.find(f"{qn('w:tr')}/{qn('w:tc')}")) == first_header)
         for r in tbl.iter(qn("w:r")):

@@ -8,7 +8,7 @@ from datetime import date
 from prefect import get_run_logger, task
 
 from schemas.records import Submission
-from wpflow.stages import collect_stage
+from wpflow.milestone.stages import collect_stage
 from wpflow.workspace import workspace
 
 

@@ -1,5 +1,5 @@
 """Final report tasks: tell a WP's (or the project's) story from the store, issue it, send it,
-and show it in the Prefect UI — thin wrappers around `wpflow.final_stages` / `final_reports`."""
+and show it in the Prefect UI — thin wrappers around `wpflow.final.stages` / `final_reports`."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact, cr
 from schemas.final import FinalIssue, ProjectStory, WPStory
 from schemas.records import Notice
 from tasks.notify import log_notices, retry_when_worthwhile
-from wpflow.final_mail import story_lines
-from wpflow.final_reports import issue_story, send_story
-from wpflow.final_stages import project_story_stage, wp_story_stage
-from wpflow.final_tables import report_cell, status_counts
-from wpflow.reports_server import report_link
+from wpflow.final.issue import issue_story, send_story
+from wpflow.final.mail import story_lines
+from wpflow.final.stages import project_story_stage, wp_story_stage
+from wpflow.final.tables import report_cell, status_counts
+from wpflow.report.http_server import report_link
 from wpflow.workspace import slug_of, workspace
 
 

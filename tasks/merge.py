@@ -7,7 +7,7 @@ from datetime import date
 from prefect import task
 
 from schemas.records import CheckedSubmission, WPSummary
-from wpflow.stages import merge_stage
+from wpflow.milestone.stages import merge_stage
 from wpflow.workspace import workspace
 
 

@@ -13,9 +13,9 @@ from typing import Any
 from prefect import get_run_logger, task
 
 from schemas.records import CheckedSubmission, Notice, ReportOutcome, WPSummary
-from wpflow.mailers import MailServerUnreachable, PermanentMailError
-from wpflow.release import notify_stage
-from wpflow.stages import send_receipts
+from wpflow.mail.transports import MailServerUnreachable, PermanentMailError
+from wpflow.milestone.report_stage import notify_stage
+from wpflow.milestone.stages import send_receipts
 from wpflow.workspace import workspace
 
 

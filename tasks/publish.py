@@ -12,8 +12,8 @@ from prefect.artifacts import (
 )
 
 from schemas.records import ReportOutcome, WPSummary
-from wpflow.reports_server import report_link
-from wpflow.stages import summary_lines
+from wpflow.milestone.stages import summary_lines
+from wpflow.report.http_server import report_link
 from wpflow.workspace import slug_of, workspace
 
 

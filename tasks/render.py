@@ -5,7 +5,7 @@ from __future__ import annotations
 from prefect import get_run_logger, task
 
 from schemas.records import ReportOutcome, WPSummary
-from wpflow.release import release_stage
+from wpflow.milestone.report_stage import release_stage
 from wpflow.workspace import workspace
 
 

@@ -12,8 +12,8 @@ from typing import Any
 from prefect.runtime import flow_run as current_run
 
 from schemas.records import ReportOutcome, RunStatus
-from wpflow.pipeline import one_line, record_outcome
-from wpflow.progress import announce
+from wpflow.milestone.direct_run import one_line, record_outcome
+from wpflow.milestone.progress import announce
 from wpflow.workspace import workspace
 
 
@@ -32,7 +32,7 @@ def crash_dead_runs(ws: Any, milestone_id: str) -> list[str]:
     runs, `kill -9`: no hook ran) are closed as crashed in the store and, still "Running" there,
     in Prefect; their claims are given back like the hook would. The ids of those flow runs.
 
-    Prefect's heartbeat automation (`flows.topology`) does the same for Prefect's state when
+    Prefect's heartbeat automation (`orchestration.topology`) does the same for Prefect's state when
     the process stood on another machine, where its death cannot be proven from here."""
     from uuid import UUID
 

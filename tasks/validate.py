@@ -16,8 +16,8 @@ from prefect.context import TaskRunContext
 
 import wpflow
 from schemas.records import CheckedSubmission, Submission
-from wpflow.names import shown_name
-from wpflow.stages import validate_stage
+from wpflow.file_names import shown_name
+from wpflow.milestone.stages import validate_stage
 from wpflow.workspace import workspace
 
 

@@ -25,7 +25,7 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")  # the runs' logs reach t
 os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")  # the terminal stays quiet
 for _name in [n for n in os.environ if n.startswith("WPFLOW_") and not n.startswith("WPFLOW_TEST_")]:
     del os.environ[_name]  # a developer's own settings must not leak into the tests
-# LibreOffice's PDF takes seconds per report: only tests/test_report_pdf.py asks for it (explicitly).
+# LibreOffice's PDF takes seconds per report: only tests/report/test_report_pdf.py asks for it (explicitly).
 os.environ["WPFLOW_REPORT_PDF"] = "false"
 
 from schemas.inputs import INPUT_KINDS, InputKind, InputRow  # noqa: E402
@@ -45,7 +45,7 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture(scope="session")
 def project():
     """The bundled BaltMet Inno definition, loaded once."""
-    from wpflow.project import load_project
+    from wpflow.project.load import load_project
 
     return load_project(BUNDLED_PROJECT)
 
@@ -164,11 +164,11 @@ def db_url(empty_db_url: str) -> str:
     """`empty_db_url` ready for a `Store`: a PostgreSQL schema upgraded to the newest revision
     first, as an operator's `wpflow db upgrade` does (only SQLite migrates itself when opened)."""
     if not empty_db_url.startswith("sqlite"):
-        from wpflow import db
-        from wpflow.store_base import make_engine
+        from wpflow.store import migrate
+        from wpflow.store.engine import make_engine
 
         engine = make_engine(empty_db_url)
-        db.upgrade(engine)
+        migrate.upgrade(engine)
         engine.dispose()
     return empty_db_url
 
@@ -187,7 +187,7 @@ def demo_outputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
 
     from typer.testing import CliRunner
 
-    from wpflow.cli import app
+    from wpflow.cli.app import app
 
     outputs = tmp_path_factory.mktemp("demo") / "outputs"
     env = {"WPFLOW_OUTPUTS": str(outputs), "WPFLOW_STABLE_SECONDS": "0", "PREFECT_API_URL": None, "COLUMNS": "160"}
@@ -334,7 +334,7 @@ def sample_value(name: str, info, n: int):
     round-trip tests fill templates and files with. Names exercise the cities' letters."""
     import datetime as dt
 
-    from wpflow.partner_templates import base_type, bounds
+    from wpflow.inputs.partner_templates import base_type, bounds
 
     if "email" in name:
         return f"person{n}@riga.example.org"

@@ -54,7 +54,7 @@ def copy_prefect_database(template: Path, target: Path) -> Path:
 
 def start_prefect_test_server(config: pytest.Config, folder: Path) -> Any:
     """Prefect's API under uvicorn (the server `prefect_test_harness` starts) on a copy of the
-    migrated database in `folder`, served as `wpflow run` serves it (`flows.ephemeral`: SQLite
+    migrated database in `folder`, served as `wpflow run` serves it (`orchestration.ephemeral_api`: SQLite
     lock conflicts replayed in the server), but not tied to the thread that starts it, which
     ends before the tests do."""
     from prefect.server.api.server import SubprocessASGIServer
@@ -65,8 +65,8 @@ def start_prefect_test_server(config: pytest.Config, folder: Path) -> Any:
         temporary_settings,
     )
 
-    from flows.ephemeral import tie_ephemeral_server
-    from wpflow.servers import free_port
+    from orchestration.ephemeral_api import tie_ephemeral_server
+    from orchestration.prefect_server import free_port
 
     database = copy_prefect_database(migrated_prefect_database(config), folder / "prefect.db")
     # as `wpflow run`'s ephemeral API (cli_common.prepare_prefect): no automation acts on these

@@ -62,7 +62,7 @@ def test_the_installed_package_finds_its_project_and_templates(installed: Path, 
     assert (Path(templates) / "report.docx").is_file()
     assert outputs == "outputs"  # the working folder's, never site-packages
 
-    shown = run_installed(installed, tmp_path, sys.executable, "-m", "wpflow.cli", "project", "show")
+    shown = run_installed(installed, tmp_path, sys.executable, "-m", "wpflow", "project", "show")
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.startswith("BaltMet Inno — Baltic Metropolises Innovation Strategy")
 

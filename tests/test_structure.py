@@ -12,7 +12,7 @@ import pytest
 
 from schemas.settings import ROOT
 
-PACKAGES = ("wpflow", "flows", "tasks", "schemas")
+PACKAGES = ("wpflow", "orchestration", "flows", "tasks", "schemas")
 MAX_LINES = 400
 
 
@@ -70,7 +70,7 @@ def test_no_import_cycle_between_the_projects_modules():
 
 def test_wpflow_validate_runs_without_importing_prefect():
     code = (
-        "import sys; from typer.testing import CliRunner; from wpflow.cli import app; "
+        "import sys; from typer.testing import CliRunner; from wpflow.cli.app import app; "
         "r = CliRunner().invoke(app, ['validate', 'projects/baltmet-inno/inbox/riga/WP4-M3/seed_funding_riga_v1.csv',"
         " '--milestone', 'WP4-M3']); print(r.exit_code, sorted(m for m in sys.modules if m.split('.')[0] == 'prefect'))"
     )

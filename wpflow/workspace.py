@@ -24,8 +24,8 @@ from schemas.project import Milestone, Project
 from schemas.settings import ROOT, Settings, project_slug
 
 if TYPE_CHECKING:
-    from wpflow.mailers import Mailer
-    from wpflow.store import Store
+    from wpflow.mail.transports import Mailer
+    from wpflow.store.store import Store
 
 
 @dataclass
@@ -40,19 +40,19 @@ class Workspace:
 
     @cached_property
     def project(self) -> Project:
-        from wpflow.project import load_project_once
+        from wpflow.project.load import load_project_once
 
         return load_project_once(self.settings.project)
 
     @cached_property
     def store(self) -> Store:
-        from wpflow.store import Store
+        from wpflow.store.store import Store
 
         return Store.from_settings(self.settings)
 
     @cached_property
     def mailer(self) -> Mailer:
-        from wpflow.mailers import mailer_from_settings
+        from wpflow.mail.transports import mailer_from_settings
 
         return mailer_from_settings(self.settings)
 

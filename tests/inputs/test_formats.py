@@ -1,0 +1,489 @@
+"""Every input kind in every format partners send, read back to the same rows; CSV in the
+dialects and encodings of the partner cities' own systems (Baltic letters must survive).
+
+XLS is read by the same calamine call as XLSX and ODS, but nothing here can write one (no
+xlwt), so it has no round trip; its damaged case is in test_validate_table."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import zipfile
+from xml.sax.saxutils import escape
+
+import pytest
+from openpyxl import Workbook
+
+from schemas.inputs import INPUT_KINDS
+from tests.conftest import sample_value
+from wpflow.inputs.validate import validate_file
+
+ROW_KINDS = sorted(k for k, v in INPUT_KINDS.items() if v.shape == "rows")
+
+
+def rows_of(kind: str) -> list[dict]:
+    fields = INPUT_KINDS[kind].model.model_fields
+    return [{name: sample_value(name, info, n) for name, info in fields.items()} for n in range(3)]
+
+
+def as_text(v, decimal: str = ".") -> str:
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        return f"{v:,.2f}".replace(",", " ").replace(".", decimal) if decimal == "," else f"{v:.2f}"
+    return str(v)
+
+
+def ods(sheet: str, rows: list[list]) -> bytes:
+    """A minimal OpenDocument spreadsheet: what LibreOffice users send (no writer installed)."""
+
+    def cell(v) -> str:
+        if v is None:
+            return "<table:table-cell/>"
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return f'<table:table-cell office:value-type="float" office:value="{v}"><text:p>{v}</text:p></table:table-cell>'
+        text = ("yes" if v else "no") if isinstance(v, bool) else str(v)
+        return f'<table:table-cell office:value-type="string"><text:p>{escape(text)}</text:p></table:table-cell>'
+
+    ns = (
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+    )
+    body = "".join("<table:table-row>" + "".join(map(cell, r)) + "</table:table-row>" for r in rows)
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns} office:version="1.2"><office:body>'
+        f'<office:spreadsheet><table:table table:name="{sheet}">{body}</table:table></office:spreadsheet>'
+        "</office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:'
+        'opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" '
+        'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/></manifest:manifest>'
+    )
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", compress_type=zipfile.ZIP_STORED)
+        z.writestr("META-INF/manifest.xml", manifest)
+        z.writestr("content.xml", content)
+    return buf.getvalue()
+
+
+def write(kind: str, fmt: str, path) -> None:
+    rows = rows_of(kind)
+    header = list(rows[0])
+    if fmt == "ods":
+        path.write_bytes(ods(INPUT_KINDS[kind].sheet, [header] + [list(r.values()) for r in rows]))
+    elif fmt in ("xlsx", "xlsm"):  # an .xlsm is an .xlsx with macros; calamine reads values, never runs them
+        wb = Workbook()
+        ws = wb.active
+        ws.title = INPUT_KINDS[kind].sheet
+        ws.append(header)
+        for r in rows:
+            ws.append([("yes" if v else "no") if isinstance(v, bool) else v for v in r.values()])
+        wb.save(path)
+    elif fmt == "json":
+        path.write_text(json.dumps(rows, default=str, ensure_ascii=False), encoding="utf-8")
+    else:
+        delimiter, decimal, encoding = {
+            "csv-semicolon": (";", ",", "cp1257"),
+            "csv-comma": (",", ".", "utf-8-sig"),
+            "csv-tab": ("\t", ".", "cp1252"),
+        }[fmt]
+        buf = io.StringIO()
+        writer = csv.writer(buf, delimiter=delimiter)
+        writer.writerow(header)
+        for r in rows:
+            writer.writerow([as_text(v, decimal) for v in r.values()])
+        text = buf.getvalue()
+        if encoding == "cp1252":
+            text = text.replace("Rīga Łódź ", "")  # letters cp1252 cannot hold; Malmö stays
+        path.write_bytes(text.encode(encoding))
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "xlsm", "ods", "csv-semicolon", "csv-comma", "csv-tab", "json"])
+@pytest.mark.parametrize("kind", ROW_KINDS)
+def test_every_row_kind_round_trips_in_every_format(tmp_path, kind, fmt):
+    path = tmp_path / f"{kind}.{'csv' if fmt.startswith('csv') else fmt}"
+    write(kind, fmt, path)
+    result = validate_file(path)
+    assert result.valid, [str(i) for i in result.issues]
+    expected = [INPUT_KINDS[kind].model.model_validate(r).model_dump(mode="json") for r in rows_of(kind)]
+    if fmt == "csv-tab":
+        expected = [
+            {k: v.replace("Rīga Łódź ", "") if isinstance(v, str) else v for k, v in r.items()} for r in expected
+        ]
+    assert result.kind == kind and result.rows == expected
+
+
+@pytest.mark.parametrize(
+    ("encoding", "names"),
+    [
+        ("utf-8", ["Rīga", "Łódź", "Malmö", "Kaunas"]),
+        ("utf-8-sig", ["Rīga", "Łódź", "Malmö", "Kaunas"]),
+        ("utf-16", ["Rīga", "Łódź", "Malmö", "Kaunas"]),  # Excel's "Unicode text", with a BOM
+        ("cp1257", ["Rīga", "Łódź", "Malmö", "Kaunas", "Šiauliai"]),
+        ("cp1257", ["Łódź", "Kraków", "Gdańsk", "Wrocław"]),
+        ("cp1252", ["Malmö", "København", "Göteborg", "Tromsø"]),
+        ("cp1252", ["Malmö", "Kraków", "Tallinn", "Pärnu"]),  # only letters both code pages share
+        ("cp1252", ["Tšernobõl", "Malmö"]),  # š is 0x9A: Estonian in Windows-1252, undefined in 1257
+    ],
+)
+def test_csv_encodings_keep_the_cities_letters(tmp_path, encoding, names):
+    lines = ["name;provider;level;instrument;budget_eur"]
+    lines += [f"{city} seed fund;{city} city;municipal;grant;1 250 000,50" for city in names]
+    path = tmp_path / "seed_funding.csv"
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode(encoding))
+    result = validate_file(path)
+    assert result.valid, [str(i) for i in result.issues]
+    assert [r["provider"] for r in result.rows] == [f"{c} city" for c in names]
+    assert {r["budget_eur"] for r in result.rows} == {1_250_000.5}
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("1 250 000,50", 1_250_000.5),
+        ("1.250.000,50", 1_250_000.5),
+        ("1,250,000.50", 1_250_000.5),
+        ("1\u00a0250\u00a0000", 1_250_000),
+        ("750000", 750_000),
+        ("2,5", 2.5),
+        ("€ 1 000", None),
+        ("1 000 EUR", 1000),
+        ("-1 000,5", -1000.5),
+        ("1'250'000", 1_250_000),
+        ("2.5", 2.5),
+        ("1,250", 1250),
+        ("1.250", 1.25),
+        ("+7", 7),
+        ("1e400", None),
+        ("inf", None),
+        ("1_000", None),
+        ("²", None),
+        ("", None),
+        ("1 000 000 €", 1_000_000),
+    ],
+)
+def test_numbers_in_partners_notations(text, number):
+    from wpflow.inputs.coerce import parse_number
+
+    assert parse_number(text) == number
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        (
+            "progress_narrative.md",
+            "---\ntitle: Progress in Rīga\n---\n\n# Progress\n\nDone.\n\n# Next steps\n\nMore.\n",
+        ),
+        ("progress_narrative.md", "# Progress in Rīga\r\n\r\n## Progress\r\n\r\nDone.\r\n"),  # no front matter, CRLF
+        (
+            "meeting_report.md",
+            "---\r\ntitle: ARG meeting\r\ndate: 03.05.2006\r\ncity: Rīga\r\noutcomes: [agreed]\r\n---\r\n",
+        ),
+        (
+            "progress_narrative.json",
+            json.dumps({"title": "Progress", "sections": [{"heading": "Progress", "text": "Done."}]}),
+        ),
+        (
+            "meeting_report.md",
+            "---\ntitle: ARG meeting\ndate: 2006-05-03\ncity: Rīga\nattendance:\n"
+            "  - {city: Tallinn, participants: 3}\noutcomes: [agreed on the survey]\n---\n\n# Notes\n\nFine.\n",
+        ),
+        (
+            "meeting_report.json",
+            json.dumps(
+                {
+                    "title": "ARG meeting",
+                    "date": "2006-05-03",
+                    "city": "Riga",
+                    "outcomes": ["agreed"],
+                    "attendance": [{"city": "Oslo", "participants": 2}],
+                }
+            ),
+        ),
+    ],
+)
+def test_document_kinds_in_markdown_and_json(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    result = validate_file(path)
+    assert result.valid, [str(i) for i in result.issues]
+    assert result.kind == name.split(".")[0] and result.document
+
+
+def test_a_misleading_file_name_loses_to_the_template_sheet(tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Schemes"
+    ws.append(["name", "provider", "level", "instrument", "budget_eur"])
+    ws.append(["Riga Seed", "Riga City", "municipal", "grant", 1000])
+    meta = wb.create_sheet("_wpflow")
+    meta.sheet_state = "hidden"
+    meta.append(["kind", "seed_funding"])
+    path = tmp_path / "education_institutions_final.xlsx"
+    wb.save(path)
+    assert validate_file(path).kind == "seed_funding"
+
+
+def test_headers_tell_the_kind_when_the_name_does_not(tmp_path):
+    path = tmp_path / "export_2006.csv"
+    path.write_text("name;provider;level;instrument;budget_eur\nA fund;Business Riga;EU;loan;1\n", encoding="utf-8")
+    result = validate_file(path, expected=["seed_funding", "education_institutions"])
+    assert result.kind == "seed_funding" and result.valid
+
+
+@pytest.mark.parametrize(
+    ("text", "date", "ambiguous"),
+    [
+        ("31.12.2005", "2005-12-31", False),
+        ("2005-12-31", "2005-12-31", False),
+        ("12/31/2005", "2005-12-31", False),
+        ("31/12/2005", "2005-12-31", False),
+        ("03/04/2006", "2006-04-03", True),
+        ("3.4.2006", "2006-04-03", False),
+        ("05/05/2006", "2006-05-05", False),
+        ("31.02.2006", None, False),
+        ("next week", None, False),
+    ],
+)
+def test_dates_in_partners_notations(text, date, ambiguous):
+    from wpflow.inputs.coerce import parse_date
+
+    parsed, flagged = parse_date(text)
+    assert (parsed.isoformat() if parsed else None, flagged) == (date, ambiguous)
+
+
+def test_a_meeting_date_written_day_first_is_read_and_valid(tmp_path):
+    path = tmp_path / "meeting_report.md"
+    path.write_text(
+        "---\ntitle: ARG meeting\ndate: 14.09.2006\ncity: Tallinn\noutcomes: [agreed]\n---\n", encoding="utf-8"
+    )
+    result = validate_file(path)
+    assert result.valid and result.document["date"] == "2006-09-14" and not result.issues
+
+
+def test_a_meeting_report_in_word_reads_its_fields_from_headings(tmp_path):
+    """Date, City, Attendance ('Tallinn: 3') and Outcomes as Heading 1 sections fill the report's
+    typed fields; other headings stay narrative sections."""
+    from docx import Document
+
+    doc = Document()
+    doc.add_paragraph("Second ARG meeting", style="Title")
+    for heading, paragraphs in [
+        ("Date", ["14.09.2006"]),
+        ("City", ["Tallinn"]),
+        ("Attendance", ["Tallinn: 4", "Rīga: 3"]),
+        ("Outcomes", ["Survey agreed.", "Next meeting in Oslo."]),
+        ("Discussion", ["Long and useful."]),
+    ]:
+        doc.add_heading(heading, level=1)
+        for text in paragraphs:
+            doc.add_paragraph(text)
+    path = tmp_path / "meeting_report.docx"
+    doc.save(str(path))
+    result = validate_file(path)
+    assert result.valid, [str(i) for i in result.issues]
+    report = result.document
+    assert (report["title"], report["date"], report["city"]) == ("Second ARG meeting", "2006-09-14", "Tallinn")
+    assert report["attendance"] == [{"city": "Tallinn", "participants": 4}, {"city": "Rīga", "participants": 3}]
+    assert report["outcomes"] == ["Survey agreed.", "Next meeting in Oslo."]
+    assert [s["heading"] for s in report["sections"]] == ["Discussion"]
+
+
+def test_a_narrative_in_word_reads_headings_and_tables_as_sections(tmp_path):
+    from docx import Document
+
+    doc = Document()
+    doc.add_paragraph("Progress in Rīga", style="Title")
+    doc.add_paragraph("Template instructions: replaced text goes under the headings.")
+    doc.add_heading("Progress", level=1)
+    doc.add_paragraph("Survey done in Rīga and Jūrmala.")
+    table = doc.add_table(rows=2, cols=2)
+    for r, cells in enumerate([["Activity", "Status"], ["Survey", "done"]]):
+        for c, value in enumerate(cells):
+            table.cell(r, c).text = value
+    doc.add_heading("Next steps", level=1)
+    doc.add_paragraph("Workshop in Łódź.")
+    path = tmp_path / "progress_narrative.docx"
+    doc.save(str(path))
+    result = validate_file(path)
+    assert result.valid, [str(i) for i in result.issues]
+    assert result.document == {
+        "title": "Progress in Rīga",
+        "sections": [
+            {"heading": "Progress", "text": "Survey done in Rīga and Jūrmala.\n\nActivity | Status\n\nSurvey | done"},
+            {"heading": "Next steps", "text": "Workshop in Łódź."},
+        ],
+    }
+
+
+def test_meeting_attendance_as_a_word_table(tmp_path):
+    from docx import Document
+
+    doc = Document()
+    doc.add_paragraph("Second ARG meeting", style="Title")
+    for heading, text in [("Date", "2006-09-14"), ("City", "Tallinn"), ("Outcomes", "Survey agreed.")]:
+        doc.add_heading(heading, level=1)
+        doc.add_paragraph(text)
+    doc.add_heading("Attendance", level=1)
+    table = doc.add_table(rows=3, cols=2)
+    for r, cells in enumerate([["City", "Participants"], ["Tallinn", "4"], ["Rīga", "3"]]):
+        for c, value in enumerate(cells):
+            table.cell(r, c).text = value
+    path = tmp_path / "meeting_report.docx"
+    doc.save(str(path))
+    result = validate_file(path)
+    assert result.valid, [str(i) for i in result.issues]
+    assert result.document["attendance"] == [
+        {"city": "Tallinn", "participants": 4},
+        {"city": "Rīga", "participants": 3},
+    ]
+
+
+def test_row_kind_as_a_word_table(tmp_path):
+    from docx import Document
+
+    doc = Document()
+    doc.add_paragraph("Our seed funding schemes")
+    table = doc.add_table(rows=2, cols=5)
+    for r, cells in enumerate(
+        [
+            ["Name", "Provider", "Level", "Instrument", "Budget (EUR)"],
+            ["Rīga Seed", "Rīgas dome", "municipal", "grant", "1 250 000,50"],
+        ]
+    ):
+        for c, value in enumerate(cells):
+            table.cell(r, c).text = value
+    path = tmp_path / "seed_funding.docx"
+    doc.save(str(path))
+    result = validate_file(path)
+    assert result.valid, [str(i) for i in result.issues]
+    assert result.rows[0]["budget_eur"] == 1_250_000.5 and result.rows[0]["provider"] == "Rīgas dome"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "budget_eur",
+        "Budget (EUR)",
+        "Budget EUR",
+        "BUDGET_EUR",
+        "budget-eur",
+        "Budget (EUR) *",
+        "Budget",
+        " budget eur ",
+        "Budget\u00a0(EUR)",
+    ],
+)
+def test_header_variants_name_the_field(tmp_path, header):
+    path = tmp_path / "seed_funding.csv"
+    path.write_text(
+        f"Name;Provider;Level;Instrument;{header};Ticket min (EUR)\nA fund;Riga;EU;loan;1 000;50\n", encoding="utf-8"
+    )
+    result = validate_file(path)
+    assert result.valid, [str(i) for i in result.issues]
+    assert (result.rows[0]["budget_eur"], result.rows[0]["ticket_min_eur"]) == (1000, 50)
+
+
+def test_unit_headers_of_other_kinds(tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Infrastructure"
+    ws.append(["Name", "Type", "Floor area (m²)", "Founded (year)"])
+    ws.append(["Teikums", "incubator", 1200.5, 1999])
+    path = tmp_path / "innovation_infrastructure.xlsx"
+    wb.save(path)
+    result = validate_file(path)
+    assert result.valid, [str(i) for i in result.issues]
+    assert (result.rows[0]["floor_area_m2"], result.rows[0]["founded"]) == (1200.5, 1999)
+
+
+@pytest.mark.parametrize(
+    ("text", "delimiter"),
+    [
+        ("name;provider;level;instrument;budget_eur (EUR, per year)\nA;B;EU;loan;1,5\n", ";"),  # comma in the header
+        ('name,provider,level,instrument,budget_eur\n"A, B",C,EU,loan,"1,5"\n', ","),  # quoted decimal comma
+        ("name\tprovider\tlevel\tinstrument\tbudget_eur\nA, B\tC; D\tEU\tloan\t1,5\n", "\t"),
+        ("name;provider;level;instrument;budget_eur\n", ";"),  # header only
+    ],
+)
+def test_delimiter_is_sniffed_from_header_and_first_lines(text, delimiter):
+    from wpflow.inputs.readers import sniff_delimiter
+
+    assert sniff_delimiter(text) == delimiter
+
+
+def test_excel_dates_and_texts_in_a_dated_row_kind(tmp_path, dated_kind):
+    """calamine gives date cells as date/datetime; a date column also reads the partners'
+    notations; a text column keeps digits Excel stored as a number."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Events"
+    ws.append(["event", "date"])
+    ws.append([2006, dt.datetime(2006, 9, 14, 0, 0)])
+    ws.append(["ARG", dt.datetime(2006, 9, 15, 18, 30)])
+    ws.append(["ARG 2", "31.12.2006"])
+    ws.append(["ARG 3", "12/31/2006"])
+    path = tmp_path / "dated_events.xlsx"
+    wb.save(path)
+    result = validate_file(path)
+    assert result.valid and [i.message for i in result.issues] == ["has 4 rows; the milestone asks for at most 2"]
+    assert [(r["event"], r["date"]) for r in result.rows] == [
+        ("2006", "2006-09-14"),
+        ("ARG", "2006-09-15"),
+        ("ARG 2", "2006-12-31"),
+        ("ARG 3", "2006-12-31"),
+    ]
+
+
+def test_a_phone_number_typed_as_a_number_stays_its_digits(tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Contacts"
+    ws.append(["organisation", "type", "contact_name", "email", "phone"])
+    ws.append(["Investment Riga", "other", "Anna Bērziņa", "anna@riga.lv", 67012345])
+    path = tmp_path / "marketing_contacts.xlsx"
+    wb.save(path)
+    result = validate_file(path)
+    assert result.valid, [str(i) for i in result.issues]
+    assert result.rows[0]["phone"] == "67012345"
+
+
+def test_places_match_without_case_or_diacritics(tmp_path):
+    path = tmp_path / "education_institutions.csv"
+    path.write_text(
+        "name;type;entrepreneurship_programme;location\nRTU;university;yes;RIGA\n"
+        "LU;university;no;rīga\nBA;faculty;no;Jurmala\n",
+        encoding="utf-8",
+    )
+    result = validate_file(path, city="Rīga", region=["Jūrmala"])
+    assert result.valid and not result.issues, [str(i) for i in result.issues]
+
+
+def test_the_kinds_sheet_is_read_wherever_it_is(tmp_path):
+    wb = Workbook()
+    wb.active.title = "Instructions"
+    wb.active.append(["Fill in the second sheet"])
+    ws = wb.create_sheet("schemes")  # case differs from the kind's "Schemes"
+    ws.append(["name", "provider", "level", "instrument", "budget_eur"])
+    ws.append(["Riga Seed", "Riga City", "municipal", "grant", 1000])
+    path = tmp_path / "seed_funding.xlsx"
+    wb.save(path)
+    result = validate_file(path)
+    assert result.valid and result.rows[0]["name"] == "Riga Seed", [str(i) for i in result.issues]
+
+
+def test_headers_tell_the_kind_of_a_workbook_too(tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Cluster", "Category", "Statement"])
+    ws.append(["Life sciences", "strength", "Strong university hospital"])
+    path = tmp_path / "Book1.xlsx"
+    wb.save(path)
+    result = validate_file(path, expected=["pre_phase_clusters", "cluster_swot"])
+    assert result.kind == "cluster_swot" and result.valid, [str(i) for i in result.issues]

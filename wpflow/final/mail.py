@@ -1,0 +1,68 @@
+"""The e-mail that carries a WP final report or the joint final report (templates/email/final_report.*)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from email.message import EmailMessage
+from pathlib import Path
+
+from schemas.final import ProjectStory, WPStory
+from schemas.project import Participant, Project
+from schemas.records import ReportRef
+from wpflow.final.tables import status_counts
+from wpflow.mail.compose import DOCX_TYPE, PDF_TYPE, Attachment, compose
+from wpflow.report.plain_words import long_date
+
+
+def story_lines(story: WPStory | ProjectStory) -> list[str]:
+    """A few lines for the body: the milestones reported and how the inputs stood."""
+    wps = [story] if isinstance(story, WPStory) else story.wps
+    milestones = [m for w in wps for m in w.milestones]
+    reported = sum(1 for m in milestones if m.standing == "reported")
+    statuses = [d.status for m in milestones for d in m.deliveries]
+    lines = [f"{reported} of {len(milestones)} milestones reported; inputs: {status_counts(statuses)}."]
+    meetings = sum(len(w.meetings) for w in wps)
+    lines.append(f"{meetings} meetings on the timeline; {sum(len(w.inputs) for w in wps)} partner files used.")
+    return lines
+
+
+def compose_final_email(
+    project: Project,
+    story: WPStory | ProjectStory,
+    report: ReportRef,
+    recipient: Participant,
+    *,
+    key: str,
+    cc: Iterable[str] = (),
+    since: str | None = None,
+    changes: list[str] | None = None,
+    attach: Iterable[Path] = (),
+    templates: Path | None = None,
+) -> EmailMessage:
+    """The report for one recipient, DOCX attached (and the PDF when the project asks for it)."""
+    path = Path(report.path)
+    is_wp = isinstance(story, WPStory)
+    return compose(
+        "final_report",
+        {
+            "what": f"{story.wp_id} final report" if isinstance(story, WPStory) else "joint final report",
+            "title": f"{story.wp_id} {story.wp_title}" if isinstance(story, WPStory) else story.project_title,
+            "is_wp": is_wp,
+            "report": report,
+            "report_name": path.name,
+            "end": long_date(story.end),
+            "update": since is not None,
+            "since": since,
+            "changes": changes or [],
+            "story_lines": story_lines(story),
+        },
+        project=project,
+        recipient=recipient,
+        cc=cc,
+        templates=templates,
+        key=key,
+        attachments=[
+            Attachment.from_path(path, DOCX_TYPE),
+            *(Attachment.from_path(p, PDF_TYPE) for p in attach),
+        ],
+    )

@@ -1,0 +1,258 @@
+"""The milestone's stages as plain functions over a `Workspace` (`wpflow.workspace`: settings,
+project, store, mailer).
+
+Prefect tasks in `tasks/` are thin wrappers around these; the CLI's direct mode and the
+benchmarks' baseline call them unchanged, so "with Prefect" and "without" differ by the
+orchestration only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+
+from schemas.inputs import INPUT_KINDS
+from schemas.project import Milestone
+from schemas.records import (
+    CheckedSubmission,
+    Notice,
+    PartnerStatus,
+    Submission,
+    ValidationResult,
+    WPSummary,
+)
+from wpflow.file_names import shown_name
+from wpflow.inputs.gate import GateVerdict
+from wpflow.report.plain_words import format_value
+from wpflow.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+
+# -- collect ----------------------------------------------------------------------------
+def collect_stage(ws: Workspace, milestone: Milestone, as_of: date | None) -> list[Submission]:
+    """Archive the milestone's inbox files, record them, and return the stored submissions
+    (new and earlier ones: a partner may have removed a file we already hold)."""
+    from wpflow.inbox.collect import collect_milestone
+
+    found = collect_milestone(
+        ws.project,
+        milestone,
+        inbox_root=ws.settings.inbox_root,
+        archive_dir=ws.settings.archive_dir,
+        as_of=as_of,
+        stable_seconds=ws.settings.stable_seconds,
+    )
+    ws.store.add_submissions(found)
+    stored = ws.store.submissions(ws.project.name, milestone=milestone.id)
+    if as_of is not None:
+        stored = [s for s in stored if s.modified_at.date() <= as_of]
+    return stored
+
+
+# -- validate ---------------------------------------------------------------------------
+RECORD_EVERY = 200  # files judged per store transaction: few commits, a write lock held briefly
+
+
+def validate_submission(ws: Workspace, sub: Submission, expected: list[str]) -> CheckedSubmission:
+    """Validate one archived file (`validate_stage` for one, as a received upload is)."""
+    return validate_submissions(ws, [sub], expected)[0]
+
+
+def validate_stage(ws: Workspace, milestone: Milestone, subs: Iterable[Submission]) -> list[CheckedSubmission]:
+    return validate_submissions(ws, list(subs), [r.kind for r in milestone.inputs])
+
+
+def validate_submissions(ws: Workspace, subs: list[Submission], expected: list[str]) -> list[CheckedSubmission]:
+    """Judge each archived file, record the results a chunk at a time (one transaction each:
+    recording file by file was most of the stage at 500 partners), then write the quarantine
+    receipts, which name the version the store settled."""
+    checked: list[CheckedSubmission] = []
+    for start in range(0, len(subs), RECORD_EVERY):
+        judged = [(sub, *judge_submission(ws, sub, expected)) for sub in subs[start : start + RECORD_EVERY]]
+        stored = ws.store.record_results([(sub, result) for sub, result, _ in judged])
+        for sub, (_, result, parsed) in zip(stored, judged, strict=True):
+            if not result.valid:
+                write_quarantine_receipt(ws, sub, result, annotate=parsed)
+            checked.append(CheckedSubmission(submission=sub, result=result))
+    return checked
+
+
+def judge_submission(ws: Workspace, sub: Submission, expected: list[str]) -> tuple[ValidationResult, bool]:
+    """One archived file's result (never the inbox copy, which the partner may change) and
+    whether it was parsed. The gate decides first; a file it refuses gets its reason and is
+    never parsed (nor annotated: opening it is what the gate prevents)."""
+    from wpflow.inputs.validate import validate_file
+
+    partner = ws.project.participant(sub.partner)
+    verdict = gate_submission(ws, sub)
+    if not verdict.accepted:
+        return verdict.result(expected), False
+    result = validate_file(
+        Path(sub.archive_path),
+        sub.kind,
+        expected=expected,
+        display_name=shown_name(sub.file_name),
+        city=partner.city,
+        region=partner.region,
+        gated=True,
+    )
+    return result, True
+
+
+def gate_submission(ws: Workspace, sub: Submission) -> GateVerdict:
+    """The gate for an archived file, with the settings' size limit and the partner whose
+    folder it came from."""
+    from wpflow.inputs.gate import gate_file
+
+    return gate_file(
+        Path(sub.archive_path),
+        name=sub.file_name,
+        max_bytes=ws.settings.max_file_bytes,
+        partner=sub.partner,
+        milestone=sub.milestone,
+    )
+
+
+def write_quarantine_receipt(
+    ws: Workspace, sub: Submission, result: ValidationResult, *, annotate: bool = True
+) -> Path:
+    """Keep an invalid file's receipt, its full problem list and (for a file the gate let
+    through: `annotate`) its annotated copy beside its quarantine entry.
+
+    The original bytes stay in the archive under their hash; quarantine is where a person
+    looks for what was refused and why. The note lists the first problems, problems.csv all.
+    """
+    from wpflow.inputs.problems import first_problems, more_line, problems_csv
+
+    folder = quarantine_folder(ws, sub)
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = quarantine_stem(sub)
+    shown, more = first_problems(result.issues)
+    lines = [f"File: {shown_name(sub.file_name)}", f"SHA-256: {sub.sha256}", f"Archived at: {sub.archive_path}", ""]
+    lines += [str(issue) for issue in shown]
+    if more:
+        lines.append(more_line(more, f"{stem}.problems.csv"))
+        (folder / f"{stem}.problems.csv").write_bytes(problems_csv(result.issues))
+    receipt = folder / f"{stem}.txt"
+    receipt.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if not annotate:  # refused by the gate: opening it with openpyxl is what the gate prevents
+        return receipt
+    from wpflow.inputs.annotate import write_annotated_copy
+
+    try:
+        write_annotated_copy(Path(sub.archive_path), result, folder / f"{stem}.annotated.xlsx")
+    except Exception as exc:  # noqa: BLE001 - an annotated copy is a courtesy; the receipt already says it all
+        log.warning("no annotated copy for %s: %s", shown_name(sub.file_name), exc)
+    return receipt
+
+
+def quarantine_folder(ws: Workspace, sub: Submission) -> Path:
+    return ws.settings.quarantine_dir / sub.partner / sub.milestone
+
+
+def quarantine_stem(sub: Submission) -> str:
+    """`seed_funding_riga.v2.0123456789ab`: one entry per version and content; the name is
+    escaped, a stem with a newline would be a file name nobody can type."""
+    return f"{shown_name(Path(sub.file_name).stem)}.v{sub.version}.{sub.sha256[:12]}"
+
+
+# -- merge, render, notify --------------------------------------------------------------
+def merge_stage(ws: Workspace, milestone: Milestone, checked: list[CheckedSubmission], as_of: date) -> WPSummary:
+    from wpflow.milestone.merge import merge_summary
+
+    return merge_summary(ws.project, milestone, checked, as_of)
+
+
+def summary_lines(summary: WPSummary) -> list[str]:
+    """A few lines for the e-mail body: status, who is missing, the headline numbers."""
+    states = summary.partners
+    delivered = sum(1 for s in states if s.status.delivered)
+    lines = [f"Status: {summary.status} — {delivered} of {len(states)} required inputs delivered and valid."]
+    if summary.missing:
+        lines.append("Missing: " + ", ".join(summary.missing) + ".")
+    invalid = sorted({s.city for s in states if s.status == PartnerStatus.invalid})
+    if invalid:
+        lines.append("Invalid (to be corrected): " + ", ".join(invalid) + ".")
+    for table in summary.tables:
+        first = table.columns[0] if table.columns else None
+        if first:
+            lines.append(
+                f"{table.label}: {format_value(table.totals[first])} {first.lower()} across {len(table.rows)} cities."
+            )
+    return lines
+
+
+def expected_kinds(milestone: Milestone) -> list[str]:
+    return [r.kind for r in milestone.inputs if r.kind in INPUT_KINDS]
+
+
+def send_receipts(
+    ws: Workspace, milestone: Milestone, checked: list[CheckedSubmission], promise: str | None = None
+) -> list[Notice]:
+    """A receipt per submission to its partner: what was received, valid or its problems, and
+    what will happen with it (`promise`: what `receipt_promise` said before this run issued a
+    version — the pipeline sends receipts after rendering, so a mail outage never blocks the report).
+
+    Keyed by the file's hash, so each distinct upload gets exactly one receipt however often
+    the pipeline runs.
+    """
+    from wpflow.mail.compose import compose_receipt_email
+    from wpflow.mail.idempotency import receipt_key
+    from wpflow.mail.transports import notify_once
+    from wpflow.store.issued import About
+
+    notices = []
+    for c in checked:
+        partner = ws.project.participant(c.submission.partner)
+        key = receipt_key(ws.project.name, milestone.id, partner.emails[0], c.submission.sha256)
+        if ws.store.was_sent(key):
+            continue
+        annotated = None
+        if not c.result.valid:
+            annotated = _annotated_copy_path(ws, c.submission)
+        msg = compose_receipt_email(
+            ws.project,
+            milestone,
+            c.submission,
+            c.result,
+            partner,
+            key=key,
+            promise=promise or receipt_promise(ws, milestone),
+            annotated=annotated,
+        )
+        notices.append(
+            notify_once(
+                ws.store,
+                ws.mailer,
+                msg,
+                key=key,
+                project=ws.project.name,
+                milestone=milestone.id,
+                recipient=partner.emails[0],
+                kind="receipt",
+                about=About(submission_sha256=c.submission.sha256),
+            )
+        )
+    return notices
+
+
+def receipt_promise(ws: Workspace, milestone: Milestone) -> str:
+    """What will happen with a valid file, and nothing more: a report already sent gets an
+    updated version; before that, the report goes out at the due date (or once complete)."""
+    latest = ws.store.latest_version(ws.project.name, milestone.id)
+    if latest is not None:
+        return f"It will be in the updated {milestone.id} report, v{latest.version + 1}."
+    if ws.project.reports.release == "due-or-complete":
+        return (
+            f"It will be in the {milestone.id} report, which goes out on {milestone.due.isoformat()} "
+            "or as soon as every partner's input has arrived."
+        )
+    return f"It will be in the {milestone.id} report, which goes out on {milestone.due.isoformat()}."
+
+
+def _annotated_copy_path(ws: Workspace, sub: Submission) -> Path | None:
+    path = quarantine_folder(ws, sub) / f"{quarantine_stem(sub)}.annotated.xlsx"
+    return path if path.exists() else None

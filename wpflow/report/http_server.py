@@ -1,0 +1,114 @@
+"""The reports over HTTP: `wpflow serve` serves outputs/reports/ (a folder per project) on
+loopback, so the report link in the Prefect UI opens in a browser (Chromium refuses a web
+page's file:// links): `http://127.0.0.1:4280/baltmet-inno/WP4-M3.docx`.
+
+Starlette's `StaticFiles` run by uvicorn, both already installed as Prefect's server, in a
+daemon thread: nothing hand-written answers HTTP, and nothing is added to the install.
+No Prefect import here; `orchestration.serve` starts it, `tasks/publish.py` links to it.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from schemas.settings import Settings
+
+log = logging.getLogger(__name__)
+
+LOOPBACK = "127.0.0.1"
+STOP_SECONDS = 2.0
+
+
+@dataclass
+class ReportsServer:
+    """A running static server; `stop()` ends it within `STOP_SECONDS`."""
+
+    url: str
+    server: Any  # uvicorn.Server, imported lazily (uvicorn is only needed when serving)
+    thread: threading.Thread
+
+    def stop(self, timeout: float = STOP_SECONDS) -> None:
+        """Ask uvicorn to exit and wait a bounded time: Ctrl-C must not hang on open downloads."""
+        self.server.should_exit = True
+        self.thread.join(timeout)
+        if self.thread.is_alive():  # a slow client: drop its connection, the thread is a daemon
+            self.server.force_exit = True
+            self.thread.join(timeout)
+            log.warning("reports server at %s did not stop within %.0f s", self.url, 2 * timeout)
+
+
+def bind(port: int, host: str = LOOPBACK) -> socket.socket:
+    """The listening socket, bound here so a busy port is a clear error, not a uvicorn exit."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise RuntimeError(
+            f"cannot serve the reports on {host}:{port} ({exc.strerror}); set WPFLOW_REPORTS_PORT to a free port"
+        ) from None
+    sock.listen(64)
+    return sock
+
+
+def reports_app(directory: Path):
+    """The folder as a read-only site. Mounted in an app, not bare: Starlette's exception
+    middleware turns a missing file into a 404 rather than a 500 with a logged traceback."""
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+    from starlette.staticfiles import StaticFiles
+
+    return Starlette(routes=[Mount("/", app=StaticFiles(directory=directory))])
+
+
+def start_reports_server(
+    directory: Path, port: int, *, host: str = LOOPBACK, startup_timeout: float = 10.0
+) -> ReportsServer:
+    """Serve `directory` at http://host:port/ until `stop()`; port 0 picks a free one."""
+    import uvicorn
+
+    directory.mkdir(parents=True, exist_ok=True)  # served before the first report is written
+    sock = bind(port, host)
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        reports_app(directory), log_config=None, log_level="warning", access_log=False, lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="wpflow-reports", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + startup_timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            sock.close()
+            raise RuntimeError(f"the reports server on {host}:{port} did not start")
+        time.sleep(0.02)
+    url = f"http://{host}:{port}"
+    log.info("reports at %s/ (%s)", url, directory)
+    return ReportsServer(url=url, server=server, thread=thread)
+
+
+def report_link(settings: Settings, report: Path) -> str:
+    """Where a browser opens the report: under WPFLOW_REPORTS_URL, by default the loopback
+    address `wpflow serve` serves outputs/reports/ at (the project's folder in the path); the
+    file's URL for a report outside that folder or when WPFLOW_REPORTS_URL is set empty.
+
+    Fixed, not probed: a run recorded by `make demo` is browsed later under `make serve`, and
+    its link must work then (a file:// link never opens from the UI).
+    """
+    base = settings.reports_base_url
+    try:
+        relative = report.resolve().relative_to(settings.reports_root.resolve())
+    except ValueError:
+        relative = None
+    if not base or relative is None:
+        return report.resolve().as_uri()
+    return f"{base.rstrip('/')}/{quote(relative.as_posix())}"
