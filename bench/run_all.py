@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from orchestration.child_processes import die_with_parent_hook  # noqa: E402 - after the path is set
+from orchestration.child_processes import die_with_parent_hook
 
 HERE = Path(__file__).resolve().parent
 SCRIPTS = {

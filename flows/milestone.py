@@ -18,7 +18,7 @@ from tasks.collect import collect_submissions
 from tasks.merge import merge_milestone
 from tasks.notify import notify_partners, send_partner_receipts
 from tasks.publish import publish_artifacts
-from tasks.render import issue_report
+from tasks.report import issue_report
 from tasks.runs import close_run_record, open_run_record
 from tasks.validate import validate_submissions
 from wpflow.milestone.direct_run import run_status

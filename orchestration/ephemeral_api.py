@@ -120,7 +120,7 @@ def start_prefects_server() -> Callable[[], None]:
 
                 tie_ephemeral_server()
                 SubprocessASGIServer().start()  # the instance `get_client` uses later: started once
-        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for the server
+        except BaseException as exc:
             started.set_exception(exc)
             return
         started.set_result(None)

@@ -44,7 +44,7 @@ def prefect_api(settings: Settings, port: int | None = None, *, database_url: st
     port = port or settings.serve_port
     home = (settings.outputs / "prefect").resolve()
     with prefect_server(port, home, database_url=database_url) as api_url:
-        os.environ.update(PREFECT_HOME=str(home), PREFECT_API_URL=api_url, PREFECT_UI_API_URL=api_url)
+        os.environ.update(PREFECT_HOME=str(home), PREFECT_API_URL=api_url, PREFECT_UI_API_URL=api_url)  # noqa: TID251  (the run's context is to be passed instead)
         try:
             yield api_url
         finally:

@@ -310,8 +310,10 @@ class Project(Strict):
                             problems.append(
                                 (
                                     (*mat, "meetings", j, field),
-                                    f"meeting city {city!r} is not a participant's city "
-                                    f"(known: {', '.join(sorted(cities))})",
+                                    (
+                                        f"meeting city {city!r} is not a participant's city "
+                                        f"(known: {', '.join(sorted(cities))})"
+                                    ),
                                 )
                             )
                     if item.source and source_ids and item.source not in source_ids:

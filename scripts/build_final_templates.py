@@ -24,7 +24,7 @@ from docx.oxml.ns import qn
 from lxml import etree
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from build_report_template import find_p, para, text_of  # noqa: E402
+from build_report_template import find_p, para, text_of
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "templates"

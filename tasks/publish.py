@@ -37,8 +37,10 @@ def summary_markdown(summary: WPSummary, outcome: ReportOutcome) -> str:
     report = outcome.report
     if outcome.version is not None and report is not None:
         lines += [
-            f"Report: `{Path(report.path).name}`, version {outcome.version.version} "
-            f"(fingerprint `{outcome.version.fingerprint[:16]}…`)"
+            (
+                f"Report: `{Path(report.path).name}`, version {outcome.version.version} "
+                f"(fingerprint `{outcome.version.fingerprint[:16]}…`)"
+            )
         ]
     return "\n".join(lines)
 

@@ -1,5 +1,7 @@
-"""The code's structure as rules a test can hold: no import cycle between the project's modules,
-`wpflow validate` without Prefect, no module over 400 lines (docs/architecture.md)."""
+"""The code's structure as rules a test can hold: the layers of pyproject's import-linter contracts
+(orchestration -> flows -> tasks -> wpflow -> schemas, no Prefect below tasks), no import cycle
+between the project's modules, `wpflow validate` without Prefect, no module over 400 lines
+(docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -57,7 +59,7 @@ def test_no_import_cycle_between_the_projects_modules():
         state[node] = "open"
         for nxt in sorted(graph[node]):
             if state.get(nxt) == "open":
-                cycles.append(trail[trail.index(nxt) :] + [nxt])
+                cycles.append([*trail[trail.index(nxt) :], nxt])
             elif nxt not in state:
                 visit(nxt, [*trail, nxt])
         state[node] = "done"
@@ -66,6 +68,14 @@ def test_no_import_cycle_between_the_projects_modules():
         if name not in state:
             visit(name, [name])
     assert not cycles, "import cycles: " + "; ".join(" → ".join(c) for c in cycles)
+
+
+def test_the_layering_contracts_hold():
+    """import-linter's own verdict on pyproject's contracts, with every broken import it names."""
+    lint = Path(sys.executable).with_name("lint-imports")
+    done = subprocess.run([lint, "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert "Contracts: 2 kept, 0 broken." in done.stdout
 
 
 def test_wpflow_validate_runs_without_importing_prefect():

@@ -169,8 +169,16 @@ CASES = [
     pytest.param(["project", "show", "-f", "json"], 0, project_named, id="project show"),
     pytest.param(["project", "check", "--no-assumptions", "-f", "json"], 0, warnings_only, id="project check"),
     pytest.param(
-        ["validate", str(INBOX / "riga/WP4-M3/seed_funding_riga_v1.csv"), "--partner", "riga", "--milestone", "WP4-M3"]
-        + ["-f", "json"],
+        [
+            "validate",
+            str(INBOX / "riga/WP4-M3/seed_funding_riga_v1.csv"),
+            "--partner",
+            "riga",
+            "--milestone",
+            "WP4-M3",
+            "-f",
+            "json",
+        ],
         1,
         riga_v1_invalid,
         id="validate invalid",
@@ -198,8 +206,17 @@ CASES = [
         ["report", "project", "--direct", "--as-of", "2006-07-01", "-f", "json"], 0, every_draft, id="report project"
     ),
     pytest.param(
-        ["init", "{tmp}/spb", "--partners", str(SPB / "source/partners.csv")]
-        + ["--workplan", str(SPB / "source/workplan.xlsx"), "--no-input", "-f", "json"],
+        [
+            "init",
+            "{tmp}/spb",
+            "--partners",
+            str(SPB / "source/partners.csv"),
+            "--workplan",
+            str(SPB / "source/workplan.xlsx"),
+            "--no-input",
+            "-f",
+            "json",
+        ],
         0,
         spb_innoreg_made,
         id="init",
@@ -234,8 +251,8 @@ REFUSALS = [
             str(SPB / "source/partners.csv"),
             "--workplan",
             str(SPB / "source/partners.csv"),
-        ]
-        + ["--no-input"],
+            "--no-input",
+        ],
         1,
         "partners.csv, row 1, column A (name): unknown column",
         id="init partner list as work plan",

@@ -230,7 +230,7 @@ def test_validate_refuses_what_the_watcher_refuses(tmp_path, setup, env, code, w
 
 
 # -- a truncated upload ------------------------------------------------------------------
-def test_a_truncated_csv_that_completes_later_gets_one_receipt(inbox):  # noqa: F811 - the fixture
+def test_a_truncated_csv_that_completes_later_gets_one_receipt(inbox):
     """The upload stops mid-line for 1.5 s (five stability windows of 0.3 s), then completes."""
     content = seed_csv("Riga Seed Fund") + "Riga Growth;City;municipal;grant;500 000,00;;;\n".encode("cp1252")
     path = inbox / "riga" / MILESTONE / "seed_funding_riga.csv"
@@ -346,7 +346,7 @@ def refused(outer: BaseException) -> BaseException:
             raise ConnectionRefusedError(111, "Connection refused")
         except ConnectionRefusedError as exc:
             raise outer from exc
-    except BaseException as chained:  # noqa: BLE001 - handed back, chain intact
+    except BaseException as chained:
         return chained
 
 

@@ -140,7 +140,7 @@ def test_final_report_follows_the_seeds_structure_and_says_where_they_disagree(d
     assert [c.split(":")[0] for c in chapters][:5] == WPS  # WP5 compiles the others: its chapter closes the row
     assert "WP5, which compiles the work of the others, comes last" in text
     members = table_headed(demo / "reports" / "baltmet-inno" / "final.docx", "Organisation", "City", "Country", "Role")
-    spb = [r for r in members if r[1] == "St. Petersburg"][0]
+    spb = next(r for r in members if r[1] == "St. Petersburg")
     assert spb[3] == "partner" and "annex: observer" in spb[4]
     annex = table_headed(demo / "reports" / "baltmet-inno" / "final.docx", "Report", "Version", "As of")
     assert {r[0] for r in annex[1:]} >= {"WP4-M3", "WP4", "WP5"}
@@ -184,16 +184,16 @@ def test_a_wp_report_rehearsed_mid_2006_shows_what_existed_then(tmp_path):
     draft = outputs / "reports" / "baltmet-inno" / "drafts" / "WP4.docx"
     assert "Draft of the work package's final report" in text_of(draft)
     overview = table_headed(draft, "Milestone", "Title", "Due", "Report")
-    m3 = [r for r in overview if r[0] == "WP4-M3"][0]
+    m3 = next(r for r in overview if r[0] == "WP4-M3")
     assert m3[3] == "v1 of 30 June 2006, incomplete" and "missing" in m3[4]
-    assert [r for r in overview if r[0] == "WP4-M5"][0][3] == "not yet due"
+    assert next(r for r in overview if r[0] == "WP4-M5")[3] == "not yet due"
     assert len(list((outputs / "outbox" / "baltmet-inno").glob("*.eml"))) == before  # a draft goes to nobody
     assert not (outputs / "reports" / "baltmet-inno" / "WP4.docx").exists()
 
     said = invoke(outputs, "report", "wp", "WP4", "--as-of", "2007-07-01", "--direct").output
     assert "WP4 final report v1 issued" in said
     final = outputs / "reports" / "baltmet-inno" / "WP4.docx"
-    m3 = [r for r in table_headed(final, "Milestone", "Title", "Due", "Report") if r[0] == "WP4-M3"][0]
+    m3 = next(r for r in table_headed(final, "Milestone", "Title", "Due", "Report") if r[0] == "WP4-M3")
     assert m3[3] == "v2 of 10 July 2006, incomplete" and "1 late" in m3[4]
 
 

@@ -50,7 +50,7 @@ def fill(cell) -> str:
 @pytest.mark.parametrize(("maker", "sheet"), [(xlsx, "Schemes"), (csv, "Schemes")], ids=["xlsx", "csv"])
 def test_bad_cells_are_red_and_say_why(tmp_path, maker, sheet):
     source = maker(tmp_path / f"seed_funding.{maker.__name__}")
-    result, wb = annotate(source, tmp_path)
+    _result, wb = annotate(source, tmp_path)
     data = wb[sheet]
     red = FILLS["error"].start_color.rgb[-6:]
     assert {(c.row, c.column_letter) for row in data.iter_rows() for c in row if fill(c) == red} == {

@@ -191,8 +191,10 @@ def test_numbers_in_partners_notations(text, number):
         ),
         (
             "meeting_report.md",
-            "---\ntitle: ARG meeting\ndate: 2006-05-03\ncity: Rīga\nattendance:\n"
-            "  - {city: Tallinn, participants: 3}\noutcomes: [agreed on the survey]\n---\n\n# Notes\n\nFine.\n",
+            (
+                "---\ntitle: ARG meeting\ndate: 2006-05-03\ncity: Rīga\nattendance:\n"
+                "  - {city: Tallinn, participants: 3}\noutcomes: [agreed on the survey]\n---\n\n# Notes\n\nFine.\n"
+            ),
         ),
         (
             "meeting_report.json",

@@ -90,7 +90,7 @@ def test_a_filled_in_row_template_is_a_valid_submission(project, kind, tmp_path)
 
 @pytest.mark.parametrize("kind", DOC_KINDS)
 def test_a_filled_in_document_template_is_a_valid_submission(project, kind, tmp_path):
-    milestone, path = template_for(project, kind, tmp_path)
+    _milestone, path = template_for(project, kind, tmp_path)
     if path.suffix == ".docx":
         from docx import Document
 

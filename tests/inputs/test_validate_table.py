@@ -185,7 +185,7 @@ CASES = [
     (
         "third-row",
         "seed_funding.xlsx",
-        seed(GOOD_SEED, GOOD_SEED[:4] + ["1 000 000"], ["Z", "Y", "municipal", "gift", 1]),
+        seed(GOOD_SEED, [*GOOD_SEED[:4], "1 000 000"], ["Z", "Y", "municipal", "gift", 1]),
         "error",
         ("Schemes", 4, "D", "instrument"),
         "must be one of",
@@ -203,7 +203,7 @@ CASES = [
     (
         "unknown-column",
         "seed_funding.xlsx",
-        xlsx("Schemes", SEED + ["colour"], GOOD_SEED + ["red"]),
+        xlsx("Schemes", [*SEED, "colour"], [*GOOD_SEED, "red"]),
         "error",
         ("Schemes", 1, "F", "colour"),
         "unknown column",
@@ -524,7 +524,7 @@ CASES = [
     (
         "too-big-xlsx",
         "seed_funding.xlsx",
-        seed(*[GOOD_SEED[:4] + [i] for i in range(50)]),
+        seed(*[[*GOOD_SEED[:4], i] for i in range(50)]),
         "error",
         (None, None, None, None),
         "KB accepted",
@@ -564,15 +564,17 @@ CASES = [
         template("education_institutions", "Institutions", ["name", "type", "entrepreneurship_programme"]),
         "error",
         (None, None, None, None),
-        "is the template for Educational and science institutions "
-        "(education_institutions), which this milestone does not ask for; it expects: seed_funding",
+        (
+            "is the template for Educational and science institutions "
+            "(education_institutions), which this milestone does not ask for; it expects: seed_funding"
+        ),
         {"expected": ["seed_funding"]},
     ),
     # header row
     (
         "misspelt-column",
         "seed_funding.xlsx",
-        xlsx("Schemes", SEED[:4] + ["budget_euro"], GOOD_SEED),
+        xlsx("Schemes", [*SEED[:4], "budget_euro"], GOOD_SEED),
         "error",
         ("Schemes", 1, "E", "budget_euro"),
         "unknown column; did you mean budget_eur?",
@@ -581,7 +583,7 @@ CASES = [
     (
         "repeated-column",
         "seed_funding.xlsx",
-        xlsx("Schemes", SEED + ["Budget (EUR)"], GOOD_SEED + [5]),
+        xlsx("Schemes", [*SEED, "Budget (EUR)"], [*GOOD_SEED, 5]),
         "error",
         ("Schemes", 1, "F", "budget_eur"),
         "repeats column E; delete one of them",
@@ -599,7 +601,7 @@ CASES = [
     (
         "values-in-unnamed-column",
         "seed_funding.xlsx",
-        xlsx("Schemes", SEED + [None], GOOD_SEED + ["call Anna"]),
+        xlsx("Schemes", [*SEED, None], [*GOOD_SEED, "call Anna"]),
         "warning",
         ("Schemes", 1, "F", None),
         "has no column name, so its values (from row 2) were not read",

@@ -151,7 +151,7 @@ def test_late_and_corrected_files_bring_exactly_one_update_naming_them(replay):
 
 
 def test_no_empty_report_goes_to_the_partners(replay, project):
-    ws, _, mails = replay
+    _ws, _, mails = replay
     reported = {mid for mid, _, _, _ in report_mails(mails)}
     assert reported == {"WP1-M1", "WP2-M1", "WP3-M1", "WP4-M1", "WP4-M3", "WP5-M3"}
     empty = [m for m in mails if "no inputs by the due date" in m["Subject"]]
@@ -202,8 +202,10 @@ def test_the_store_holds_each_version_and_the_runs_say_what_they_did(replay):
         ),
         (
             "WP3-M2",
-            "WP3-M2: nothing usable arrived by 2005-12-31; no report to the partners, the WP coordinator and "
-            "the lead are told instead; 2 e-mail(s) sent",
+            (
+                "WP3-M2: nothing usable arrived by 2005-12-31; no report to the partners, the WP coordinator and "
+                "the lead are told instead; 2 e-mail(s) sent"
+            ),
             "WP3-M2: nothing usable arrived by 2005-12-31; the WP coordinator and the lead were told before, nothing sent",
         ),
     ],

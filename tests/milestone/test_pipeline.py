@@ -133,7 +133,7 @@ def test_render_failure_then_rerun_mails_each_recipient_once(prefect_api, pipeli
     sends no report; the re-run renders, and each recipient gets the report exactly once."""
     from datetime import date
 
-    import tasks.render
+    import tasks.report
     import wpflow.report.render
     from flows.milestone import milestone_pipeline
     from wpflow.workspace import workspace
@@ -145,7 +145,7 @@ def test_render_failure_then_rerun_mails_each_recipient_once(prefect_api, pipeli
         calls.append(summary.milestone_id)
         raise OSError("disk full while writing the report")
 
-    monkeypatch.setattr(tasks.render.issue_report, "retry_delay_seconds", [0, 0])
+    monkeypatch.setattr(tasks.report.issue_report, "retry_delay_seconds", [0, 0])
     monkeypatch.setattr(wpflow.report.render, "render_report", broken_render)
     with pytest.raises(OSError, match="disk full"):
         milestone_pipeline("WP4-M3", date(2006, 7, 31))

@@ -95,7 +95,7 @@ def test_contents_page_lists_the_headings(reports, milestone):
     path, pages = reports[milestone]
     document = docx.Document(str(path))
     headings = [p.text for p in document.paragraphs if p.style.name in ("Heading 1", "Heading 2")]
-    contents = next(p for p in pages if re.search(r"^Contents\s*$", p, re.M))
+    contents = next(p for p in pages if re.search(r"^Contents\s*$", p, re.MULTILINE))
     assert "Word fills in" not in contents
     listed = [line.strip() for line in contents.splitlines()]
     assert headings and all(h in listed for h in headings), [h for h in headings if h not in listed]

@@ -92,7 +92,7 @@ def test_reminders_name_what_is_outstanding(project):
 
 def test_a_fixed_file_stops_the_reminders(project):
     milestone = project.milestone("WP4-M3")
-    fixed = DELIVERIES + [Delivery("riga", "seed_funding", date(2006, 6, 25), valid=True, version=2)]
+    fixed = [*DELIVERIES, Delivery("riga", "seed_funding", date(2006, 6, 25), valid=True, version=2)]
     assert "riga" not in outstanding_on(project, milestone, fixed, date(2006, 6, 27))
 
 
@@ -111,7 +111,7 @@ def run_key_on(project, deliveries, day):
 def test_a_run_is_keyed_by_the_content_of_the_inputs_not_the_day(project):
     due = run_key_on(project, DELIVERIES, date(2006, 6, 30))
     assert due == run_key_on(project, DELIVERIES, date(2006, 9, 1)) and due[1] == "report"
-    late = DELIVERIES + [Delivery("malmo", "seed_funding", date(2006, 7, 5), True, sha256="m" * 64)]
+    late = [*DELIVERIES, Delivery("malmo", "seed_funding", date(2006, 7, 5), True, sha256="m" * 64)]
     assert run_key_on(project, late, date(2006, 7, 4)) == due, "not arrived yet on 07-04"
     assert run_key_on(project, late, date(2006, 7, 5))[0] != due[0]
 

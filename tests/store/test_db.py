@@ -46,7 +46,7 @@ def test_a_database_from_before_migrations_is_stamped_and_upgraded_keeping_its_r
         )
     assert "error" not in columns(engine, "milestone_runs")
     if not migrate.automatic(engine):  # PostgreSQL: the operator upgrades, the store only asks for it
-        with pytest.raises(migrate.SchemaMismatch, match="has no schema yet.*wpflow db upgrade"):
+        with pytest.raises(migrate.SchemaMismatch, match=r"has no schema yet.*wpflow db upgrade"):
             Store(db_url)
         assert migrate.upgrade(engine) == (None, migrate.head())
     store = Store(db_url)

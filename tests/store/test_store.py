@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -253,13 +254,13 @@ def test_issues_of_unknown_submission_are_empty(store: Store) -> None:
 
 
 # -- notifications --------------------------------------------------------------------------
-CLAIM = dict(
-    project="BaltMet Inno",
-    milestone="WP3-M2",
-    recipient="wp3@riga.example",
-    kind="report",
-    about=About(report_version=1, fingerprint="f" * 64),
-)
+CLAIM = {
+    "project": "BaltMet Inno",
+    "milestone": "WP3-M2",
+    "recipient": "wp3@riga.example",
+    "kind": "report",
+    "about": About(report_version=1, fingerprint="f" * 64),
+}
 
 
 def test_claim_is_exclusive_across_stores_and_threads(db_url: str) -> None:
@@ -410,7 +411,7 @@ def test_racing_runs_issue_consecutive_versions_never_repeating_the_newest(db_ur
         )
         versions = stores[0].versions("BaltMet Inno")
         assert [v.version for v in versions] == list(range(1, len(versions) + 1))
-        assert all(a.fingerprint != b.fingerprint for a, b in zip(versions, versions[1:], strict=False))
+        assert all(a.fingerprint != b.fingerprint for a, b in itertools.pairwise(versions))
         assert {v.fingerprint for v in versions} == set(fingerprint)
         assert all(got.fingerprint == fingerprint[i] for i, got in enumerate(issued))
         if contents_raced == 1:

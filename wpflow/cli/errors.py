@@ -44,7 +44,7 @@ class ErrorMappingGroup(TyperGroup):
             return super().invoke(ctx)
         except (Exit, TyperException, Abort):  # usage errors and deliberate exits: Typer's own handling
             raise
-        except Exception as exc:  # noqa: BLE001 - every failure becomes one line and an exit code
+        except Exception as exc:
             if ctx.meta.get(VERBOSE_KEY):
                 traceback.print_exc(file=sys.stderr)
             code, line = describe_failure(exc)

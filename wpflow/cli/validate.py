@@ -94,7 +94,7 @@ def validate_command(
 def template_command(
     milestone: Annotated[str, typer.Argument(help="Milestone id, e.g. WP4-M3.")],
     partner: Annotated[str, typer.Option("--partner", help="Participant id the templates are for.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the templates into.")] = Path("."),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the templates into.")] = Path(),
     project: ProjectOpt = None,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:

@@ -203,7 +203,7 @@ def load_arrivals(inbox_root: Path) -> dict[str, date]:
 @lru_cache(maxsize=8)
 def _parsed_arrivals(path: str, _mtime_ns: int, _size: int) -> tuple[tuple[str, date], ...]:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=loader) or {}  # noqa: S506 - a safe loader
+    data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=loader) or {}
     return tuple((str(k), v if isinstance(v, date) else date.fromisoformat(str(v))) for k, v in data.items())
 
 

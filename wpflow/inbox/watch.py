@@ -248,7 +248,7 @@ class InboxWatcher:
             cap=settings.receipt_retry_max_seconds,
         )
         if retry.attempts == 1:
-            log.exception(
+            log.error(
                 "could not receive %s; retrying in %.0f s",
                 relative,
                 (retry.due_at - retry.first_failed_at).total_seconds(),

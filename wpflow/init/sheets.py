@@ -158,7 +158,7 @@ def workbook_sheets(path: Path) -> list[str]:
 
     try:
         return list(CalamineWorkbook.from_path(str(path)).sheet_names)
-    except Exception as exc:  # noqa: BLE001 - calamine's errors are many; all mean the same here
+    except Exception as exc:
         raise Unreadable(f"{path.name} is damaged or not a spreadsheet ({exc.__class__.__name__})") from None
 
 

@@ -67,7 +67,7 @@ def partner_workbook(original: Path, result: ValidationResult) -> Workbook:
                 return load_workbook(fh)
         if suffix == ".csv" or (suffix == ".txt" and (kind is None or kind.shape == "rows")):  # .txt: Markdown too
             return workbook_from_csv(original, sheet_title(result))
-    except Exception:  # noqa: BLE001 - an unreadable file is already an issue in the result
+    except Exception:
         pass
     workbook = Workbook()
     workbook.remove(workbook.active)

@@ -35,7 +35,7 @@ def parse_number(text: str) -> float | None:
     if "," in t and "." in t:
         t = t.replace(".", "").replace(",", ".") if t.rfind(",") > t.rfind(".") else t.replace(",", "")
     elif "," in t:
-        decimal = _DECIMAL_COMMA.search(t) or t.count(",") == 1 and not _THOUSANDS_COMMA.search(t)
+        decimal = _DECIMAL_COMMA.search(t) or (t.count(",") == 1 and not _THOUSANDS_COMMA.search(t))
         t = t.replace(",", ".") if decimal else t.replace(",", "")
     elif t.count(".") > 1:
         t = t.replace(".", "")

@@ -107,7 +107,7 @@ def _field_value(section: dict, annotation: Any) -> Any:
     return [dict(zip((first, second), (part.strip() for part in p.rsplit(":", 1)))) for p in items]
 
 
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*\r?$\n?", re.S | re.M)
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*\r?$\n?", re.DOTALL | re.MULTILINE)
 
 
 def markdown_document(text: str) -> dict:

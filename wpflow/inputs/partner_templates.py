@@ -106,7 +106,7 @@ def number_format(info: FieldInfo) -> str | None:
     """How a column shows what is typed: dates as 31.12.2005, amounts with thousands
     separators, years and counts below 10 000 without, text as text (see below)."""
     kind, allowed = base_type(info)
-    low, high = bounds(info)
+    _low, high = bounds(info)
     if kind is dt.date:
         return "DD.MM.YYYY"
     if kind is int:
@@ -270,8 +270,10 @@ def instructions_sheet(sheet, project: Project, milestone: Milestone, kind: Inpu
             f'On the sheet "{kind.sheet}", one row per item: {item[:1].lower() + item[1:]}',
             "Columns marked * are required; the others may stay empty. Pick listed values from the dropdowns.",
             "Keep the column headers, the sheet names and the file name; add no columns.",
-            "Save it as Excel (XLSX) and upload it to your folder or send it to the address above. "
-            "You get a receipt by e-mail that lists anything to correct.",
+            (
+                "Save it as Excel (XLSX) and upload it to your folder or send it to the address above. "
+                "You get a receipt by e-mail that lists anything to correct."
+            ),
         ),
         start=1,
     ):

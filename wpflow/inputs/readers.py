@@ -60,7 +60,7 @@ def _read_workbook(path: Path, wanted: str | None) -> tuple[str | None, list[str
         )
     except PasswordError:
         raise Unreadable("is password-protected; remove the password and send it again") from None
-    except Exception as exc:  # noqa: BLE001 - calamine's errors are many; all mean the same to a partner
+    except Exception as exc:
         raise Unreadable(
             f"is damaged or not a spreadsheet ({exc.__class__.__name__}); save it again from the original program"
         ) from None
@@ -187,7 +187,7 @@ def open_docx(path: Path):
 
     try:
         return Document(str(path))
-    except Exception as exc:  # noqa: BLE001 - python-docx raises many kinds for one meaning
+    except Exception as exc:
         raise Unreadable(
             f"is damaged or not a Word file ({exc.__class__.__name__}); "
             "save it again as .docx from the original program"

@@ -42,7 +42,7 @@ def _read_metadata(path: str, _mtime_ns: int, _size: int) -> tuple[tuple[str, st
         if METADATA_SHEET not in workbook.sheet_names:
             return ()
         rows = workbook.get_sheet_by_name(METADATA_SHEET).to_python()
-    except Exception:  # noqa: BLE001 - an unreadable workbook is validation's finding
+    except Exception:
         return ()
     return tuple(metadata_rows(rows).items())
 

@@ -272,7 +272,7 @@ def notify_once(
     """
     if "Message-ID" not in msg:
         msg["Message-ID"] = message_id_for(key, addresses(msg, "From")[0] if "From" in msg else "")
-    notice = dict(key=key, to=addresses(msg, "To"), cc=addresses(msg, "Cc"), subject=str(msg["Subject"]))
+    notice = {"key": key, "to": addresses(msg, "To"), "cc": addresses(msg, "Cc"), "subject": str(msg["Subject"])}
     if not store.claim_notification(
         key,
         project=project,

@@ -28,8 +28,8 @@ def listening(listener: Listener) -> Iterator[None]:
 
 
 def announce(milestone_id: str, status: str) -> None:
-    for listener in list(_listeners):
+    for listener in _listeners:
         try:
             listener(milestone_id, status)
-        except Exception:  # noqa: BLE001 - progress display is never worth a failed run
+        except Exception:
             log.debug("progress listener failed", exc_info=True)

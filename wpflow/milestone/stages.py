@@ -144,7 +144,7 @@ def write_quarantine_receipt(
 
     try:
         write_annotated_copy(Path(sub.archive_path), result, folder / f"{stem}.annotated.xlsx")
-    except Exception as exc:  # noqa: BLE001 - an annotated copy is a courtesy; the receipt already says it all
+    except Exception as exc:
         log.warning("no annotated copy for %s: %s", shown_name(sub.file_name), exc)
     return receipt
 

@@ -270,8 +270,7 @@ def fit(needs: Sequence[ColumnNeed], available: int) -> list[int] | None:
     if least > available:
         return None
     share = (available - least) / (full - least)
-    widths = [n.least + int((n.full - n.least) * share) for n in needs]
-    return widths
+    return [n.least + int((n.full - n.least) * share) for n in needs]
 
 
 def squeeze(needs: Sequence[ColumnNeed], available: int) -> list[int]:
