@@ -6,7 +6,7 @@ BaltMet Inno), each made distinct by one added line, written under `.part` names
 in one tight loop; "complete" is each file's rename. A receipt is matched to its file by the
 file name in its Subject; its write time is the `.eml`'s mtime (written atomically). The
 watchers are the ones of `bench_latency.py` (same subprocess set-up, same 1 s window).
-Target (issue 13): p95 ≤ 10 s through `wpflow serve` for 200 files.
+Target: p95 ≤ 10 s through `wpflow serve` for 200 files.
 
     .venv/bin/python bench/bench_burst.py [--files 200] [--quick]
 """

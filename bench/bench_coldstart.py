@@ -3,7 +3,7 @@ member runs it — with the ephemeral API on a fresh Prefect home (its first sta
 Prefect's database), again on that now-migrated home, against an already running
 `prefect server start` (started here on a free port, PREFECT_API_URL set, stopped after), and
 `--direct` (no Prefect at all). Every run gets fresh outputs (archive, store, reports, outbox).
-The README's advice on which to use when comes from these figures. Targets (issue 17), as
+The README's advice on which to use when comes from these figures. Targets, as
 ratios to `--direct` measured in the same run: ephemeral API on a migrated home ≤ 3×, a
 running server ≤ 1.5×.
 

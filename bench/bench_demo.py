@@ -1,6 +1,6 @@
 """The demo's 25 milestones: `wpflow run --all --as-of 2008-01-31` through Prefect (ephemeral API,
 fresh and already-migrated Prefect home) against `--direct`, as new processes, in one run, so
-the ratios hold whatever the machine's speed that day (issue 17's targets: migrated home ≤ 2×
+the ratios hold whatever the machine's speed that day (the targets: migrated home ≤ 2×
 direct, fresh home ≤ 3×). Fresh outputs for every run; no PDF (LibreOffice is not what this
 measures).
 

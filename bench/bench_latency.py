@@ -14,7 +14,7 @@ renamed; "complete" is the moment after the rename. The receipt lands in `output
 only writes files and lists the outbox, so it takes nothing from the watcher's interpreter.
 One file is dropped before measuring (the first after start also pays lazy imports) and
 reported on its own. Stability window: WPFLOW_STABLE_SECONDS=1 (the default), the latency's floor.
-Target (issues 7 and 17): p95 through Prefect ≤ 2× the plain path's p95 measured in the same
+Target: p95 through Prefect ≤ 2× the plain path's p95 measured in the same
 run (the plain p95 is the 1 s window plus the receipt, ~1.1 s: 2× is the README's "about two
 seconds" as a ratio that holds whatever the machine's speed that day).
 

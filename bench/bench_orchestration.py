@@ -7,8 +7,8 @@ and warmed by one small pipeline run first (its cold start is bench_coldstart.py
 for each size the two sides alternate (direct, Prefect, Prefect, direct, … — ABBA, so a slow
 spell on the shared machine hits both), each run on the same inputs with fresh outputs (archive,
 database, reports, outbox). Both sides read their settings from WPFLOW_* like a worker does, and
-the Prefect side runs with the flow heartbeat off, as `wpflow run` does (DESIGN §2).
-Target (issue 7): Prefect ≤ 2× direct at 500 partners.
+the Prefect side runs with the flow heartbeat off, as `wpflow run` does.
+Target: Prefect ≤ 2× direct at 500 partners.
 
     .venv/bin/python bench/bench_orchestration.py [--quick] [--sizes 14,500] [--repeat N]
 """

@@ -1,7 +1,7 @@
 """Scale: a synthetic consortium (N partners × 5 XLSX × 100 rows) through collect → validate →
 merge → render on this machine, each size in a fresh child process (so peak RSS is per size).
 
-Targets (issues 7 and 17): at 500 partners (≈250 000 rows) the wall time ≤ 4× the floor measured
+Targets: at 500 partners (≈250 000 rows) the wall time ≤ 4× the floor measured
 in the same run — reading the same files with python-calamine alone plus validating the same
 rows with one pydantic TypeAdapter(list[Row]) — so the verdict holds whatever the machine's
 speed that day; ≤ 500 MB peak RSS; time growing linearly or better.

@@ -2,7 +2,7 @@
 against the ephemeral API or a running server, counted — API calls by route, events (task-run
 state changes go to the server as events, not API calls, in Prefect 3), results written, log
 batches, artifacts — and timed against the same milestone through `run_direct` in the same
-process. A diagnosis aid for docs/performance.md (issue 17), not part of `make bench`.
+process. A diagnosis aid for docs/performance.md, not part of `make bench`.
 
 Counting wraps httpx's `send` and Prefect's events worker / result store in this process only
 (nothing in wpflow changes). The API server's own CPU time is read from /proc for the ephemeral

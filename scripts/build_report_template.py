@@ -1,7 +1,7 @@
 """Apply wpflow's structural edits to `templates/report.docx`, keeping what a secretariat changed.
 
 The template is a Word file people edit; this script makes the edits the renderer relies on
-(issue 12: version on the title page, "Changes since …", "Notes on the sources", sections only
+(version on the title page, "Changes since …", "Notes on the sources", sections only
 where they apply, rows that never split, contents-list styles) with python-docx/lxml, so they
 are reviewable and repeatable. Each edit first checks whether it is already there: running the
 script twice changes nothing.

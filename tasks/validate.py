@@ -1,7 +1,7 @@
 """Validate task: one task run per batch of partners, not per file or per partner.
 
 A task run costs ~8-33 ms of orchestration in the flow's process and three events the API
-server records (DESIGN §2, docs/performance.md): batches of up to PARTNERS_PER_BATCH partners
+server records (docs/performance.md): batches of up to PARTNERS_PER_BATCH partners
 keep that cost at one run for a consortium of BaltMet's size and proportional to partners / 25
 at 500, while a re-run still skips (cache) the batches whose files did not change.
 """

@@ -128,7 +128,7 @@ def revision_command(
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """For developers: write a new migration from the difference between the models in
-    wpflow/store/store.py and the (upgraded) database. Review it before committing."""
+    wpflow/store/orm.py and the (upgraded) database. Review it before committing."""
     from wpflow.store import migrate
 
     _, engine = _engine(project, database_url)

@@ -101,7 +101,7 @@ class Store(Ledger, ReceiptRetries, Summaries):
     def record_results(self, results: Sequence[tuple[Submission, ValidationResult]]) -> list[Submission]:
         """Store files' validation results and settle versions and statuses of their siblings,
         in one transaction and a few set-wise statements, not five per file: at 500 partners
-        the validate stage spent most of its time here (docs/performance.md, issue 17).
+        the validate stage spent most of its time here (docs/performance.md).
 
         Idempotent: a pipeline re-run validates stored files again, and recording the same
         result twice (or out of arrival order) must leave the same state. A file given twice
