@@ -67,6 +67,26 @@ def linked_paths(document: Path) -> list[str]:
     return found
 
 
+def anchor_of(heading: str) -> str:
+    """A heading's anchor as GitHub makes it: lower case, punctuation dropped, spaces to hyphens."""
+    kept = "".join(c for c in heading.strip().lower() if c.isalnum() or c in " -_")
+    return kept.replace(" ", "-")
+
+
+def broken_anchors(document: Path) -> list[str]:
+    """Links to a heading of another document (`operations.md#every-setting`) that it lacks."""
+    broken = []
+    for target in LINK.findall(prose(document)):
+        path, _, anchor = target.partition("#")
+        linked = Path(os.path.normpath(document.parent / path)) if path else document
+        if not anchor or "://" in path or linked.suffix != ".md" or not linked.is_file():
+            continue
+        headings = re.findall(r"^#+\s+(.+)$", prose(linked), re.MULTILINE)
+        if anchor not in {anchor_of(h) for h in headings}:
+            broken.append(target)
+    return broken
+
+
 def ids(documents: list[Path]) -> list[str]:
     return [d.relative_to(ROOT).as_posix() for d in documents]
 
@@ -86,6 +106,12 @@ def test_every_path_named_exists(document: Path):
 def test_every_relative_link_resolves(document: Path):
     broken = sorted({p for p in linked_paths(document) if not (ROOT / p).exists()})
     assert not broken, f"{document.name} links to files that do not exist: {', '.join(broken)}"
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=ids(DOCUMENTS))
+def test_every_link_to_a_heading_finds_it(document: Path):
+    broken = sorted(set(broken_anchors(document)))
+    assert not broken, f"{document.name} links to headings that do not exist: {', '.join(broken)}"
 
 
 @pytest.mark.parametrize("document", DOCUMENTS, ids=ids(DOCUMENTS))
@@ -114,3 +140,4 @@ def test_the_path_finder_finds_paths_and_skips_the_rest(tmp_path: Path):
         encoding="utf-8",
     )
     assert named_paths(sample) == ["wpflow/inbox/watch.py", "Makefile", "docs/deploy.md"]
+    assert anchor_of("The store and its schema: who migrates") == "the-store-and-its-schema-who-migrates"
