@@ -62,7 +62,7 @@ def sent_as(version: ReportVersion, versions: Iterable[ReportVersion]) -> str:
     """What a report e-mail's once-key says it carries: the version's content fingerprint — or,
     when an earlier version had that content (A, B, then A again), the fingerprint with the
     version's number, so that whoever had v1 and v2 is sent v3 too. Keys of versions issued
-    before 0007 keep their plain fingerprint: nothing sent then goes out again."""
+    before this rule keep their plain fingerprint: nothing sent then goes out again."""
     if any(v.fingerprint == version.fingerprint and v.version < version.version for v in versions):
         return f"{version.fingerprint}@v{version.version}"
     return version.fingerprint

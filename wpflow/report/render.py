@@ -169,7 +169,7 @@ def detail_need(values: list[Any], column: Column) -> ColumnNeed:
 def detail_texts(details: list[dict[str, Any]], cols: list[Column]) -> Iterator[Sequence[str]]:
     """Formatted lazily, a chunk of rows at a time as they are written (250 000 rows never exist
     as text at once), column by column within a chunk: a text cell, most of them, is taken as
-    it is without a call, which halves the time of formatting cell by cell (issue 17)."""
+    it is without a call, which halves the time of formatting cell by cell."""
     for start in range(0, len(details), ROWS_PER_CHUNK):
         part = details[start : start + ROWS_PER_CHUNK]
         columns = [[str(d.get("city", "")) for d in part]]
