@@ -42,8 +42,7 @@ class FlakySink(SmtpSink):
 @pytest.fixture
 def sink() -> Iterator[FlakySink]:
     flaky = FlakySink(host="127.0.0.1", port=0)
-    with running_smtp(flaky) as port:
-        flaky.port = port
+    with running_smtp(flaky) as flaky.port:
         yield flaky
 
 

@@ -25,7 +25,7 @@ from wpflow.final.project_story import FINAL
 from wpflow.final.render import FINAL_TEMPLATE, WP_TEMPLATE, Issue, render_story
 from wpflow.issue import lifecycle
 from wpflow.issue.content import digest, total_changes, version_label
-from wpflow.issue.lifecycle import DRAFTS, Edition
+from wpflow.issue.lifecycle import DRAFTS, Edition, Particulars
 from wpflow.mail.idempotency import final_report_key
 from wpflow.report.plain_words import kind_title, long_date
 from wpflow.workspace import Workspace
@@ -151,30 +151,10 @@ class FinalReport:
     def key(self, email: str, content: str) -> str:
         return final_report_key(self.ws.project.name, self.report_id, email, content)
 
-    def compose(
-        self,
-        person: Participant,
-        report: ReportRef,
-        *,
-        key: str,
-        cc: list[str],
-        since: str | None,
-        changes: list[str],
-        attach: list[Path],
-    ) -> EmailMessage:
+    def compose(self, person: Participant, report: ReportRef, particulars: Particulars) -> EmailMessage:
         from wpflow.final.mail import compose_final_email
 
-        return compose_final_email(
-            self.ws.project,
-            self.story,
-            report,
-            person,
-            key=key,
-            cc=cc,
-            since=since,
-            changes=changes,
-            attach=attach,
-        )
+        return compose_final_email(self.ws.project, self.story, report, person, **particulars)
 
 
 # -- issue --------------------------------------------------------------------------------------

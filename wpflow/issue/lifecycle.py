@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from email.message import EmailMessage
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypedDict
 
 from schemas.project import Participant
 from schemas.records import Notice, ReportRef, ReportStatus, ReportVersion, VersionContents
@@ -48,6 +48,17 @@ class Edition:
     def changes_since(self) -> str | None:
         """'v1 of 19 June 2005', as the title page's "Changes since" names the version replaced."""
         return f"v{self.before.version} of {long_date(self.before.as_of)}" if self.before else None
+
+
+class Particulars(TypedDict):
+    """What one recipient's e-mail of a version says beyond the document: its once-key, who is
+    in copy, the version it replaces and what changed, the files attached beside the DOCX."""
+
+    key: str
+    cc: list[str]
+    since: str | None
+    changes: list[str]
+    attach: list[Path]
 
 
 class Document(Protocol):
@@ -94,17 +105,8 @@ class Document(Protocol):
     def key(self, email: str, content: str) -> str:
         """The idempotency key of its e-mail to `email` carrying `content` (see `sent_as`)."""
 
-    def compose(
-        self,
-        person: Participant,
-        report: ReportRef,
-        *,
-        key: str,
-        cc: list[str],
-        since: str | None,
-        changes: list[str],
-        attach: list[Path],
-    ) -> EmailMessage: ...
+    def compose(self, person: Participant, report: ReportRef, particulars: Particulars) -> EmailMessage:
+        """The version's e-mail to `person`, the document `report` attached."""
 
 
 # -- versions -----------------------------------------------------------------------------
@@ -211,11 +213,13 @@ def message(doc: Document, version: ReportVersion, edition: Edition, content: st
         compose=lambda: doc.compose(
             person,
             report,
-            key=key,
-            cc=list(lead.emails) if project.reports.lead_in_copy and person.id != lead.id else [],
-            since=version_label(before.version, before.as_of) if before else None,
-            changes=list(edition.changes),
-            attach=[Path(report.pdf_path)] if project.reports.attach_pdf and report.pdf_path else [],
+            Particulars(
+                key=key,
+                cc=list(lead.emails) if project.reports.lead_in_copy and person.id != lead.id else [],
+                since=version_label(before.version, before.as_of) if before else None,
+                changes=list(edition.changes),
+                attach=[Path(report.pdf_path)] if project.reports.attach_pdf and report.pdf_path else [],
+            ),
         ),
     )
 

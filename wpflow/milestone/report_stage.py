@@ -43,7 +43,7 @@ from wpflow.issue.content import (
     report_fingerprint,
     version_label,
 )
-from wpflow.issue.lifecycle import Edition
+from wpflow.issue.lifecycle import Edition, Particulars
 from wpflow.milestone.stages import summary_lines
 from wpflow.report.plain_words import kind_title
 from wpflow.workspace import Workspace
@@ -117,31 +117,11 @@ class MilestoneReport:
 
         return report_key(self.ws.project.name, self.milestone.id, email, content)
 
-    def compose(
-        self,
-        person: Participant,
-        report: ReportRef,
-        *,
-        key: str,
-        cc: list[str],
-        since: str | None,
-        changes: list[str],
-        attach: list[Path],
-    ) -> EmailMessage:
+    def compose(self, person: Participant, report: ReportRef, particulars: Particulars) -> EmailMessage:
         from wpflow.mail.compose import compose_report_email
 
-        return compose_report_email(
-            self.ws.project,
-            self.milestone,
-            report,
-            person,
-            key=key,
-            cc=cc,
-            since=since,
-            changes=changes,
-            summary_lines=summary_lines(self.summary),
-            attach=attach,
-        )
+        lines = summary_lines(self.summary)
+        return compose_report_email(self.ws.project, self.milestone, report, person, summary_lines=lines, **particulars)
 
 
 # -- release ------------------------------------------------------------------------------
