@@ -61,11 +61,14 @@ class MilestoneReport:
     ws: Workspace
     milestone: Milestone
     summary: WPSummary
-    mail_kind: str = "report"
 
     @property
     def report_id(self) -> str:
         return self.milestone.id
+
+    @property
+    def mail_kind(self) -> str:
+        return "report"
 
     @property
     def status(self) -> ReportStatus:
