@@ -1,5 +1,5 @@
 """Final report tasks: tell a WP's (or the project's) story from the store, issue it, send it,
-and show it in the Prefect UI — thin wrappers around `wpflow.final.stages` / `final_reports`."""
+and show it in the Prefect UI — thin wrappers around `wpflow.final.stages` / `wpflow.final.issue`."""
 
 from __future__ import annotations
 

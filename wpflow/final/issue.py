@@ -1,33 +1,33 @@
-"""Issuing the WP final reports and the joint final report: versions, rendering, sending.
+"""Issuing the WP final reports and the joint final report through the lifecycle every issued
+document shares (`wpflow.issue.lifecycle`), one level above the milestones.
 
-The same rules as a milestone report (`wpflow.milestone.report_stage`), one level up. A report's identity is
-its content — the story it tells, read from the store, and its template — never the day it was
-made: the newest version's content another day is that version, a changed one (or an earlier
-one come back) is the next (v2 says what changed). Before the WP's (project's) end the report
-is a draft in `reports/drafts/`, sent to nobody; from then on each version goes by e-mail once
-per recipient: a WP report to the WP's partners and co-ordinator, the joint final report to
-every partner and observer, the lead partner in copy as the project's policy says. Versions
-live in `report_versions` beside the milestones' (report id "WP4", "final").
+A report's identity is its content — the story it tells, read from the store, and its
+template — never the day it was made. Before the WP's (project's) end the report is a draft in
+`reports/drafts/`, sent to nobody; from then on each version goes by e-mail once per recipient:
+a WP report to the WP's partners and co-ordinator, the joint final report to every partner and
+observer. Versions live in `report_versions` beside the milestones' (report id "WP4", "final").
+`FinalReport` is what the lifecycle knows of these reports.
 """
 
 from __future__ import annotations
 
 import logging
-import shutil
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import date
+from email.message import EmailMessage
 from pathlib import Path
 
 from schemas.final import FinalIssue, ProjectStory, WPStory
-from schemas.project import Participant, Project
+from schemas.project import Participant
 from schemas.records import Notice, PartnerState, ReportRef, ReportStatus, ReportVersion, VersionContents
 from wpflow.files import file_sha256
 from wpflow.final.project_story import FINAL
 from wpflow.final.render import FINAL_TEMPLATE, WP_TEMPLATE, Issue, render_story
-from wpflow.issue.content import digest, sent_as, version_label
+from wpflow.issue import lifecycle
+from wpflow.issue.content import digest, total_changes, version_label
+from wpflow.issue.lifecycle import DRAFTS, Edition, Particulars
 from wpflow.mail.idempotency import final_report_key
-from wpflow.milestone.report_stage import DRAFTS, HISTORY, STAGING, earlier_versions
-from wpflow.report.plain_words import format_value, kind_title, long_date
-from wpflow.store.issued import About
+from wpflow.report.plain_words import kind_title, long_date
 from wpflow.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -88,55 +88,92 @@ def story_changes(before: VersionContents, after: VersionContents) -> list[str]:
             status_was = prev.status if prev is not None else "not asked"
             now = s.status if prev is None or prev.status != s.status else f"{s.status}, a newer file"
             lines.append(f"{milestone}, {s.city} ({kind_title(kind)}): {status_was} → {now}.")
-    for label, totals in after.totals.items():
-        for measure, value in totals.items():
-            total_was = before.totals.get(label, {}).get(measure)
-            if total_was != value:
-                shown = "nothing" if total_was is None else format_value(total_was)
-                lines.append(f"{label}, {measure}: {shown} → {format_value(value)}.")
-    return lines
+    return lines + total_changes(before, after)
 
 
-def template_path(ws: Workspace, story: Story) -> Path:
-    return ws.settings.templates / (WP_TEMPLATE if isinstance(story, WPStory) else FINAL_TEMPLATE)
+@dataclass(frozen=True)
+class FinalReport:
+    """A WP report or the joint final report for one story, as the issuing lifecycle sees it."""
 
+    ws: Workspace
+    story: Story
 
-def recipients(project: Project, story: Story) -> list[Participant]:
-    """A WP report: whoever received one of its milestones' reports (the partners asked for
-    inputs, the co-ordinator); the joint final report: every partner and observer."""
-    if isinstance(story, ProjectStory):
-        return list(project.participants)
-    wanted = {p.id for m in project.work_package(story.wp_id).milestones for p in project.recipients(m)}
-    return [p for p in project.participants if p.id in wanted]
+    @property
+    def report_id(self) -> str:
+        return report_id(self.story)
+
+    @property
+    def mail_kind(self) -> str:
+        return "final-report" if self.report_id == FINAL else "wp-report"
+
+    @property
+    def status(self) -> ReportStatus:
+        return ReportStatus.final
+
+    @property
+    def as_of(self) -> date:
+        return self.story.as_of
+
+    @property
+    def template(self) -> Path:
+        return self.ws.settings.templates / (WP_TEMPLATE if isinstance(self.story, WPStory) else FINAL_TEMPLATE)
+
+    def fingerprint(self, template_sha256: str) -> str:
+        return story_fingerprint(self.story, template_sha256)
+
+    def contents(self) -> VersionContents:
+        return story_contents(self.story)
+
+    def changes(self, before: VersionContents, after: VersionContents) -> list[str]:
+        return story_changes(before, after)
+
+    def keep(self, version: ReportVersion) -> None:
+        """Nothing beside the version: the story is read from the store again any day."""
+
+    def render(self, edition: Edition, out: Path) -> ReportRef:
+        issue = Issue(
+            "draft" if edition.version is None else str(edition.version),
+            changes_since=edition.changes_since or "",
+            changes=edition.changes,
+        )
+        settings = self.ws.settings
+        return render_story(self.story, issue, out, templates_dir=settings.templates, pdf=settings.report_pdf)
+
+    def recipients(self) -> list[Participant]:
+        """A WP report: whoever received one of its milestones' reports (the partners asked for
+        inputs, the co-ordinator); the joint final report: every partner and observer."""
+        project = self.ws.project
+        if isinstance(self.story, ProjectStory):
+            return list(project.participants)
+        wanted = {p.id for m in project.work_package(self.story.wp_id).milestones for p in project.recipients(m)}
+        return [p for p in project.participants if p.id in wanted]
+
+    def key(self, email: str, content: str) -> str:
+        return final_report_key(self.ws.project.name, self.report_id, email, content)
+
+    def compose(self, person: Participant, report: ReportRef, particulars: Particulars) -> EmailMessage:
+        from wpflow.final.mail import compose_final_email
+
+        return compose_final_email(self.ws.project, self.story, report, person, **particulars)
 
 
 # -- issue --------------------------------------------------------------------------------------
 def issue_story(ws: Workspace, story: Story) -> FinalIssue:
     """A draft before the end (nothing sent); from the end on the version for this content,
     rendered only when new (or when its render was interrupted)."""
-    rid = report_id(story)
-    reports = ws.settings.reports_dir
-    fingerprint = story_fingerprint(story, file_sha256(template_path(ws, story)))
+    doc = FinalReport(ws, story)
+    rid = doc.report_id
     if story.status == "draft":
-        ref = render_staged(ws, story, Issue("draft"), reports / DRAFTS, f"{rid}.docx")
+        ref = lifecycle.draft(doc)
         return FinalIssue(
             report=rid,
             release="draft",
-            fingerprint=fingerprint,
-            path=ref[0],
-            pdf_path=ref[1],
+            fingerprint=doc.fingerprint(file_sha256(doc.template)),
+            path=ref.path,
+            pdf_path=ref.pdf_path,
             message=f"{report_name(rid)}: not final until {long_date(story.end)}; draft in {DRAFTS}/, nothing sent",
         )
-    version, new = ws.store.issue_version(
-        ws.project.name,
-        rid,
-        fingerprint=fingerprint,
-        status=ReportStatus.final,
-        as_of=story.as_of,
-        contents=story_contents(story),
-    )
-    if version.report is None or not Path(version.report.path).is_file():
-        version, new = render_version(ws, story, version), True
+    version, new = lifecycle.issue(doc)
     assert version.report is not None
     message = (
         f"{report_name(rid)} v{version.version} issued"
@@ -148,120 +185,23 @@ def issue_story(ws: Workspace, story: Story) -> FinalIssue:
         release="report",
         version=version.version,
         new_version=new,
-        fingerprint=fingerprint,
-        path=str(reports / f"{rid}.docx"),
+        fingerprint=version.fingerprint,
+        path=str(ws.settings.reports_dir / f"{rid}.docx"),
         pdf_path=version.report.pdf_path,
         message=message,
     )
 
 
-def before_of(ws: Workspace, version: ReportVersion) -> ReportVersion | None:
-    earlier = earlier_versions(ws, version)
-    return earlier[-1] if earlier else None
-
-
-def render_version(ws: Workspace, story: Story, version: ReportVersion) -> ReportVersion:
-    """Version N into `history/<id>.vN.docx`, saying what changed since N-1; then `<id>.docx`."""
-    rid = report_id(story)
-    before = before_of(ws, version)
-    issue = Issue(
-        str(version.version),
-        changes_since=f"v{before.version} of {long_date(before.as_of)}" if before else "",
-        changes=tuple(story_changes(before.contents, version.contents)) if before else (),
-    )
-    reports = ws.settings.reports_dir
-    docx, pdf = render_staged(ws, story, issue, reports / HISTORY, f"{rid}.v{version.version}.docx")
-    ref = ReportRef(
-        milestone_id=rid,
-        path=docx,
-        sha256=file_sha256(Path(docx)),
-        template_sha256=file_sha256(template_path(ws, story)),
-        generated_at=datetime.combine(story.as_of, datetime.min.time(), tzinfo=UTC),
-        version=version.version,
-        fingerprint=version.fingerprint,
-        pdf_path=pdf,
-    )
-    stored = ws.store.set_version_report(ws.project.name, rid, version.version, ref)
-    latest = ws.store.latest_version(ws.project.name, rid)
-    if latest is not None and latest.version == version.version:
-        for made in Path(docx).parent.glob(f"{rid}.v{version.version}.*"):
-            shutil.copyfile(made, reports / f"{rid}{made.suffix}")
-    return stored
-
-
-def render_staged(ws: Workspace, story: Story, issue: Issue, folder: Path, name: str) -> tuple[str, str | None]:
-    """Render in a staging folder, then move the DOCX (and its PDF) to `folder/name`: a
-    half-written file never has the final name. Returns (docx, pdf or None)."""
-    staging = ws.settings.reports_dir / STAGING / f"{report_id(story)}.{name}"
-    made = render_story(story, issue, staging / name, templates_dir=ws.settings.templates, pdf=ws.settings.report_pdf)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / name
-    for f in staging.glob(f"{Path(name).stem}.*"):
-        f.replace(target.with_suffix(f.suffix))
-    shutil.rmtree(staging, ignore_errors=True)
-    pdf = target.with_suffix(".pdf")
-    return str(target), str(pdf) if made.pdf_path and pdf.is_file() else None
-
-
 # -- send ---------------------------------------------------------------------------------------
 def send_story(ws: Workspace, story: Story, issued: FinalIssue) -> list[Notice]:
     """The version to each recipient once (per report, recipient and content); a draft to nobody."""
-    from wpflow.final.mail import compose_final_email
-    from wpflow.mail.transports import notify_once
-
     if issued.release != "report" or issued.version is None:
         return []
-    project = ws.project
-    lead = project.participant(project.lead)
-    version = ws.store.latest_version(project.name, issued.report)
+    version = ws.store.latest_version(ws.project.name, issued.report)
     assert version is not None and version.report is not None, "a version is rendered before it is sent"
-    earlier = earlier_versions(ws, version)
-    before = earlier[-1] if earlier else None
-    changes = story_changes(before.contents, version.contents) if before else []
-    attach = [Path(version.report.pdf_path)] if project.reports.attach_pdf and version.report.pdf_path else []
-    kind = "final-report" if issued.report == FINAL else "wp-report"
-    content = sent_as(version, earlier)
-    notices = []
-    for person in recipients(project, story):
-        email = person.emails[0]
-        key = final_report_key(project.name, issued.report, email, content)
-        if ws.store.was_sent(key):
-            notices.append(Notice(key=key, to=[email], subject="", sent=False))
-            continue
-        cc = list(lead.emails) if project.reports.lead_in_copy and person.id != lead.id else []
-        msg = compose_final_email(
-            project,
-            story,
-            version.report,
-            person,
-            key=key,
-            cc=cc,
-            since=version_label(before.version, before.as_of) if before else None,
-            changes=changes,
-            attach=attach,
-        )
-        notices.append(
-            notify_once(
-                ws.store,
-                ws.mailer,
-                msg,
-                key=key,
-                project=project.name,
-                milestone=issued.report,
-                recipient=email,
-                kind=kind,
-                about=About(report_version=version.version, fingerprint=version.fingerprint),
-            )
-        )
-    return notices
+    return lifecycle.send(FinalReport(ws, story), version)
 
 
 def issue_line(issued: FinalIssue, notices: list[Notice]) -> str:
     """What the run did, in one line (the state message and what `wpflow report` prints)."""
-    sent = sum(1 for n in notices if n.sent)
-    if issued.release == "draft":
-        return issued.message
-    if sent:
-        skipped = len(notices) - sent
-        return f"{issued.message}; {sent} e-mail(s) sent" + (f", {skipped} already sent" if skipped else "")
-    return f"{issued.message}, nothing sent" if notices else issued.message
+    return issued.message if issued.release == "draft" else lifecycle.sent_line(issued.message, notices)

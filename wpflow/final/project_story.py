@@ -16,6 +16,7 @@ from typing import Any
 from schemas.final import CityWPCell, ConsortiumMember, ProjectStory, SentVersion, WPStory
 from schemas.project import Participant, Project
 from wpflow.final.wp_story import Snapshot, build_wp_story, month_key
+from wpflow.issue.header import document_header
 from wpflow.milestone.status import status_matrix
 from wpflow.project.check import Finding
 from wpflow.report.plain_words import sentence
@@ -41,9 +42,7 @@ def build_project_story(
     order = [wp.id for wp in project.work_packages if wp.id != compiler] + ([compiler] if compiler else [])
     lead = project.participant(project.lead)
     return ProjectStory(
-        project=project.name,
-        project_title=project.title,
-        programme=project.programme.name + (f" ({project.programme.period})" if project.programme.period else ""),
+        **document_header(project),
         start=project.start,
         end=project.end,
         as_of=snap.as_of,

@@ -31,11 +31,9 @@ from wpflow.final.tables import (
     versions_fill,
 )
 from wpflow.report.charts import chart_measure, chart_png
-from wpflow.report.docx_fields import ensure_update_fields, fill_contents
-from wpflow.report.docx_tables import TableFill, fill_marked_tables, marker
-from wpflow.report.pdf import docx_to_pdf
+from wpflow.report.docx_tables import TableFill, marker
 from wpflow.report.plain_words import kind_title, long_date, long_datetime
-from wpflow.report.render import CHART_WIDTH, sanitize, stable_zip, stamp_properties
+from wpflow.report.render import CHART_WIDTH, sanitize, write_docx
 
 WP_TEMPLATE = "wp_report.docx"
 FINAL_TEMPLATE = "final_report.docx"
@@ -297,7 +295,6 @@ def render_story(
     """Write `out` (a DOCX) atomically, and a PDF beside it when asked and LibreOffice is there.
     Dated the as-of day, so the same story renders the same bytes."""
     from docxtpl import DocxTemplate
-    from jinja2 import Environment, StrictUndefined
 
     is_wp = isinstance(story, WPStory)
     template_path = templates_dir / (WP_TEMPLATE if is_wp else FINAL_TEMPLATE)
@@ -308,24 +305,5 @@ def render_story(
         context, fills = wp_context(story, issue, tpl=tpl, when=when, template_sha=template_sha)
     else:
         context, fills = project_context(story, issue, tpl=tpl, when=when, template_sha=template_sha)
-    tpl.render(context, jinja_env=Environment(undefined=StrictUndefined), autoescape=True)
-    splices = fill_marked_tables(tpl.docx.element.body, fills)
-    fill_contents(tpl.docx.element.body)
-    ensure_update_fields(tpl.docx)
-    stamp_properties(tpl.docx, when)
-    buffer = io.BytesIO()
-    tpl.save(buffer)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    with tmp.open("wb") as fh:
-        stable_zip(buffer.getvalue(), when, splices, fh)
-    tmp.replace(out)
-    pdf_path = docx_to_pdf(out) if pdf else None
-    return ReportRef(
-        milestone_id=story.wp_id if isinstance(story, WPStory) else "final",
-        path=str(out),
-        sha256=file_sha256(out),
-        template_sha256=template_sha,
-        generated_at=when,
-        pdf_path=str(pdf_path) if pdf_path else None,
-    )
+    report_id = story.wp_id if isinstance(story, WPStory) else "final"
+    return write_docx(tpl, context, fills, out, report_id=report_id, template_sha256=template_sha, when=when, pdf=pdf)

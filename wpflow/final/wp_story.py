@@ -26,6 +26,7 @@ from schemas.final import (
 from schemas.inputs import INPUT_KINDS
 from schemas.project import Milestone, Project, WorkPackage
 from schemas.records import ComparativeTable, PartnerState, ReportVersion, WPSummary
+from wpflow.issue.header import document_header
 from wpflow.milestone.merge import Delivery, partner_states
 from wpflow.milestone.status import as_deliveries
 from wpflow.project.check import Finding, check_project
@@ -90,9 +91,7 @@ def build_wp_story(project: Project, wp_id: str, snap: Snapshot) -> WPStory:
     coordinator = project.participant(wp.coordinator)
     chapters = [milestone_chapter(project, m, snap) for m in wp.milestones]
     return WPStory(
-        project=project.name,
-        project_title=project.title,
-        programme=project.programme.name + (f" ({project.programme.period})" if project.programme.period else ""),
+        **document_header(project),
         wp_id=wp.id,
         wp_title=wp.title,
         objective=wp.theme or wp.title,

@@ -62,7 +62,7 @@ def sent_as(version: ReportVersion, versions: Iterable[ReportVersion]) -> str:
     """What a report e-mail's once-key says it carries: the version's content fingerprint — or,
     when an earlier version had that content (A, B, then A again), the fingerprint with the
     version's number, so that whoever had v1 and v2 is sent v3 too. Keys of versions issued
-    before 0007 keep their plain fingerprint: nothing sent then goes out again."""
+    before this rule keep their plain fingerprint: nothing sent then goes out again."""
     if any(v.fingerprint == version.fingerprint and v.version < version.version for v in versions):
         return f"{version.fingerprint}@v{version.version}"
     return version.fingerprint
@@ -116,14 +116,21 @@ def changes_between(before: VersionContents, after: VersionContents) -> list[str
             lines.append(f"{what}: the newest file ({s.file_name}) has errors to correct.")
         elif s.status == PartnerStatus.missing:
             still_missing.append(what)
+    lines += total_changes(before, after)
+    if still_missing:
+        lines.append("Still missing: " + ", ".join(still_missing) + ".")
+    return lines
+
+
+def total_changes(before: VersionContents, after: VersionContents) -> list[str]:
+    """Every total that moved between two versions: 'Clusters, Firms: 120 → 135.'"""
+    lines = []
     for label, totals in after.totals.items():
         for measure, value in totals.items():
             was = before.totals.get(label, {}).get(measure)
             if was != value:
                 shown = "nothing" if was is None else format_value(was)
                 lines.append(f"{label}, {measure}: {shown} → {format_value(value)}.")
-    if still_missing:
-        lines.append("Still missing: " + ", ".join(still_missing) + ".")
     return lines
 
 

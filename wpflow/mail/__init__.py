@@ -1,2 +1,11 @@
-"""E-mail: composing messages from templates/email/, the transports (outbox folder, SMTP),
-idempotency keys and the one send-once loop."""
+"""E-mail: every message wpflow sends, and sending each at most once.
+
+Owns composing messages from `templates/email/` (`compose`), the transports — an outbox folder
+or SMTP — with their error classes (`transports`), the idempotency keys (`idempotency`) and the
+one send-once loop (`send_once`) that receipts, ladder reminders and notices, reports and the
+"nothing arrived" notice all go through.
+
+May import `schemas`, `wpflow.files`, `wpflow.file_names`, `wpflow.inputs.problems` (a
+receipt's problem list) and, for its claims, `wpflow.store`; never the packages that send
+through it (`wpflow.milestone`, `wpflow.final`, `wpflow.schedule`, `wpflow.inbox`, `wpflow.issue`).
+"""

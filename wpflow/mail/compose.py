@@ -7,9 +7,10 @@ alternative and is autoescaped.
 Partner-supplied text (file names, organisation names, milestone titles from a YAML someone
 typed) reaches headers only through `header_text`, which drops CR, LF and every other control
 character, and the message is built with `email.policy.SMTP`, which encodes non-ASCII words
-(Malmö, Rīga) per RFC 2047/2231 and refuses a bare newline as a last line of defence.
+(Malmö, Rīga) as mail headers must and refuses a bare newline as a last line of defence.
 
-Sending is `wpflow.mail.transports`: the transports and `notify_once`.
+Sending is `wpflow.mail.transports` (the transports, `notify_once` for one message) and
+`wpflow.mail.send_once` (a batch, each message at most once).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.she
 Security = Literal["none", "starttls", "ssl"]
 # CRLF line ends for SMTP; 7bit forces quoted-printable/base64 for non-ASCII bodies, so a
 # message survives any relay (no reliance on 8BITMIME) and is byte-identical on re-write
-# max_line_length=998 (RFC 5322's hard limit): CPython's header folder drops the quotes of a
+# max_line_length=998 (e-mail's hard line limit): CPython's header folder drops the quotes of a
 # long display name when it folds it, so "City of St. Petersburg, Committee for ..." would be
 # re-read as three addresses. Not folding address headers avoids that.
 MAIL_POLICY = policy.SMTP.clone(cte_type="7bit", max_line_length=998)

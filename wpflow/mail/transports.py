@@ -1,6 +1,6 @@
 """Sending e-mail through one seam: `OutboxMailer` writes `.eml` files (the default: nothing
-leaves the machine), `SmtpMailer` talks to a real server; `notify_once` adds the idempotency —
-one claim per key in the store, released when a send fails so the task's retry can try again.
+leaves the machine), `SmtpMailer` talks to a real server; sending each message once is
+`wpflow.mail.send_once` (`notify_once` is re-exported here for its older callers).
 Transient failures (unreachable, busy, 4xx) are told from permanent ones (5xx, wrong settings),
 so Prefect retries only what a retry can fix.
 """
@@ -19,18 +19,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Literal, Protocol
+from typing import ClassVar, Literal, Protocol
 
 from pydantic import SecretStr
 
-from schemas.records import Notice
 from schemas.settings import Settings
 from wpflow.files import replacing
-from wpflow.mail.compose import MAIL_POLICY, addresses, message_id_for
-
-if TYPE_CHECKING:
-    from wpflow.store.issued import About
-    from wpflow.store.store import Store
+from wpflow.mail.compose import MAIL_POLICY
+from wpflow.mail.send_once import notify_once as notify_once  # re-exported for its older callers
 
 log = logging.getLogger(__name__)
 
@@ -247,46 +243,3 @@ def mailer_from_settings(settings: Settings) -> Mailer:
             timeout=settings.smtp_timeout,
         )
     return OutboxMailer(settings.outbox_dir)
-
-
-# -- idempotent sending ------------------------------------------------------------------
-def notify_once(
-    store: Store,
-    mailer: Mailer,
-    msg: EmailMessage,
-    *,
-    key: str,
-    project: str,
-    milestone: str,
-    recipient: str,
-    kind: str,
-    about: About,
-) -> Notice:
-    """Send `msg` unless the notification `key` was already sent (or is being sent right now).
-
-    Claim (recording this process as owner and the Message-ID), send, mark sent. A failed send
-    releases the claim and re-raises, so the Prefect retry (or the next run) sends it. If the
-    process dies mid-send, the next run sees the owner dead and sends it again at once; if it
-    died between a successful send and `mark_sent`, the message goes out twice — with the same
-    Message-ID, so mail clients can tell.
-    """
-    if "Message-ID" not in msg:
-        msg["Message-ID"] = message_id_for(key, addresses(msg, "From")[0] if "From" in msg else "")
-    notice = {"key": key, "to": addresses(msg, "To"), "cc": addresses(msg, "Cc"), "subject": str(msg["Subject"])}
-    if not store.claim_notification(
-        key,
-        project=project,
-        milestone=milestone,
-        recipient=recipient,
-        kind=kind,
-        about=about,
-        message_id=str(msg["Message-ID"]),
-    ):
-        return Notice(**notice, sent=False)
-    try:
-        where = mailer.send(msg)
-    except BaseException:
-        store.release_notification(key)
-        raise
-    store.mark_sent(key, mailer.transport, str(msg["Message-ID"]))
-    return Notice(**notice, path=where if mailer.transport == "outbox" else None, sent=True)

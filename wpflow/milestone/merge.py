@@ -28,6 +28,7 @@ from schemas.records import (
     ValidationResult,
     WPSummary,
 )
+from wpflow.issue.header import document_header
 from wpflow.project.check import check_project
 from wpflow.report.plain_words import prose_dates
 
@@ -59,9 +60,7 @@ def merge_summary(
     missing = sorted({s.city for s in partners if s.status == PartnerStatus.missing}, key=lambda c: order.get(c, 99))
     complete = all(s.status.delivered for s in partners)
     return WPSummary(
-        project=project.name,
-        project_title=project.title,
-        programme=project.programme.name + (f" ({project.programme.period})" if project.programme.period else ""),
+        **document_header(project),
         wp_id=wp.id,
         wp_title=wp.title,
         milestone_id=milestone.id,

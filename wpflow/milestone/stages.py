@@ -12,6 +12,7 @@ import logging
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from schemas.inputs import INPUT_KINDS
 from schemas.project import Milestone
@@ -27,6 +28,9 @@ from wpflow.file_names import shown_name
 from wpflow.inputs.gate import GateVerdict
 from wpflow.report.plain_words import format_value
 from wpflow.workspace import Workspace
+
+if TYPE_CHECKING:
+    from wpflow.mail.send_once import Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -199,44 +203,40 @@ def send_receipts(
     Keyed by the file's hash, so each distinct upload gets exactly one receipt however often
     the pipeline runs.
     """
+    from wpflow.mail.send_once import attempted, send_once
+
+    return attempted(
+        send_once(ws.store, ws.mailer, ws.project.name, (receipt(ws, milestone, c, promise) for c in checked))
+    )
+
+
+def receipt(ws: Workspace, milestone: Milestone, checked: CheckedSubmission, promise: str | None) -> Outgoing:
+    """The receipt for one checked file, to the partner it came from."""
     from wpflow.mail.compose import compose_receipt_email
     from wpflow.mail.idempotency import receipt_key
-    from wpflow.mail.transports import notify_once
+    from wpflow.mail.send_once import Outgoing
     from wpflow.store.issued import About
 
-    notices = []
-    for c in checked:
-        partner = ws.project.participant(c.submission.partner)
-        key = receipt_key(ws.project.name, milestone.id, partner.emails[0], c.submission.sha256)
-        if ws.store.was_sent(key):
-            continue
-        annotated = None
-        if not c.result.valid:
-            annotated = _annotated_copy_path(ws, c.submission)
-        msg = compose_receipt_email(
+    sub, result = checked.submission, checked.result
+    partner = ws.project.participant(sub.partner)
+    key = receipt_key(ws.project.name, milestone.id, partner.emails[0], sub.sha256)
+    return Outgoing(
+        key=key,
+        recipient=partner.emails[0],
+        kind="receipt",
+        milestone=milestone.id,
+        about=About(submission_sha256=sub.sha256),
+        compose=lambda: compose_receipt_email(
             ws.project,
             milestone,
-            c.submission,
-            c.result,
+            sub,
+            result,
             partner,
             key=key,
             promise=promise or receipt_promise(ws, milestone),
-            annotated=annotated,
-        )
-        notices.append(
-            notify_once(
-                ws.store,
-                ws.mailer,
-                msg,
-                key=key,
-                project=ws.project.name,
-                milestone=milestone.id,
-                recipient=partner.emails[0],
-                kind="receipt",
-                about=About(submission_sha256=c.submission.sha256),
-            )
-        )
-    return notices
+            annotated=None if result.valid else _annotated_copy_path(ws, sub),
+        ),
+    )
 
 
 def receipt_promise(ws: Workspace, milestone: Milestone) -> str:

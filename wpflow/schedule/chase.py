@@ -1,7 +1,7 @@
 """Chasing deadlines: the ladder of `wpflow.schedule.ladder` applied to the store, for real or rehearsed.
 
 `chase_day` is what the daily deadline flow does, as plain Python: per milestone, the
-deliveries in the store → `actions_on` → e-mails through `notify_once` and pipeline runs, each
+deliveries in the store → `actions_on` → e-mails through `send_once` and pipeline runs, each
 at most once. `simulate` replays a whole timeline against an inbox in memory — no store, no
 mail, no Prefect — so a secretariat can see in seconds what 2005–2007 would have looked like.
 """
@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,6 +23,9 @@ from schemas.records import CheckedSubmission, Notice, Submission, SubmissionSta
 from wpflow.mail.idempotency import in_project
 from wpflow.schedule.ladder import Action, Delivery, actions_on, run_action
 from wpflow.workspace import Workspace
+
+if TYPE_CHECKING:
+    from wpflow.mail.send_once import Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -152,42 +156,40 @@ def chase_day(ws: Workspace, day: date, *, start_pipeline: PipelineStarter | Non
 def send_ladder_notices(ws: Workspace, milestone: Milestone, action: Action) -> ActionResult:
     """One e-mail per recipient of a reminder, notice or escalation; a step already sent to
     someone (an earlier day of the same rung, a re-run) is skipped."""
+    from wpflow.mail.send_once import send_once
+
+    outgoing = [ladder_message(ws, milestone, action, pid) for pid in action.recipients]
+    result = ActionResult(project=ws.project.name, action=action)
+    for out, notice in zip(outgoing, send_once(ws.store, ws.mailer, ws.project.name, outgoing), strict=True):
+        (result.sent.append(notice) if notice.sent else result.skipped.append(out.recipient))
+    return result
+
+
+def ladder_message(ws: Workspace, milestone: Milestone, action: Action, pid: str) -> Outgoing:
+    """The ladder step's e-mail to one participant: a partner's reminder lists what it owes, the
+    coordinator's and the lead's notice or escalation who owes what."""
     from wpflow.mail.compose import compose_reminder_email
     from wpflow.mail.idempotency import ladder_key
-    from wpflow.mail.transports import notify_once
+    from wpflow.mail.send_once import Outgoing
     from wpflow.store.issued import About
 
+    assert action.action != "run", "runs are started, not mailed"
+    kind = action.action
     project = ws.project
-    result = ActionResult(project=project.name, action=action)
-    for pid in action.recipients:
-        person = project.participant(pid)
-        email = person.emails[0]
-        key = ladder_key(project.name, milestone.id, email, action.action, action.rung)
-        if ws.store.was_sent(key):
-            result.skipped.append(email)
-            continue
-        missing = (
-            action.outstanding.get(pid, [])
-            if action.action == "reminder"
-            else outstanding_lines(project, action.outstanding)
-        )
-        assert action.action != "run", "runs are started, not mailed"
-        msg = compose_reminder_email(
-            project, milestone, person, key=key, step=action.rung, missing=missing, as_of=action.day, kind=action.action
-        )
-        notice = notify_once(
-            ws.store,
-            ws.mailer,
-            msg,
-            key=key,
-            project=project.name,
-            milestone=milestone.id,
-            recipient=email,
-            kind=action.action,
-            about=About(rung=action.rung),
-        )
-        (result.sent.append(notice) if notice.sent else result.skipped.append(email))
-    return result
+    person = project.participant(pid)
+    email = person.emails[0]
+    key = ladder_key(project.name, milestone.id, email, kind, action.rung)
+    missing = action.outstanding.get(pid, []) if kind == "reminder" else outstanding_lines(project, action.outstanding)
+    return Outgoing(
+        key=key,
+        recipient=email,
+        kind=kind,
+        milestone=milestone.id,
+        about=About(rung=action.rung),
+        compose=lambda: compose_reminder_email(
+            project, milestone, person, key=key, step=action.rung, missing=missing, as_of=action.day, kind=kind
+        ),
+    )
 
 
 def outstanding_lines(project: Project, outstanding: dict[str, list[str]]) -> list[str]:

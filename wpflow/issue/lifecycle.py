@@ -1,0 +1,234 @@
+"""The lifecycle every issued document shares: render → fingerprint → version → store → send
+once per recipient.
+
+A milestone report, a WP report and the joint final report differ in what they say, not in
+how they are issued, so the issuing is written once here and each kind of document describes
+itself as a `Document`: its content (fingerprint, what a later version is compared with), how
+it renders, who receives it and how their message is composed. A document's identity is its
+content: the newest version's content on another day is that version, rendered once; any
+other content — an earlier one come back included — is the next version, rendered saying what
+changed since the one before. Each version is written to `reports/history/<id>.vN.docx`,
+copied to `reports/<id>.docx` while it is the newest, and sent to each recipient once.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from datetime import date
+from email.message import EmailMessage
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, TypedDict
+
+from schemas.project import Participant
+from schemas.records import Notice, ReportRef, ReportStatus, ReportVersion, VersionContents
+from wpflow.files import file_sha256
+from wpflow.issue.content import sent_as, version_label
+from wpflow.report.plain_words import long_date
+
+if TYPE_CHECKING:
+    from wpflow.mail.send_once import Outgoing
+    from wpflow.workspace import Workspace
+
+HISTORY = "history"
+DRAFTS = "drafts"
+STAGING = ".rendering"
+
+
+@dataclass(frozen=True)
+class Edition:
+    """What a rendering says about itself: its version (None for a draft), the version it
+    replaces and what changed since."""
+
+    version: int | None = None
+    before: ReportVersion | None = None
+    changes: tuple[str, ...] = ()
+
+    @property
+    def changes_since(self) -> str | None:
+        """'v1 of 19 June 2005', as the title page's "Changes since" names the version replaced."""
+        return f"v{self.before.version} of {long_date(self.before.as_of)}" if self.before else None
+
+
+class Particulars(TypedDict):
+    """What one recipient's e-mail of a version says beyond the document: its once-key, who is
+    in copy, the version it replaces and what changed, the files attached beside the DOCX."""
+
+    key: str
+    cc: list[str]
+    since: str | None
+    changes: list[str]
+    attach: list[Path]
+
+
+class Document(Protocol):
+    """One kind of issued document, for one content: what the lifecycle needs to know of it."""
+
+    @property
+    def ws(self) -> Workspace: ...
+
+    @property
+    def report_id(self) -> str:
+        """The id its versions are stored under: "WP4-M3", "WP4", "final"."""
+
+    @property
+    def mail_kind(self) -> str:
+        """What the store calls its e-mails: "report", "wp-report", "final-report"."""
+
+    @property
+    def status(self) -> ReportStatus: ...
+
+    @property
+    def as_of(self) -> date: ...
+
+    @property
+    def template(self) -> Path: ...
+
+    def fingerprint(self, template_sha256: str) -> str:
+        """Its content identity: never the day it was made on."""
+
+    def contents(self) -> VersionContents:
+        """What the next version is compared with."""
+
+    def changes(self, before: VersionContents, after: VersionContents) -> list[str]:
+        """What changed from one version to the next, one sentence per line."""
+
+    def keep(self, version: ReportVersion) -> None:
+        """What the store keeps beside a version about to be rendered."""
+
+    def render(self, edition: Edition, out: Path) -> ReportRef:
+        """Write the DOCX (and a PDF beside it, as the settings say) as `out`, or beside it
+        under a name of the renderer's own."""
+
+    def recipients(self) -> list[Participant]: ...
+
+    def key(self, email: str, content: str) -> str:
+        """The idempotency key of its e-mail to `email` carrying `content` (see `sent_as`)."""
+
+    def compose(self, person: Participant, report: ReportRef, particulars: Particulars) -> EmailMessage:
+        """The version's e-mail to `person`, the document `report` attached."""
+
+
+# -- versions -----------------------------------------------------------------------------
+def issue(doc: Document) -> tuple[ReportVersion, bool]:
+    """The version for the document's content, and whether it is new (rendered now). A version
+    whose render was interrupted is rendered again."""
+    ws = doc.ws
+    version, new = ws.store.issue_version(
+        ws.project.name,
+        doc.report_id,
+        fingerprint=doc.fingerprint(file_sha256(doc.template)),
+        status=doc.status,
+        as_of=doc.as_of,
+        contents=doc.contents(),
+    )
+    if version.report is None or not Path(version.report.path).is_file():
+        version, new = render_version(doc, version), True
+    return version, new
+
+
+def earlier_versions(ws: Workspace, version: ReportVersion) -> list[ReportVersion]:
+    """The versions of the same document issued before this one, oldest first."""
+    return [v for v in ws.store.versions(ws.project.name, version.milestone_id) if v.version < version.version]
+
+
+def what_changed(doc: Document, version: ReportVersion) -> Edition:
+    """The version before this one and what changed since (none for v1): what the document
+    and its e-mail both say."""
+    earlier = earlier_versions(doc.ws, version) if version.version > 1 else []
+    if not earlier:
+        return Edition(version.version)
+    before = earlier[-1]
+    return Edition(version.version, before, tuple(doc.changes(before.contents, version.contents)))
+
+
+def render_version(doc: Document, version: ReportVersion) -> ReportVersion:
+    """Version N into `history/<id>.vN.docx`, saying what changed since N-1; stored with the
+    version, and copied to `<id>.docx` (with its PDF) while it is the newest."""
+    ws, rid = doc.ws, doc.report_id
+    doc.keep(version)
+    reports = ws.settings.reports_dir
+    ref = write(doc, what_changed(doc, version), reports / HISTORY, f"{rid}.v{version.version}.docx")
+    ref = ref.model_copy(update={"version": version.version, "fingerprint": version.fingerprint})
+    stored = ws.store.set_version_report(ws.project.name, rid, version.version, ref)
+    latest = ws.store.latest_version(ws.project.name, rid)
+    if latest is not None and latest.version == version.version:
+        for made in Path(ref.path).parent.glob(f"{rid}.v{version.version}.*"):
+            shutil.copyfile(made, reports / f"{rid}{made.suffix}")
+    return stored
+
+
+def draft(doc: Document) -> ReportRef:
+    """A draft in `reports/drafts/<id>.docx`: no version, sent to nobody."""
+    return write(doc, Edition(), doc.ws.settings.reports_dir / DRAFTS, f"{doc.report_id}.docx")
+
+
+def write(doc: Document, edition: Edition, folder: Path, name: str) -> ReportRef:
+    """Render in a staging folder of its own, then move the DOCX (and whatever was made beside
+    it, e.g. a PDF) to `folder/name`: a half-written file never has the final name."""
+    staging = doc.ws.settings.reports_dir / STAGING / f"{doc.report_id}.{name}"
+    ref = doc.render(edition, staging / name)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    for made in staging.glob(f"{Path(ref.path).stem}.*"):
+        made.replace(target.with_suffix(made.suffix))
+    shutil.rmtree(staging, ignore_errors=True)
+    pdf = target.with_suffix(".pdf")
+    return ref.model_copy(
+        update={"path": str(target), "pdf_path": str(pdf) if ref.pdf_path and pdf.is_file() else None}
+    )
+
+
+# -- sending ------------------------------------------------------------------------------
+def send(doc: Document, version: ReportVersion) -> list[Notice]:
+    """The version to each recipient once per content, the lead partner in copy as the
+    project's policy says; one notice per recipient (sent now, or before)."""
+    from wpflow.mail.send_once import send_once
+
+    ws = doc.ws
+    edition = what_changed(doc, version)
+    content = sent_as(version, earlier_versions(ws, version))
+    outgoing = [message(doc, version, edition, content, person) for person in doc.recipients()]
+    return send_once(ws.store, ws.mailer, ws.project.name, outgoing)
+
+
+def message(doc: Document, version: ReportVersion, edition: Edition, content: str, person: Participant) -> Outgoing:
+    """The version's e-mail to one recipient; `content`: what its key says it carries."""
+    from wpflow.mail.send_once import Outgoing
+    from wpflow.store.issued import About
+
+    report = version.report
+    assert report is not None, "a version is rendered before it is sent"
+    project = doc.ws.project
+    lead = project.participant(project.lead)
+    before = edition.before
+    email = person.emails[0]
+    key = doc.key(email, content)
+    return Outgoing(
+        key=key,
+        recipient=email,
+        kind=doc.mail_kind,
+        milestone=doc.report_id,
+        about=About(report_version=version.version, fingerprint=version.fingerprint),
+        compose=lambda: doc.compose(
+            person,
+            report,
+            Particulars(
+                key=key,
+                cc=list(lead.emails) if project.reports.lead_in_copy and person.id != lead.id else [],
+                since=version_label(before.version, before.as_of) if before else None,
+                changes=list(edition.changes),
+                attach=[Path(report.pdf_path)] if project.reports.attach_pdf and report.pdf_path else [],
+            ),
+        ),
+    )
+
+
+def sent_line(message: str, notices: list[Notice]) -> str:
+    """What issuing did, in one line: `message`, then how many e-mails went and how many had
+    gone before."""
+    sent = sum(1 for n in notices if n.sent)
+    if sent:
+        skipped = len(notices) - sent
+        return f"{message}; {sent} e-mail(s) sent" + (f", {skipped} already sent" if skipped else "")
+    return f"{message}, nothing sent" if notices else message
