@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -15,68 +14,20 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import parse_eml
-from tests.schedule.test_chase import seed_csv
-
-MILESTONE = "WP4-M3"
-# Every partner city but Tallinn: WP4-M3 never becomes complete, so no pipeline starts.
-SENDERS = ["helsinki", "berlin-tsb", "copenhagen", "malmo", "riga", "stockholm", "st-petersburg"]
-
-
-def ws():
-    from wpflow.workspace import workspace
-
-    return workspace()
-
-
-def outbox_files() -> list[Path]:
-    """Finished outbox messages (the mailer's temp files start with a dot)."""
-    folder = ws().settings.outbox_dir
-    return sorted(p for p in folder.glob("*.eml") if not p.name.startswith(".")) if folder.exists() else []
-
-
-def submissions() -> list:
-    w = ws()
-    return w.store.submissions(w.project.name)
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.01)
-
-
-@contextmanager
-def running_watcher(receive=None, trigger=None, workers: int | None = None) -> Iterator:
-    """The real watcher in a thread, stopped (and joined) however the test ends. Pipelines start
-    only `WPFLOW_REPORT_DELAY_SECONDS` (default 60 s) after a milestone's last upload: the
-    receiving tests end long before."""
-    from wpflow.inbox.watch import InboxWatcher
-
-    watcher = InboxWatcher(ws(), receive, trigger=trigger, **({"workers": workers} if workers else {}))
-    stop = threading.Event()
-    thread = threading.Thread(target=watcher.run, args=(stop,), daemon=True)
-    thread.start()
-    assert watcher.ready.wait(10), "watcher did not start"
-    try:
-        yield watcher
-    finally:
-        stop.set()
-        thread.join(30)
-        assert not thread.is_alive(), "watcher did not stop"
-
-
-def drop(inbox: Path, partner: str, name: str, data: bytes, milestone: str = MILESTONE) -> Path:
-    path = inbox / partner / milestone / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return path
-
-
-def settle(extra: float = 0.6) -> None:
-    """Long enough for anything still pending to have been received (window 0.3 s + margin)."""
-    time.sleep(extra)
+from tests.smtp import SmtpSink, free_port, smtp_on
+from tests.uploads import seed_csv
+from tests.waiting import wait_for
+from tests.watching import (
+    MILESTONE,
+    SENDERS,
+    drop,
+    outbox_files,
+    queued_receipts,
+    running_watcher,
+    settle,
+    submissions,
+    ws,
+)
 
 
 # -- stability ---------------------------------------------------------------------------
@@ -91,7 +42,7 @@ def test_a_slowly_written_file_is_read_once_when_complete(inbox):
                 fh.write(chunk)
                 fh.flush()
                 time.sleep(0.12)
-        wait_for(lambda: len(outbox_files()) == 1, what="the receipt")
+        wait_for(lambda: len(outbox_files()), until=lambda n: n == 1, what="the receipt")
         settle()
     subs = submissions()
     assert len(subs) == 1 and len(chunks) > 8
@@ -107,7 +58,7 @@ def test_two_hundred_files_at_once_give_two_hundred_submissions_and_receipts(inb
         for i in range(200):
             partner = SENDERS[i % len(SENDERS)]
             drop(inbox, partner, f"seed_funding_{i:03d}.csv", seed_csv(f"Scheme {i}"))
-        wait_for(lambda: len(outbox_files()) >= 200, timeout=120, what="200 receipts")
+        wait_for(lambda: len(outbox_files()), until=lambda n: n >= 200, timeout=120, what="200 receipts")
         settle()
     assert len(outbox_files()) == 200
     subs = submissions()
@@ -122,7 +73,7 @@ def test_files_dropped_while_stopped_are_picked_up_on_start_once(inbox):
     for partner in ("helsinki", "malmo", "riga"):
         drop(inbox, partner, f"seed_funding_{partner}.csv", seed_csv(f"{partner} fund"))
     with running_watcher():
-        wait_for(lambda: len(outbox_files()) == 3, what="3 receipts")
+        wait_for(lambda: len(outbox_files()), until=lambda n: n == 3, what="3 receipts")
         settle()
     calls = []
     with running_watcher(calls.append):  # a restart sees the same bytes: nothing is received again
@@ -150,7 +101,7 @@ def test_editor_and_partial_files_never_become_submissions(inbox):
         for i, name in enumerate(IGNORED):
             drop(inbox, "riga", name, seed_csv(f"Hidden scheme {i}"))
         drop(inbox, "malmo", "seed_funding_malmo.csv", seed_csv("Malmö fund"))  # a real one, as a marker
-        wait_for(lambda: len(outbox_files()) == 1, what="the marker's receipt")
+        wait_for(lambda: len(outbox_files()), until=lambda n: n == 1, what="the marker's receipt")
         settle()
     assert [s.file_name for s in submissions()] == ["seed_funding_malmo.csv"]
     assert len(list(ws().settings.archive_dir.iterdir())) == 1  # not even archived
@@ -161,7 +112,7 @@ def test_a_finished_download_is_received_under_its_final_name(inbox):
         part = drop(inbox, "riga", "seed_funding_riga.csv.part", seed_csv("Riga fund"))
         settle()
         part.rename(part.with_name("seed_funding_riga.csv"))
-        wait_for(lambda: len(outbox_files()) == 1, what="the receipt")
+        wait_for(lambda: len(outbox_files()), until=lambda n: n == 1, what="the receipt")
         settle()
     assert [s.file_name for s in submissions()] == ["seed_funding_riga.csv"]
 
@@ -213,13 +164,13 @@ def test_a_symlink_is_rejected_and_never_followed(inbox, tmp_path, caplog):
 NARRATIVE = "---\nkind: progress_narrative\ntitle: Local strategy draft\n---\n\n## Progress\n\n{text}\n"
 
 
-def test_a_quiet_milestone_starts_its_pipeline_once_per_content_of_its_inputs(inbox, monkeypatch):
+def test_a_quiet_milestone_starts_its_pipeline_once_per_content_of_its_inputs(inbox, configure):
     """WP1-M4 wants a progress narrative from Tallinn and Riga; today is long past its due date,
     so whatever arrives goes into a report — once the folder has been quiet for the delay: two
     files at once start one run, the same bytes again none, a changed file the next one."""
     from wpflow.inbox.watch import trigger_if_due
 
-    monkeypatch.setenv("WPFLOW_REPORT_DELAY_SECONDS", "1.5")
+    configure(report_delay_seconds=1.5)
     started: list[tuple[str, date | None]] = []
 
     def start(milestone_id, as_of):
@@ -230,14 +181,14 @@ def test_a_quiet_milestone_starts_its_pipeline_once_per_content_of_its_inputs(in
     with running_watcher(trigger=lambda m: trigger_if_due(ws(), m, start)):
         drop(inbox, "tallinn", "progress_narrative_tallinn.md", text("Tallinn drafted its strategy."), "WP1-M4")
         drop(inbox, "riga", "progress_narrative_riga.md", text("Riga drafted its strategy."), "WP1-M4")
-        wait_for(lambda: len(outbox_files()) == 2, what="both receipts")
+        wait_for(lambda: len(outbox_files()), until=lambda n: n == 2, what="both receipts")
         assert started == [], "the folder has not been quiet for 1.5 s yet"
         wait_for(lambda: started, what="the pipeline start")
         drop(inbox, "riga", "copy of progress_narrative_riga.md", text("Riga drafted its strategy."), "WP1-M4")
         settle(2.5)
         assert started == [("WP1-M4", None)]  # the same bytes again are the same content
         drop(inbox, "riga", "progress_narrative_riga.md", text("Riga drafted and adopted its strategy."), "WP1-M4")
-        wait_for(lambda: len(started) == 2, what="the second start (a new version)")
+        wait_for(lambda: len(started), until=lambda n: n == 2, what="the second start (a new version)")
         settle()
     assert started == [("WP1-M4", None), ("WP1-M4", None)]
 
@@ -250,7 +201,7 @@ def receipt_latencies(inbox: Path, count: int) -> list[float]:
         before = len(outbox_files())
         drop(inbox, SENDERS[i % len(SENDERS)], f"seed_funding_latency_{i}.csv", seed_csv(f"Scheme L{i}"))
         complete = time.monotonic()
-        wait_for(lambda before=before: len(outbox_files()) > before, what=f"receipt {i}")
+        wait_for(lambda: len(outbox_files()), until=lambda n, before=before: n > before, what=f"receipt {i}")
         latencies.append(time.monotonic() - complete)
     return latencies
 
@@ -278,8 +229,8 @@ def receiving_runs() -> list:
         return client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["receive-uploads"])))
 
 
-def test_uploads_one_by_one_are_receive_uploads_runs_with_a_fast_receipt(prefect_api, inbox, monkeypatch):
-    monkeypatch.setenv("WPFLOW_STABLE_SECONDS", "1")  # the real default window
+def test_uploads_one_by_one_are_receive_uploads_runs_with_a_fast_receipt(prefect_api, inbox, configure):
+    configure(stable_seconds=1)  # the real default window
     before = {r.id for r in receiving_runs()}
     with batched_prefect_watcher():
         drop(inbox, "riga", "seed_funding_riga.xlsx.part", b"partial")  # ignored, no run
@@ -295,19 +246,19 @@ def test_uploads_one_by_one_are_receive_uploads_runs_with_a_fast_receipt(prefect
     assert "baltmet-inno · 1 upload · helsinki · WP4-M3" in {r.name for r in runs}
 
 
-def test_a_burst_is_received_in_few_runs_that_list_every_upload(prefect_api, inbox, monkeypatch):
+def test_a_burst_is_received_in_few_runs_that_list_every_upload(prefect_api, inbox, configure):
     """40 files at once (one with a newline in its name): a receipt each, far fewer runs than
     files, and every file a task run of one of them, its name escaped."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
-    monkeypatch.setenv("WPFLOW_STABLE_SECONDS", "0.5")
+    configure(stable_seconds=0.5)
     before = {r.id for r in receiving_runs()}
     names = [f"seed_funding_burst_{i}.csv" for i in range(39)] + ["seed\nfunding forged.csv"]
     with batched_prefect_watcher():
         for i, name in enumerate(names):
             drop(inbox, SENDERS[i % len(SENDERS)], name, seed_csv(f"Scheme B{i}"))
-        wait_for(lambda: len(outbox_files()) == len(names), timeout=90, what="a receipt per file")
+        wait_for(lambda: len(outbox_files()), until=lambda n: n == len(names), timeout=90, what="a receipt per file")
         settle(1)
     assert len(outbox_files()) == len(names)
     runs = [r for r in receiving_runs() if r.id not in before]
@@ -326,14 +277,20 @@ def test_a_burst_is_received_in_few_runs_that_list_every_upload(prefect_api, inb
         return [row for a in artifacts for row in json.loads(a.data)]
 
     # a task per partner folder of a batch (task states travel as events: they land shortly after)
-    wait_for(lambda: {n.split(" · ")[0] for n in task_names()} == set(SENDERS), what="the partners' task runs")
+    wait_for(
+        lambda: {n.split(" · ")[0] for n in task_names()},
+        until=lambda partners: partners == set(SENDERS),
+        what="the partners' task runs",
+    )
     rows = artifact_rows()
     assert sorted(row["file"] for row in rows) == sorted(n.replace("\n", "\\n") for n in names)
     assert {row["status"] for row in rows} == {"valid"}
     assert not any("\n" in n for n in task_names())
 
 
-def test_a_503_on_creating_a_batch_run_defers_its_files_and_they_are_received_once(prefect_api, inbox, monkeypatch):
+def test_a_503_on_creating_a_batch_run_defers_its_files_and_they_are_received_once(
+    prefect_api, inbox, configure, monkeypatch
+):
     """The API answers the first batch's flow-run creation with a 503 (injected at the batch
     runner, as Prefect's client raises it; the rest is the real API): every file of that batch
     goes to the retry queue and is received from there, one receipt each."""
@@ -343,8 +300,7 @@ def test_a_503_on_creating_a_batch_run_defers_its_files_and_they_are_received_on
     from flows.watcher import WAITING_THREADS, receive_batch, register_receive_uploads
     from wpflow.inbox.batches import BatchReceiver
 
-    monkeypatch.setenv("WPFLOW_STABLE_SECONDS", "0.5")
-    monkeypatch.setenv("WPFLOW_RECEIPT_RETRY_SECONDS", "0.5")
+    configure(stable_seconds=0.5, receipt_retry_seconds=0.5)
     calls: list[int] = []
 
     def busy_then_real(items, project=None):
@@ -366,8 +322,10 @@ def test_a_503_on_creating_a_batch_run_defers_its_files_and_they_are_received_on
         with running_watcher(receiver, workers=WAITING_THREADS):
             for i, name in enumerate(names):
                 drop(inbox, SENDERS[i % len(SENDERS)], name, seed_csv(f"Scheme S{i}"))
-            wait_for(lambda: len(outbox_files()) == len(names), timeout=60, what="a receipt per file")
-            wait_for(lambda: not ws().store.queued_receipts(ws().project.name), what="an empty queue")
+            wait_for(
+                lambda: len(outbox_files()), until=lambda n: n == len(names), timeout=60, what="a receipt per file"
+            )
+            wait_for(queued_receipts, until=lambda queued: not queued, what="an empty queue")
             settle(1)
     finally:
         receiver.close()
@@ -375,32 +333,33 @@ def test_a_503_on_creating_a_batch_run_defers_its_files_and_they_are_received_on
     assert len(outbox_files()) == len(names) and len(submissions()) == len(names)
 
 
-def test_smtp_down_during_drops_through_prefect_every_receipt_arrives_when_it_returns(prefect_api, inbox, monkeypatch):
+def test_smtp_down_during_drops_through_prefect_every_receipt_arrives_when_it_returns(prefect_api, inbox, configure):
     """The batched Prefect path under an SMTP outage: the batch runs end Failed naming the
     files, the files wait in the retry queue, and every receipt goes out once SMTP is back —
     one watcher throughout, no restart (the plain path: tests/faults/test_faults_resume.py)."""
-    from tests.conftest import SmtpSink
-    from tests.faults.test_faults_resume import free_port, smtp_on
-
     port = free_port()
-    for name, value in {
-        "WPFLOW_MAIL_TRANSPORT": "smtp",
-        "WPFLOW_SMTP_PORT": str(port),
-        "WPFLOW_STABLE_SECONDS": "0.5",
-        "WPFLOW_RECEIPT_RETRY_SECONDS": "0.5",
-        "WPFLOW_RECEIPT_RETRY_MAX_SECONDS": "2",
-    }.items():
-        monkeypatch.setenv(name, value)
+    configure(
+        mail_transport="smtp",
+        smtp_port=port,
+        stable_seconds=0.5,
+        receipt_retry_seconds=0.5,
+        receipt_retry_max_seconds=2,
+    )
     sink = SmtpSink(host="127.0.0.1", port=0)
     names = [(partner, f"seed_funding_down_{i}.csv") for i, partner in enumerate(SENDERS[:3])]
     before = {r.id for r in receiving_runs()}
     with batched_prefect_watcher():
         for partner, name in names:
             drop(inbox, partner, name, seed_csv(f"Scheme {name}"))
-        wait_for(lambda: len(ws().store.queued_receipts(ws().project.name)) == 3, what="three queued receipts")
+        wait_for(lambda: len(queued_receipts()), until=lambda n: n == 3, what="three queued receipts")
         with smtp_on(sink, port):
-            wait_for(lambda: len(sink.messages) == 3, timeout=60, what="three receipts after SMTP returned")
-            wait_for(lambda: not ws().store.queued_receipts(ws().project.name), what="an empty queue")
+            wait_for(
+                lambda: len(sink.messages),
+                until=lambda n: n == 3,
+                timeout=60,
+                what="three receipts after SMTP returned",
+            )
+            wait_for(queued_receipts, until=lambda queued: not queued, what="an empty queue")
             settle(1)  # and nothing more
     assert sorted(m["To"].addresses[0].addr_spec for m in sink.messages) == sorted(
         ws().project.participant(partner).emails[0] for partner, _ in names
