@@ -4,8 +4,8 @@
 |---|---|
 | kill -9 during a send (SMTP stalls mid-DATA) | the next run sends the missing e-mail exactly once; the killed run is "crashed" |
 | SMTP down during a milestone run | the report is written; every e-mail is delivered once by the next run |
-| SMTP down during drops (real aiosmtpd, stopped and restarted on the same port) | every receipt arrives, no restart (through Prefect: tests/inbox/test_watch.py) |
-| 503 from the Prefect API during a burst (a receiver failing first; on a real batch run: tests/inbox/test_watch.py) | retried from the queue, nothing lost |
+| SMTP down during drops (real aiosmtpd, stopped and restarted on the same port) | every receipt arrives, no restart (through Prefect: tests/inbox/test_watch_prefect.py) |
+| 503 from the Prefect API during a burst (a receiver failing first; on a real batch run: tests/inbox/test_watch_prefect.py) | retried from the queue, nothing lost |
 | kill -9 of `wpflow run` / of a `prefect server start` parent | no uvicorn/Prefect server child alive seconds later |
 """
 
