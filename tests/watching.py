@@ -68,3 +68,16 @@ def settle(extra: float = 0.6) -> None:
     """A window in which nothing more may arrive: long enough for anything still pending to have
     been received (stability window 0.3 s + margin). Not a wait for something: `wait_for` is."""
     time.sleep(extra)
+
+
+def api_busy() -> Exception:
+    """What Prefect's client raises when the API answers POST /api/flow_runs/ with a 503."""
+    import httpx
+
+    url = "http://127.0.0.1:4200/api/flow_runs/"
+    request = httpx.Request("POST", url)
+    return httpx.HTTPStatusError(
+        f"Server error '503 Service Unavailable' for url '{url}'",
+        request=request,
+        response=httpx.Response(503, request=request),
+    )

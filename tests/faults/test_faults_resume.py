@@ -20,7 +20,6 @@ import time
 from datetime import date
 from pathlib import Path
 
-import httpx
 import pytest
 
 from schemas.settings import ROOT, Settings
@@ -29,7 +28,7 @@ from tests.settings_env import child_env
 from tests.smtp import SmtpSink, StallingSink, free_port, smtp_on
 from tests.uploads import seed_csv
 from tests.waiting import wait_for
-from tests.watching import MILESTONE, SENDERS, drop, outbox_files, queued_receipts, running_watcher, ws
+from tests.watching import MILESTONE, SENDERS, api_busy, drop, outbox_files, queued_receipts, running_watcher, ws
 
 AS_OF = date(2006, 7, 31)  # WP4-M3 is due: a report v1 with receipts first (bundled inbox)
 
@@ -163,12 +162,7 @@ def test_a_503_from_the_api_during_a_burst_is_retried_not_lost(quick_retries, fa
             calls[item.path.name] = calls.get(item.path.name, 0) + 1
             attempt = calls[item.path.name]
         if attempt <= failures:
-            request = httpx.Request("POST", "http://127.0.0.1:4200/api/flow_runs/")
-            raise httpx.HTTPStatusError(
-                "Server error '503 Service Unavailable' for url 'http://127.0.0.1:4200/api/flow_runs/'",
-                request=request,
-                response=httpx.Response(503, request=request),
-            )
+            raise api_busy()
         return receive_file(ws(), item)
 
     names = [f"seed_funding_burst_{i}.csv" for i in range(20)]

@@ -14,6 +14,7 @@ from tests.uploads import seed_csv
 from tests.waiting import wait_for
 from tests.watching import (
     SENDERS,
+    api_busy,
     drop,
     outbox_files,
     queued_receipts,
@@ -125,7 +126,6 @@ def test_a_503_on_creating_a_batch_run_defers_its_files_and_they_are_received_on
     """The API answers the first batch's flow-run creation with a 503 (injected at the batch
     runner, as Prefect's client raises it; the rest is the real API): every file of that batch
     goes to the retry queue and is received from there, one receipt each."""
-    import httpx
 
     import flows.watcher
     from flows.watcher import WAITING_THREADS, receive_batch, register_receive_uploads
@@ -137,12 +137,7 @@ def test_a_503_on_creating_a_batch_run_defers_its_files_and_they_are_received_on
     def busy_then_real(items, project=None):
         calls.append(len(items))
         if len(calls) == 1:
-            request = httpx.Request("POST", "http://127.0.0.1:4200/api/flow_runs/")
-            raise httpx.HTTPStatusError(
-                "Server error '503 Service Unavailable' for url 'http://127.0.0.1:4200/api/flow_runs/'",
-                request=request,
-                response=httpx.Response(503, request=request),
-            )
+            raise api_busy()
         return receive_batch(items, project)
 
     monkeypatch.setattr(flows.watcher, "receive_batch", busy_then_real)
