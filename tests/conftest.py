@@ -1,5 +1,8 @@
-"""The one test harness: settings in a temp folder, the bundled project, a real SMTP server on
-loopback (aiosmtpd) and a real PostgreSQL schema per test session."""
+"""The one test harness: settings in a temp folder (and `configure` for the process's settings),
+the bundled project, a real SMTP server on loopback (aiosmtpd) and a real PostgreSQL schema per
+test session. Helpers beside it: tests/waiting.py (`wait_for`, the one way to wait),
+tests/settings_env.py (settings as a child process's environment), tests/smtp.py,
+tests/uploads.py and tests/watching.py."""
 
 from __future__ import annotations
 
