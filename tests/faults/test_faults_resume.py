@@ -28,7 +28,17 @@ from tests.settings_env import child_env
 from tests.smtp import SmtpSink, StallingSink, free_port, smtp_on
 from tests.uploads import seed_csv
 from tests.waiting import wait_for
-from tests.watching import MILESTONE, SENDERS, api_busy, drop, outbox_files, queued_receipts, running_watcher, ws
+from tests.watching import (
+    MILESTONE,
+    SENDERS,
+    api_busy,
+    drop,
+    outbox_files,
+    queued_receipts,
+    running_watcher,
+    settle,
+    ws,
+)
 
 AS_OF = date(2006, 7, 31)  # WP4-M3 is due: a report v1 with receipts first (bundled inbox)
 
@@ -141,7 +151,7 @@ def test_smtp_down_during_drops_every_receipt_arrives_when_it_returns_without_a_
                 what="three receipts after SMTP returned",
             )
             wait_for(queued_receipts, until=lambda queued: not queued, what="an empty queue")
-            time.sleep(1)  # and nothing more
+            settle(1)  # and nothing more
     assert len(sink.messages) == 3
     assert sorted(m["To"].addresses[0].addr_spec for m in sink.messages) == sorted(
         ws().project.participant(partner).emails[0] for partner, _ in names
