@@ -1,5 +1,8 @@
-"""The one test harness: settings in a temp folder, the bundled project, a real SMTP server on
-loopback (aiosmtpd) and a real PostgreSQL schema per test session."""
+"""The one test harness: settings in a temp folder (and `configure` for the process's settings),
+the bundled project, a real SMTP server on loopback (aiosmtpd) and a real PostgreSQL schema per
+test session. Helpers beside it: tests/waiting.py (`wait_for`, the one way to wait),
+tests/settings_env.py (settings as a child process's environment), tests/smtp.py,
+tests/uploads.py and tests/watching.py."""
 
 from __future__ import annotations
 
@@ -7,9 +10,7 @@ import datetime as dt
 import os
 import tempfile
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -31,6 +32,8 @@ os.environ["WPFLOW_REPORT_PDF"] = "false"
 from schemas.inputs import INPUT_KINDS, InputKind, InputRow  # noqa: E402
 from schemas.settings import ROOT, Settings  # noqa: E402
 from tests.prefect_harness import drain_prefect_workers, migrated_prefect_database, start_prefect_test_server  # noqa: E402
+from tests.settings_env import env_value  # noqa: E402
+from tests.smtp import SmtpSink, running_smtp  # noqa: E402
 
 BUNDLED_PROJECT = ROOT / "projects" / "baltmet-inno"
 POSTGRES_URL = os.environ.get("WPFLOW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -40,6 +43,29 @@ POSTGRES_URL = os.environ.get("WPFLOW_TEST_POSTGRES_URL", "postgresql+psycopg://
 def settings(tmp_path: Path) -> Settings:
     """Settings writing everything under a fresh temp folder (SQLite, outbox transport)."""
     return Settings(project=BUNDLED_PROJECT, outputs=tmp_path / "outputs", _env_file=None)
+
+
+@pytest.fixture
+def configure(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Settings]:
+    """The one way a test sets what code reading the process's settings (`workspace()`, flows,
+    the CLI in-process) gets: `configure(stable_seconds=0, inbox=folder)`, Settings fields as
+    data, each set as its WPFLOW_* variable (undone after the test), `outputs` always that of
+    `settings`; a value None unsets one. Calls add up; each returns the Settings the process now
+    reads. A process a test starts gets them as `env=child_env(settings)` (tests/settings_env.py)."""
+    given: dict[str, Any] = {"outputs": settings.outputs}
+
+    def apply(**overrides: Any) -> Settings:
+        unknown = sorted(set(overrides) - set(Settings.model_fields))
+        assert not unknown, f"not settings: {unknown}"
+        given.update(overrides)
+        for name, value in given.items():
+            if value is None:
+                monkeypatch.delenv(f"WPFLOW_{name.upper()}", raising=False)
+            else:
+                monkeypatch.setenv(f"WPFLOW_{name.upper()}", env_value(value))
+        return Settings(_env_file=None)
+
+    return apply
 
 
 @pytest.fixture(scope="session")
@@ -65,45 +91,6 @@ def other_project(tmp_path: Path) -> Path:
 
 
 # -- SMTP --------------------------------------------------------------------------------
-@dataclass
-class SmtpSink:
-    """What a real aiosmtpd server on loopback received."""
-
-    host: str
-    port: int
-    envelopes: list = field(default_factory=list)
-
-    @property
-    def messages(self) -> list[EmailMessage]:
-        return [message_from_bytes(e.content, policy=policy.default) for e in self.envelopes]
-
-    async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
-        self.envelopes.append(envelope)
-        return "250 OK"
-
-
-@contextmanager
-def running_smtp(handler, **options: Any) -> Iterator[int]:
-    """A real aiosmtpd server on 127.0.0.1 with a free port, serving `handler` (`options`: the
-    Controller's, e.g. an authenticator); yields the port."""
-    from aiosmtpd.controller import Controller
-
-    class EphemeralPortController(Controller):
-        """aiosmtpd 1.4 checks readiness by connecting to `self.port`; with port 0 it must
-        learn the bound port first."""
-
-        def _trigger_server(self):
-            self.port = self.server.sockets[0].getsockname()[1]
-            super()._trigger_server()
-
-    controller = EphemeralPortController(handler, hostname="127.0.0.1", port=0, **options)
-    controller.start()
-    try:
-        yield controller.port
-    finally:
-        controller.stop()
-
-
 @pytest.fixture
 def smtp_server() -> Iterator[SmtpSink]:
     """A real SMTP server on loopback; `.messages` holds what it received."""
@@ -382,12 +369,10 @@ def dated_kind(monkeypatch):
 
 
 @pytest.fixture
-def inbox(tmp_path: Path, monkeypatch, settings) -> Path:
-    """A fresh inbox; WPFLOW_* set so `workspace()` (and flows) use it. Stability window 0.3 s
-    keeps these tests quick; the latency test sets the real default of 1 s."""
+def inbox(tmp_path: Path, configure) -> Path:
+    """A fresh inbox, configured (`configure`) so `workspace()` (and flows) use it. Stability
+    window 0.3 s keeps these tests quick; the latency test sets the real default of 1 s."""
     folder = tmp_path / "inbox"
     folder.mkdir()
-    monkeypatch.setenv("WPFLOW_OUTPUTS", str(settings.outputs))
-    monkeypatch.setenv("WPFLOW_INBOX", str(folder))
-    monkeypatch.setenv("WPFLOW_STABLE_SECONDS", "0.3")
+    configure(inbox=folder, stable_seconds=0.3)
     return folder

@@ -25,8 +25,9 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import BUNDLED_PROJECT, ROOT, parse_eml
-from tests.inbox.test_watch import outbox_files, running_watcher, submissions, wait_for
-from tests.schedule.test_chase import CSV_HEADER, seed_csv
+from tests.uploads import CSV_HEADER, seed_csv
+from tests.waiting import wait_for
+from tests.watching import outbox_files, running_watcher, settle, submissions
 from wpflow.cli.app import app
 from wpflow.cli.errors import describe_failure, mail_unreachable
 
@@ -239,10 +240,10 @@ def test_a_truncated_csv_that_completes_later_gets_one_receipt(inbox):
         with path.open("wb") as fh:
             fh.write(content[: len(content) - 20])
             fh.flush()
-            time.sleep(1.5)
+            time.sleep(1.5)  # the stalled upload: the pause is the fault
             fh.write(content[len(content) - 20 :])
-        wait_for(lambda: len(outbox_files()) >= 1, what="the receipt")
-        time.sleep(1.0)
+        wait_for(lambda: len(outbox_files()), until=lambda n: n >= 1, what="the receipt")
+        settle(1.0)
     assert len(outbox_files()) == 1
     [sub] = submissions()
     assert sub.size == len(content) and sub.status == "valid"

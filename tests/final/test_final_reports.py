@@ -248,7 +248,7 @@ def test_final_report_deployments_run_at_each_wp_end_and_the_project_end(project
 
 
 # -- through Prefect ----------------------------------------------------------------------------
-def test_the_flows_tell_the_story_with_artifacts_in_the_ui(tmp_path, monkeypatch, prefect_api):
+def test_the_flows_tell_the_story_with_artifacts_in_the_ui(configure, prefect_api):
     """`final-report` through Prefect: a subflow per WP, then the joint report; each run ends
     with the report's link among its artifacts; a draft ends "Draft" and sends nothing."""
     from prefect.client.orchestration import get_client
@@ -256,9 +256,8 @@ def test_the_flows_tell_the_story_with_artifacts_in_the_ui(tmp_path, monkeypatch
 
     from flows.final_report import final_report, wp_final_report
 
-    outputs = tmp_path / "outputs"
+    outputs = configure().outputs
     invoke(outputs, "run", "WP4-M3", "--as-of", "2006-07-10", "--direct")
-    monkeypatch.setenv("WPFLOW_OUTPUTS", str(outputs))
     draft = wp_final_report("WP4", date(2006, 7, 15), return_state=True)
     assert draft.is_completed() and draft.name == "Draft"
     assert draft.message == "WP4 final report: not final until 30 June 2007; draft in drafts/, nothing sent"

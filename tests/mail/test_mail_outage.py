@@ -18,23 +18,26 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import BUNDLED_PROJECT, SmtpSink
-from tests.faults.test_faults_resume import free_port, smtp_on
+from schemas.settings import Settings
+from tests.conftest import BUNDLED_PROJECT
+from tests.settings_env import as_env
+from tests.smtp import SmtpSink, free_port, smtp_on
 
 DEMO_AS_OF = "2008-01-31"
 pytestmark = pytest.mark.system  # the whole demo with its mail server down
 
 
 def smtp_env(outputs: Path, port: int) -> dict[str, str | None]:
-    return {
-        "WPFLOW_OUTPUTS": str(outputs),
-        "WPFLOW_PROJECT": str(BUNDLED_PROJECT),
-        "WPFLOW_MAIL_TRANSPORT": "smtp",
-        "WPFLOW_SMTP_PORT": str(port),
-        "WPFLOW_REPORT_PDF": "false",
-        "PREFECT_API_URL": None,
-        "COLUMNS": "80",
-    }
+    """The settings of a run e-mailing through the SMTP server at `port`, as the environment."""
+    settings = Settings(
+        project=BUNDLED_PROJECT,
+        outputs=outputs,
+        mail_transport="smtp",
+        smtp_port=port,
+        report_pdf=False,
+        _env_file=None,
+    )
+    return {**as_env(settings), "PREFECT_API_URL": None, "COLUMNS": "80"}
 
 
 def test_run_all_direct_with_smtp_down_writes_every_report_and_the_next_run_sends_each_email_once(tmp_path):

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from tests.conftest import BUNDLED_PROJECT, parse_eml
-from tests.schedule.test_chase import seed_csv
+from tests.uploads import seed_csv
 
 START, END = date(2005, 1, 1), date(2008, 1, 31)
 # three years replayed day by day (~30 CPU-seconds): a long scenario, run by `make test-system`;

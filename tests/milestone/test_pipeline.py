@@ -38,7 +38,7 @@ def write_csv(path: Path, rows) -> None:
 
 
 @pytest.fixture
-def pipeline_env(tmp_path, monkeypatch, settings):
+def pipeline_env(tmp_path, configure):
     inbox = tmp_path / "inbox"
     for partner, rows in SCHEMES.items():
         write_csv(inbox / partner / "WP4-M3" / f"seed_funding_{partner}.csv", rows)
@@ -53,10 +53,7 @@ def pipeline_env(tmp_path, monkeypatch, settings):
         "malmo/WP4-M3/seed_funding_malmo.csv: 2006-07-04\n"
         "riga/WP4-M3/seed_funding_riga.csv: 2006-06-28\n"
     )
-    monkeypatch.setenv("WPFLOW_OUTPUTS", str(settings.outputs))
-    monkeypatch.setenv("WPFLOW_INBOX", str(inbox))
-    monkeypatch.setenv("WPFLOW_STABLE_SECONDS", "0")
-    return settings.outputs
+    return configure(inbox=inbox, stable_seconds=0).outputs
 
 
 def docx_text(path: Path) -> str:
@@ -175,7 +172,7 @@ def test_pipeline_over_smtp_delivers_a_report_holding_the_merged_table(
     pipeline_env,
     project,
     smtp_server,
-    monkeypatch,
+    configure,
 ):
     """Through a real SMTP server: envelope recipients, and the attached DOCX's comparative table
     has each city's budget and the total (not just "a file was attached")."""
@@ -183,8 +180,7 @@ def test_pipeline_over_smtp_delivers_a_report_holding_the_merged_table(
 
     from flows.milestone import milestone_pipeline
 
-    monkeypatch.setenv("WPFLOW_MAIL_TRANSPORT", "smtp")
-    monkeypatch.setenv("WPFLOW_SMTP_PORT", str(smtp_server.port))
+    configure(mail_transport="smtp", smtp_port=smtp_server.port)
     milestone_pipeline("WP4-M3", date(2006, 7, 31))
 
     reports = [(e, m) for e, m in zip(smtp_server.envelopes, smtp_server.messages) if "WP4-M3 report" in m["Subject"]]
@@ -206,7 +202,7 @@ def test_pipeline_over_smtp_delivers_a_report_holding_the_merged_table(
 
 
 @pytest.mark.parametrize("workers", ["1", "3"], ids=["one-after-the-other", "concurrent"])
-def test_runs_tell_the_truth_in_the_ui(prefect_api, pipeline_env, project, monkeypatch, workers):
+def test_runs_tell_the_truth_in_the_ui(prefect_api, pipeline_env, project, monkeypatch, configure, workers):
     """Through the Prefect API: a run with inputs missing ends "Incomplete", its logs say what a
     coordinator reads, and `all_milestones` with one broken milestone runs the others and ends
     Failed naming it — the same whether the milestones run one after the other or at once
@@ -233,7 +229,7 @@ def test_runs_tell_the_truth_in_the_ui(prefect_api, pipeline_env, project, monke
         return real_merge(ws, milestone, checked, as_of)
 
     monkeypatch.setattr(tasks.merge, "merge_stage", merge_unless_wp1)
-    monkeypatch.setenv("WPFLOW_MILESTONE_WORKERS", workers)
+    configure(milestone_workers=workers)
     state = all_milestones(["WP4-M3", "WP1-M1", "WP3-M2"], date(2006, 7, 31), return_state=True)
 
     assert state.is_failed() and state.message == "1 of 3 milestone(s) failed: WP1-M1"
@@ -275,7 +271,7 @@ def test_runs_tell_the_truth_in_the_ui(prefect_api, pipeline_env, project, monke
 
 @pytest.mark.parametrize("started_by", ["flow", "cli"])
 def test_a_run_uses_the_folders_of_the_project_it_is_given(
-    prefect_api, other_project, settings, monkeypatch, started_by
+    prefect_api, other_project, configure, monkeypatch, started_by
 ):
     """A second project is just another value: the flow's `project` parameter (or `wpflow run
     --project`, which passes it down) decides which inbox is collected, whose store rows, run
@@ -293,8 +289,7 @@ def test_a_run_uses_the_folders_of_the_project_it_is_given(
     (other_project / "inbox" / "arrivals.yaml").write_text(
         "helsinki/WP4-M3/seed_funding_helsinki.csv: 2006-06-20\nmalmo/WP4-M3/seed_funding_malmo.csv: 2006-06-21\n"
     )
-    monkeypatch.setenv("WPFLOW_OUTPUTS", str(settings.outputs))  # the process's own settings
-    monkeypatch.setenv("WPFLOW_STABLE_SECONDS", "0")
+    settings = configure(stable_seconds=0)  # the process's own settings
     if started_by == "flow":
         report = Path(milestone_pipeline("WP4-M3", date(2006, 7, 31), project=str(other_project)).report.path)
     else:

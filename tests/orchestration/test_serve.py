@@ -16,7 +16,8 @@ import yaml
 from schemas.settings import ROOT, Settings
 from tests.conftest import parse_eml
 from tests.prefect_harness import copy_prefect_database
-from tests.schedule.test_chase import put, seed_csv
+from tests.uploads import put, seed_csv
+from tests.waiting import wait_for
 
 BUNDLED_REF = "projects/baltmet-inno"  # the bundled project as a deployment's `project` parameter
 
@@ -134,16 +135,6 @@ def prefect_server_url(tmp_path_factory, prefect_database):
         yield api_url
 
 
-def wait_until(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
 @pytest.mark.system
 @pytest.mark.prefect_server
 def test_serve_runs_a_milestone_deployment_and_the_watcher(prefect_server_url, tmp_path, other_project):
@@ -209,15 +200,25 @@ def test_serve_runs_a_milestone_deployment_and_the_watcher(prefect_server_url, t
                 except ObjectNotFound:
                     return None
 
-            served_deployment = wait_until(
-                lambda: deployment("milestone-pipeline/baltmet-inno-wp4-m3"), 60, "the WP4-M3 deployment"
+            served_deployment = wait_for(
+                lambda: deployment("milestone-pipeline/baltmet-inno-wp4-m3"),
+                timeout=60,
+                interval=0.5,
+                what="the WP4-M3 deployment",
             )
             assert served_deployment.parameters == {"milestone_id": "WP4-M3", "project": BUNDLED_REF}
             assert served_deployment.enforce_parameter_schema
             assert "baltmet-inno" in served_deployment.tags
-            other = wait_until(lambda: deployment("milestone-pipeline/other-inno-wp4-m3"), 30, "the other WP4-M3")
+            other = wait_for(
+                lambda: deployment("milestone-pipeline/other-inno-wp4-m3"),
+                timeout=30,
+                interval=0.5,
+                what="the other WP4-M3",
+            )
             assert other.parameters == {"milestone_id": "WP4-M3", "project": str(other_project)}
-            daily = wait_until(lambda: deployment("deadline-ladder/daily"), 30, "the daily deployment")
+            daily = wait_for(
+                lambda: deployment("deadline-ladder/daily"), timeout=30, interval=0.5, what="the daily deployment"
+            )
             assert [(s.schedule.cron, s.schedule.timezone) for s in daily.schedules] == [
                 ("0 7 * * *", "Europe/Helsinki")
             ]
@@ -268,8 +269,13 @@ def test_serve_runs_a_milestone_deployment_and_the_watcher(prefect_server_url, t
                 runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["receive-uploads"])))
                 return [r for r in runs if r.name == f"{slug} · 1 upload · riga · WP4-M3" and r.state.is_completed()]
 
-            wait_until(lambda: riga_run("baltmet-inno"), 30, "riga's receive-uploads run")
-            wait_until(lambda: riga_run("other-inno"), 30, "riga's receive-uploads run in the other project")
+            wait_for(lambda: riga_run("baltmet-inno"), timeout=30, interval=0.5, what="riga's receive-uploads run")
+            wait_for(
+                lambda: riga_run("other-inno"),
+                timeout=30,
+                interval=0.5,
+                what="riga's receive-uploads run in the other project",
+            )
             [receipt] = [parse_eml(p) for p in (outputs / "outbox" / "other-inno").glob("*.eml")]
             assert receipt["Subject"].startswith("[Other Inno] WP4-M3 receipt — seed_funding_riga.csv")
 
@@ -290,7 +296,9 @@ def test_serve_runs_a_milestone_deployment_and_the_watcher(prefect_server_url, t
                     done = latest is not None and latest.status == "complete" and latest.report is not None
                     return latest if done else None
 
-                final = wait_until(complete_version, 90, "the complete milestone's report version")
+                final = wait_for(
+                    complete_version, timeout=90, interval=0.5, what="the complete milestone's report version"
+                )
             runs = client.read_flow_runs(
                 flow_run_filter=FlowRunFilter(id=FlowRunFilterId(not_any_=[run.id])),
                 flow_filter=FlowFilter(name=FlowFilterName(any_=["milestone-pipeline"])),

@@ -31,6 +31,7 @@ from orchestration.databases import drop_database, prefect_database_url
 from orchestration.prefect_server import alive, descendants, free_port
 from schemas.settings import ROOT, Settings
 from tests.conftest import BUNDLED_PROJECT, POSTGRES_URL, SmtpSink, running_smtp
+from tests.waiting import wait_for
 from wpflow.store.orm import MilestoneRunRow, NotificationRow
 
 pytestmark = [pytest.mark.topology, pytest.mark.postgres, pytest.mark.prefect_server, pytest.mark.system]
@@ -64,10 +65,14 @@ class Topology:
         started = time.monotonic()
         self.process.send_signal(signal.SIGINT)
         self.process.wait(60)
-        deadline = time.monotonic() + 10
-        while any(alive(p) for p in below) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not [p for p in below if alive(p)], "processes left behind:\n" + self.log_tail()
+        wait_for(
+            lambda: [p for p in below if alive(p)],
+            until=lambda left: not left,
+            timeout=10,
+            interval=0.1,
+            what="the processes below serve to exit (left behind otherwise)",
+            details=self.log_tail,
+        )
         return time.monotonic() - started
 
 
@@ -144,11 +149,11 @@ def start_topology(tmp_path: Path, databases: str):
 
 
 def wait_until_up(topology: Topology) -> None:
-    deadline = time.monotonic() + UP_TIMEOUT
-    while "Prefect UI and API:" not in topology.log.read_text(errors="replace"):
+    def up() -> bool:
         assert topology.process.poll() is None, "serve exited:\n" + topology.log_tail()
-        assert time.monotonic() < deadline, "serve not up:\n" + topology.log_tail()
-        time.sleep(0.5)
+        return "Prefect UI and API:" in topology.log.read_text(errors="replace")
+
+    wait_for(up, timeout=UP_TIMEOUT, interval=0.5, what="serve up", details=topology.log_tail)
 
 
 def submit(topology: Topology, runs: list[tuple[str, str]]) -> list:
@@ -171,17 +176,15 @@ def wait_for_final(topology: Topology, ids: list, timeout: float) -> list:
     from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    deadline = time.monotonic() + timeout
     with temporary_settings({PREFECT_API_URL: topology.api}), get_client(sync_client=True) as client:
-        while True:
-            runs = [client.read_flow_run(i) for i in ids]
-            if all(r.state is not None and r.state.is_final() for r in runs):
-                return runs
-            assert time.monotonic() < deadline, (
-                f"runs not final after {timeout}s: {[(r.name, r.state and r.state.name) for r in runs]}\n"
-                + topology.log_tail()
-            )
-            time.sleep(1)
+        return wait_for(
+            lambda: [client.read_flow_run(i) for i in ids],
+            until=lambda runs: all(r.state is not None and r.state.is_final() for r in runs),
+            timeout=timeout,
+            interval=1,
+            what="the runs to be final",
+            details=topology.log_tail,
+        )
 
 
 def rows(url: str, table, *where) -> list:
@@ -311,10 +314,13 @@ def test_a_worker_killed_mid_run_crashes_the_run_and_a_rerun_sends_every_email_o
         os.kill(worker_pid, signal.SIGKILL)  # the worker …
         os.killpg(run_pid, signal.SIGKILL)  # … and the run it started (its own session): a machine gone
         sink.release.set()
-        deadline = time.monotonic() + 30
-        while "starting it again" not in topology.log.read_text(errors="replace"):
-            assert time.monotonic() < deadline, "the killed worker was not started again:\n" + topology.log_tail()
-            time.sleep(0.5)
+        wait_for(
+            lambda: "starting it again" in topology.log.read_text(errors="replace"),
+            timeout=30,
+            interval=0.5,
+            what="the killed worker to be started again",
+            details=topology.log_tail,
+        )
         receipts_before = len(sink.messages)
 
         [second] = submit(topology, [(str(folder), "WP4-M3")])

@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 
 from schemas.settings import Settings
 from tests.conftest import BUNDLED_PROJECT, parse_eml
-from tests.schedule.test_chase import put, seed_csv
+from tests.uploads import put, seed_csv
+from tests.waiting import wait_for
 
 MILESTONE = "WP4-M3"
 FUNDS = {"baltmet-inno": "Helsinki Start-up Grant", "other-inno": "Helsinki Other Fund"}
@@ -35,7 +36,7 @@ class Installation:
 
 
 @pytest.fixture
-def installation(settings, other_project, tmp_path, monkeypatch) -> Installation:
+def installation(configure, other_project, tmp_path) -> Installation:
     """BaltMet Inno, the configured project (WPFLOW_PROJECT; its inbox WPFLOW_INBOX in a temp
     folder), and Other Inno in a folder of projects (WPFLOW_PROJECTS) with its own inbox; in
     each, Helsinki's seed-funding file (on time) and Malmö's (late)."""
@@ -47,14 +48,9 @@ def installation(settings, other_project, tmp_path, monkeypatch) -> Installation
             f"helsinki/{MILESTONE}/seed_funding_helsinki.csv: 2006-06-10\n"
             f"malmo/{MILESTONE}/seed_funding_malmo.csv: 2006-07-05\n"
         )
-    for name, value in {
-        "WPFLOW_PROJECT": BUNDLED_PROJECT,
-        "WPFLOW_PROJECTS": other_project.parent,
-        "WPFLOW_INBOX": inboxes["baltmet-inno"],
-        "WPFLOW_OUTPUTS": settings.outputs,
-        "WPFLOW_STABLE_SECONDS": "0",
-    }.items():
-        monkeypatch.setenv(name, str(value))
+    settings = configure(
+        project=BUNDLED_PROJECT, projects=other_project.parent, inbox=inboxes["baltmet-inno"], stable_seconds=0
+    )
     return Installation(settings.outputs, {"baltmet-inno": BUNDLED_PROJECT, "other-inno": other_project}, inboxes)
 
 
@@ -173,7 +169,6 @@ def test_the_ladder_covers_every_project_and_reminds_one_person_once_per_project
 def test_the_watcher_of_each_project_receives_its_own_inbox(installation):
     """One watcher per project, as `wpflow serve` starts them: a file in each inbox is received
     by its own project, archived once, acknowledged from its own outbox."""
-    from tests.inbox.test_watch import wait_for
     from wpflow.inbox.watch import InboxWatcher
     from wpflow.workspace import workspace
 
@@ -195,7 +190,7 @@ def test_the_watcher_of_each_project_receives_its_own_inbox(installation):
                 for slug, ws in workspaces.items()
             )
 
-        wait_for(riga_in_each, 30, "riga's file received in both projects")
+        wait_for(riga_in_each, timeout=30, what="riga's file received in both projects")
     finally:
         stop.set()
         for thread in threads:

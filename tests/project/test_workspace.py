@@ -59,11 +59,11 @@ def test_other_settings_for_the_same_project_are_another_workspace(settings, tmp
     )
 
 
-def test_a_workspace_without_values_is_the_process_settings(monkeypatch, tmp_path):
+def test_a_workspace_without_values_is_the_process_settings(configure, tmp_path):
     """What a task with the default project gets: this process's WPFLOW_* settings."""
     from wpflow.workspace import configured_project, workspace
 
-    monkeypatch.setenv("WPFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    configure()
     assert workspace().settings.outputs == tmp_path / "outputs"
     assert workspace() is workspace(configured_project())
     assert configured_project() == "projects/baltmet-inno"

@@ -17,23 +17,8 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import BUNDLED_PROJECT, parse_eml
+from tests.uploads import put, seed_csv
 from wpflow.cli.app import app
-
-CSV_HEADER = "name;provider;level;instrument;budget_eur;ticket_min_eur;ticket_max_eur;since\n"
-PARTNER_CITIES = ["helsinki", "berlin-tsb", "copenhagen", "malmo", "riga", "stockholm", "st-petersburg", "tallinn"]
-
-
-def seed_csv(name: str, budget: str = "2 000 000,00") -> bytes:
-    """A seed-funding CSV as partners send it (`;`, decimal comma); a budget like 'about 2 mio'
-    makes it invalid."""
-    return (CSV_HEADER + f"{name};City;municipal;grant;{budget};;;\n").encode("cp1252")
-
-
-def put(inbox: Path, partner: str, milestone: str, name: str, data: bytes) -> Path:
-    path = inbox / partner / milestone / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return path
 
 
 @pytest.fixture
@@ -168,13 +153,11 @@ def test_simulate_command_prints_json_timeline_in_seconds(small_inbox, monkeypat
 
 # -- the real ladder ---------------------------------------------------------------------
 @pytest.fixture
-def chase_ws(settings, small_inbox, monkeypatch):
+def chase_ws(configure, small_inbox):
     """The workspace of the small inbox, also what flows get from `workspace()` (WPFLOW_* env)."""
     from wpflow.workspace import workspace
 
-    monkeypatch.setenv("WPFLOW_OUTPUTS", str(settings.outputs))
-    monkeypatch.setenv("WPFLOW_INBOX", str(small_inbox))
-    monkeypatch.setenv("WPFLOW_STABLE_SECONDS", "0")
+    settings = configure(inbox=small_inbox, stable_seconds=0)
     ws = workspace()
     assert ws.settings.outputs == settings.outputs and ws.settings.inbox_root == small_inbox
     return ws

@@ -116,10 +116,10 @@ def test_0003_moves_claims_reports_and_what_a_notification_is_about_into_their_o
     engine.dispose()
 
 
-def test_db_commands_report_and_apply_revisions(settings, monkeypatch):
+def test_db_commands_report_and_apply_revisions(configure):
     from wpflow.cli.app import app
 
-    monkeypatch.setenv("WPFLOW_OUTPUTS", str(settings.outputs))
+    configure()
     runner = CliRunner()
     before = runner.invoke(app, ["db", "current"])
     assert before.exit_code == 0 and "(empty)" in before.output and "behind" in before.output
@@ -191,15 +191,14 @@ def test_a_store_newer_than_the_code_is_refused_everywhere(empty_db_url):
 
 @pytest.mark.parametrize("command", [["status"], ["run", "WP4-M3", "--direct", "--as-of", "2006-07-31"]])
 def test_commands_refuse_a_store_behind_with_one_line_and_exit_2_and_status_never_migrates(
-    command, empty_db_url, settings, monkeypatch
+    command, empty_db_url, configure
 ):
     """On SQLite `status` refuses (it only reads) while `run` migrates; on PostgreSQL both refuse."""
     from wpflow.cli.app import app
 
     engine = one_behind(empty_db_url)
     previous = migrate.current(engine)
-    monkeypatch.setenv("WPFLOW_OUTPUTS", str(settings.outputs))
-    monkeypatch.setenv("WPFLOW_DATABASE_URL", empty_db_url)
+    configure(database_url=empty_db_url)
     result = CliRunner().invoke(app, command)
     if command[0] == "run" and migrate.automatic(engine):
         assert result.exit_code == 0, result.output

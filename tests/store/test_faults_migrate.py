@@ -5,10 +5,8 @@ exactly one changes the schema. Revisions come from the migration scripts, never
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +14,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from schemas.settings import Settings
 from tests.conftest import BUNDLED_PROJECT, ROOT
+from tests.settings_env import child_env
+from tests.waiting import wait_for
 from wpflow.store import migrate
 from wpflow.store.engine import make_engine
 from wpflow.store.store import Store
@@ -43,14 +44,8 @@ def behind(empty_db_url: str) -> Iterator[str]:
 
 
 def env(outputs: Path, url: str) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("WPFLOW_", "PREFECT_API_URL"))}
-    return {
-        **clean,
-        "WPFLOW_PROJECT": str(BUNDLED_PROJECT),
-        "WPFLOW_OUTPUTS": str(outputs),
-        "WPFLOW_DATABASE_URL": url,
-        "WPFLOW_REPORT_PDF": "false",
-    }
+    """The environment of a `wpflow` command on the store at `url`."""
+    return child_env(Settings(project=BUNDLED_PROJECT, outputs=outputs, database_url=url, _env_file=None))
 
 
 def start(args: list[str], environment: dict[str, str]) -> subprocess.Popen[str]:
@@ -121,11 +116,12 @@ def test_two_upgrades_at_once_wait_for_the_advisory_lock_and_exactly_one_changes
     with holder.connect() as conn:  # the test holds the lock: both upgrades must start, then wait
         conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": migrate.MIGRATION_LOCK})
         upgrades = [start(["db", "upgrade"], env(tmp_path / f"outputs{i}", behind)) for i in (1, 2)]
-        deadline = time.monotonic() + 120
-        while waiting_for_the_migration_lock(behind, application) < 2:
+
+        def waiting() -> int:
             assert all(p.poll() is None for p in upgrades), "an upgrade did not wait for the lock"
-            assert time.monotonic() < deadline, "the two upgrades never both waited for the lock"
-            time.sleep(0.2)
+            return waiting_for_the_migration_lock(behind, application)
+
+        wait_for(waiting, until=lambda n: n >= 2, timeout=120, interval=0.2, what="both upgrades waiting for the lock")
         assert versions(behind) == [previous]
         conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": migrate.MIGRATION_LOCK})
     holder.dispose()
