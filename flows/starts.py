@@ -4,7 +4,6 @@ Either way the run gets its project as a parameter, and finds its project's depl
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -65,11 +64,10 @@ def start_in_process(milestone_id: str, as_of: date | None, project: str) -> str
 def deployment_served(milestone_id: str, project: str) -> bool:
     """True when the project's deployment of the milestone exists on the configured API (ephemeral APIs have
     none, so nothing is looked up there)."""
-    if not os.environ.get("PREFECT_API_URL"):
-        from prefect.settings import PREFECT_API_URL
+    from prefect.settings import PREFECT_API_URL
 
-        if not PREFECT_API_URL.value():
-            return False
+    if not PREFECT_API_URL.value():
+        return False
     from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
 
