@@ -12,7 +12,6 @@ from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 from prefect.utilities.annotations import opaque
 
-from orchestration.task_runners import pipeline_task_runner
 from schemas.records import ReportOutcome
 from tasks.collect import collect_submissions
 from tasks.merge import merge_milestone
@@ -20,6 +19,7 @@ from tasks.notify import notify_partners, send_partner_receipts
 from tasks.publish import publish_artifacts
 from tasks.report import issue_report
 from tasks.runs import close_run_record, open_run_record
+from tasks.task_runners import PipelineTaskRunner
 from tasks.validate import validate_submissions
 from wpflow.milestone.direct_run import run_status
 from wpflow.milestone.report_stage import outcome_line
@@ -56,7 +56,7 @@ def all_milestones_run_name() -> str:
     name="milestone-pipeline",
     flow_run_name=milestone_run_name,
     validate_parameters=True,
-    task_runner=pipeline_task_runner(),  # threads, or Dask when WPFLOW_DASK_ADDRESS names a cluster
+    task_runner=PipelineTaskRunner(),  # threads, or Dask when WPFLOW_DASK_ADDRESS names a cluster: chosen per run
     on_completion=RUN_HOOKS,
     on_failure=RUN_HOOKS,
     on_crashed=RUN_HOOKS,
