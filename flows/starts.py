@@ -1,6 +1,13 @@
 """Starting a milestone pipeline from the watcher or the daily ladder: the served deployment
 when there is one (`run_deployment`, returning at once), the flow in this process otherwise.
-Either way the run gets its project as a parameter, and finds its project's deployment."""
+Either way the run gets its project as a parameter, and finds its project's deployment.
+
+It holds no flow, and stays a module of its own beside them: how a run is started — which
+deployment names a project's milestone, whether one is served, the heartbeat off for runs
+watched by whoever started them — is shared by the watcher's and the ladder's flows, by the
+commands (`without_heartbeat`) and by `orchestration.deployments` (`deployment_name`), none of
+which needs the milestone flow's module; folded into flows/milestone.py, each would import the
+pipeline, its tasks and their stages to learn a name."""
 
 from __future__ import annotations
 
@@ -45,7 +52,7 @@ def start_deployment_run(milestone_id: str, as_of: date | None, project: str) ->
 def without_heartbeat() -> Iterator[None]:
     """Flow runs started in this block send no heartbeat: a run in this process is watched by
     whoever started it (`wpflow run`, `wpflow deadlines`, the watcher, an in-process start), and
-    the heartbeat — crash detection for long deployed runs — adds ~1 s per run at exit (DESIGN §2)."""
+    the heartbeat — crash detection for long deployed runs — adds ~1 s per run at exit."""
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):

@@ -38,7 +38,7 @@ log = logging.getLogger("wpflow.topology")
 # Deployed runs send a heartbeat every 30 s (Prefect's minimum); a run silent for 90 s — three
 # missed beats, its worker or machine gone — is marked Crashed by the automation below. On the
 # same machine the next run of the milestone notices sooner (its process is provably dead:
-# `tasks.runs.crash_dead_runs`); across machines the heartbeat is the only witness.
+# `flows.milestone.crash_in_prefect`); across machines the heartbeat is the only witness.
 HEARTBEAT_SECONDS = 30
 ZOMBIE_AFTER = timedelta(seconds=90)
 ZOMBIE_AUTOMATION = "wpflow: crash flow runs without heartbeat"
