@@ -26,6 +26,7 @@ from wpflow.milestone.direct_run import one_line, run_status
 from wpflow.milestone.report_stage import outcome_line
 from wpflow.milestone.run_record import close_run, dead_runs, open_run
 from wpflow.milestone.stages import receipt_promise
+from wpflow.store.orm import MilestoneRun
 from wpflow.workspace import Workspace, configured_project, workspace
 
 T = TypeVar("T")
@@ -64,7 +65,7 @@ def open_run_record(project: str, milestone_id: str, as_of: date | None) -> int:
     return open_run(ws, milestone_id, as_of, str(flow_run.id))
 
 
-def crash_in_prefect(ws: Workspace, dead: list[Any]) -> list[str]:
+def crash_in_prefect(ws: Workspace, dead: list[MilestoneRun]) -> list[str]:
     """Mark the flow runs of `dead` run records Crashed in Prefect when Prefect still shows them
     running, and give their claims back; their ids. Prefect's heartbeat automation
     (`orchestration.topology`) does the same for Prefect's state when the process stood on

@@ -34,6 +34,7 @@ def deployment_name(project: str, what: str) -> str:
 def start_deployment_run(milestone_id: str, as_of: date | None, project: str) -> str:
     """Ask the server for a run of the milestone's deployment and return at once (timeout=0):
     a receipt or the daily ladder must not wait for a report to render."""
+    from prefect.client.schemas.objects import FlowRun
     from prefect.deployments import run_deployment
 
     parameters: dict[str, Any] = {"milestone_id": milestone_id, "project": project}
@@ -45,7 +46,9 @@ def start_deployment_run(milestone_id: str, as_of: date | None, project: str) ->
         timeout=0,
         as_subflow=False,
     )
-    return str(run.id)  # the sync call returns a FlowRun
+    if not isinstance(run, FlowRun):  # Prefect's type allows a coroutine: called from async code
+        raise TypeError("start_deployment_run is for synchronous callers")
+    return str(run.id)
 
 
 @contextmanager

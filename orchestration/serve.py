@@ -134,7 +134,7 @@ def serve_until_signalled(
             on_signal()
             loop.call_soon_threadsafe(stopping.set)
 
-        runner.handle_sigterm = request_stop  # Runner.start installs it for SIGTERM
+        runner.handle_sigterm = request_stop  # type: ignore[method-assign]  # Runner.start installs it for SIGTERM
         previous = signal.signal(signal.SIGINT, request_stop)  # also when SIGINT was inherited ignored
         running = asyncio.ensure_future(runner.start())
         waiting = asyncio.ensure_future(stopping.wait())

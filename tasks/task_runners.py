@@ -61,10 +61,10 @@ class PipelineTaskRunner(TaskRunner[Any]):
         finally:
             super().__exit__(*exc_info)
 
-    def submit(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override] - handed on as given
+    def submit(self, *args: Any, **kwargs: Any) -> Any:  # handed on as given
         return self._runner().submit(*args, **kwargs)
 
-    def map(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override] - handed on as given
+    def map(self, *args: Any, **kwargs: Any) -> Any:  # handed on as given
         return self._runner().map(*args, **kwargs)
 
     def cancel_all(self) -> None:
