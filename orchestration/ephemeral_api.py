@@ -59,6 +59,7 @@ class PrefectApi:
     False when Prefect was imported before (a test process): its logging stays the host's."""
 
     defaults: dict[str, Any] = field(default_factory=dict)  # Prefect setting name → value, unless set
+    api_url: str | None = None  # the server started here: Prefect is pointed at it whatever else is set
     wait: Callable[[], None] = lambda: None
     configure_logging: bool = False
     console_level: str = "CRITICAL"
@@ -72,7 +73,8 @@ class PrefectApi:
         self.wait()
         from prefect.settings import temporary_settings
 
-        with temporary_settings(set_defaults=self.defaults):
+        updates = {"PREFECT_API_URL": self.api_url} if self.api_url else None
+        with temporary_settings(updates=updates, set_defaults=self.defaults):
             if self.configure_logging:
                 set_up_logging(self.console_level)
             yield
@@ -130,7 +132,8 @@ def start_ephemeral_api(home: Path, *, verbose: bool = False) -> PrefectApi:
     atexit.register(stop_server, process)
     timeout = float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", STARTUP_TIMEOUT_SECONDS))
     return PrefectApi(
-        {**client, "PREFECT_HOME": server["PREFECT_HOME"], "PREFECT_API_URL": api_url},
+        {**client, "PREFECT_HOME": server["PREFECT_HOME"]},
+        api_url,
         wait=lambda: wait_for_health(api_url, timeout, process, interval=0.05),
         configure_logging=True,
         console_level=console_level,
