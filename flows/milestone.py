@@ -27,7 +27,7 @@ from wpflow.milestone.report_stage import outcome_line
 from wpflow.milestone.run_record import close_run, dead_runs, open_run
 from wpflow.milestone.stages import receipt_promise
 from wpflow.store.orm import MilestoneRun
-from wpflow.workspace import Workspace, configured_project, workspace
+from wpflow.workspace import configured_project, workspace
 
 T = TypeVar("T")
 # The state names a secretariat reads in the UI (a Completed state may carry its own name).
@@ -58,16 +58,15 @@ def open_run_record(project: str, milestone_id: str, as_of: date | None) -> int:
     """The flow's first step, called in the flow itself, not as a task run: a row in the store
     that nobody watches or retries is not worth a task run's cost (docs/performance.md); its
     failure fails the run all the same. Earlier runs of the milestone whose process died are
-    closed as crashed first, in the store and — still "Running" there — in Prefect, their
-    claims given back as the hook would have (`crash_in_prefect`)."""
+    closed as crashed first: in the store (`dead_runs`) and, still "Running" there, in Prefect."""
     ws = workspace(project)
-    crash_in_prefect(ws, dead_runs(ws, milestone_id))
+    crash_in_prefect(dead_runs(ws, milestone_id))
     return open_run(ws, milestone_id, as_of, str(flow_run.id))
 
 
-def crash_in_prefect(ws: Workspace, dead: list[MilestoneRun]) -> list[str]:
+def crash_in_prefect(dead: list[MilestoneRun]) -> list[str]:
     """Mark the flow runs of `dead` run records Crashed in Prefect when Prefect still shows them
-    running, and give their claims back; their ids. Prefect's heartbeat automation
+    running; their ids. Prefect's heartbeat automation
     (`orchestration.topology`) does the same for Prefect's state when the process stood on
     another machine, where its death cannot be proven from here."""
     if not dead:
@@ -87,7 +86,6 @@ def crash_in_prefect(ws: Workspace, dead: list[MilestoneRun]) -> list[str]:
                 state = None
             if state is not None and not state.is_final():
                 client.set_flow_run_state(UUID(flow_run_id), Crashed(message=record.error), force=True)
-            ws.store.release_claims_of_run(flow_run_id)
     return [str(r.flow_run_id) for r in dead]
 
 

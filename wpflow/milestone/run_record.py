@@ -24,11 +24,15 @@ def open_run(ws: Workspace, milestone_id: str, as_of: date | None, flow_run_id: 
 
 def dead_runs(ws: Workspace, milestone_id: str) -> list[MilestoneRun]:
     """Earlier runs of the milestone whose process is provably dead (a worker killed with its
-    runs, `kill -9`: no hook ran), closed as crashed in the store now; those that were flow
-    runs, whose orchestrator may still show them running."""
+    runs, `kill -9`: no hook ran), closed as crashed in the store now and their claims given
+    back, as `close_run` would have; those that were flow runs, whose orchestrator may still
+    show them running."""
     store = ws.store
     crashed = set(store.mark_crashed_runs(ws.project.name, milestone_id))
-    return [r for r in store.runs(ws.project.name, milestone_id) if r.id in crashed and r.flow_run_id]
+    dead = [r for r in store.runs(ws.project.name, milestone_id) if r.id in crashed and r.flow_run_id]
+    for record in dead:
+        store.release_claims_of_run(str(record.flow_run_id))
+    return dead
 
 
 def close_run(
