@@ -95,10 +95,10 @@ def child(partners: int, plan: list[str]) -> None:
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
     from synthetic import MILESTONE, consortium
 
-    from orchestration.dask_runner import local_cluster_address
     from orchestration.ephemeral_api import tie_ephemeral_server
-    from orchestration.task_runners import pipeline_task_runner
     from schemas.settings import Settings
+    from tasks.dask_runner import local_cluster_address
+    from tasks.task_runners import pipeline_task_runner
 
     tie_ephemeral_server()
     project = str(consortium(partners, ROWS))

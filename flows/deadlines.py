@@ -13,37 +13,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 
-from tasks.notify import retry_when_worthwhile
-from wpflow.schedule.chase import ActionResult, chase_day, collect_inbox
-from wpflow.workspace import configured_project, slug_of, workspace
-
-
-@task(retries=2, retry_delay_seconds=[5, 60], timeout_seconds=900)
-def collect_new_files(project: str, day: date) -> int:
-    """Files that arrived while the watcher was down get archived, validated and a receipt."""
-    return len(collect_inbox(workspace(project), day))
-
-
-@task(retries=3, retry_delay_seconds=[10, 60, 300], timeout_seconds=900)
-def chase_partners(project: str, day: date) -> list[ActionResult]:
-    """Reminders, notices, escalations and pipeline runs due on `day`; a retry after an SMTP
-    hiccup sends only what is still unsent and starts no run twice."""
-    from flows.starts import pipeline_starter
-
-    return chase_day(workspace(project), day, start_pipeline=pipeline_starter(project))
-
-
-@task(retries=3, retry_delay_seconds=[10, 60, 300], timeout_seconds=900, retry_condition_fn=retry_when_worthwhile)
-def follow_final_reports(project: str, day: date) -> list[str]:
-    """From a WP's end on, its final report (and from the project's end the joint one) gets a
-    new version when a milestone report did — a late file reaches the WP report too, once."""
-    from wpflow.final.stages import update_final_reports
-
-    return [issued.message for issued in update_final_reports(workspace(project), day)]
+from flows.starts import pipeline_starter
+from tasks.chase import chase_partners
+from tasks.follow_up import follow_final_reports
+from tasks.inbox import collect_new_files
+from wpflow.schedule.chase import ActionResult
+from wpflow.workspace import configured_project, slug_of
 
 
 def ladder_day() -> str:
@@ -68,7 +47,7 @@ def project_deadlines(project: str, as_of: date | None = None) -> list[ActionRes
     """Apply the deadline ladder for `as_of` (today by default) to every milestone of `project`."""
     day = as_of or date.today()
     collect_new_files(project, day)
-    results = chase_partners(project, day)
+    results = chase_partners(project, day, pipeline_starter(project))
     follow_final_reports(project, day)
     return results
 

@@ -1,4 +1,5 @@
-"""The milestone pipeline: collect → validate → merge → report → notify, as a Prefect flow."""
+"""The milestone pipeline: collect → validate → merge → report → notify, as a Prefect flow, and
+the state hooks that keep its record in the store (`wpflow.milestone.run_record`)."""
 
 from __future__ import annotations
 
@@ -7,29 +8,30 @@ from contextvars import copy_context
 from datetime import date
 from typing import Any, TypeVar, cast
 
-from prefect import flow, get_run_logger
+from prefect import Flow, flow, get_run_logger
+from prefect.client.schemas.objects import FlowRun
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 from prefect.utilities.annotations import opaque
 
-from orchestration.task_runners import pipeline_task_runner
-from schemas.records import ReportOutcome
+from schemas.records import ReportOutcome, RunStatus
 from tasks.collect import collect_submissions
 from tasks.merge import merge_milestone
 from tasks.notify import notify_partners, send_partner_receipts
 from tasks.publish import publish_artifacts
 from tasks.report import issue_report
-from tasks.runs import close_run_record, open_run_record
+from tasks.task_runners import PipelineTaskRunner
 from tasks.validate import validate_submissions
-from wpflow.milestone.direct_run import run_status
+from wpflow.milestone.direct_run import one_line, run_status
 from wpflow.milestone.report_stage import outcome_line
+from wpflow.milestone.run_record import close_run, dead_runs, open_run
 from wpflow.milestone.stages import receipt_promise
+from wpflow.store.orm import MilestoneRun
 from wpflow.workspace import configured_project, workspace
 
 T = TypeVar("T")
 # The state names a secretariat reads in the UI (a Completed state may carry its own name).
 STATE_NAMES = {"completed": "Completed", "incomplete": "Incomplete"}
-RUN_HOOKS: list[Any] = [close_run_record]  # Prefect's hook protocol is wider than a function's type
 
 
 def as_is(value: T) -> T:
@@ -52,15 +54,73 @@ def all_milestones_run_name() -> str:
     return f"{workspace(flow_run.parameters.get('project')).slug} · all milestones"
 
 
+def open_run_record(project: str, milestone_id: str, as_of: date | None) -> int:
+    """The flow's first step, called in the flow itself, not as a task run: a row in the store
+    that nobody watches or retries is not worth a task run's cost (docs/performance.md); its
+    failure fails the run all the same. Earlier runs of the milestone whose process died are
+    closed as crashed first: in the store (`dead_runs`) and, still "Running" there, in Prefect."""
+    ws = workspace(project)
+    crash_in_prefect(dead_runs(ws, milestone_id))
+    return open_run(ws, milestone_id, as_of, str(flow_run.id))
+
+
+def crash_in_prefect(dead: list[MilestoneRun]) -> list[str]:
+    """Mark the flow runs of `dead` run records Crashed in Prefect when Prefect still shows them
+    running; their ids. Prefect's heartbeat automation
+    (`orchestration.topology`) does the same for Prefect's state when the process stood on
+    another machine, where its death cannot be proven from here."""
+    if not dead:
+        return []
+    from uuid import UUID
+
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+    from prefect.states import Crashed
+
+    with get_client(sync_client=True) as client:
+        for record in dead:
+            flow_run_id = str(record.flow_run_id)
+            try:
+                state = client.read_flow_run(UUID(flow_run_id)).state
+            except ObjectNotFound:  # a run of another Prefect server (an earlier ephemeral API)
+                state = None
+            if state is not None and not state.is_final():
+                client.set_flow_run_state(UUID(flow_run_id), Crashed(message=record.error), force=True)
+    return [str(r.flow_run_id) for r in dead]
+
+
+def close_run_record(flow: Flow[Any, Any], flow_run: FlowRun, state: State[Any]) -> None:
+    """on_completion / on_failure / on_crashed / on_cancellation hook of the milestone flow
+    (the runner calls hooks by keyword: the names are Prefect's). The run's project is its
+    parameter (None: the process's configured one, as the flow resolved it)."""
+    ws = workspace(flow_run.parameters.get("project"))
+    run_id = str(flow_run.id)
+    if state.is_completed():
+        outcome = state.result(raise_on_failure=False) if state.data is not None else None
+        if isinstance(outcome, ReportOutcome):
+            close_run(ws, run_id, RunStatus.completed, outcome=outcome)
+        else:
+            close_run(ws, run_id, RunStatus.completed, detail=state.message)
+        return
+    status = (
+        RunStatus.crashed if state.is_crashed() else RunStatus.cancelled if state.is_cancelled() else RunStatus.failed
+    )
+    try:
+        error = state.result(raise_on_failure=False)
+    except Exception as exc:  # the result could not be read back: the exception itself says why
+        error = exc
+    close_run(ws, run_id, status, detail=one_line(error) if isinstance(error, BaseException) else state.message)
+
+
 @flow(
     name="milestone-pipeline",
     flow_run_name=milestone_run_name,
     validate_parameters=True,
-    task_runner=pipeline_task_runner(),  # threads, or Dask when WPFLOW_DASK_ADDRESS names a cluster
-    on_completion=RUN_HOOKS,
-    on_failure=RUN_HOOKS,
-    on_crashed=RUN_HOOKS,
-    on_cancellation=RUN_HOOKS,
+    task_runner=PipelineTaskRunner(),  # threads, or Dask when WPFLOW_DASK_ADDRESS names a cluster: chosen per run
+    on_completion=[close_run_record],
+    on_failure=[close_run_record],
+    on_crashed=[close_run_record],
+    on_cancellation=[close_run_record],
 )
 def milestone_pipeline(
     milestone_id: str, as_of: date | None = None, project: str | None = None

@@ -1,10 +1,16 @@
 """Starting a milestone pipeline from the watcher or the daily ladder: the served deployment
 when there is one (`run_deployment`, returning at once), the flow in this process otherwise.
-Either way the run gets its project as a parameter, and finds its project's deployment."""
+Either way the run gets its project as a parameter, and finds its project's deployment.
+
+It holds no flow, and stays a module of its own beside them: how a run is started — which
+deployment names a project's milestone, whether one is served, the heartbeat off for runs
+watched by whoever started them — is shared by the watcher's and the ladder's flows, by the
+commands (`without_heartbeat`) and by `orchestration.deployments` (`deployment_name`), none of
+which needs the milestone flow's module; folded into flows/milestone.py, each would import the
+pipeline, its tasks and their stages to learn a name."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -28,6 +34,7 @@ def deployment_name(project: str, what: str) -> str:
 def start_deployment_run(milestone_id: str, as_of: date | None, project: str) -> str:
     """Ask the server for a run of the milestone's deployment and return at once (timeout=0):
     a receipt or the daily ladder must not wait for a report to render."""
+    from prefect.client.schemas.objects import FlowRun
     from prefect.deployments import run_deployment
 
     parameters: dict[str, Any] = {"milestone_id": milestone_id, "project": project}
@@ -39,14 +46,16 @@ def start_deployment_run(milestone_id: str, as_of: date | None, project: str) ->
         timeout=0,
         as_subflow=False,
     )
-    return str(run.id)  # the sync call returns a FlowRun
+    if not isinstance(run, FlowRun):  # Prefect's type allows a coroutine: called from async code
+        raise TypeError("start_deployment_run is for synchronous callers")
+    return str(run.id)
 
 
 @contextmanager
 def without_heartbeat() -> Iterator[None]:
     """Flow runs started in this block send no heartbeat: a run in this process is watched by
     whoever started it (`wpflow run`, `wpflow deadlines`, the watcher, an in-process start), and
-    the heartbeat — crash detection for long deployed runs — adds ~1 s per run at exit (DESIGN §2)."""
+    the heartbeat — crash detection for long deployed runs — adds ~1 s per run at exit."""
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
@@ -65,11 +74,10 @@ def start_in_process(milestone_id: str, as_of: date | None, project: str) -> str
 def deployment_served(milestone_id: str, project: str) -> bool:
     """True when the project's deployment of the milestone exists on the configured API (ephemeral APIs have
     none, so nothing is looked up there)."""
-    if not os.environ.get("PREFECT_API_URL"):
-        from prefect.settings import PREFECT_API_URL
+    from prefect.settings import PREFECT_API_URL
 
-        if not PREFECT_API_URL.value():
-            return False
+    if not PREFECT_API_URL.value():
+        return False
     from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
 

@@ -2,7 +2,7 @@
 task run per partner folder and a table row per file — the UI shows every upload, a burst
 costs the API a few flow runs.
 
-Measured (issue 13, 2 cores, `wpflow serve`, 200 files at once across 9 partners × 6
+Measured (2 cores, `wpflow serve`, 200 files at once across 9 partners × 6
 milestones): a flow run per upload gave receipts at p95 148 s — each run's creation and state
 changes queue at the API; the plain path (no Prefect) p95 5.5 s. So the watcher's threads
 hand their stable files to a `wpflow.inbox.batches.BatchReceiver` and each batch is one flow run.
@@ -14,43 +14,40 @@ figures are in docs/performance.md (`bench/bench_burst.py`).
 Receiving runs have the flow heartbeat off: a run this short gains nothing from crash
 detection (a failed upload goes to the watcher's retry queue, and the periodic rescan and the
 daily collect receive it again, idempotent by hash), and the exit would join the heartbeat
-thread (~0.8 s, DESIGN §2). The long-lived `inbox-watcher` run keeps it: there a crash matters.
+thread (~0.8 s). The long-lived `inbox-watcher` run keeps it: there a crash matters.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from contextvars import copy_context
 from functools import partial
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
-from prefect import flow, get_run_logger, task
+from prefect import flow
 from prefect.artifacts import create_table_artifact
-from prefect.cache_policies import NO_CACHE
 from prefect.futures import wait
-from prefect.runtime import flow_run, task_run
+from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from flows.starts import pipeline_starter, without_heartbeat
 from schemas.records import CheckedSubmission
+from tasks.inbox import receive_folder
 from wpflow.file_names import first_few, shown_name
 from wpflow.inbox import watch
 from wpflow.inbox.batches import BatchReceiver
 from wpflow.inbox.collect import InboxFile
 from wpflow.workspace import configured_project, slug_of, workspace
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
 RECEIVING_THREADS = 8  # per batch: SQLite's single writer is the bottleneck beyond this
 # Any: Prefect's decorator types its runner narrower than the ThreadPoolTaskRunner it accepts
 RECEIVING_RUNNER: Any = ThreadPoolTaskRunner(max_workers=RECEIVING_THREADS)
 WAITING_THREADS = 64  # watcher threads that wait for a file's batch: cheap, and a burst's files all join
-
-
-def folder_task_name() -> str:
-    """`riga · WP4-M3 · seed_funding.csv` for one file, `riga · WP4-M3 · 4 files` for more;
-    names escaped (no raw CR/LF)."""
-    relatives: list[str] = task_run.parameters["relatives"]
-    partner, milestone_id, name = relatives[0].split("/", 2)
-    last = name if len(relatives) == 1 else f"{len(relatives)} files"
-    return shown_name(f"{partner} · {milestone_id} · {last}")
 
 
 def uploads_run_name() -> str:
@@ -61,31 +58,6 @@ def uploads_run_name() -> str:
     milestones = sorted({r.split("/")[1] for r in relatives})
     count = f"{len(relatives)} upload{'s' if len(relatives) != 1 else ''}"
     return shown_name(" · ".join([project, count, first_few(partners, 3, " +{}"), first_few(milestones, 3, " +{}")]))
-
-
-@task(task_run_name=folder_task_name, cache_policy=NO_CACHE)
-def receive_folder(project: str, relatives: list[str]) -> State[dict[str, CheckedSubmission | str]]:
-    """One partner's files for one milestone, each archived by hash, validated, acknowledged
-    (`<partner>/<milestone>/<name>` under the inbox). A file that fails does not stop the
-    others; the task then ends Failed naming it. No retries here: a failed file goes to the
-    watcher's retry queue (backoff, kept in the store across restarts), and receiving again is
-    idempotent by hash — the receipt goes once."""
-    ws, log = workspace(project), get_run_logger()
-    outcomes: dict[str, CheckedSubmission | str] = {}
-    for relative in relatives:
-        partner, milestone_id, name = relative.split("/", 2)
-        try:
-            received = watch.receive_file(ws, InboxFile(partner, milestone_id, ws.settings.inbox_root / relative))
-        except Exception as exc:
-            log.warning("%s not received yet: %s: %s", shown_name(name), type(exc).__name__, exc)
-            outcomes[relative] = f"{type(exc).__name__}: {exc}"
-        else:
-            log.info("%s received: %s", shown_name(name), "valid" if received.result.valid else "invalid")
-            outcomes[relative] = received
-    failed = [shown_name(r.split("/", 2)[2]) for r, o in outcomes.items() if isinstance(o, str)]
-    if failed:
-        return Failed(message=f"{len(failed)} of {len(relatives)} not received yet: {', '.join(failed)}", data=outcomes)
-    return Completed(message=f"{len(relatives)} received", data=outcomes)
 
 
 @flow(
@@ -135,8 +107,6 @@ def upload_row(relative: str, outcome: CheckedSubmission | str | None) -> dict[s
 def receive_batch(items: list[InboxFile], project: str | None = None) -> dict[str, BaseException | None]:
     """The batch receiver's runner: one `receive-uploads` flow run in this process, heartbeat
     off (see above); per file None or the error the watcher defers it with."""
-    from flows.starts import without_heartbeat
-
     with without_heartbeat():
         state = receive_uploads([item.relative for item in items], project, return_state=True)
     errors = state.result(raise_on_failure=False)
@@ -152,19 +122,30 @@ class UploadNotReceived(Exception):
 def watch_inbox(project: str | None = None, stop: threading.Event | None = None) -> None:
     """Run the watcher of `project` (default the configured one), receiving in batches, until
     `stop` is set (forever if None). The watcher and the runs it starts build their workspace
-    from the same value, so they watch and archive the same folders."""
-    from flows.starts import pipeline_starter
-
+    from the same value, so they watch and archive the same folders. Its batches and pipeline
+    starts run in threads of the watcher's own; each runs in a copy of this call's context,
+    so they talk to the Prefect API this call was given (`orchestration.serve.prefect_api`)."""
     ws = workspace(project)
     register_receive_uploads()
-    start = pipeline_starter(ws.project_ref)
+    start = in_this_context(pipeline_starter(ws.project_ref))
     trigger = lambda milestone_id: watch.trigger_if_due(ws, milestone_id, start)  # noqa: E731
-    receiver = BatchReceiver(partial(receive_batch, project=ws.project_ref))
+    receiver = BatchReceiver(in_this_context(partial(receive_batch, project=ws.project_ref)))
     try:
         watcher = watch.InboxWatcher(ws, receiver, trigger=trigger, workers=WAITING_THREADS)
         watcher.run(stop or threading.Event())
     finally:
         receiver.close()
+
+
+def in_this_context(function: Callable[P, R]) -> Callable[P, R]:
+    """`function`, called in a copy of the caller's context wherever it is called from: a
+    thread started without one would see Prefect's process-wide settings, not the caller's."""
+    context = copy_context()
+
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        return context.copy().run(function, *args, **kwargs)
+
+    return call
 
 
 def register_receive_uploads() -> None:

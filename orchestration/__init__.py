@@ -1,2 +1,3 @@
-"""Orchestration infrastructure: Prefect servers of our own, `wpflow serve`, the production
-topology, deployments, workers and the Dask task runner. It sits above `flows/`."""
+"""Orchestration infrastructure: Prefect servers of our own, the API a command runs against,
+`wpflow serve`, the production topology, deployments and workers, and the one patch of
+Prefect's code (`orchestration.prefect_patches`). It sits above `flows/`."""

@@ -1,100 +1,146 @@
-"""Prefect's ephemeral API server: started early, and dead with the wpflow process that started it.
+"""Prefect's API for one command (`wpflow run`, `report`, `deadlines`): started early, dead with
+the wpflow process that started it, and handed to this process's Prefect as settings.
 
-`start_ephemeral_api` starts it for a command (`wpflow run`, `report`, `deadlines`, through
-`wpflow.cli.options.prepare_prefect`) before Prefect is imported. Where Prefect starts it
-itself (a process that imported Prefect first), Prefect 3 starts it
-(`prefect.server.api.server.SubprocessASGIServer._run_uvicorn_command`) as a plain
-`subprocess.Popen` of uvicorn, stopped by an `atexit` hook: after a `kill -9` of wpflow the
-hook never runs and the server lives on, an orphan holding its port and database. Prefect
-offers no option for it, so the module's `subprocess` is swapped for a view of the real one
-whose `Popen` adds `orchestration.child_processes`'s parent-death signal and serves Prefect's app wrapped
-by `orchestration.prefect_app` (SQLite lock conflicts replayed in the server, not slept on by the
-client). Only that module sees the change.
+`start_ephemeral_api` starts the server before Prefect is imported and returns a `PrefectApi`;
+the command imports its flows meanwhile and runs them inside `PrefectApi.ready()`, which waits
+for the server and enters Prefect's settings for this process (`temporary_settings`): the API
+URL, the Prefect home, the log levels. Nothing is written into the process's environment; the
+server gets its own settings through `env=`.
 """
 
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import subprocess
 import sys
 import threading
-import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from orchestration.child_processes import die_with_parent_hook
-from orchestration.prefect_app import PREFECT_FACTORY
+from orchestration.prefect_patches import tie_ephemeral_server
 from orchestration.prefect_server import PREFECT_APP_FACTORY, free_port, wait_for_health
 
 # what Prefect's SubprocessASGIServer gives its server: no UI, the services of an ephemeral server
 EPHEMERAL_SERVER = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+# the first start on a fresh home migrates its database: ~20 s on a busy 2-core machine
+STARTUP_TIMEOUT_SECONDS = "180"
 
 
-class _TiedSubprocess(types.ModuleType):
-    """`subprocess`, except that `Popen` children serve `orchestration.prefect_app`'s factory instead of
-    Prefect's and, when `tied`, are killed when the thread that started them ends."""
-
-    def __init__(self, tied: bool = True) -> None:
-        super().__init__("subprocess")
-        self.tied = tied
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(subprocess, name)
-
-    def Popen(self, *args: Any, **kwargs: Any) -> subprocess.Popen:  # noqa: N802 - the name replaced
-        if self.tied:
-            kwargs.setdefault("preexec_fn", die_with_parent_hook())
-        command = kwargs.pop("args", args[0] if args else None)
-        command = [PREFECT_APP_FACTORY if part == PREFECT_FACTORY else part for part in command]
-        return subprocess.Popen(command, *args[1:], **kwargs)
-
-
-def tie_ephemeral_server(tied: bool = True) -> None:
-    """Idempotent; call before the first flow run starts the ephemeral server. `tied=False`
-    for a server started from a thread that ends before the process (the test harness's)."""
-    from prefect.server.api import server
-
-    if not isinstance(server.subprocess, _TiedSubprocess) or server.subprocess.tied != tied:
-        server.subprocess = _TiedSubprocess(tied)
+def server_settings(home: Path) -> dict[str, str]:
+    """The ephemeral server's Prefect settings, as its environment: its home under outputs/ (so a
+    later `prefect server start` with that home lists the demo's runs), offline, quiet, and
+    without the services nobody uses while the API lives as long as one command: no automations
+    to trigger, no UI to stream events to (each service consumes every event of every task run,
+    docs/performance.md). The server's own services log their cancellation at exit as errors
+    with tracebacks (Prefect 3.9, harmless): nothing a secretariat can act on. A value already in
+    this process's environment wins, as a person's configuration should."""
+    defaults = {
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
+        "PREFECT_SERVER_EVENTS_STREAM_OUT_ENABLED": "false",
+        "PREFECT_LOGGING_LEVEL": "INFO",
+        "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",
+    }
+    return {name: os.environ.get(name, value) for name, value in defaults.items()}
 
 
-def start_ephemeral_api() -> Callable[[], None]:
-    """Start the API server for this command now and return a function that waits until it
-    answers (raising what went wrong). Nothing is started when an API URL is configured.
-    `wpflow.cli.options.prepare_prefect` calls it, once Prefect's settings are in the
-    environment and before Prefect is imported.
+@dataclass
+class PrefectApi:
+    """The API a command's flow runs report to and the settings this process's Prefect runs
+    with. `wait` raises what went wrong with a server started here. `configure_logging` is
+    False when Prefect was imported before (a test process): its logging stays the host's."""
+
+    defaults: dict[str, Any] = field(default_factory=dict)  # Prefect setting name → value, unless set
+    api_url: str | None = None  # the server started here: Prefect is pointed at it whatever else is set
+    wait: Callable[[], None] = lambda: None
+    configure_logging: bool = False
+    console_level: str = "CRITICAL"
+
+    @contextmanager
+    def ready(self) -> Iterator[None]:
+        """Wait until the API answers, then run the block under these settings (`set_defaults`:
+        what a person configured for Prefect wins). The runs' logs go to the API at INFO, for
+        the UI; the terminal shows wpflow's own progress and one line per failure — a failed
+        task's traceback is the UI's business (`--verbose`: Prefect's warnings and errors too)."""
+        self.wait()
+        from prefect.settings import temporary_settings
+
+        updates = {"PREFECT_API_URL": self.api_url} if self.api_url else None
+        with temporary_settings(updates=updates, set_defaults=self.defaults):
+            if self.configure_logging:
+                set_up_logging(self.console_level)
+            yield
+
+
+def set_up_logging(console_level: str) -> None:
+    """Prefect's logging configured again from the current settings, its console handler at
+    `console_level` unless PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL says otherwise (Prefect reads
+    that one from the environment itself)."""
+    from prefect.logging.configuration import setup_logging
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    setup_logging(incremental=False)
+    if os.environ.get("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"):
+        return
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, PrefectConsoleHandler):
+            handler.setLevel(console_level)
+
+
+def start_ephemeral_api(home: Path, *, verbose: bool = False) -> PrefectApi:
+    """Start the API server for this command now and return the `PrefectApi` to run its flows
+    in. Nothing is started when an API URL is configured (PREFECT_API_URL).
 
     Prefect would start its ephemeral server at the first flow run, after this process imported
     the flows, and would import its whole server in this process first just to start it (~6 s
     here). Started here instead — uvicorn serving `orchestration.prefect_app`, as Prefect would with
     `PREFECT__SERVER_EPHEMERAL` (no UI, the services an ephemeral server runs) — the server's
     own start-up (a new Python process importing Prefect's server, migrating a fresh home's
-    database) overlaps this process's imports on the second core, and PREFECT_API_URL points
-    Prefect at it (docs/performance.md). The server is stopped at exit and killed by the kernel
-    if this process dies (`orchestration.child_processes`: the calling thread must live as long as the
-    process, as the main thread does). When Prefect is already imported (a test process), its
-    settings are fixed: Prefect's own ephemeral server is started, from a thread."""
-    if os.environ.get("PREFECT_API_URL"):
-        return lambda: None
+    database) overlaps this process's imports on the second core (docs/performance.md). The
+    server is stopped at exit and killed by the kernel if this process dies
+    (`orchestration.child_processes`: the calling thread must live as long as the process, as
+    the main thread does). When Prefect is already imported (a test process), Prefect's own
+    ephemeral server is started, from a thread, unless its settings name an API."""
+    console_level = "WARNING" if verbose else "CRITICAL"
     if "prefect" in sys.modules:
-        return start_prefects_server()
+        from prefect.settings import get_current_settings
+
+        if get_current_settings().api.url:
+            return PrefectApi()
+        return PrefectApi(wait=start_prefects_server())
+    server = server_settings(home)
+    client = {name: server[name] for name in ("PREFECT_LOGGING_LEVEL", "PREFECT_SERVER_LOGGING_LEVEL")}
+    if os.environ.get("PREFECT_API_URL"):  # a server of its own: its home is where it runs
+        return PrefectApi(client, configure_logging=True, console_level=console_level)
+    Path(server["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)  # the server cannot start without it
     port = free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     command = ["-m", "uvicorn", "--factory", PREFECT_APP_FACTORY, "--host", "127.0.0.1", "--port", str(port)]
     process = subprocess.Popen(
         [sys.executable, *command, "--log-level", "error", "--lifespan", "on"],
-        env={**os.environ, **EPHEMERAL_SERVER},
+        env={**os.environ, **server, **EPHEMERAL_SERVER},
         preexec_fn=die_with_parent_hook(),
     )
     atexit.register(stop_server, process)
-    os.environ["PREFECT_API_URL"] = api_url  # Prefect's configuration: read when it is imported
-    timeout = float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "20"))
-    return lambda: wait_for_health(api_url, timeout, process, interval=0.05)
+    timeout = float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", STARTUP_TIMEOUT_SECONDS))
+    return PrefectApi(
+        {**client, "PREFECT_HOME": server["PREFECT_HOME"]},
+        api_url,
+        wait=lambda: wait_for_health(api_url, timeout, process, interval=0.05),
+        configure_logging=True,
+        console_level=console_level,
+    )
 
 
-def stop_server(process: subprocess.Popen) -> None:
+def stop_server(process: subprocess.Popen[Any]) -> None:
     """As Prefect stops its ephemeral server: SIGTERM, SIGKILL after 5 s."""
     if process.poll() is None:
         process.terminate()
@@ -113,13 +159,10 @@ def start_prefects_server() -> Callable[[], None]:
 
     def start() -> None:
         try:
-            from prefect.settings import get_current_settings
+            from prefect.server.api.server import SubprocessASGIServer
 
-            if not get_current_settings().api.url:
-                from prefect.server.api.server import SubprocessASGIServer
-
-                tie_ephemeral_server()
-                SubprocessASGIServer().start()  # the instance `get_client` uses later: started once
+            tie_ephemeral_server()
+            SubprocessASGIServer().start()  # the instance `get_client` uses later: started once
         except BaseException as exc:
             started.set_exception(exc)
             return

@@ -68,7 +68,7 @@ def prefect_server(
     `PREFECT__SERVER_FINAL`), served through `PREFECT_APP_FACTORY`.
 
     Both PREFECT_API_URL and PREFECT_UI_API_URL point at this server: on a port other than 4200
-    the UI would otherwise call 127.0.0.1:4200/api and show no runs (DESIGN §5). With
+    the UI would otherwise call 127.0.0.1:4200/api and show no runs. With
     `database_url` (postgresql+asyncpg://…) the server keeps its runs there instead of SQLite
     under `home`; it migrates that database itself at start (~25 s the first time here).
     """

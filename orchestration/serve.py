@@ -2,8 +2,9 @@
 server, every project's deployments (`orchestration.deployments` says which exist), the reports over
 HTTP and an inbox watcher per project.
 
-Prefect is imported inside functions only: setting PREFECT_API_URL, PREFECT_UI_API_URL and
-PREFECT_HOME must happen before Prefect reads its settings.
+Prefect is imported inside functions only: a `wpflow serve` that starts nothing but the
+watcher should not pay for it, and the API Prefect talks to is given as settings
+(`prefect_api`), not found at import.
 """
 
 from __future__ import annotations
@@ -36,20 +37,23 @@ log = logging.getLogger(__name__)
 def prefect_api(settings: Settings, port: int | None = None, *, database_url: str | None = None) -> Iterator[str]:
     """The API to use: PREFECT_API_URL when set, else a server started here with its home
     under outputs/prefect (so its runs stay browsable later) on WPFLOW_SERVE_PORT or 4200,
-    keeping its runs in `database_url` when given (PostgreSQL: `orchestration.topology`)."""
+    keeping its runs in `database_url` when given (PostgreSQL: `orchestration.topology`).
+
+    The block runs under Prefect's settings for that server (`temporary_settings`: API, UI API,
+    home); the runner passes the settings it runs under to the flow-run processes it starts,
+    and threads started with a copy of the block's context (the watchers') see them too."""
     configured = os.environ.get("PREFECT_API_URL")
     if configured:
         yield configured
         return
+    from prefect.settings import temporary_settings
+
     port = port or settings.serve_port
     home = (settings.outputs / "prefect").resolve()
     with prefect_server(port, home, database_url=database_url) as api_url:
-        os.environ.update(PREFECT_HOME=str(home), PREFECT_API_URL=api_url, PREFECT_UI_API_URL=api_url)  # noqa: TID251  (the run's context is to be passed instead)
-        try:
+        updates = {"PREFECT_HOME": str(home), "PREFECT_API_URL": api_url, "PREFECT_UI_API_URL": api_url}
+        with temporary_settings(updates=updates):
             yield api_url
-        finally:
-            for name in ("PREFECT_API_URL", "PREFECT_UI_API_URL"):
-                os.environ.pop(name, None)
 
 
 # -- wpflow serve ------------------------------------------------------------------------
@@ -130,7 +134,7 @@ def serve_until_signalled(
             on_signal()
             loop.call_soon_threadsafe(stopping.set)
 
-        runner.handle_sigterm = request_stop  # Runner.start installs it for SIGTERM
+        runner.handle_sigterm = request_stop  # type: ignore[method-assign]  # Runner.start installs it for SIGTERM
         previous = signal.signal(signal.SIGINT, request_stop)  # also when SIGINT was inherited ignored
         running = asyncio.ensure_future(runner.start())
         waiting = asyncio.ensure_future(stopping.wait())

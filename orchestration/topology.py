@@ -38,7 +38,7 @@ log = logging.getLogger("wpflow.topology")
 # Deployed runs send a heartbeat every 30 s (Prefect's minimum); a run silent for 90 s — three
 # missed beats, its worker or machine gone — is marked Crashed by the automation below. On the
 # same machine the next run of the milestone notices sooner (its process is provably dead:
-# `tasks.runs.crash_dead_runs`); across machines the heartbeat is the only witness.
+# `flows.milestone.crash_in_prefect`); across machines the heartbeat is the only witness.
 HEARTBEAT_SECONDS = 30
 ZOMBIE_AFTER = timedelta(seconds=90)
 ZOMBIE_AUTOMATION = "wpflow: crash flow runs without heartbeat"
@@ -138,7 +138,8 @@ def run_topology(
         refs = [(ws.project, ws.project_ref) for ws in workspaces]
         asyncio.run(register(runner_deployments(refs, work_pool=pool)))
         ensure_zombie_automation()
-        env = {**os.environ, "PREFECT_API_URL": api_url}
+        # the workers run under the settings this block runs under (`prefect_api`: the API, the home)
+        env = {**os.environ, **prefect_environment(), "PREFECT_API_URL": api_url}
         env.setdefault("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", str(HEARTBEAT_SECONDS))
         crew = Workers(pool, workers, env, (settings.outputs / "prefect" / "workers").resolve())
         reports = start_reports_server(settings.reports_root, settings.reports_port)
@@ -156,6 +157,14 @@ def run_topology(
             for thread in threads:
                 thread.join(max(0.0, deadline - time.monotonic()))
     log.info("stopped")
+
+
+def prefect_environment() -> dict[str, str]:
+    """The Prefect settings in force here, as environment variables for a child process (what
+    Prefect's own runner gives the flow-run processes it starts)."""
+    from prefect.settings import get_current_settings
+
+    return get_current_settings().to_environment_variables(exclude_unset=True)
 
 
 def wait_for_signal(stop: threading.Event, every_second) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,13 +30,10 @@ if TYPE_CHECKING:
 
 @dataclass
 class Workspace:
-    """What every stage needs, built once per process and context: the seams to the outside world."""
+    """What every stage needs, built once per process and context: the seams to the outside world.
+    It remembers nothing about earlier runs: what a run may skip is read from the store."""
 
     settings: Settings
-    # milestone → the inbox files seen at this process's last collect (`chase.collect_inbox`)
-    inbox_seen: dict[str, frozenset[tuple[str, int, int]]] = field(default_factory=dict)
-    # WP id or "final" → its milestones' report versions at this process's last final-report look
-    final_seen: dict[str, object] = field(default_factory=dict)
 
     @cached_property
     def project(self) -> Project:

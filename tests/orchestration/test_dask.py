@@ -54,7 +54,7 @@ def prefect_harness():
 @pytest.fixture
 def local_cluster():
     """This process's LocalCluster is closed after the test: the rest of the session has none."""
-    from orchestration.dask_runner import close_local_cluster
+    from tasks.dask_runner import close_local_cluster
 
     yield
     close_local_cluster()
@@ -123,7 +123,7 @@ def settings_for(runner: str, tmp_path: Path, inbox: Path, database_url: str | N
 def run_milestone(dask_address: str | None) -> None:
     """WP4-M3 on the runner WPFLOW_DASK_ADDRESS=`dask_address` gives."""
     from flows.milestone import milestone_pipeline
-    from orchestration.task_runners import pipeline_task_runner
+    from tasks.task_runners import pipeline_task_runner
 
     runner = pipeline_task_runner(Settings(dask_address=dask_address))
     outcome = milestone_pipeline.with_options(task_runner=runner)(MILESTONE, AS_OF)
@@ -188,7 +188,7 @@ def test_validation_on_a_local_dask_cluster_gives_what_threads_give(
 ):
     from distributed import Client, get_task_stream
 
-    from orchestration.dask_runner import local_cluster_address
+    from tasks.dask_runner import local_cluster_address
 
     threads = settings_for("threads", tmp_path, inbox, store_urls["threads"], monkeypatch)
     run_milestone(None)
@@ -246,7 +246,7 @@ def test_validation_on_a_local_dask_cluster_gives_what_threads_give(
     ],
 )
 def test_the_setting_picks_the_runner(address, runner, scheduler):
-    from orchestration.task_runners import pipeline_task_runner
+    from tasks.task_runners import pipeline_task_runner
 
     chosen = pipeline_task_runner(Settings(dask_address=address, _env_file=None))
     assert type(chosen).__name__ == runner
@@ -264,16 +264,17 @@ def test_a_scheduler_address_without_its_protocol_is_refused_when_read(address):
 
 @pytest.mark.system
 def test_the_milestone_pipeline_reads_the_setting_when_its_process_starts(tmp_path):
-    """Each process's own environment: a worker started with WPFLOW_DASK_ADDRESS=local fans out
-    on Dask, the tests' (and anyone's without it) on threads."""
+    """Each process's own environment, read as a run starts (Prefect duplicates the flow's
+    runner then): a worker started with WPFLOW_DASK_ADDRESS=local fans out on Dask, the tests'
+    (and anyone's without it) on threads."""
     import subprocess
     import sys
 
     from flows.milestone import milestone_pipeline
     from schemas.settings import ROOT
 
-    assert type(milestone_pipeline.task_runner).__name__ == "ThreadPoolTaskRunner"
-    code = "from flows.milestone import milestone_pipeline as m; print(type(m.task_runner).__name__, m.task_runner.dask_address)"
+    assert type(milestone_pipeline.task_runner.duplicate().chosen).__name__ == "ThreadPoolTaskRunner"
+    code = "from flows.milestone import milestone_pipeline as m; r = m.task_runner.duplicate().chosen; print(type(r).__name__, r.dask_address)"
     env = {**os.environ, "WPFLOW_DASK_ADDRESS": "local"}
     done = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["WpflowDaskTaskRunner", "local"]

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from orchestration.ephemeral_api import _TiedSubprocess
 from orchestration.prefect_app import PREFECT_FACTORY, replay_when_locked
+from orchestration.prefect_patches import TiedSubprocess as _TiedSubprocess
 from orchestration.prefect_server import PREFECT_APP_FACTORY
 
 

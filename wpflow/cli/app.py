@@ -172,12 +172,11 @@ def run_pipelines(settings, ids: list[str], as_of, *, direct: bool = False):
                     failures[i] = exc
         return outcomes, failures
     with milestone_progress(ids, "starting Prefect"):
-        api_ready = prepare_prefect(settings)  # the API starts while the flows are imported
+        api = prepare_prefect(settings)  # the API starts while the flows are imported
         from flows.milestone import all_milestones, milestone_pipeline
         from flows.starts import without_heartbeat
 
-        api_ready()
-        with without_heartbeat():  # a CLI run is watched by the person who started it
+        with api.ready(), without_heartbeat():  # a CLI run is watched by the person who started it
             if len(ids) == 1:
                 state = milestone_pipeline(ids[0], as_of, ws.project_ref, return_state=True)
                 result: Any = {ids[0]: state.result(raise_on_failure=False)}

@@ -1,7 +1,7 @@
 """Operations commands: `serve`, `deploy`, `deadlines`, `simulate` (registered in wpflow.cli.app).
 
 `simulate` never imports Prefect and sends nothing; the others talk to a Prefect API, so they
-import it only once the environment (PREFECT_HOME, PREFECT_API_URL) is settled.
+start or find it first and import Prefect after (`wpflow.cli.options.prepare_prefect`).
 """
 
 from __future__ import annotations
@@ -159,13 +159,11 @@ def deadlines_command(
     else:
         from wpflow.cli.options import prepare_prefect
 
-        api_ready = prepare_prefect(chosen[0][0])  # the API starts while the flows are imported
+        api = prepare_prefect(chosen[0][0])  # the API starts while the flows are imported
         from flows.deadlines import deadline_ladder
         from flows.starts import without_heartbeat
 
-        api_ready()
-
-        with without_heartbeat():  # a command-line run is watched by whoever started it
+        with api.ready(), without_heartbeat():  # a command-line run is watched by whoever started it
             # the result of its state (a project that failed: raised, exit 1 or 2 by its cause)
             results = cast(list, deadline_ladder(day, [ws.project_ref for ws in workspaces]))
     rows = [

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import enum
 import json
-import os
 import sys
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from orchestration.ephemeral_api import PrefectApi
 
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 VERBOSE_KEY = "wpflow.verbose"  # set in the click context's meta by `--verbose` (cli_errors)
@@ -121,30 +122,12 @@ def verbose() -> bool:
     return bool(ctx is not None and ctx.meta.get(VERBOSE_KEY))
 
 
-def prepare_prefect(settings) -> Callable[[], None]:
-    """Point an ephemeral Prefect at a home under outputs/ so a later `prefect server start`
-    with that home lists the demo's runs and artifacts (DESIGN §5), and start this command's
-    API server (`orchestration.ephemeral_api.start_ephemeral_api`) while the caller imports the flows.
-    Must run before Prefect is imported; returns the function that waits until the API
-    answers, to call before the first flow run."""
-    if not os.environ.get("PREFECT_API_URL"):
-        home = Path(os.environ.setdefault("PREFECT_HOME", str((settings.outputs / "prefect").resolve())))  # noqa: TID251  (the run's context is to be passed instead)
-        home.mkdir(parents=True, exist_ok=True)  # the ephemeral server cannot start without it
-        # the first start on a fresh home migrates its database: ~20 s on a busy 2-core machine
-        os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")  # noqa: TID251  (the run's context is to be passed instead)
-        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # offline: no telemetry  # noqa: TID251  (the run's context is to be passed instead)
-        # the ephemeral API lives as long as this command: no automations to trigger, no UI to
-        # stream events to; each service consumes every event of every task run (docs/performance.md)
-        os.environ.setdefault("PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED", "false")  # noqa: TID251  (the run's context is to be passed instead)
-        os.environ.setdefault("PREFECT_SERVER_EVENTS_STREAM_OUT_ENABLED", "false")  # noqa: TID251  (the run's context is to be passed instead)
-    # the runs' logs (files collected, invalid files, e-mails, versions) go to the API at INFO,
-    # for the UI; the terminal shows wpflow's own progress and one line per failure — a failed
-    # task's traceback is the UI's business (`--verbose`: Prefect's warnings and errors too)
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")  # noqa: TID251  (the run's context is to be passed instead)
-    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING" if verbose() else "CRITICAL")  # noqa: TID251  (the run's context is to be passed instead)
-    # the ephemeral server's own services log their cancellation at exit as errors with
-    # tracebacks (Prefect 3.9, harmless): nothing a secretariat can act on
-    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")  # noqa: TID251  (the run's context is to be passed instead)
+def prepare_prefect(settings) -> PrefectApi:
+    """Start this command's Prefect API (`orchestration.ephemeral_api.start_ephemeral_api`, its
+    home under outputs/prefect so a later `prefect server start` with that home lists the demo's
+    runs and artifacts) while the caller imports the flows. Call before Prefect is imported; run
+    the flows inside the returned API's `ready()`, which waits until it answers and gives this
+    process's Prefect its settings."""
     from orchestration.ephemeral_api import start_ephemeral_api
 
-    return start_ephemeral_api()  # dies with us
+    return start_ephemeral_api((settings.outputs / "prefect").resolve(), verbose=verbose())  # dies with us

@@ -77,13 +77,12 @@ def run_reports(settings, project_dir, wp_ids: list[str], as_of, *, direct: bool
         from wpflow.final.stages import report_direct
 
         return report_direct(ws, wp_ids, as_of, project=whole)
-    api_ready = prepare_prefect(settings)  # the API starts while the flows are imported
+    api = prepare_prefect(settings)  # the API starts while the flows are imported
     from flows.final_report import final_report, wp_final_report
     from flows.starts import without_heartbeat
 
-    api_ready()
     ref = ws.project_ref
-    with without_heartbeat():  # short runs watched by whoever started them: see `wpflow run`
+    with api.ready(), without_heartbeat():  # short runs watched by whoever started them: see `wpflow run`
         state: Any = (
             final_report(as_of, ref, return_state=True)
             if whole

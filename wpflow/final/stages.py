@@ -12,9 +12,13 @@ from datetime import date
 
 from schemas.final import FinalIssue, ProjectStory, WPStory
 from schemas.records import Notice
+from wpflow.files import file_sha256
 from wpflow.final.issue import issue_line, issue_story, send_story
 from wpflow.final.project_story import FINAL, build_project_story, project_release_day
+from wpflow.final.render import FINAL_TEMPLATE, WP_TEMPLATE
 from wpflow.final.wp_story import build_wp_story, snapshot, wp_release_day
+from wpflow.issue.content import digest
+from wpflow.mail.idempotency import in_project
 from wpflow.workspace import Workspace
 
 
@@ -50,22 +54,46 @@ def update_final_reports(ws: Workspace, day: date) -> list[FinalIssue]:
     """The daily ladder's last step: from a WP's end on, its final report follows its
     milestones — a late or corrected file that brought a milestone report's next version brings
     the WP report's next version, and the joint report's, each e-mailed once. Issued on the
-    first ladder day after the end; afterwards a WP whose milestones' versions are as at this
-    process's last look is not even read, so a daily run stays cheap."""
+    first ladder day after the end.
+
+    Whether a report is up to date is the store's to say: a report issued and sent is recorded
+    as a finished claim keyed by what it is built from (`inputs_key`), and a WP whose key is
+    recorded is not even read. That holds in every process — a deployed ladder run is a fresh
+    one each day — and keeps a daily run cheap: the key costs one list of versions, a story
+    reads every milestone summary of the WP. A report whose sending failed is not recorded, so
+    the next run tries again (only the e-mails still unsent go)."""
     project = ws.project
     issued: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for version in ws.store.versions(project.name):
         issued[version.milestone_id].append((version.version, version.fingerprint))
+    done = ws.store.finished_claims(project.name)
     issues: list[FinalIssue] = []
-    seen: dict[str, object] = {}
+    keys: dict[str, str] = {}
     for wp in project.work_packages:
         if wp_release_day(project, wp) > day:
             continue
-        seen[wp.id] = tuple((m.id, tuple(issued.get(m.id, ()))) for m in wp.milestones)
-        if ws.final_seen.get(wp.id) != seen[wp.id]:
-            issues.append(finished(ws, wp_story_stage(ws, wp.id, day)))
-            ws.final_seen[wp.id] = seen[wp.id]
-    if project_release_day(project) <= day and ws.final_seen.get(FINAL) != (whole := tuple(seen.items())):
-        issues.append(finished(ws, project_story_stage(ws, day)))
-        ws.final_seen[FINAL] = whole
+        keys[wp.id] = inputs_key(ws, wp.id, WP_TEMPLATE, [(m.id, issued.get(m.id, [])) for m in wp.milestones])
+        if keys[wp.id] not in done:
+            issues.append(record_done(ws, wp.id, keys[wp.id], finished(ws, wp_story_stage(ws, wp.id, day))))
+    if project_release_day(project) <= day:
+        key = inputs_key(ws, FINAL, FINAL_TEMPLATE, sorted(keys.items()))
+        if key not in done:
+            issues.append(record_done(ws, FINAL, key, finished(ws, project_story_stage(ws, day))))
     return issues
+
+
+def inputs_key(ws: Workspace, report: str, template: str, inputs: object) -> str:
+    """The claim key of a final report built from `inputs` (its milestones' versions and
+    fingerprints; the joint report: its WP reports' keys), its template's bytes and the
+    project's definition: a changed template or project.yaml makes a new key, as it may make a
+    new version."""
+    definition = ws.project.model_dump(mode="json")
+    parts = {"report": report, "inputs": inputs, "template": file_sha256(ws.settings.templates / template)}
+    return in_project(ws.project.name, f"final-report:{digest({**parts, 'project': definition})}")
+
+
+def record_done(ws: Workspace, report: str, key: str, issued: FinalIssue) -> FinalIssue:
+    """Record in the store that the report for `key` is issued and sent."""
+    ws.store.claim(key, project=ws.project.name, milestone=report, purpose="final-report")
+    ws.store.finish_claim(key, issued.fingerprint)
+    return issued

@@ -1,6 +1,6 @@
 """Milestone runs announce when they start and end, for whoever listens in this process.
 
-`wpflow.milestone.direct_run.run_direct` and the milestone flow's run record (tasks/runs.py) announce,
+`wpflow.milestone.direct_run.run_direct` and the milestone flow's run record (wpflow.milestone.run_record) announce,
 whether the pipeline runs directly or as a Prefect flow here; `wpflow run --all` listens to
 draw its progress (wpflow.cli.terminal). A listener that fails never fails a run.
 """

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -88,27 +88,35 @@ def due_run(ws: Workspace, milestone: Milestone, day: date) -> Action | None:
 # -- the daily ladder --------------------------------------------------------------------
 def collect_inbox(ws: Workspace, day: date | None = None) -> list[CheckedSubmission]:
     """Archive, validate and acknowledge inbox files the watcher has not seen (it was down, or
-    there is none): only never-validated submissions are checked, and a milestone whose folder
-    shows the same files as at this process's last look is skipped, so a daily run stays cheap."""
+    there is none): only never-validated submissions are checked.
+
+    A milestone is skipped when the store already holds every file its folder shows (same
+    partner, name, size and arrival) and none of its submissions awaits validation. The
+    decision is the store's, so it holds in every process (a deployed ladder run is a fresh one
+    each day), and a daily run over an unchanged inbox reads no file's bytes: hashing every file
+    of every milestone to find nothing new was the run's cost."""
     from wpflow.milestone.stages import collect_stage, send_receipts, validate_stage
 
     checked: list[CheckedSubmission] = []
     states = inbox_states(ws, day)
+    held, waiting = recorded_files(ws)
     for milestone in ws.project.milestones():
         visible = states.get(milestone.id, frozenset())
-        if ws.inbox_seen.get(milestone.id) == visible:
+        if visible <= held and milestone.id not in waiting:
             continue
         fresh = [s for s in collect_stage(ws, milestone, day) if s.status == SubmissionStatus.received]
         if fresh:
             done = validate_stage(ws, milestone, fresh)
             send_receipts(ws, milestone, done)
             checked += done
-        ws.inbox_seen[milestone.id] = visible
     return checked
 
 
-def inbox_states(ws: Workspace, day: date | None) -> dict[str, frozenset[tuple[str, int, int]]]:
-    """Per milestone folder: (file, size, mtime) of every file that has arrived by `day`."""
+InboxEntry = tuple[str, str, str, int, int]  # partner, milestone, file name, size, arrival (whole seconds, UTC)
+
+
+def inbox_states(ws: Workspace, day: date | None) -> dict[str, frozenset[InboxEntry]]:
+    """Per milestone folder: every file that has arrived by `day`, as the store records it."""
     from wpflow.inbox.collect import arrival_time, list_whole_inbox, load_arrivals
 
     arrivals = load_arrivals(ws.settings.inbox_root)
@@ -121,10 +129,24 @@ def inbox_states(ws: Workspace, day: date | None) -> dict[str, frozenset[tuple[s
                 st = item.path.stat()
             except FileNotFoundError:
                 continue
-            if day is None or arrival_time(item, st, arrivals).date() <= day:
-                seen.add((item.relative, st.st_size, st.st_mtime_ns))
+            arrived = arrival_time(item, st, arrivals)
+            if day is None or arrived.date() <= day:
+                seen.add((item.partner, item.milestone, item.path.name, st.st_size, whole_seconds(arrived)))
         states[milestone_id] = frozenset(seen)
     return states
+
+
+def recorded_files(ws: Workspace) -> tuple[frozenset[InboxEntry], set[str]]:
+    """Every submission the store holds for the project, as `inbox_states` sees a file, and the
+    milestones with a submission not validated yet."""
+    subs = ws.store.submissions(ws.project.name)
+    held = frozenset((s.partner, s.milestone, s.file_name, s.size, whole_seconds(s.modified_at)) for s in subs)
+    return held, {s.milestone for s in subs if s.status == SubmissionStatus.received}
+
+
+def whole_seconds(moment: datetime) -> int:
+    """A moment as whole seconds since the epoch (a naive one is UTC, as the store keeps it)."""
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
 
 
 def chase_day(ws: Workspace, day: date, *, start_pipeline: PipelineStarter | None = None) -> list[ActionResult]:

@@ -3,7 +3,8 @@
 Safe because a task needs nothing but its arguments (a project value, a milestone id, a partner,
 `Submission`s: all pickle) and its process's environment: each Dask worker builds its own
 `Workspace` from them (wpflow/workspace.py) and writes to the same store, archive and outputs
-folders as the flow. Chosen by `orchestration/task_runners.py` when WPFLOW_DASK_ADDRESS is set.
+folders as the flow. Chosen by `tasks.task_runners` when WPFLOW_DASK_ADDRESS is set. Importing
+it starts nothing: a LocalCluster is started at its first use, and its stop at exit registered then.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ def api_for_workers() -> Iterator[None]:
 
 _CLUSTERS: dict[str, LocalCluster] = {}  # at most one: this process's settings → its cluster
 _CLUSTERS_LOCK = threading.Lock()  # concurrent flow runs in one process start one cluster
+_CLOSED_AT_EXIT: list[bool] = []  # [True] once the exit hook is registered: once per process
 
 
 def local_cluster_address(settings: Settings | None = None) -> str:
@@ -86,6 +88,9 @@ def local_cluster_address(settings: Settings | None = None) -> str:
     with _CLUSTERS_LOCK:
         if key not in _CLUSTERS:
             close_local_cluster_locked()
+            if not _CLOSED_AT_EXIT:
+                atexit.register(close_local_cluster)
+                _CLOSED_AT_EXIT.append(True)
             # a random port for its HTTP server (the dashboard, if bokeh is installed): a fixed one clashes
             _CLUSTERS[key] = LocalCluster(
                 processes=True, n_workers=settings.dask_workers, threads_per_worker=1, dashboard_address=":0"
@@ -103,6 +108,3 @@ def close_local_cluster_locked() -> None:
     while _CLUSTERS:
         _, cluster = _CLUSTERS.popitem()
         cluster.close()
-
-
-atexit.register(close_local_cluster)
