@@ -41,8 +41,8 @@ demo: install
 	@echo "Runs:     make serve, then open http://127.0.0.1:4200"
 
 # lint and format first (a second), then the suite on both cores (pytest-xdist) with mypy
-# beside it (~20 s on a fresh clone; the suite waits on servers and leaves CPU to spare); mypy's
-# report follows the suite's. The system tests (pytest -m system: whole topologies, kill -9,
+# beside it (15-30 s on a fresh clone, Prefect's annotations included; the suite waits on
+# servers and leaves CPU to spare); mypy's report follows the suite's. The system tests (pytest -m system: whole topologies, kill -9,
 # outages) have their own target.
 test: install
 	$(BIN)/ruff check .

@@ -6,6 +6,7 @@ between the project's modules, `wpflow validate` without Prefect, no module over
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -98,3 +99,21 @@ def line_counted() -> dict[str, Path]:
 def test_no_module_passes_400_lines(name):
     lines = len(line_counted()[name].read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, f"{name} has {lines} lines: split it along its seams"
+
+
+# Spelled in parts so that this file does not match itself.
+OUTSIDE_REFERENCES = re.compile(r"\b" + "issue" + r"s?[\s-]+#?\d+|" + "DESIGN" + r"\s*§", re.IGNORECASE)
+SOURCES = [p for folder in (*PACKAGES, "tests", "bench", "scripts") for p in sorted((ROOT / folder).rglob("*.py"))]
+
+
+def test_the_code_cites_no_issue_numbers_nor_outside_documents():
+    """Comments say why in words a reader of this repository can follow: an issue number or a
+    design card outside the repository is a pointer the reader cannot open."""
+    found = [
+        f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
+        for path in SOURCES
+        if path.name != "test_docs.py"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if OUTSIDE_REFERENCES.search(line)
+    ]
+    assert not found, "\n".join(found)

@@ -1,4 +1,4 @@
-"""The fault table of issue 13: each row is a setup, an action and the expected outcome.
+"""The fault table of receiving and sending: each row is a setup, an action and the expected outcome.
 
 Bombs and oversize files go through the watcher's receive path and the pipeline and must be
 refused without any parser seeing them (spies on the annotated-copy writer, openpyxl and the

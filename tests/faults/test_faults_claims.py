@@ -1,4 +1,4 @@
-"""The evidence resuming rests on (issue 13), on SQLite and PostgreSQL: who owns a claim, when a
+"""The evidence resuming rests on, on SQLite and PostgreSQL: who owns a claim, when a
 claim is taken over, runs whose process died marked crashed, the receipt queue's back-off. The
 faults themselves: tests/faults/test_faults_resume.py."""
 

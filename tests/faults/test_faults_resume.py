@@ -1,4 +1,4 @@
-"""The fault table of resuming (issue 13): each row a setup, a fault, and what must follow.
+"""The fault table of resuming: each row a setup, a fault, and what must follow.
 
 | fault | expected |
 |---|---|

@@ -1,4 +1,4 @@
-"""A mail server out of reach during `wpflow run` (issue 13): the reports are written, the run
+"""A mail server out of reach during `wpflow run`: the reports are written, the run
 says so in one line and exits 2, and the next run delivers every e-mail once.
 
 | path | fault | expected |

@@ -16,11 +16,11 @@ from tests.mail.messages import (
 )
 from tests.smtp import SmtpSink, closed_port
 from wpflow.mail.idempotency import report_key
+from wpflow.mail.send_once import notify_once
 from wpflow.mail.transports import (
     OutboxMailer,
     SmtpMailer,
     TransientMailError,
-    notify_once,
 )
 from wpflow.store.issued import About
 from wpflow.store.store import Store

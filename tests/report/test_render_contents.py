@@ -150,7 +150,7 @@ def test_every_template_variable_is_provided(template, summary):
     assert used <= set(report_context(summary)), used - set(report_context(summary))
 
 
-# -- issue 12: contents, version, changes, sections that apply ---------------------------------
+# -- contents, version, changes, sections that apply ---------------------------------
 
 
 def test_contents_list_is_written_with_every_heading(report):

@@ -1,4 +1,4 @@
-"""The store's PostgreSQL restarted in the middle of a milestone run (issue 16, faults): the
+"""The store's PostgreSQL restarted in the middle of a milestone run: the
 stage that meets the outage retries (its task's retries), the run completes, nothing is lost
 and no e-mail goes twice.
 

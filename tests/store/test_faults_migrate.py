@@ -1,4 +1,4 @@
-"""A shared PostgreSQL store and a new wpflow version, with real processes (issue 16): workers
+"""A shared PostgreSQL store and a new wpflow version, with real processes: workers
 started against a database one revision behind refuse with the line that says what to run and
 run once `wpflow db upgrade` has; two upgrades at once wait for each other's advisory lock and
 exactly one changes the schema. Revisions come from the migration scripts, never typed here."""

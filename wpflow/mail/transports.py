@@ -1,6 +1,6 @@
 """Sending e-mail through one seam: `OutboxMailer` writes `.eml` files (the default: nothing
 leaves the machine), `SmtpMailer` talks to a real server; sending each message once is
-`wpflow.mail.send_once` (`notify_once` is re-exported here for its older callers).
+`wpflow.mail.send_once`.
 Transient failures (unreachable, busy, 4xx) are told from permanent ones (5xx, wrong settings),
 so Prefect retries only what a retry can fix.
 """
@@ -26,7 +26,6 @@ from pydantic import SecretStr
 from schemas.settings import Settings
 from wpflow.files import replacing
 from wpflow.mail.compose import MAIL_POLICY
-from wpflow.mail.send_once import notify_once as notify_once  # re-exported for its older callers
 
 log = logging.getLogger(__name__)
 
