@@ -38,7 +38,7 @@ from tasks.inbox import receive_folder
 from wpflow.file_names import first_few, shown_name
 from wpflow.inbox import watch
 from wpflow.inbox.batches import BatchReceiver
-from wpflow.inbox.collect import InboxFile
+from wpflow.milestone.collect import InboxFile
 from wpflow.workspace import configured_project, slug_of, workspace
 
 P = ParamSpec("P")

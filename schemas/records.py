@@ -1,7 +1,7 @@
 """What flows between the stages: submissions, validation issues, the WP summary, reports.
 
 A delivered file has one shape per boundary it crosses: on disk it is an `InboxFile`
-(`wpflow.inbox.collect`), archived and stored a `Submission`, validated a `CheckedSubmission`. What the
+(`wpflow.milestone.collect`), archived and stored a `Submission`, validated a `CheckedSubmission`. What the
 status of a partner depends on is reduced from these by one builder (`wpflow.milestone.merge.Delivery.of`);
 where a partner stands in a summary is a `PartnerState`.
 

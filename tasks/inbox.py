@@ -13,7 +13,7 @@ from prefect.states import Completed, Failed, State
 from schemas.records import CheckedSubmission
 from wpflow.file_names import shown_name
 from wpflow.inbox import watch
-from wpflow.inbox.collect import InboxFile
+from wpflow.milestone.collect import InboxFile
 from wpflow.schedule.chase import collect_inbox
 from wpflow.workspace import workspace
 

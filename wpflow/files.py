@@ -1,7 +1,7 @@
 """Two things every writer and reader of files here needs, written once: a file's SHA-256, and
 replacing a file so that no reader ever sees it half-written.
 
-The archive (`wpflow.inbox.collect.archive_file`) hashes while it copies and names the file after the
+The archive (`wpflow.milestone.collect.archive_file`) hashes while it copies and names the file after the
 hash, so it keeps its own single pass; everything else uses these.
 """
 

@@ -105,8 +105,8 @@ def refused_inbox(tmp_path: Path, name: str, build: Callable[[], bytes]) -> Path
 @pytest.mark.parametrize("path_name", ["watcher", "pipeline"])
 @pytest.mark.parametrize(("case", "name", "build", "max_mb", "words"), REFUSED, ids=[r[0] for r in REFUSED])
 def test_refused_files_are_never_parsed(tmp_path, settings, parser_spies, path_name, case, name, build, max_mb, words):
-    from wpflow.inbox.collect import InboxFile
     from wpflow.inbox.watch import receive_file
+    from wpflow.milestone.collect import InboxFile
     from wpflow.milestone.direct_run import run_direct
     from wpflow.workspace import workspace
 
@@ -145,7 +145,7 @@ GRANDCHILD = """
 import sys
 from pathlib import Path
 from schemas.settings import Settings
-from wpflow.inbox.collect import InboxFile
+from wpflow.milestone.collect import InboxFile
 from wpflow.milestone.direct_run import run_direct
 from wpflow.workspace import workspace
 from wpflow.inbox.watch import receive_file
@@ -294,8 +294,8 @@ def test_status_reads_without_writing(tmp_path):
     ids=["newline-invalid", "crlf-valid"],
 )
 def test_a_name_with_a_newline_never_shows_raw(tmp_path, settings, caplog, name, data, raw, escaped):
-    from wpflow.inbox.collect import InboxFile
     from wpflow.inbox.watch import archive_rejected, receive_file
+    from wpflow.milestone.collect import InboxFile
     from wpflow.workspace import workspace
 
     folder = tmp_path / "inbox" / "riga" / MILESTONE
@@ -318,8 +318,8 @@ def test_a_name_with_a_newline_never_shows_raw(tmp_path, settings, caplog, name,
 
 
 def test_a_receipt_for_thousands_of_errors_is_bounded(tmp_path, settings):
-    from wpflow.inbox.collect import InboxFile
     from wpflow.inbox.watch import receive_file
+    from wpflow.milestone.collect import InboxFile
     from wpflow.workspace import workspace
 
     rows = "".join(f"Scheme {i};City;city-level;grant;about {i} mio;;;\n" for i in range(3000))

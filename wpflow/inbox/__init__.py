@@ -1,2 +1,8 @@
-"""The watched folders: collecting a milestone's files, watching for new ones, receiving a file
-(archive, validate, receipt) and receiving bursts in batches."""
+"""The watched folders as partners use them: watching for new files (`watch`), receiving one
+(`receive`: archive, gate, validate, receipt, and the pipeline once the milestone is due) and
+bursts in batches (`batches`). Listing and archiving a milestone's files is a stage of the
+milestone (`wpflow.milestone.collect`).
+
+Above `wpflow.schedule` and `wpflow.milestone`, whose runs a received file may start; below
+`wpflow.cli` only.
+"""

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from wpflow.inbox.collect import InboxFile
+from wpflow.milestone.collect import InboxFile
 
 log = logging.getLogger("wpflow.inbox.watch")
 

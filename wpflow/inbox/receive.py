@@ -11,7 +11,7 @@ import logging
 from datetime import date
 
 from schemas.records import CheckedSubmission, Notice, Submission, SubmissionStatus
-from wpflow.inbox.collect import InboxFile
+from wpflow.milestone.collect import InboxFile
 from wpflow.schedule.chase import PipelineStarter
 from wpflow.workspace import Workspace
 
@@ -20,7 +20,7 @@ log = logging.getLogger("wpflow.inbox.watch")  # one logger for everything the w
 
 def archive_upload(ws: Workspace, item: InboxFile) -> Submission:
     """Archive by hash and record; the same bytes again return the stored submission."""
-    from wpflow.inbox.collect import arrival_time, load_arrivals, submission_for
+    from wpflow.milestone.collect import arrival_time, load_arrivals, submission_for
 
     arrived = arrival_time(item, item.path.stat(), load_arrivals(ws.settings.inbox_root))
     stored, _ = ws.store.add_submission(submission_for(ws.project, item, ws.settings.archive_dir, arrived))

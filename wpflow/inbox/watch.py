@@ -3,7 +3,7 @@
 Folders are `<inbox>/<partner-id>/<milestone-id>/`; the folder a file lies in says who sent it
 for what. The watcher (watchfiles: inotify on Linux) hears about new and changed files, waits
 until each one is *stable* (`Settings.stable_seconds` without a change, see
-`wpflow.inbox.collect.wait_until_stable`) and hands it to a receiver: archive by hash → validate →
+`wpflow.milestone.collect.wait_until_stable`) and hands it to a receiver: archive by hash → validate →
 store → receipt, then start the milestone pipeline once its required inputs are all valid.
 
 A file whose receipt fails (SMTP down, the Prefect API answering 503) goes to a retry queue in
@@ -29,7 +29,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from wpflow.file_names import shown_name
-from wpflow.inbox.collect import InboxFile, archive_file, is_ignored, wait_until_stable
 from wpflow.inbox.receive import (  # noqa: F401 - re-exported: the watcher's receiving path
     already_received,
     archive_upload,
@@ -39,6 +38,7 @@ from wpflow.inbox.receive import (  # noqa: F401 - re-exported: the watcher's re
     trigger_if_due,
     warm_up,
 )
+from wpflow.milestone.collect import InboxFile, archive_file, is_ignored, wait_until_stable
 from wpflow.workspace import Workspace
 
 log = logging.getLogger(__name__)

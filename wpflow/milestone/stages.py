@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 def collect_stage(ws: Workspace, milestone: Milestone, as_of: date | None) -> list[Submission]:
     """Archive the milestone's inbox files, record them, and return the stored submissions
     (new and earlier ones: a partner may have removed a file we already hold)."""
-    from wpflow.inbox.collect import collect_milestone
+    from wpflow.milestone.collect import collect_milestone
 
     found = collect_milestone(
         ws.project,

@@ -1,1 +1,6 @@
-"""Loading a project definition, checking it against itself, and the installation's folder of projects."""
+"""Loading a project definition (`load`), checking it against itself — contradictions, gaps,
+assumptions (`check`) — and the installation's folder of projects (`installation`).
+
+The ground of wpflow with `wpflow.report` and `wpflow.store`: imports only `schemas` and the
+small shared modules (`wpflow.files`, `wpflow.file_names`).
+"""

@@ -117,7 +117,7 @@ InboxEntry = tuple[str, str, str, int, int]  # partner, milestone, file name, si
 
 def inbox_states(ws: Workspace, day: date | None) -> dict[str, frozenset[InboxEntry]]:
     """Per milestone folder: every file that has arrived by `day`, as the store records it."""
-    from wpflow.inbox.collect import arrival_time, list_whole_inbox, load_arrivals
+    from wpflow.milestone.collect import arrival_time, list_whole_inbox, load_arrivals
 
     arrivals = load_arrivals(ws.settings.inbox_root)
     partners = [p.id for p in ws.project.participants]
@@ -226,8 +226,8 @@ def inbox_deliveries(project: Project, inbox_root: Path, *, max_bytes: int | Non
 
     Validates the inbox copy in place: a rehearsal archives, stores and sends nothing.
     """
-    from wpflow.inbox.collect import arrival_time, list_inbox, load_arrivals, submission_for
     from wpflow.inputs.validate import validate_file
+    from wpflow.milestone.collect import arrival_time, list_inbox, load_arrivals, submission_for
 
     arrivals = load_arrivals(inbox_root)
     partners = [p.id for p in project.participants]

@@ -1,2 +1,8 @@
-"""The SQL store: ORM tables, the engine, the `Store` (submissions, issued documents and e-mails,
-the receipt queue, milestone summaries), claims and their owners, schema migrations."""
+"""The SQL store: ORM tables (`orm`), the engine and sessions (`engine`), the `Store` (`store`:
+submissions and runs; `issued`: report versions, claims and e-mails; `receipt_queue`;
+`summaries`), who holds a claim (`claim_owner`) and schema migrations (`migrate`,
+`migrations/`).
+
+The ground of wpflow with `wpflow.project` and `wpflow.report`: imports only `schemas` and
+the small shared modules.
+"""

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from schemas.records import CheckedSubmission, Submission, ValidationResult
-from wpflow.inbox.collect import archive_file, collect_milestone, is_ignored, list_inbox, wait_until_stable
+from wpflow.milestone.collect import archive_file, collect_milestone, is_ignored, list_inbox, wait_until_stable
 from wpflow.milestone.merge import merge_summary
 
 
