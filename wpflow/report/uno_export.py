@@ -93,7 +93,7 @@ def main(soffice: str, profile: str, target: str, source: str) -> int:
     try:
         desktop = connect(pipe, office)
         try:
-            export(desktop, Path(source), Path(target))
+            export(desktop, Path(source).resolve(), Path(target).resolve())
         finally:
             with contextlib.suppress(Exception):  # the bridge drops while LibreOffice exits
                 desktop.terminate()
@@ -101,7 +101,7 @@ def main(soffice: str, profile: str, target: str, source: str) -> int:
     finally:
         if office.poll() is None:
             stop_all(office)
-    return 0 if Path(target).exists() else 1
+    return 0 if Path(target).is_file() else 1
 
 
 def stop_all(office: subprocess.Popen[bytes]) -> None:
