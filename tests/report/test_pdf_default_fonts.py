@@ -91,8 +91,11 @@ def test_the_pdf_embeds_the_templates_fonts_or_their_metric_twins(converted, nam
     assert embedded <= TWIN_FONTS and embedded & {"LiberationSans", "Arial", "ArialMT", "Arimo"}, embedded
 
 
-def test_without_the_twins_there_is_no_pdf_and_one_line_says_what_to_install(demo_outputs, tmp_path, caplog):
+def test_without_the_twins_there_is_no_pdf_and_one_line_says_what_to_install(
+    demo_outputs, tmp_path, monkeypatch, caplog
+):
     """A broken layout is worse than none: the DOCX stands alone, said once."""
+    monkeypatch.setattr(pdf, "_said", set())
     hidden = ("Liberation Sans", "Liberation Mono", "Arimo", "Cousine", "Arial", "Courier New")
     env = {**os.environ, "FONTCONFIG_FILE": str(fonts_config(tmp_path, hidden))}
     if fonts.drawn_as("Arial", env) is None:
@@ -120,3 +123,21 @@ def test_the_line_names_what_is_missing_and_the_packages():
             "Install fonts-liberation2 python3-uno (Debian/Ubuntu: scripts/install-render-tools.sh does it)"
         )
     )
+
+
+def test_without_python_uno_the_pdf_is_made_with_contents_but_no_page_numbers(
+    demo_outputs, tmp_path, monkeypatch, caplog
+):
+    """The plain `soffice --convert-to` of before, said once: the layout is right, only the
+    contents' page numbers are missing."""
+    monkeypatch.setattr(pdf, "uno_python", lambda _soffice: None)
+    monkeypatch.setattr(pdf, "_said", set())
+    env = {**os.environ, "FONTCONFIG_FILE": str(fonts_config(tmp_path))}
+    source = Path(shutil.copy(demo_outputs[0] / "reports" / "baltmet-inno" / "WP4-M3.docx", tmp_path))
+    with caplog.at_level(logging.WARNING, logger="wpflow.report.pdf"):
+        target = pdf.docx_to_pdf(source, env=env)
+    assert target is not None
+    pages = pdf_pages(target)
+    assert not contents_entries(pages) and "Appendix: provenance" in pages[1]
+    assert not missing_whole(cells_that_must_not_break(source), pages)
+    assert [r.getMessage() for r in caplog.records] == [fonts.missing_line([], uno=False)]
