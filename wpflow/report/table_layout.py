@@ -21,8 +21,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-# Advance widths in 1/1000 em of Arial = Liberation Sans, the widest of its regular, bold and
-# italic faces per glyph (headers are bold), characters 32–126.
+# Advance widths in 1/1000 em of Arial = Liberation Sans, the widest of its four faces (regular,
+# bold, italic, bold italic) per glyph: headers are bold; characters 32–126.
 _ASCII_WIDTHS = (
     "278 333 474 556 556 889 722 238 333 333 389 584 278 333 278 278 556 556 556 556 556 556 556 556 "
     "556 556 333 333 584 584 584 611 1015 722 722 722 722 667 611 778 722 278 556 722 611 833 722 778 "
