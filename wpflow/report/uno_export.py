@@ -97,7 +97,8 @@ def main(soffice: str, profile: str, target: str, source: str) -> int:
         finally:
             with contextlib.suppress(Exception):  # the bridge drops while LibreOffice exits
                 desktop.terminate()
-        office.wait(timeout=30)
+        with contextlib.suppress(subprocess.TimeoutExpired):  # the PDF is written: ended below
+            office.wait(timeout=30)
     finally:
         if office.poll() is None:
             stop_all(office)
@@ -106,10 +107,18 @@ def main(soffice: str, profile: str, target: str, source: str) -> int:
 
 def stop_all(office: subprocess.Popen[bytes]) -> None:
     """`soffice` is a shell script whose soffice.bin outlives a killed parent: when this script
-    leads its own session (as wpflow starts it), end the whole group, itself included."""
+    leads its own session (as wpflow starts it), signal the whole group, ignoring the signal
+    here so the script still reports whether the PDF was written; SIGKILL (this script included)
+    only for a LibreOffice that ignores SIGTERM."""
     sys.stderr.flush()
     if os.getsid(0) == os.getpid():
-        os.killpg(0, signal.SIGKILL)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        os.killpg(0, signal.SIGTERM)
+        try:
+            office.wait(timeout=10)
+            return
+        except subprocess.TimeoutExpired:
+            os.killpg(0, signal.SIGKILL)
     office.kill()
     office.wait()
 
