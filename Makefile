@@ -30,7 +30,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The PDFs need the templates' fonts' metric twins and python3-uno beside LibreOffice: installed
+# when missing (quiet when present; never LibreOffice itself, never fails without apt).
 demo: install
+	@scripts/install-render-tools.sh --pdf
 	$(BIN)/wpflow project check --no-assumptions
 	$(BIN)/wpflow run --all --as-of $(DEMO_AS_OF)
 	$(BIN)/wpflow report project --as-of $(DEMO_AS_OF)

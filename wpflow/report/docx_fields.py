@@ -3,9 +3,10 @@
 Word refreshes a TOC field on open (`w:updateFields`), but LibreOffice, browsers' and mail
 programs' viewers show the field's stored result as it is. So the result is written here from
 the headings the report has: one paragraph per heading, linked to a bookmark on the heading,
-without page numbers: LibreOffice does not compute them inside a stored TOC result (PAGEREF
-fields there stay empty, measured with LibreOffice 7.4), and a number we guessed could be
-wrong. Word rebuilds the whole list, numbers included, on open.
+without page numbers: only a layout knows them, and a number we guessed could be wrong. Word
+rebuilds the whole list, numbers included, on open; the PDF step has LibreOffice update it
+before the export (`wpflow/report/uno_export.py`), since LibreOffice computes no page numbers
+inside a stored result (PAGEREF fields there stay empty, measured with LibreOffice 7.4).
 """
 
 from __future__ import annotations

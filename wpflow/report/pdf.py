@@ -7,6 +7,13 @@ one profile per CPU, each held with an exclusive file lock during a conversion, 
 runs (threads or processes) never share one, and the profiles are reused (a first start costs
 seconds) instead of piling up in /tmp. Without LibreOffice the DOCX stands alone, said once in
 the log.
+
+The conversion updates the document's indexes first, so the contents list has its page numbers
+(`wpflow/report/uno_export.py`, run by a Python with LibreOffice's `uno` module; without one,
+plain `--convert-to`, contents without page numbers). Without a metric twin of the templates'
+fonts (`wpflow.report.fonts`) there is no PDF at all: its tables would break numbers mid-digit.
+What is missing is said once, in one log line, with what to install. The font configuration
+LibreOffice sees can be chosen per call (`env`, e.g. FONTCONFIG_FILE).
 """
 
 from __future__ import annotations
@@ -19,16 +26,20 @@ import signal
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 from wpflow.files import replacing
+from wpflow.report.fonts import missing_line, missing_twins, uno_python
 
 log = logging.getLogger(__name__)
 
 TIMEOUT_S = 180.0  # a 10 000-row report takes about a minute on a loaded 2-core machine
+UNO_EXPORT = Path(__file__).with_name("uno_export.py")
 _warned = threading.Event()
+_said: set[str] = set()
+_said_lock = threading.Lock()
 
 
 def soffice() -> str | None:
@@ -57,31 +68,39 @@ def profile_dir() -> Iterator[Path]:
         return
 
 
-def docx_to_pdf(docx: Path, timeout: float = TIMEOUT_S) -> Path | None:
+def say_once(line: str) -> None:
+    with _said_lock:
+        if line in _said:
+            return
+        _said.add(line)
+    log.warning(line)
+
+
+def docx_to_pdf(docx: Path, timeout: float = TIMEOUT_S, env: Mapping[str, str] | None = None) -> Path | None:
     """Write `<docx stem>.pdf` beside `docx` and return its path; None (logged) when LibreOffice
-    is missing, fails or takes longer than `timeout` seconds."""
+    or the fonts' metric twins are missing, or LibreOffice fails or takes longer than `timeout`
+    seconds. `env` is LibreOffice's environment (default: this process's)."""
     exe = soffice()
     if exe is None:
         if not _warned.is_set():
             _warned.set()
             log.warning("LibreOffice (soffice) is not installed: reports are written as DOCX only, without a PDF")
         return None
+    fonts, python = missing_twins(env), uno_python(exe)
+    if fonts or python is None:
+        say_once(missing_line(fonts, python is not None))
+    if fonts:
+        return None
     target = docx.with_suffix(".pdf")
     with tempfile.TemporaryDirectory(prefix="wpflow-pdf-") as tmp, profile_dir() as profile:
-        command = [
-            exe,
-            f"-env:UserInstallation={profile.as_uri()}",
-            "--headless",
-            "--norestore",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            tmp,
-            str(docx),
-        ]
-        if not run(command, timeout):
-            return None
         made = Path(tmp) / target.name
+        if python is not None:
+            command = [python, str(UNO_EXPORT), exe, profile.as_uri(), str(made), str(docx)]
+        else:
+            command = [exe, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore"]
+            command += ["--convert-to", "pdf", "--outdir", tmp, str(docx)]
+        if not run(command, timeout, env):
+            return None
         if not made.exists():
             log.warning("LibreOffice made no PDF of %s", docx.name)
             return None
@@ -90,9 +109,15 @@ def docx_to_pdf(docx: Path, timeout: float = TIMEOUT_S) -> Path | None:
     return target
 
 
-def run(command: list[str], timeout: float) -> bool:
+def run(command: list[str], timeout: float, env: Mapping[str, str] | None = None) -> bool:
     """Run LibreOffice in its own process group, so a timeout kills its helper processes too."""
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env=dict(env) if env is not None else None,
+    )
     try:
         output, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:

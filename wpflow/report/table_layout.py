@@ -2,7 +2,10 @@
 
 Word and LibreOffice break a word that is wider than its column anywhere ("Budg|et", "12 00|0 000").
 We cannot ask either program how wide a text is, so we measure with the advance widths of
-Calibri (identical to its metric-compatible twin Carlito, which LibreOffice substitutes): a
+Arial, the templates' font (scripts/set_template_fonts.py): Word has it, and LibreOffice draws
+it with Liberation Sans (Arimo on some systems), whose every advance width is Arial's — the
+point of a metric-compatible font — and which a default LibreOffice install brings along. So
+the widths hold on any machine that renders the report, whatever else it has installed: a
 column is at least as wide as its widest unbreakable token (a header word, a word of a text
 cell, a whole number) and gets room for its full text when the page has it. A table whose
 tokens do not fit the portrait text width goes into a landscape section.
@@ -18,164 +21,45 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-# Advance widths in 1/1000 em of Carlito Bold (≥ Regular for every glyph), characters 32–126.
-_ASCII = [
-    226,
-    326,
-    438,
-    498,
-    507,
-    729,
-    705,
-    233,
-    312,
-    312,
-    498,
-    498,
-    258,
-    306,
-    267,
-    430,
-    507,
-    507,
-    507,
-    507,
-    507,
-    507,
-    507,
-    507,
-    507,
-    507,
-    276,
-    276,
-    498,
-    498,
-    498,
-    463,
-    898,
-    606,
-    561,
-    533,
-    630,
-    488,
-    459,
-    637,
-    631,
-    267,
-    331,
-    547,
-    423,
-    874,
-    659,
-    676,
-    532,
-    686,
-    563,
-    473,
-    495,
-    653,
-    591,
-    906,
-    551,
-    520,
-    478,
-    325,
-    430,
-    325,
-    498,
-    498,
-    300,
-    494,
-    537,
-    423,
-    537,
-    503,
-    316,
-    474,
-    537,
-    246,
-    255,
-    480,
-    246,
-    813,
-    537,
-    538,
-    537,
-    537,
-    355,
-    399,
-    347,
-    537,
-    473,
-    745,
-    459,
-    474,
-    397,
-    344,
-    475,
-    344,
-    498,
-]
+# Advance widths in 1/1000 em of Arial = Liberation Sans, the widest of its four faces (regular,
+# bold, italic, bold italic) per glyph: headers are bold; characters 32–126.
+_ASCII_WIDTHS = (
+    "278 333 474 556 556 889 722 238 333 333 389 584 278 333 278 278 556 556 556 556 556 556 556 556 "
+    "556 556 333 333 584 584 584 611 1015 722 722 722 722 667 611 778 722 278 556 722 611 833 722 778 "
+    "667 778 722 667 611 722 667 944 667 667 611 333 278 333 584 556 333 556 611 556 611 556 333 611 "
+    "611 278 278 556 278 889 611 611 611 611 389 556 333 611 556 778 556 556 500 389 280 389 584 "
+)
+_ASCII = [int(w) for w in _ASCII_WIDTHS.split()]
 _OTHER = {  # the characters partners' data holds beyond ASCII (Nordic, Baltic, German, Polish, typography)
-    226: "\u202f\u00a0",
-    246: "ìíîïĩīĭįıĺļ",
-    258: "‘’",
-    264: "ł",
-    267: "ÌÍÎÏĨĪĬĮİ",
-    268: "·",
-    306: "ľ",
-    338: "²",
-    342: "°",
-    347: "ţ",
-    355: "ŕŗř",
-    363: "ť",
-    397: "źżž",
-    399: "śŝşš",
-    423: "çćĉċčĹĻ",
-    430: "Ľ",
-    433: "Ł",
-    435: "“”",
-    473: "ŚŜŞŠ",
-    474: "ýÿĝğġģŷ",
-    478: "ŹŻŽ",
-    480: "ķĸ",
-    488: "ÈÉÊËĒĔĖĘĚ",
-    494: "àáâãäåāăą",
-    495: "ŢŤŦ",
-    498: "±×÷–•",
-    503: "èéêëēĕėęě",
-    507: "£€",
-    520: "ÝŶŸ",
-    533: "ÇĆĈĊČ",
-    537: "ðñùúûüþĥńņňŋũūŭůűų",
-    538: "òóôõöōŏő",
-    544: "ø",
-    547: "ħĶ",
-    555: "ß",
-    563: "µŔŖŘ",
-    569: "đ",
-    597: "ď",
-    606: "ÀÁÂÃÄÅĀĂĄ",
-    630: "Ď",
-    637: "ĜĞĠĢ",
-    639: "ÐĐ",
-    653: "ÙÚÛÜŨŪŬŮŰŲ",
-    659: "ÑŃŅŇ",
-    676: "ÒÓÔÕÖŌŎŐ",
-    681: "Ø",
-    711: "…",
-    775: "Ææ",
-    850: "œ",
-    874: "Œ",
-    905: "—",
+    200: "\u202f",
+    278: "\u00a0ìíîïĩīĭįıĺļ‘’łÌÍÎÏĨĪĬĮİ",
+    333: "·²ţ",
+    350: "•",
+    389: "ŕŗř",
+    396: "ľ",
+    400: "°",
+    479: "ť",
+    500: "źżž“”",
+    549: "±÷",
+    556: "śŝşšçćĉċčýÿŷķĸàáâãäåāăą–èéêëēĕėęě£€",
+    576: "µ",
+    584: "×",
+    611: "ĹĻĽŁĝğġģŹŻŽŢŤŦðñùúûüþĥńņňŋũūŭůűųòóôõöōŏőøħßđ",
+    667: "ŚŜŞŠÈÉÊËĒĔĖĘĚÝŶŸ",
+    722: "ÇĆĈĊČĶŔŖŘÀÁÂÃÄÅĀĂĄĎÐĐÙÚÛÜŨŪŬŮŰŲÑŃŅŇ",
+    740: "ď",
+    778: "ĜĞĠĢÒÓÔÕÖŌŎŐØ",
+    889: "æ",
+    944: "œ",
+    1000: "…ÆŒ—",
 }
 DEFAULT_EM = 620  # a glyph we have no width for (Cyrillic, Greek, CJK would be wider; rare here)
 GRAIN = 10  # each known glyph becomes width/GRAIN NUL characters, so len() measures it in C
-FONT_PT = 10.5  # the template's Normal style (Calibri 10.5 pt)
+FONT_PT = 10.5  # the template's Normal style (Arial 10.5 pt)
 CELL_PADDING = 2 * 108 + 60  # TableGrid's left and right cell margins, plus slack for rounding
-SAFETY = 1.04  # kerning and renderer differences
+SAFETY = 1.04  # slack for renderers' rounding (kerning only ever narrows a word)
 MAX_MEASURED = 2_000
-MAX_EM = 906  # the widest glyph of the table ('W', em dash)
+MAX_EM = 1015  # the widest glyph of the table ('@'; em dash, 'Æ' 1000)
 HASH_PIECE = 16
 _HASH = re.compile(r"^[0-9a-f]{32,}$")
 TWIPS_PER_PT = 20
