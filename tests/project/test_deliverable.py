@@ -41,3 +41,20 @@ def test_the_frame_names_organisations_and_reads_the_narrative(tmp_path: Path) -
     assert {d.term for d in frame.definitions} >= {"City", "Annual budget (EUR)"}
     assert "helsinki-culminatum" in frame.assumed_organisations
     assert "emblem_path" not in frame.content()  # this machine's path is not content
+
+
+def test_notes_on_the_sources_are_what_project_check_says() -> None:
+    """They left the milestone report; the coordinator reads them here, with the deliverable's
+    own assumptions (rates, definitions, the publicity wording)."""
+    from wpflow.milestone.merge import milestone_notes
+    from wpflow.project.check import check_project
+
+    project = load_project(FOLDER)
+    findings = check_project(project)
+    notes = milestone_notes(project, project.milestone("WP4-M3"))
+    assert any("falls outside the milestone period" in n for n in notes)
+    assert set(notes) <= {f.message for f in findings}
+    deliverable = [f.message for f in findings if f.where == "deliverable"]
+    assert any(m.startswith("rate 0.6962 LVL per EUR") for m in deliverable)
+    assert any(m.startswith("definition of 'Annual budget (EUR)'") for m in deliverable)
+    assert any(m.startswith("publicity line") for m in deliverable)
