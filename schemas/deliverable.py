@@ -132,8 +132,15 @@ class ReportFrame(BaseModel):
     assumed_organisations: list[str] = Field(
         default_factory=list, description="Participant ids whose organisation the seeds do not name"
     )
+    asked: dict[str, str] = Field(
+        default_factory=dict, description="Input kind → what the partners were asked for, in the work plan's words"
+    )
     narrative: CoordinatorNarrative | None = Field(None, description="The coordinator's words; None: not written yet")
 
     def content(self) -> dict[str, object]:
-        """What of the frame is content for the fingerprint: everything but this machine's path."""
-        return self.model_dump(mode="json", exclude={"emblem_path"})
+        """What of the frame is content for the fingerprint: what the report shows — not this
+        machine's path, nor the narrative file's bytes (a comment or a blank line prints nothing)."""
+        data = self.model_dump(mode="json", exclude={"emblem_path": True, "narrative": {"sha256"}})
+        if self.narrative is not None and len(self.narrative.awaiting()) == len(NARRATIVE_SECTIONS):
+            data["narrative"] = None  # a skeleton not yet written in reads as no narrative at all
+        return data

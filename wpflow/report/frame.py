@@ -35,9 +35,16 @@ def coordinator_of(project: Project) -> Participant:
 
 
 def report_frame(
-    project: Project, folder: Path | None, report_id: str, *, wp_id: str | None = None, kinds: Iterable[str] = ()
+    project: Project,
+    folder: Path | None,
+    report_id: str,
+    *,
+    wp_id: str | None = None,
+    kinds: Iterable[str] = (),
+    asked: dict[str, str] | None = None,
 ) -> ReportFrame:
-    """The frame of one report; without a project `folder` there is no emblem and no narrative."""
+    """The frame of one report; without a project `folder` there is no emblem and no narrative.
+    `asked`: what the partners were asked for per input kind (a milestone's inputs' notes)."""
     d = project.deliverable
     author, coordinator = author_of(project, wp_id), coordinator_of(project)
     author_assumed = author.assumed or bool(
@@ -59,5 +66,6 @@ def report_frame(
         rates=list(d.rates),
         definitions=[x for x in d.definitions if x.kind is None or x.kind in wanted],
         assumed_organisations=[p.id for p in project.participants if p.assumed],
+        asked=dict(asked or {}),
         narrative=load_narrative(folder, project, report_id) if folder is not None else None,
     )

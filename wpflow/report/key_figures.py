@@ -55,6 +55,13 @@ def short_label(label: str) -> str:
     return label.split(" (")[0].lower()
 
 
+def and_list(items: list[str]) -> str:
+    """'Berlin', 'Berlin and Riga', 'Berlin, Oslo and Riga'."""
+    if len(items) < 2:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def cities_asked(summary: WPSummary, kind: str) -> list[str]:
     return list(dict.fromkeys(s.city for s in summary.partners if s.kind == kind))
 
@@ -134,9 +141,16 @@ def comparison(summary: WPSummary, table: ComparativeTable) -> list[str]:
         order = [(c, v) for c, v in ranked(table, m.label) if v]
         if len(order) < 2:
             continue
-        (top, high), (low, small) = order[0], order[-1]
-        line = f"By {short_label(m.label)}, {top} leads with {amount(high, m.unit)} and {low} has the least"
-        line += f", {amount(small, m.unit)}"
+        high, small = order[0][1], order[-1][1]
+        if high == small:
+            lines.append(f"By {short_label(m.label)}, the cities are level: {amount(high, m.unit)} each.")
+            continue
+        top = [c for c, v in order if v == high]
+        low = [c for c, v in order if v == small]
+        line = f"By {short_label(m.label)}, {and_list(top)} lead{'s' if len(top) == 1 else ''} with "
+        line += f"{amount(high, m.unit)}{'' if len(top) == 1 else ' each'} and {and_list(low)} "
+        line += f"{'has' if len(low) == 1 else 'have'} the least, {amount(small, m.unit)}"
+        line += "" if len(low) == 1 else " each"
         if high / small >= 2:
             line += f"; the largest is {high / small:.0f} times the smallest"
         lines.append(line + ".")

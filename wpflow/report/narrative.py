@@ -28,7 +28,7 @@ from schemas.project import Project
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _SECTION = re.compile(r"^#{1,2}\s+(.+?)\s*#*\s*$")
 _SUBHEADING = re.compile(r"^#{3,6}\s+(.+?)\s*#*\s*$")
-_BULLET = re.compile(r"^\s*[-*+]\s+(.*)$")
+_BULLET = re.compile(r"^\s*[-*+•]\s+(.*)$")
 _NUMBERED = re.compile(r"^\s*\d+[.)]\s+(.*)$")
 _LINK = re.compile(r"\[([^\]]+)\]\(([^)]+)\)")
 _MARKS = re.compile(r"(\*\*|__|`)")
@@ -66,46 +66,55 @@ def inline(text: str) -> str:
 
 
 def parse_narrative(text: str, report_id: str) -> CoordinatorNarrative:
-    """The sections Summary, Conclusions and Next steps as blocks: `###` headings, list items,
-    paragraphs (lines joined until a blank line). Text before the first section and sections
-    of other names are not the coordinator's report text and are left out."""
-    sections: dict[str, list[TextBlock]] = {key: [] for key in NARRATIVE_SECTIONS}
-    current: list[TextBlock] | None = None
-    paragraph: list[str] = []
-
-    def flush() -> None:
-        if paragraph and current is not None:
-            current.append(TextBlock(kind="paragraph", text=inline(" ".join(paragraph))))
-        paragraph.clear()
-
+    """The sections Summary, Conclusions and Next steps, each as blocks (`markdown_blocks`).
+    Text before the first section and sections of other names are not the coordinator's
+    report text and are left out."""
+    lines: dict[str, list[str]] = {key: [] for key in NARRATIVE_SECTIONS}
+    current: list[str] | None = None
     for line in _COMMENT.sub("", text).splitlines():
-        if (sub := _SUBHEADING.match(line)) is not None:
-            flush()
-            if current is not None:
-                current.append(TextBlock(kind="heading", text=inline(sub.group(1))))
-        elif (head := _SECTION.match(line)) is not None:
-            flush()
+        head = _SECTION.match(line)
+        if head is not None and _SUBHEADING.match(line) is None:
             key = _ALIASES.get(inline(head.group(1)).lower().rstrip(":"))
-            current = sections[key] if key else None
-        elif not line.strip():
-            flush()
-        elif (item := _BULLET.match(line)) is not None or (item := _NUMBERED.match(line)) is not None:
-            flush()
-            if current is not None:
-                kind = "bullet" if _BULLET.match(line) else "numbered"
-                current.append(TextBlock(kind=kind, text=inline(item.group(1))))
-        elif current is not None and current and current[-1].kind in ("bullet", "numbered") and line.startswith(" "):
-            # a list item continued on an indented line
-            last = current.pop()
-            current.append(TextBlock(kind=last.kind, text=f"{last.text} {inline(line)}"))
-        else:
-            paragraph.append(line.strip())
-    flush()
+            current = lines[key] if key else None
+        elif current is not None:
+            current.append(line)
     return CoordinatorNarrative(
         report_id=report_id,
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-        **sections,
+        **{key: markdown_blocks("\n".join(body)) for key, body in lines.items()},
     )
+
+
+def markdown_blocks(text: str) -> list[TextBlock]:
+    """A person's Markdown as blocks: headings (any level), list items, paragraphs (lines
+    joined until a blank line); comments left out. Partners' narratives are read with it too."""
+    blocks: list[TextBlock] = []
+    paragraph: list[str] = []
+
+    def flush() -> None:
+        if paragraph:
+            blocks.append(TextBlock(kind="paragraph", text=inline(" ".join(paragraph))))
+        paragraph.clear()
+
+    for line in _COMMENT.sub("", text).splitlines():
+        head = _SUBHEADING.match(line) or _SECTION.match(line)
+        item = _BULLET.match(line) or _NUMBERED.match(line)
+        if head is not None:
+            flush()
+            blocks.append(TextBlock(kind="heading", text=inline(head.group(1))))
+        elif not line.strip():
+            flush()
+        elif item is not None:
+            flush()
+            kind = "bullet" if _BULLET.match(line) else "numbered"
+            blocks.append(TextBlock(kind=kind, text=inline(item.group(1))))
+        elif blocks and not paragraph and blocks[-1].kind in ("bullet", "numbered") and line.startswith(" "):
+            last = blocks.pop()  # a list item continued on an indented line
+            blocks.append(TextBlock(kind=last.kind, text=f"{last.text} {inline(line)}"))
+        else:
+            paragraph.append(line.strip())
+    flush()
+    return blocks
 
 
 def skeleton(report_id: str, title: str, key_figures: list[str], *, as_of: str = "") -> str:

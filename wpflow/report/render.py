@@ -24,6 +24,7 @@ from schemas.inputs import INPUT_KINDS, UNIT
 from schemas.records import ComparativeTable, ReportRef, WPSummary
 from wpflow.files import file_sha256, replacing
 from wpflow.report.charts import chart_measure, chart_png
+from wpflow.report.deliverable import deliverable_context
 from wpflow.report.docx_fields import ensure_update_fields, fill_contents
 from wpflow.report.docx_tables import (
     FORBIDDEN,
@@ -258,6 +259,7 @@ def report_context(
     }
     context = sanitize(context)
     context["tables"] = [table_context(i, t, summary, tpl) for i, t in enumerate(summary.tables)]
+    context.update(sanitize(deliverable_context(summary, context, tpl, template_sha256, when.date())))
     return context
 
 
@@ -283,6 +285,7 @@ def stamp_properties(document: Any, when: datetime) -> None:
         setattr(props, name, html.unescape(getattr(props, name)))
     naive = when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
     props.created = props.modified = naive
+    props.last_modified_by = props.author  # the template names the author (a milestone report: the coordinator)
     props.last_printed = naive
     props.revision = 1
 
