@@ -303,6 +303,9 @@ def main(path: Path) -> None:
     for edit in EDITS:
         edit(body)
     toc_styles(document)
+    from report_template_deliverable import footer_status
+
+    footer_status(document)
     # the DOCX's author is the project's coordinator, rendered by docxtpl like the title
     document.core_properties.author = "{{ coordinator }}"
     document.core_properties.last_modified_by = ""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 
+import docx
 from build_report_template import find_p, has, insert_after, para, text_of
 from docx.oxml.ns import qn
 from lxml import etree
@@ -315,6 +316,14 @@ def keep(p: etree._Element) -> None:
         p.insert(0, ppr)
     if ppr.find(qn("w:keepNext")) is None:
         ppr.insert(1 if ppr.find(qn("w:pStyle")) is not None else 0, etree.Element(qn("w:keepNext")))
+
+
+def footer_status(document: docx.document.Document) -> None:
+    """DRAFT or FINAL on every page, beside the project and the milestone."""
+    for p in document.sections[0].footer.paragraphs:
+        for run in p.runs:
+            if run.text.startswith("{{ project }} · {{ milestone_id }}") and "document_status" not in run.text:
+                run.text = run.text.replace("{{ milestone_id }}", "{{ milestone_id }} · {{ document_status }}", 1)
 
 
 def deliverable_structure(body: etree._Element) -> None:

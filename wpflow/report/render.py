@@ -45,6 +45,7 @@ from wpflow.report.plain_words import (
     month_words,
     no_inputs_reason,
     organisation,
+    prose_dates,
     sentence,
 )
 from wpflow.report.table_layout import ColumnNeed, column_need
@@ -254,8 +255,8 @@ def report_context(
         "generated_at": long_datetime(when),
         "template_sha256": template_sha256,
         "version": summary.version,
-        "changes_since": summary.changes_since or "",
-        "changes": list(summary.changes),
+        "changes_since": prose_dates(summary.changes_since or ""),  # "v1 of 3 July 2006", as every date
+        "changes": [prose_dates(c) for c in summary.changes],
     }
     context = sanitize(context)
     context["tables"] = [table_context(i, t, summary, tpl) for i, t in enumerate(summary.tables)]
