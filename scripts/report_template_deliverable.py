@@ -140,7 +140,10 @@ def executive_summary_and_method(body: etree._Element) -> None:
         if wt.text == "{{ 'assumed' if m.assumed else '' }}":
             wt.text = "{{ m.note }}"
     table.addprevious(para("Table {{ meetings_table_no }}: meetings of the milestone.", "Caption", keep_next=True))
-    retext(table.getnext(), "{{ meetings_note }}")
+    note = table.getnext()
+    retext(note, "{{ meetings_note }}")
+    note.addprevious(para("{%p if meetings_note %}"))
+    note.addnext(para("{%p endif %}"))
     meetings_end = block_end(meetings.getnext())
     rates = rates_table(table)
     insert_after(
@@ -154,6 +157,7 @@ def executive_summary_and_method(body: etree._Element) -> None:
         para("{{ assumed_note }}"),
         para("{%p endif %}"),
         para("{%p endif %}"),
+        para("{%p if has_amounts %}"),
         para("Currencies", "Heading2"),
         para("{{ conversion }}"),
         para("{%p if rates %}"),
@@ -161,6 +165,7 @@ def executive_summary_and_method(body: etree._Element) -> None:
         rates,
         para("{%p if rates_marked %}"),
         para("{{ assumed_note }}"),
+        para("{%p endif %}"),
         para("{%p endif %}"),
         para("{%p endif %}"),
     )

@@ -148,3 +148,10 @@ def test_partners_markdown_shows_as_headings_and_lists(framed, tmp_path):
     styled = [(p.style.name, p.text) for p in d.paragraphs]
     assert ("Heading 4", "Approach") in styled
     assert ("List Bullet", "first point") in styled and ("List Bullet", "second point") in styled
+
+
+def test_currencies_only_where_the_report_shows_money(framed, tmp_path):
+    no_money = framed.model_copy(update={"tables": [], "meetings": framed.meetings[:1]})
+    texts = paragraphs(render(no_money, tmp_path))
+    assert "Currencies" not in texts and "Table 2: conversion rates to the euro." not in texts
+    assert not any(t.startswith("Meetings marked planned") for t in texts)  # none is planned or assumed

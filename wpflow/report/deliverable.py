@@ -17,7 +17,7 @@ from docx.shared import Mm
 
 from schemas.deliverable import NARRATIVE_SECTIONS, ReportFrame, TextBlock
 from schemas.records import WPSummary
-from wpflow.report.key_figures import and_list, comparison, key_figures
+from wpflow.report.key_figures import and_list, comparison, key_figures, measures_of
 from wpflow.report.narrative import markdown_blocks
 from wpflow.report.plain_words import kind_title, long_date
 
@@ -80,7 +80,7 @@ def numbering(summary: WPSummary, frame: ReportFrame | None, tables: list[dict[s
 
     numbers: dict[str, Any] = {
         "meetings_table_no": next_no("table", bool(summary.meetings)),
-        "rates_table_no": next_no("table", bool(frame and frame.rates)),
+        "rates_table_no": next_no("table", bool(frame and frame.rates) and has_amounts(summary)),
     }
     for t in tables:
         t["table_no"] = next_no("table", t["has_rows"])
@@ -148,10 +148,7 @@ def deliverable_context(
             "What the work plan foresees for this milestone: planned activities in the work plan's words, "
             "not a record of work done."
         ),
-        "meetings_note": (
-            f"Meetings marked planned fall after {long_date(summary.as_of)}, the date of this report; "
-            f"they are planned, not held. {ASSUMED_NOTE}"
-        ),
+        "meetings_note": meetings_note(context["meetings"], summary.as_of),
         "definitions": [f"{d.term}{MARK if d.assumed else ''}: {d.text}" for d in definitions],
         "definitions_marked": any(d.assumed for d in definitions),
         "conversion": currency_sentence(frame),
@@ -166,6 +163,7 @@ def deliverable_context(
             for r in rates
         ],
         "rates_marked": any(r.assumed for r in rates),
+        "has_amounts": has_amounts(summary),
         "results_intro": (
             "Each table has one row per city and the totals across cities; amounts are in euro. "
             "The sentences under each table compare the cities on the same figures."
@@ -190,6 +188,22 @@ def deliverable_context(
         else ""
     )
     return out
+
+
+def has_amounts(summary: WPSummary) -> bool:
+    """Whether the report shows money: only then do its currencies and rates matter."""
+    return any(m.unit == "EUR" for t in summary.tables for m in measures_of(t))
+
+
+def meetings_note(meetings: list[dict[str, Any]], as_of: date) -> str:
+    """What the meetings table's notes mean, for the notes it holds."""
+    notes = [m["note"] for m in meetings]
+    line = ""
+    if any("planned" in n for n in notes):
+        line = f"Meetings marked planned fall after {long_date(as_of)}, the date of this report: planned, not held."
+    if any(MARK in n for n in notes):
+        line = f"{line} {ASSUMED_NOTE}".strip()
+    return line
 
 
 def currency_sentence(frame: ReportFrame | None) -> str:
