@@ -1,8 +1,9 @@
 """Apply wpflow's structural edits to `templates/report.docx`, keeping what a secretariat changed.
 
 The template is a Word file people edit; this script makes the edits the renderer relies on
-(version on the title page, "Changes since …", "Notes on the sources", sections only
-where they apply, rows that never split, contents-list styles) with python-docx/lxml, so they
+(version on the title page, "Changes since …", sections only where they apply, rows that
+never split, contents-list styles, and the structure of a deliverable:
+`scripts/report_template_deliverable.py`) with python-docx/lxml, so they
 are reviewable and repeatable. Each edit first checks whether it is already there: running the
 script twice changes nothing.
 
@@ -148,6 +149,8 @@ def sections_that_apply(body: etree._Element) -> None:
 def missing_inputs_after_status(body: etree._Element) -> None:
     """The "Missing inputs" section follows "Partner status": the same story (who delivered what), and
     after a landscape table of all entries it stood alone on a portrait page of its own."""
+    if has(body, "Executive summary"):
+        return  # the deliverable edit placed both, and nests an assumed-organisation note in the status
     status_end = find_p(body, "Partner status").getprevious()  # {%p if requires_inputs %}
     while text_of(status_end) != "{%p endif %}":
         status_end = status_end.getnext()
@@ -262,15 +265,31 @@ def toc_styles(document: docx.document.Document) -> None:
         )
 
 
+def deliverable(body: etree._Element) -> None:
+    """The report as a deliverable (scripts/report_template_deliverable.py); imported here,
+    not above, because that module builds on this one's helpers."""
+    from report_template_deliverable import deliverable_structure
+
+    deliverable_structure(body)
+
+
+def source_notes_until_deliverable(body: etree._Element) -> None:
+    """The notes on the sources were added here once; the deliverable edit takes them out
+    again (they are the coordinator's, `wpflow project check`), so never add them after it."""
+    if not has(body, "Executive summary"):
+        source_notes_section(body)
+
+
 EDITS: list[Callable[[etree._Element], None]] = [
     title_version,
     contents_placeholder,
     changes_section,
-    source_notes_section,
+    source_notes_until_deliverable,
     sections_that_apply,
     missing_inputs_after_status,
     provenance_words,
     partner_column,
+    deliverable,
     keep_with_table,
     page_breaks_as_properties,
     small_print,
@@ -284,6 +303,13 @@ def main(path: Path) -> None:
     for edit in EDITS:
         edit(body)
     toc_styles(document)
+    from report_template_deliverable import footer_status
+
+    footer_status(document)
+    # the DOCX's author is the project's coordinator, rendered by docxtpl like the title
+    document.core_properties.author = "{{ coordinator }}"
+    document.core_properties.last_modified_by = ""
+    document.core_properties.comments = "Milestone report {{ milestone_id }} of {{ project }}: {{ milestone_title }}."
     document.save(str(path))
     print(f"wrote {path}")
 

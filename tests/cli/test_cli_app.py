@@ -377,6 +377,7 @@ COVERED = {
     ("status",),
     ("report", "wp"),
     ("report", "project"),
+    ("narrative",),  # its cases: tests/report/test_narrative_cli.py
 }
 
 

@@ -227,7 +227,7 @@ def test_merge_flattens_narratives_and_meeting_reports(project):
         ("Stockholm", "Stockholm: Policy priorities"),
         ("Stockholm", "Stockholm: WP5 workshop"),
     ]
-    assert s.narratives[0].paragraphs == ["Priorities", "One.", "Two."]
+    assert s.narratives[0].paragraphs == ["### Priorities", "One.", "Two."]  # Markdown: the report shows a heading
     assert "Participants: 15 (Stockholm 12, Riga 3)" in s.narratives[1].paragraphs
 
 

@@ -233,6 +233,7 @@ def register_commands() -> None:
     """Commands whose modules live beside this one; registered here so `--help` lists them all."""
     from wpflow.cli.db import db_app
     from wpflow.cli.init import init_command
+    from wpflow.cli.narrative import narrative_command
     from wpflow.cli.ops import (
         deadlines_command,
         deploy_command,
@@ -245,6 +246,7 @@ def register_commands() -> None:
     app.command("init")(init_command)
     app.command("validate", help="Validate one partner file; exit 0 valid, 1 invalid, 2 unreadable.")(validate_command)
     app.command("template")(template_command)
+    app.command("narrative")(narrative_command)
     app.command("serve")(serve_command)
     app.command("deploy")(deploy_command)
     app.command("deadlines")(deadlines_command)

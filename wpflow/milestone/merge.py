@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from schemas.inputs import INPUT_KINDS, InputKind, Measure
@@ -30,13 +31,20 @@ from schemas.records import (
 )
 from wpflow.issue.header import document_header
 from wpflow.project.check import check_project
+from wpflow.report.frame import report_frame
 from wpflow.report.plain_words import prose_dates
 
 
 def merge_summary(
-    project: Project, milestone: Milestone, checked: Iterable[CheckedSubmission], as_of: date
+    project: Project,
+    milestone: Milestone,
+    checked: Iterable[CheckedSubmission],
+    as_of: date,
+    *,
+    folder: Path | None = None,
 ) -> WPSummary:
-    """Build the milestone's summary from validated submissions (any versions, any order)."""
+    """Build the milestone's summary from validated submissions (any versions, any order);
+    with the project's `folder`, its frame carries the emblem and the coordinator's narrative."""
     checked = list(checked)
     usable = _newest_valid(checked)
     wp = project.work_package(milestone.wp_id)
@@ -82,6 +90,14 @@ def merge_summary(
         status=ReportStatus.complete if complete else ReportStatus.incomplete,
         organisations={p.id: p.organisation for p in project.participants},
         source_notes=milestone_notes(project, milestone),
+        frame=report_frame(
+            project,
+            folder,
+            milestone.id,
+            wp_id=wp.id,
+            kinds=required_kinds,
+            asked={r.kind: r.note or "" for r in milestone.inputs},
+        ),
     )
 
 
@@ -225,7 +241,8 @@ def comparative_table(
 
 
 def narrative_block(kind: InputKind, c: CheckedSubmission, city: str) -> NarrativeBlock:
-    """Flatten a narrative or meeting report into a heading and paragraphs."""
+    """Flatten a narrative or meeting report into a title and Markdown paragraphs (section
+    headings as `###`, outcomes as list items), which the report shows as headings and lists."""
     doc = c.result.document or {}
     paragraphs: list[str] = []
     if kind.id == "meeting_report":
@@ -236,10 +253,10 @@ def narrative_block(kind: InputKind, c: CheckedSubmission, city: str) -> Narrati
             total = sum(int(a.get("participants") or 0) for a in attendance)
             per_city = ", ".join(f"{a['city']} {a['participants']}" for a in attendance)
             paragraphs.append(f"Participants: {total} ({per_city})")
-        paragraphs += [f"• {o}" for o in doc.get("outcomes") or []]
+        paragraphs += [f"- {o}" for o in doc.get("outcomes") or []]
     else:
         title = f"{city}: {doc.get('title') or kind.label}"
     for section in doc.get("sections") or []:
-        paragraphs.append(section["heading"])
+        paragraphs.append(f"### {section['heading']}")  # Markdown, as the rest: the report shows a heading
         paragraphs += [p.strip() for p in str(section["text"]).split("\n\n") if p.strip()]
     return NarrativeBlock(city=city, kind=kind.id, title=title, paragraphs=paragraphs)

@@ -1,5 +1,9 @@
 """`wpflow project check`: where the sources contradict each other, what they leave open, and
-what the definition assumes — computed from the project's own data, so nothing is hidden."""
+what the definition assumes — computed from the project's own data, so nothing is hidden.
+
+These are the coordinator's notes on the sources: a milestone report, a deliverable the
+partners and the secretariat read, marks what is assumed but never prints the findings;
+this command does."""
 
 from __future__ import annotations
 
@@ -35,6 +39,7 @@ def check_project(project: Project) -> list[Finding]:
         findings += _meetings_out_of_order(wp.milestones)
         findings += _meetings_in_two_milestones(wp.milestones)
     findings += _assumptions(project)
+    findings += _deliverable_assumptions(project)
     order = {"warning": 0, "info": 1}
     return sorted(findings, key=lambda f: order[f.severity])
 
@@ -229,6 +234,22 @@ def _assumptions(project: Project) -> list[Finding]:
                         )
                     )
     return out
+
+
+def _deliverable_assumptions(project: Project) -> list[Finding]:
+    """The reports' publicity wording, conversion rates and definitions the seeds do not give."""
+    d = project.deliverable
+    facts: list[tuple[str, str | None]] = []
+    if d.publicity is not None and d.publicity.assumed:
+        facts.append((f"publicity line '{d.publicity.line}'", d.publicity.note))
+    facts += [(f"rate {r.per_eur:g} {r.currency} per EUR ({r.source})", r.note) for r in d.rates if r.assumed]
+    facts += [(f"definition of '{x.term}'", x.note) for x in d.definitions if x.assumed]
+    return [
+        Finding(
+            severity="info", kind="assumption", where="deliverable", message=f"{what}: {note or 'not in the sources'}"
+        )
+        for what, note in facts
+    ]
 
 
 def _month(d) -> str:

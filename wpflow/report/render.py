@@ -24,6 +24,7 @@ from schemas.inputs import INPUT_KINDS, UNIT
 from schemas.records import ComparativeTable, ReportRef, WPSummary
 from wpflow.files import file_sha256, replacing
 from wpflow.report.charts import chart_measure, chart_png
+from wpflow.report.deliverable import deliverable_context
 from wpflow.report.docx_fields import ensure_update_fields, fill_contents
 from wpflow.report.docx_tables import (
     FORBIDDEN,
@@ -44,6 +45,7 @@ from wpflow.report.plain_words import (
     month_words,
     no_inputs_reason,
     organisation,
+    prose_dates,
     sentence,
 )
 from wpflow.report.table_layout import ColumnNeed, column_need
@@ -253,11 +255,12 @@ def report_context(
         "generated_at": long_datetime(when),
         "template_sha256": template_sha256,
         "version": summary.version,
-        "changes_since": summary.changes_since or "",
-        "changes": list(summary.changes),
+        "changes_since": prose_dates(summary.changes_since or ""),  # "v1 of 3 July 2006", as every date
+        "changes": [prose_dates(c) for c in summary.changes],
     }
     context = sanitize(context)
     context["tables"] = [table_context(i, t, summary, tpl) for i, t in enumerate(summary.tables)]
+    context.update(sanitize(deliverable_context(summary, context, tpl, template_sha256, when.date())))
     return context
 
 
@@ -283,6 +286,7 @@ def stamp_properties(document: Any, when: datetime) -> None:
         setattr(props, name, html.unescape(getattr(props, name)))
     naive = when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
     props.created = props.modified = naive
+    props.last_modified_by = props.author  # the template names the author (a milestone report: the coordinator)
     props.last_printed = naive
     props.revision = 1
 
