@@ -138,6 +138,6 @@ def test_without_python_uno_the_pdf_is_made_with_contents_but_no_page_numbers(
         target = pdf.docx_to_pdf(source, env=env)
     assert target is not None
     pages = pdf_pages(target)
-    assert not contents_entries(pages) and "Appendix: provenance" in pages[1]
+    assert not contents_entries(pages) and "Annex B: provenance" in pages[1]
     assert not missing_whole(cells_that_must_not_break(source), pages)
     assert [r.getMessage() for r in caplog.records] == [fonts.missing_line([], uno=False)]

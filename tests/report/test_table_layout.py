@@ -51,3 +51,16 @@ def test_ten_thousand_distinct_cells_measure_in_well_under_a_second():
     start = time.perf_counter()
     column_need("Name", cells, numeric=False)
     assert time.perf_counter() - start < 0.5
+
+
+def test_a_squeezed_table_breaks_file_names_before_header_words_and_numbers():
+    """Too narrow for every token: the file-name column gives up its room first; "Status" and the
+    amounts keep what they need whole."""
+    status = column_need("Status", ["on time", "late"], numeric=False)
+    amount = column_need("Budget", ["12 000 000", "487 200"], numeric=True)
+    files = column_need("File", ["pre_phase_clusters_helsinki_second_corrected_version.csv"], numeric=False)
+    available = status.least + amount.least + files.least // 2
+    widths = plan_table([status, amount, files], available).widths
+    assert widths[0] >= text_twips("Status") + CELL_PADDING
+    assert widths[1] >= text_twips("12 000 000") + CELL_PADDING
+    assert widths[2] < files.least and sum(widths) <= available

@@ -120,10 +120,13 @@ def words(texts: Iterable[str]) -> set[str]:
 # -- columns ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ColumnNeed:
-    """The narrowest width that breaks no token, and the width that keeps every cell on one line."""
+    """The narrowest width that breaks no token, the width that keeps every cell on one line, and
+    the floor below which a header word or a number would break (a long file name may wrap
+    before they do)."""
 
     least: int
     full: int
+    floor: int = 0
 
 
 def column_need(header: str, texts: Iterable[str], *, numeric: bool, font_pt: float = FONT_PT) -> ColumnNeed:
@@ -133,7 +136,8 @@ def column_need(header: str, texts: Iterable[str], *, numeric: bool, font_pt: fl
     cells = widest(texts, font_pt)
     least = max(header_words, cells if numeric else widest(words(texts), font_pt))
     full = max(text_twips(header, font_pt), cells)
-    return ColumnNeed(least + CELL_PADDING, max(least, full) + CELL_PADDING)
+    floor = max(header_words, cells if numeric else 0)
+    return ColumnNeed(least + CELL_PADDING, max(least, full) + CELL_PADDING, floor + CELL_PADDING)
 
 
 @dataclass(frozen=True)
@@ -158,9 +162,17 @@ def fit(needs: Sequence[ColumnNeed], available: int) -> list[int] | None:
 
 
 def squeeze(needs: Sequence[ColumnNeed], available: int) -> list[int]:
-    """Too many columns even for landscape: shrink the least widths alike (some words will break)."""
-    least = sum(n.least for n in needs) or 1
-    return [max(1, n.least * available // least) for n in needs]
+    """Too many columns even for landscape: header words and numbers keep their floor, and the
+    room above the floors is shared in proportion to what each column's longest token wants (a
+    file name or a long word breaks; "Status" and "12 000 000" do not). When even the floors do
+    not fit, every least width shrinks alike."""
+    floors = sum(n.floor for n in needs)
+    above = sum(n.least - n.floor for n in needs)
+    if floors >= available or above <= 0:
+        least = sum(n.least for n in needs) or 1
+        return [max(1, n.least * available // least) for n in needs]
+    share = (available - floors) / above
+    return [n.floor + int((n.least - n.floor) * share) for n in needs]
 
 
 def plan_table(needs: Sequence[ColumnNeed], portrait: int, landscape: int | None = None) -> TableLayout:
