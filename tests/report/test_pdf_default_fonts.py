@@ -141,3 +141,16 @@ def test_without_python_uno_the_pdf_is_made_with_contents_but_no_page_numbers(
     assert not contents_entries(pages) and "Annex B: provenance" in pages[1]
     assert not missing_whole(cells_that_must_not_break(source), pages)
     assert [r.getMessage() for r in caplog.records] == [fonts.missing_line([], uno=False)]
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_no_page_holds_only_its_footer(converted, name):
+    """A blank page at the end of a chapter or after a page break reads as a mistake."""
+    _, _, pages = converted[name]
+    footer = re.compile(r"Page \d+ of \d+")
+    bare = [
+        n
+        for n, page in enumerate(pages, 1)
+        if not [line for line in page.splitlines() if line.strip() and not footer.search(line)]
+    ]
+    assert not bare, f"{name}: pages {bare} hold nothing but the footer"
