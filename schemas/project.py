@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 # the policies are parts of a Project; importing them from here keeps one place to look
+from schemas.deliverable import Deliverable
 from schemas.policies import DEFAULT_LADDER, DeadlinePolicy, ReportPolicy, Rung, Strict  # noqa: F401
 
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -265,6 +266,9 @@ class Project(Strict):
     notes: list[SourceNote] = Field(default_factory=list, description="Project-level remarks")
     deadlines: DeadlinePolicy = Field(default_factory=DeadlinePolicy, description="Reminder ladder and grace")
     reports: ReportPolicy = Field(default_factory=ReportPolicy, description="When reports go out and to whom")
+    deliverable: Deliverable = Field(
+        default_factory=Deliverable, description="Publicity, authorship, currencies and definitions of the reports"
+    )
 
     @model_validator(mode="after")
     def _period_is_ordered(self) -> Project:
@@ -325,6 +329,10 @@ class Project(Strict):
                                 problems.append(
                                     ((*mat, "inputs", j, "from"), f"input {req.kind!r} from unknown partner {pid!r}")
                                 )
+        for field in ("author", "coordinator"):
+            pid = getattr(self.deliverable.authorship, field)
+            if pid not in ("wp-coordinator", "lead") and pid not in known:
+                problems.append((("deliverable", "authorship", field), f"{field} {pid!r} is not a participant"))
         for i, p in enumerate(self.participants):
             for j, claim in enumerate(p.role_claims):
                 if source_ids and claim.source not in source_ids:

@@ -17,6 +17,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.deliverable import ReportFrame
+
 Severity = Literal["error", "warning"]
 
 
@@ -239,6 +241,9 @@ class WPSummary(Record):
     )
     source_notes: list[str] = Field(
         default_factory=list, description="Contradictions and gaps `wpflow project check` finds for this milestone"
+    )
+    frame: ReportFrame | None = Field(
+        None, description="Author, publicity, currencies, definitions and the coordinator's narrative of the report"
     )
 
 

@@ -2,7 +2,8 @@
 
 A milestone report is re-issued only when its *content* changes. The content is named by a
 fingerprint over the inputs used (each file's SHA-256), each partner's status for the
-milestone, the milestone's definition and the template's version — never the as-of date or
+milestone, the milestone's definition, the template's version and the report's frame (author,
+publicity, rates, definitions, the coordinator's narrative) — never the as-of date or
 the generation time, which the report prints but which change every day. Each new fingerprint
 is a new version (v1, v2, …); a report e-mail goes out once per (milestone, recipient,
 fingerprint). Pure functions only: the store and the pipeline use them, and so does the
@@ -17,6 +18,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from enum import StrEnum
 
+from schemas.deliverable import ReportFrame
 from schemas.project import Milestone, Project
 from schemas.records import PartnerState, PartnerStatus, ReportVersion, VersionContents, WPSummary
 from wpflow.report.plain_words import format_value, kind_title
@@ -47,13 +49,17 @@ def inputs_digest(states: Iterable[PartnerState]) -> str:
     return digest(state_key(states))[:20]
 
 
-def report_fingerprint(states: Iterable[PartnerState], milestone: Milestone, template_sha256: str) -> str:
-    """The content identity of a report (see the module docstring)."""
+def report_fingerprint(
+    states: Iterable[PartnerState], milestone: Milestone, template_sha256: str, frame: ReportFrame | None = None
+) -> str:
+    """The content identity of a report (see the module docstring). The frame is content too:
+    the coordinator editing the narrative, a new emblem or a corrected rate make a new version."""
     return digest(
         {
             "states": state_key(states),
             "milestone": milestone.model_dump(mode="json"),
             "template": template_sha256,
+            "frame": frame.content() if frame is not None else None,
         }
     )
 

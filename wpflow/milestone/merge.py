@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from schemas.inputs import INPUT_KINDS, InputKind, Measure
@@ -30,13 +31,20 @@ from schemas.records import (
 )
 from wpflow.issue.header import document_header
 from wpflow.project.check import check_project
+from wpflow.report.frame import report_frame
 from wpflow.report.plain_words import prose_dates
 
 
 def merge_summary(
-    project: Project, milestone: Milestone, checked: Iterable[CheckedSubmission], as_of: date
+    project: Project,
+    milestone: Milestone,
+    checked: Iterable[CheckedSubmission],
+    as_of: date,
+    *,
+    folder: Path | None = None,
 ) -> WPSummary:
-    """Build the milestone's summary from validated submissions (any versions, any order)."""
+    """Build the milestone's summary from validated submissions (any versions, any order);
+    with the project's `folder`, its frame carries the emblem and the coordinator's narrative."""
     checked = list(checked)
     usable = _newest_valid(checked)
     wp = project.work_package(milestone.wp_id)
@@ -82,6 +90,7 @@ def merge_summary(
         status=ReportStatus.complete if complete else ReportStatus.incomplete,
         organisations={p.id: p.organisation for p in project.participants},
         source_notes=milestone_notes(project, milestone),
+        frame=report_frame(project, folder, milestone.id, wp_id=wp.id, kinds=required_kinds),
     )
 
 

@@ -84,7 +84,7 @@ class MilestoneReport:
         return self.ws.settings.templates / self.milestone.template
 
     def fingerprint(self, template_sha256: str) -> str:
-        return report_fingerprint(self.summary.partners, self.milestone, template_sha256)
+        return report_fingerprint(self.summary.partners, self.milestone, template_sha256, self.summary.frame)
 
     def contents(self) -> VersionContents:
         return contents_of(self.summary)

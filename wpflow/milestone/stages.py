@@ -167,7 +167,7 @@ def quarantine_stem(sub: Submission) -> str:
 def merge_stage(ws: Workspace, milestone: Milestone, checked: list[CheckedSubmission], as_of: date) -> WPSummary:
     from wpflow.milestone.merge import merge_summary
 
-    return merge_summary(ws.project, milestone, checked, as_of)
+    return merge_summary(ws.project, milestone, checked, as_of, folder=ws.settings.project)
 
 
 def summary_lines(summary: WPSummary) -> list[str]:
