@@ -8,12 +8,13 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from docx import Document
 from typer.testing import CliRunner
 
-from tests.conftest import BUNDLED_PROJECT, DEMO_AS_OF
+from tests.conftest import BUNDLED_PROJECT, DEMO_AS_OF, parse_eml
 from wpflow.cli.app import app
 
 WPS = ["WP1", "WP2", "WP3", "WP4", "WP5"]
@@ -98,7 +99,7 @@ def test_the_executive_summary_says_what_the_tables_show(demo, project):
     assert f"{len(delivered_rows)} of {milestones} milestones delivered their report to the partners." in summary
     budget = table_headed(demo / "final.docx", "Item", "Amount (EUR)")
     assert re.sub(r"\s", " ", budget[1][1]) == "1 586 945"  # project.yaml's total, rounded to the euro
-    assert any("61.1 %" in line for line in summary)
+    assert any("61.1\u00a0%" in line for line in summary)
 
 
 @pytest.mark.parametrize("name", [*WPS, "final"])
@@ -151,6 +152,10 @@ def copied_project(tmp_path: Path) -> Path:
     return folder
 
 
+def body(message: Any) -> str:
+    return str(message.get_body(preferencelist=("plain",)).get_content())
+
+
 NARRATIVE = """# final
 ## Summary
 The metropolises built a common innovation policy framework.
@@ -170,6 +175,8 @@ def test_writing_the_narrative_makes_the_next_version_sent_once_per_recipient(tm
     assert "joint final report v1 issued" in first.output
     outbox = settings.outputs / "outbox" / "baltmet-inno"
     before = set(outbox.glob("*.eml"))
+    joint = [m for m in map(parse_eml, before) if "Joint final report" in str(m["Subject"])]
+    assert joint and all("awaiting the coordinator's summary" in body(m) for m in joint)
 
     (folder / "narratives").mkdir()
     (folder / "narratives" / "final.md").write_text(NARRATIVE, encoding="utf-8")
@@ -184,6 +191,7 @@ def test_writing_the_narrative_makes_the_next_version_sent_once_per_recipient(tm
     assert "Continue in BaltMet Procure and BaltMet Promo." in text
     new = set(outbox.glob("*.eml")) - before
     assert len(new) == len(project.participants)  # the joint report, once to each partner and observer
+    assert all("awaiting" not in body(parse_eml(p)) for p in new)
 
     third = CliRunner().invoke(app, args)
     assert "joint final report unchanged since v2" in third.output

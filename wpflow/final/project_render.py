@@ -33,8 +33,8 @@ from wpflow.final.tables import (
     versions_fill,
 )
 from wpflow.report.docx_tables import TableFill
-from wpflow.report.key_figures import amount
-from wpflow.report.plain_words import long_date
+from wpflow.report.key_figures import NBSP, amount
+from wpflow.report.plain_words import format_value, long_date
 from wpflow.report.render import sanitize
 
 
@@ -74,7 +74,7 @@ def summary_figures(story: ProjectStory) -> list[str]:
     if budget is not None:
         lines.append(
             f"Total budget {amount(budget.total_eur, 'EUR')}, of which the EU co-financed "
-            f"{budget.erdf_rate * 100:.1f} % from the ERDF ({amount(budget.total_eur * budget.erdf_rate, 'EUR')})."
+            f"{percent(budget.erdf_rate)} from the ERDF ({amount(budget.total_eur * budget.erdf_rate, 'EUR')})."
         )
     lines.append(f"{len(reported)} of {len(milestones)} milestones delivered their report to the partners.")
     total = matrix_totals(story.matrix)
@@ -99,13 +99,18 @@ def summary_figures(story: ProjectStory) -> list[str]:
     return lines
 
 
+def percent(rate: float) -> str:
+    """0.611 → '61.1 %', the sign never alone at the start of a line."""
+    return f"{rate * 100:.1f}".removesuffix(".0") + f"{NBSP}%"
+
+
 def budget_text(story: ProjectStory) -> str:
     budget = story.material.budget
     if budget is None:
         return "The project's sources give no budget."
     text = (
-        f"The project's total budget was {amount(budget.total_eur, 'EUR')}, co-financed by the European Regional "
-        f"Development Fund at {budget.erdf_rate * 100:.1f} %."
+        f"The project's total budget was €{format_value(budget.total_eur, 'EUR')}, co-financed by the European "
+        f"Regional Development Fund at {percent(budget.erdf_rate)}."
     )
     return text + (" The project database gives both figures without labels." if budget.assumed else "")
 
