@@ -8,7 +8,86 @@ from typing import Literal
 
 from pydantic import Field
 
+from schemas.deliverable import ReportFrame
+from schemas.policies import Strict
 from schemas.records import ComparativeTable, Record
+
+
+# -- the project's source material for its final reports (`final_report:` in project.yaml) ------
+class Objective(Strict):
+    """One objective of the project, as a seed states it."""
+
+    text: str = Field(description="The objective, one sentence")
+    source: str | None = Field(None, description="Source id it is taken from")
+    assumed: bool = Field(False, description="True when worded from the seeds rather than stated in them")
+
+
+class ExpectedOutput(Strict):
+    """An output the work plan expects from one milestone."""
+
+    milestone: str = Field(description="Milestone id, e.g. 'WP4-M3'")
+    output: str = Field(description="What the work plan expects the milestone to deliver")
+
+
+class WPOutcomes(Strict):
+    """A work package's objective, expected outputs and reported achievements."""
+
+    wp: str = Field(description="Work package id, e.g. 'WP4'")
+    objective: str = Field(description="The WP's objective in one sentence")
+    source: str | None = Field(None, description="Source id of the objective and outputs")
+    assumed: bool = Field(False, description="True when the seeds hold no work plan of this WP")
+    note: str | None = Field(None, description="Where the wording comes from")
+    outputs: list[ExpectedOutput] = Field(default_factory=list, description="Expected outputs per milestone")
+    achievements: list[str] = Field(default_factory=list, description="Achievements as the overview reports them")
+
+
+class FocusAreas(Strict):
+    """The areas the project names for future cooperation."""
+
+    items: list[str] = Field(default_factory=list, description="The focus areas")
+    source: str | None = Field(None, description="Source id")
+    note: str | None = Field(None, description="Where the source is not exact")
+
+
+class FollowUpInitiative(Strict):
+    """A follow-up or related initiative of the partner cities (Annex I)."""
+
+    name: str = Field(description="Name of the initiative or project")
+    objective: str = Field(description="The strategic objective it serves, as the annex groups it")
+    status: str = Field(description="Its status or financing instrument, as the annex says")
+    summary: str = Field(description="What it does, in one sentence")
+    partners: str = Field(description="Cities and other partners involved, as the annex lists them")
+    builds_on_project: bool = Field(False, description="True when the annex says it builds on this project's results")
+    source: str | None = Field(None, description="Source id")
+
+
+class Budget(Strict):
+    """The project's budget as the seeds give it."""
+
+    total_eur: float = Field(gt=0, description="Total budget in euro")
+    erdf_rate: float = Field(gt=0, le=1, description="EU (ERDF) co-financing rate, 0.611 for 61.1 %")
+    source: str | None = Field(None, description="Source id")
+    quote: str | None = Field(None, description="The seed's words")
+    assumed: bool = Field(False, description="True when the seed's figures are interpreted")
+    note: str | None = Field(None, description="How the figures are read")
+
+
+class FinalReportSources(Strict):
+    """What the final reports say beyond the milestones' data (`final_report:` in project.yaml)."""
+
+    objectives: list[Objective] = Field(default_factory=list, description="The project's objectives")
+    horizontal_themes: list[str] = Field(default_factory=list, description="Horizontal themes of the project")
+    work_packages: list[WPOutcomes] = Field(default_factory=list, description="Per WP: objective, outputs, results")
+    focus_areas: FocusAreas | None = Field(None, description="Areas named for future cooperation")
+    follow_up: list[FollowUpInitiative] = Field(default_factory=list, description="Follow-up initiatives")
+    budget: Budget | None = Field(None, description="Total budget and ERDF rate; None when not given")
+    reporting_sources: list[str] = Field(
+        default_factory=list, description="Source ids that report what happened (as against work plans)"
+    )
+
+    def outcomes(self, wp_id: str) -> WPOutcomes | None:
+        return next((w for w in self.work_packages if w.wp == wp_id), None)
+
 
 MilestoneStanding = Literal["reported", "nothing arrived", "not reported", "not yet due"]
 
@@ -45,6 +124,10 @@ class MilestoneChapter(Record):
         True, description="False when the version predates stored summaries: tables from its totals only"
     )
     deliveries: list[InputDelivery] = Field(description="Every required input and where it stood")
+    expected_outputs: list[str] = Field(default_factory=list, description="What the work plan expects it to deliver")
+    key_figures: list[str] = Field(
+        default_factory=list, description="Sentences computed from the kept summary of the report in force"
+    )
 
 
 class MergedTable(Record):
@@ -63,6 +146,7 @@ class TimelineMeeting(Record):
     wp_id: str = Field(description="Work package")
     milestone_id: str = Field(description="Milestone the meeting belongs to")
     assumed: bool = Field(description="Derived rather than stated in the sources")
+    reported: bool = Field(False, description="Reported as held by a source that tells what happened, not a plan")
 
 
 class InputUsed(Record):
@@ -97,6 +181,9 @@ class WPStory(Record):
     source_notes: list[str] = Field(description="Contradictions and gaps in the sources about this WP")
     inputs: list[InputUsed] = Field(description="Every partner file the milestone reports used")
     status: Literal["final", "draft"] = Field(description="final from the WP's end on; a draft before")
+    objective_assumed: bool = Field(False, description="True when the seeds hold no work plan of this WP")
+    achievements: list[str] = Field(default_factory=list, description="The WP's achievements as a source reports them")
+    frame: ReportFrame | None = Field(None, description="Publicity, authorship and the coordinator's narrative")
 
 
 class ConsortiumMember(Record):
@@ -107,6 +194,7 @@ class ConsortiumMember(Record):
     country: str = Field(description="Country")
     role: str = Field(description="lead, partner or observer, as the definition uses it")
     disputed: str | None = Field(None, description="What the sources say when they disagree on the role")
+    assumed: bool = Field(False, description="True when the seeds do not name the organisation")
 
 
 class CityWPCell(Record):
@@ -148,6 +236,10 @@ class ProjectStory(Record):
     meetings: list[TimelineMeeting] = Field(description="Every meeting of the project, in month order")
     versions: list[SentVersion] = Field(description="Every milestone and WP report version issued")
     status: Literal["final", "draft"] = Field(description="final from the project's end on; a draft before")
+    material: FinalReportSources = Field(
+        default_factory=FinalReportSources, description="Objectives, follow-up and budget from the project"
+    )
+    frame: ReportFrame | None = Field(None, description="Publicity, authorship and the coordinator's narrative")
 
 
 class FinalIssue(Record):

@@ -24,6 +24,7 @@ from pydantic import (
 
 # the policies are parts of a Project; importing them from here keeps one place to look
 from schemas.deliverable import Deliverable
+from schemas.final import FinalReportSources
 from schemas.policies import DEFAULT_LADDER, DeadlinePolicy, ReportPolicy, Rung, Strict  # noqa: F401
 
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -268,6 +269,9 @@ class Project(Strict):
     reports: ReportPolicy = Field(default_factory=ReportPolicy, description="When reports go out and to whom")
     deliverable: Deliverable = Field(
         default_factory=Deliverable, description="Publicity, authorship, currencies and definitions of the reports"
+    )
+    final_report: FinalReportSources = Field(
+        default_factory=FinalReportSources, description="Objectives, outputs, follow-up and budget: the final reports'"
     )
 
     @model_validator(mode="after")

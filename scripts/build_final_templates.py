@@ -82,7 +82,8 @@ class Source:
         return self.retext(self.chapter if new_page else self.heading, text)
 
     def figure(self, image: str, caption: str) -> list[etree._Element]:
-        return [self.retext(self.chart, image), self.retext(self.caption, caption)]
+        """The chart kept with its caption below it."""
+        return [keep_next(self.retext(self.chart, image)), self.retext(self.caption, caption)]
 
     def table(
         self, marker: str, headers: Iterable[str], *, totals: bool = False, small: bool = False
@@ -115,6 +116,19 @@ def keep_next(p: etree._Element) -> etree._Element:
     return p
 
 
+def kept(tbl: etree._Element) -> etree._Element:
+    """Every paragraph of a table kept with the next: a short table stays on one page with the
+    chart or text after it (the renderer's rows copy the marker row's paragraph)."""
+    for p in tbl.iter(qn("w:p")):
+        keep_next(p)
+    return tbl
+
+
+def caption(text: str) -> etree._Element:
+    """A table's numbered caption above it, kept with the table."""
+    return keep_next(para(text, "Caption"))
+
+
 def changes(src: Source) -> list[etree._Element]:
     return [
         para("{%p if changes %}"),
@@ -128,49 +142,114 @@ def changes(src: Source) -> list[etree._Element]:
 
 def bullets(items: str, intro: str | None = None) -> list[etree._Element]:
     return [
-        *([para(intro)] if intro else []),
+        *([keep_next(para(intro))] if intro else []),
         para(f"{{%p for n in {items} %}}"),
         para("{{ n }}", "ListBullet"),
         para("{%p endfor %}"),
     ]
 
 
+def narrative(blocks: str, awaiting: str) -> list[etree._Element]:
+    """The coordinator's Markdown blocks, each in its style; while none, the awaiting sentence."""
+    return [
+        para(f"{{%p for b in {blocks} %}}"),
+        para("{%p if b.kind == 'heading' %}"),
+        para("{{ b.text }}", "Heading3"),
+        para("{%p elif b.kind == 'bullet' %}"),
+        para("{{ b.text }}", "ListBullet"),
+        para("{%p elif b.kind == 'numbered' %}"),
+        para("{{ b.text }}", "ListNumber"),
+        para("{%p else %}"),
+        para("{{ b.text }}"),
+        para("{%p endif %}"),
+        para("{%p endfor %}"),
+        para(f"{{%p if not {blocks} %}}"),
+        para(f"{{{{ {awaiting} }}}}"),
+        para("{%p endif %}"),
+    ]
+
+
+def title_page(src: Source, lines: list[str], labelled: list[tuple[str, str]]) -> list[etree._Element]:
+    """The milestone report's title page, then the status note and the programme's publicity
+    block (the EU emblem and the funding line)."""
+    return [
+        *src.title_page(lines, labelled),
+        para("{%p if status_note %}"),
+        para("{{ status_note }}"),
+        para("{%p endif %}"),
+        para("{%p if emblem %}"),
+        para("{{ emblem }}"),
+        para("{{ publicity_line }}"),
+        para("{%p endif %}"),
+    ]
+
+
+def conclusions(src: Source) -> list[etree._Element]:
+    return [
+        src.h1("Conclusions and next steps"),
+        para("Conclusions", "Heading2"),
+        *narrative("conclusions", "awaiting_conclusions"),
+        para("Next steps", "Heading2"),
+        *narrative("next_steps", "awaiting_next_steps"),
+    ]
+
+
 # -- the WP final report ------------------------------------------------------------------------
 def wp_body(src: Source) -> list[etree._Element]:
     return [
-        *src.title_page(
+        *title_page(
+            src,
             ["Work package {{ wp_id }}: {{ wp_title }}", "{{ kind_line }}", "Period: {{ start }} – {{ end }}"],
-            [("Co-ordinator", "{{ coordinator }}"), ("As of", "{{ as_of }}"), ("Version", "{{ version }}")],
+            [
+                ("Author", "{{ author }}"),
+                ("Project coordinator", "{{ coordinator }}"),
+                ("Date", "{{ as_of }}"),
+                ("Version", "{{ version }}"),
+                ("Status", "{{ status_word }}"),
+            ],
         ),
         *src.contents(),
         *changes(src),
-        src.h1("Objective", new_page=True),
+        src.h1("Summary", new_page=True),
+        *bullets("key_figures", "{{ key_figures_intro }}"),
+        *narrative("summary", "awaiting_summary"),
+        src.h1("Objective and outputs"),
         para("{{ objective_text }}"),
-        para("{{ status_text }}"),
-        src.h1("Milestones"),
-        keep_next(para("The milestones in order, with the report in force for each and what the partners delivered.")),
-        src.table("{{ milestone_rows }}", ["Milestone"], small=True),
+        caption("{{ outputs_caption }}"),
+        kept(src.table("{{ output_rows }}", ["Milestone"], small=True)),
+        para("{{ outputs_note }}"),
+        src.h1("The milestones"),
         para("{%p for m in milestones %}"),
         para("{{ m.heading }}", "Heading2"),
-        para("{{ m.standing }}"),
+        para("{{ m.period }}"),
+        para("{%p if m.activities %}"),
+        keep_next(para("The work plan:")),
+        para("{%p endif %}"),
         para("{%p for a in m.activities %}"),
         para("{{ a }}", "ListBullet"),
         para("{%p endfor %}"),
+        para("{{ m.output }}"),
+        para("{%p for f in m.figures %}"),
+        para("{{ f }}", "ListBullet"),
+        para("{%p endfor %}"),
         para("{%p if m.has_rows %}"),
-        keep_next(para("{{ m.rows_intro }}")),
+        caption("{{ m.rows_caption }}"),
         src.table("{{ m.rows }}", ["Partner"], small=True),
+        para("{%p else %}"),
+        para("{{ m.no_rows }}"),
         para("{%p endif %}"),
         para("{%p endfor %}"),
-        src.h1("Comparative tables", new_page=True),
+        src.h1("Results in figures"),
         para("{%p if tables %}"),
-        para("The tables of the milestone reports, merged where milestones ask for the same kind of input."),
+        keep_next(para("{{ tables_intro }}")),
         para("{%p endif %}"),
         para("{%p for t in tables %}"),
         para("{{ t.label }}", "Heading2"),
         keep_next(para("{{ t.intro }}")),
-        src.table("{{ t.city_rows }}", ["City"], totals=True),
+        caption("{{ t.table_caption }}"),
+        kept(src.table("{{ t.city_rows }}", ["City"], totals=True)),
         para("{%p if t.chart %}"),
-        *src.figure("{{ t.chart }}", "Figure: {{ t.chart_measure }} per city."),
+        *src.figure("{{ t.chart }}", "{{ t.figure_caption }}"),
         para("{%p endif %}"),
         para("{%p endfor %}"),
         para("{%p if not tables %}"),
@@ -179,22 +258,21 @@ def wp_body(src: Source) -> list[etree._Element]:
         src.h1("Meetings"),
         para("{%p if meetings %}"),
         keep_next(para("{{ meetings_intro }}")),
-        src.table("{{ meeting_rows }}", ["Month"], small=True),
         para("{%p if meetings_chart %}"),
-        *src.figure("{{ meetings_chart }}", "Figure: the meetings by month and host city."),
+        *src.figure("{{ meetings_chart }}", "{{ meetings_figure_caption }}"),
         para("{%p endif %}"),
+        caption("{{ meetings_caption }}"),
+        kept(src.table("{{ meeting_rows }}", ["No."], small=True)),
+        para("{{ meetings_note }}"),
         para("{%p else %}"),
         para("No meetings are planned in this work package."),
         para("{%p endif %}"),
-        para("{%p if source_notes %}"),
-        src.h1("Notes on the sources"),
-        *bullets("source_notes", "The project's own documents disagree on this work package, or leave something open:"),
-        para("{%p endif %}"),
-        src.h1("Appendix: provenance", new_page=True),
-        para("{{ provenance_text }}"),
+        *conclusions(src),
+        src.h1("Annex: provenance"),
+        keep_next(para("{{ provenance_text }}")),
         para("{%p if inputs %}"),
-        keep_next(para("Every partner file the milestone reports used, by milestone:")),
-        src.table("{{ input_rows }}", ["File"], small=True),
+        caption("{{ inputs_caption }}"),
+        src.table("{{ input_rows }}", ["Milestone"], small=True),
         para("{%p else %}"),
         para("{{ no_inputs_reason }}"),
         para("{%p endif %}"),
@@ -204,59 +282,89 @@ def wp_body(src: Source) -> list[etree._Element]:
 # -- the joint final report ---------------------------------------------------------------------
 def final_body(src: Source) -> list[etree._Element]:
     return [
-        *src.title_page(
+        *title_page(
+            src,
             ["Joint final report", "{{ kind_line }}", "Period: {{ start }} – {{ end }}"],
-            [("Lead partner", "{{ lead }}"), ("As of", "{{ as_of }}"), ("Version", "{{ version }}")],
+            [
+                ("Author", "{{ author }}"),
+                ("Project coordinator", "{{ coordinator }}"),
+                ("Date", "{{ as_of }}"),
+                ("Version", "{{ version }}"),
+                ("Status", "{{ status_word }}"),
+            ],
         ),
         *src.contents(),
         *changes(src),
-        src.h1("The project", new_page=True),
-        para("{{ intro_text }}"),
-        para("{{ structure_text }}"),
-        src.h1("The consortium"),
-        keep_next(para("{{ consortium_text }}")),
-        src.table("{{ member_rows }}", ["Organisation"], small=True),
-        para("{%p if consortium_notes %}"),
-        para("Notes on the sources", "Heading2"),
-        *bullets("consortium_notes", "The project's own documents disagree about the consortium or the project:"),
+        src.h1("Executive summary", new_page=True),
+        *bullets("key_figures", "{{ key_figures_intro }}"),
+        *narrative("summary", "awaiting_summary"),
+        src.h1("Objectives"),
+        *bullets("objectives", "{{ objectives_intro }}"),
+        para("{%p if horizontal_themes %}"),
+        *bullets("horizontal_themes", "Its horizontal themes:"),
         para("{%p endif %}"),
+        src.h1("The partnership"),
+        keep_next(para("{{ partnership_text }}")),
+        caption("{{ members_caption }}"),
+        kept(src.table("{{ member_rows }}", ["City"], small=True)),
+        para("{{ assumed_note }}"),
         para("{%p for w in wps %}"),
-        src.h1("{{ w.heading }}", new_page=True),
+        src.h1("{{ w.heading }}"),
         para("{{ w.intro }}"),
-        para("{{ w.status }}"),
-        keep_next(para("Its milestones, with the report in force for each and what the partners delivered:")),
-        src.table("{{ w.milestone_rows }}", ["Milestone"], small=True),
-        para("{%p if w.has_figures %}"),
-        para("Results in figures", "Heading2"),
-        keep_next(para("The totals across cities of the work package's comparative tables:")),
-        src.table("{{ w.figure_rows }}", ["Input"], small=True),
+        para("Outputs", "Heading2"),
+        caption("{{ w.outputs_caption }}"),
+        kept(src.table("{{ w.output_rows }}", ["Milestone"], small=True)),
+        para("Results", "Heading2"),
+        para("{%p for f in w.figures %}"),
+        para("{{ f }}", "ListBullet"),
+        para("{%p endfor %}"),
+        para("{%p if w.achievements %}"),
+        keep_next(para("{{ w.achievements_intro }}")),
         para("{%p endif %}"),
-        para("{%p if w.notes %}"),
-        para("Notes on the sources", "Heading2"),
-        para("{%p for n in w.notes %}"),
-        para("{{ n }}", "ListBullet"),
+        para("{%p for a in w.achievements %}"),
+        para("{{ a }}", "ListBullet"),
         para("{%p endfor %}"),
+        para("{%p if w.summary %}"),
+        keep_next(para("{{ w.summary_intro }}")),
         para("{%p endif %}"),
-        para("{{ w.see_also }}"),
+        para("{%p for b in w.summary %}"),
+        para("{{ b }}"),
         para("{%p endfor %}"),
-        src.h1("The cities across the work packages", new_page=True),
-        keep_next(para("{{ cities_text }}")),
-        src.table("{{ city_rows }}", ["City"], small=True),
-        *src.figure("{{ cities_chart }}", "Figure: each city's milestones by status, over every work package."),
-        para("{%p for c in city_lines %}"),
-        para("{{ c }}", "ListBullet"),
         para("{%p endfor %}"),
-        src.h1("Meetings of the project", new_page=True),
-        para("{{ meetings_text }}"),
+        src.h1("Meetings and dissemination"),
+        keep_next(para("{{ meetings_text }}")),
         para("{%p if meetings_chart %}"),
-        *src.figure("{{ meetings_chart }}", "Figure: the project's meetings by month and host city, by work package."),
+        *src.figure("{{ meetings_chart }}", "{{ meetings_figure_caption }}"),
         para("{%p endif %}"),
-        src.table("{{ meeting_rows }}", ["Month"], small=True),
-        src.h1("Annex: report versions issued", new_page=True),
-        para("{{ provenance_text }}"),
+        caption("{{ meetings_caption }}"),
+        src.table("{{ meeting_rows }}", ["No."], small=True),
+        para("{{ meetings_note }}"),
+        src.h1("Follow-up"),
+        para("{{ follow_up_text }}"),
+        para("{%p if follow_up %}"),
+        caption("{{ follow_up_caption }}"),
+        src.table("{{ follow_up_rows }}", ["Initiative"], small=True),
+        para("{%p endif %}"),
+        para("{%p if focus_areas %}"),
+        *bullets("focus_areas", "{{ focus_areas_intro }}"),
+        para("{%p endif %}"),
+        src.h1("Budget"),
+        keep_next(para("{{ budget_text }}")),
+        para("{%p if budget %}"),
+        caption("{{ budget_caption }}"),
+        kept(src.table("{{ budget_rows }}", ["Item"], small=True)),
+        para("{%p endif %}"),
+        *conclusions(src),
+        src.h1("Annex A: delivery per city"),
+        keep_next(para("{{ cities_text }}")),
+        caption("{{ cities_caption }}"),
+        kept(src.table("{{ city_rows }}", ["City"], small=True)),
+        *src.figure("{{ cities_chart }}", "{{ cities_figure_caption }}"),
+        src.h1("Annex B: provenance"),
+        keep_next(para("{{ provenance_text }}")),
         para("{%p if versions %}"),
-        keep_next(para("{{ annex_text }}")),
-        src.table("{{ version_rows }}", ["Report"], small=True),
+        caption("{{ versions_caption }}"),
+        kept(src.table("{{ version_rows }}", ["Report"], small=True)),
         para("{%p endif %}"),
     ]
 

@@ -20,6 +20,7 @@ STATUS_COLOURS = {
 }
 WP_COLOURS = ["#2b6a99", "#e0a030", "#4c9a4c", "#b03030", "#7a5aa6", "#3aa6a6", "#a6763a", "#555555"]
 MAX_LABELLED_CITIES = 40
+MONTH_ABBR = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
 def _figure(height_in: float):
@@ -78,13 +79,15 @@ def month_axis(start: str, end: str) -> list[str]:
 
 
 def meetings_png(meetings: list[TimelineMeeting], start: str, end: str) -> bytes:
-    """Months across, host cities down, a dot per meeting coloured by its WP; meetings whose
-    month or city the sources do not state are left out (the table lists them)."""
+    """Months across, host cities down, a dot per meeting coloured by its WP and labelled with
+    its number in the meetings table; meetings whose month or city the sources do not state
+    are left out (the table lists them)."""
+    number = {id(x): n for n, x in enumerate(meetings, start=1)}
     placed = [x for x in meetings if x.month[:4].isdigit() and x.city != "not stated"]
     months = month_axis(min([start, *(x.month for x in placed)]), max([end, *(x.month for x in placed)]))
     cities = sorted({x.city for x in placed})
     wps = sorted({x.wp_id for x in meetings})
-    fig = _figure(max(1.6, 0.6 + 0.22 * len(cities)))
+    fig = _figure(max(1.8, 0.7 + 0.26 * len(cities)))
     ax = fig.add_subplot()
     for n, wp in enumerate(wps):
         mine = [x for x in placed if x.wp_id == wp]
@@ -97,13 +100,21 @@ def meetings_png(meetings: list[TimelineMeeting], start: str, end: str) -> bytes
                 label=wp,
                 zorder=3,
             )
+    # meetings sharing a month and city: their numbers side by side, not on top of each other
+    labels: dict[tuple[int, int], list[str]] = {}
+    for x in placed:
+        labels.setdefault((months.index(x.month), cities.index(x.city)), []).append(str(number[id(x)]))
+    for (col, row), numbers in labels.items():
+        ax.annotate(
+            ",".join(numbers), (col, row), xytext=(0, 4.5), textcoords="offset points", ha="center", fontsize=5.5
+        )
     ax.set_yticks(range(len(cities)), cities, fontsize=7)
     ax.set_ylim(-0.7, len(cities) - 0.3)
-    quarters = [i for i, m in enumerate(months) if m[5:7] in ("01", "04", "07", "10")]
-    ax.set_xticks(quarters, [f"{months[i][5:7]}/{months[i][2:4]}" for i in quarters], fontsize=7)
+    quarters = [i for i, m in enumerate(months) if m[5:7] in ("01", "07")]
+    ax.set_xticks(quarters, [f"{MONTH_ABBR[int(months[i][5:7]) - 1]} {months[i][:4]}" for i in quarters], fontsize=6.5)
     ax.set_xlim(-0.7, len(months) - 0.3)
     ax.grid(axis="both", color="#e6e6e6", linewidth=0.6, zorder=0)
-    ax.set_xlabel("Month (MM/YY)", fontsize=8)
+    ax.set_xlabel("Month", fontsize=8)
     ax.spines[["top", "right"]].set_visible(False)
     if len(wps) > 1:
         ax.legend(fontsize=7, frameon=False, ncols=len(wps), loc="lower center", bbox_to_anchor=(0.5, 1.0))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 from schemas.final import FinalIssue, ProjectStory, WPStory
 from schemas.project import Participant
@@ -48,10 +49,12 @@ def report_name(report: str) -> str:
 # -- what a version is --------------------------------------------------------------------------
 def story_fingerprint(story: Story, template_sha256: str) -> str:
     """The story without the days it was told on, and the template's bytes."""
+    # the emblem's path is this machine's, not content (its SHA-256 is)
+    local: dict[str, Any] = {"as_of": True, "frame": {"emblem_path": True}}
     if isinstance(story, WPStory):
-        told = story.model_dump(mode="json", exclude={"as_of"})
+        told = story.model_dump(mode="json", exclude=local)
     else:
-        told = story.model_dump(mode="json", exclude={"as_of": True, "wps": {"__all__": {"as_of"}}})
+        told = story.model_dump(mode="json", exclude={**local, "wps": {"__all__": local}})
     return digest({"story": told, "template": template_sha256})
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from schemas.final import ProjectStory, WPStory
 from schemas.project import Participant, Project
 from schemas.records import ReportRef
+from wpflow.final.deliverable import frame_context
 from wpflow.final.tables import status_counts
 from wpflow.mail.compose import DOCX_TYPE, PDF_TYPE, Attachment, compose
 from wpflow.report.plain_words import long_date
@@ -23,6 +24,9 @@ def story_lines(story: WPStory | ProjectStory) -> list[str]:
     lines = [f"{reported} of {len(milestones)} milestones reported; inputs: {status_counts(statuses)}."]
     meetings = sum(len(w.meetings) for w in wps)
     lines.append(f"{meetings} meetings on the timeline; {sum(len(w.inputs) for w in wps)} partner files used.")
+    frame = frame_context(None, story.frame, final=story.status == "final", what="", end=story.end, as_of=story.as_of)
+    if frame["status_note"] and story.status == "final":  # a draft before the end is never mailed
+        lines.append(frame["status_note"])
     return lines
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from schemas.final import CityWPCell, ConsortiumMember, ProjectStory, SentVersion, WPStory
@@ -19,6 +20,7 @@ from wpflow.final.wp_story import Snapshot, build_wp_story, month_key
 from wpflow.issue.header import document_header
 from wpflow.milestone.status import status_matrix
 from wpflow.project.check import Finding
+from wpflow.report.frame import report_frame
 from wpflow.report.plain_words import sentence
 
 FINAL = "final"
@@ -34,10 +36,11 @@ def city_partners(project: Project) -> list[Participant]:
 
 
 def build_project_story(
-    project: Project, store: Any, snap: Snapshot, wps: dict[str, WPStory] | None = None
+    project: Project, store: Any, snap: Snapshot, wps: dict[str, WPStory] | None = None, folder: Path | None = None
 ) -> ProjectStory:
-    """`wps`: the WP stories already built for the WP reports of the same run (built here otherwise)."""
-    stories = wps or {wp.id: build_wp_story(project, wp.id, snap) for wp in project.work_packages}
+    """`wps`: the WP stories already built for the WP reports of the same run (built here
+    otherwise); `folder`: the project folder, for the emblem and the coordinators' narratives."""
+    stories = wps or {wp.id: build_wp_story(project, wp.id, snap, folder) for wp in project.work_packages}
     compiler = next((wp.id for wp in project.work_packages if wp.compiles), None)
     order = [wp.id for wp in project.work_packages if wp.id != compiler] + ([compiler] if compiler else [])
     lead = project.participant(project.lead)
@@ -58,6 +61,8 @@ def build_project_story(
         ),
         versions=sent_versions(project, snap),
         status="final" if snap.as_of >= project_release_day(project) else "draft",
+        material=project.final_report,
+        frame=report_frame(project, folder, FINAL) if folder is not None else None,
     )
 
 
@@ -66,7 +71,9 @@ def member(p: Participant) -> ConsortiumMember:
     disputed = None
     if len(roles) > 1:
         disputed = "; ".join(f"{c.source}: {c.role}" for c in p.role_claims) + f" — used here: {p.role}"
-    return ConsortiumMember(organisation=p.organisation, city=p.city, country=p.country, role=p.role, disputed=disputed)
+    return ConsortiumMember(
+        organisation=p.organisation, city=p.city, country=p.country, role=p.role, disputed=disputed, assumed=p.assumed
+    )
 
 
 def consortium_notes(project: Project, findings: list[Finding]) -> list[str]:

@@ -19,16 +19,19 @@ from wpflow.final.render import FINAL_TEMPLATE, WP_TEMPLATE
 from wpflow.final.wp_story import build_wp_story, snapshot, wp_release_day
 from wpflow.issue.content import digest
 from wpflow.mail.idempotency import in_project
+from wpflow.report.narrative import narrative_path
 from wpflow.workspace import Workspace
 
 
 def wp_story_stage(ws: Workspace, wp_id: str, as_of: date) -> WPStory:
-    return build_wp_story(ws.project, ws.project.work_package(wp_id).id, snapshot(ws.project, ws.store, as_of))
+    snap = snapshot(ws.project, ws.store, as_of)
+    return build_wp_story(ws.project, ws.project.work_package(wp_id).id, snap, ws.settings.project)
 
 
 def project_story_stage(ws: Workspace, as_of: date) -> ProjectStory:
     """Read after the WP reports were issued, so the annex lists them and their e-mails."""
-    return build_project_story(ws.project, ws.store, snapshot(ws.project, ws.store, as_of))
+    snap = snapshot(ws.project, ws.store, as_of)
+    return build_project_story(ws.project, ws.store, snap, folder=ws.settings.project)
 
 
 def report_direct(ws: Workspace, wp_ids: list[str], as_of: date | None, *, project: bool) -> list[FinalIssue]:
@@ -88,8 +91,21 @@ def inputs_key(ws: Workspace, report: str, template: str, inputs: object) -> str
     project's definition: a changed template or project.yaml makes a new key, as it may make a
     new version."""
     definition = ws.project.model_dump(mode="json")
-    parts = {"report": report, "inputs": inputs, "template": file_sha256(ws.settings.templates / template)}
+    parts = {
+        "report": report,
+        "inputs": inputs,
+        "template": file_sha256(ws.settings.templates / template),
+        "narratives": narratives_key(ws, report),
+    }
     return in_project(ws.project.name, f"final-report:{digest({**parts, 'project': definition})}")
+
+
+def narratives_key(ws: Workspace, report: str) -> dict[str, str]:
+    """The coordinator's narratives a report prints (the joint report: its own and every WP's),
+    by their bytes: an edited narrative is new content, and the ladder re-issues the report."""
+    ids = [report] if report != FINAL else [FINAL, *(wp.id for wp in ws.project.work_packages)]
+    found = {i: narrative_path(ws.settings.project, ws.project, i) for i in ids}
+    return {i: file_sha256(path) for i, path in found.items() if path.is_file()}
 
 
 def record_done(ws: Workspace, report: str, key: str, issued: FinalIssue) -> FinalIssue:

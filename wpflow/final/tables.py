@@ -5,16 +5,20 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from datetime import date
 
 from schemas.final import (
+    Budget,
     CityWPCell,
     ConsortiumMember,
+    FollowUpInitiative,
     InputUsed,
     MergedTable,
     MilestoneChapter,
     SentVersion,
     TimelineMeeting,
 )
+from wpflow.final.deliverable import delivered_text
 from wpflow.report.docx_tables import MARKER_PREFIX, Column, TableFill
 from wpflow.report.plain_words import format_value, kind_title, long_date, month_words
 from wpflow.report.render import field_units
@@ -58,20 +62,6 @@ def report_cell(m: MilestoneChapter) -> str:
     return {"nothing arrived": "none: nothing arrived", "not yet due": "not yet due"}.get(m.standing, "none yet")
 
 
-def milestones_fill(chapters: list[MilestoneChapter]) -> TableFill:
-    rows = [
-        [
-            m.milestone_id,
-            m.title,
-            long_date(m.due),
-            report_cell(m),
-            status_counts(d.status for d in m.deliveries) if m.deliveries else "no inputs asked for",
-        ]
-        for m in chapters
-    ]
-    return text_fill(["Title", "Due", "Report", "Inputs"], rows)
-
-
 def deliveries_fill(m: MilestoneChapter) -> TableFill:
     """Partner, city, status, arrival and file; the input's kind only when the milestone asks
     for more than one (the sentence above the table names a single one), so the long file
@@ -105,55 +95,94 @@ def comparative_fill(merged: MergedTable) -> TableFill:
 
 
 def meetings_fill(meetings: list[TimelineMeeting], *, with_wp: bool) -> TableFill:
+    """Numbered as the dots of the timeline chart are."""
     rows = [
         [
-            month_words(x.month),
+            str(n),
+            month_words(x.month) + (" *" if x.assumed else ""),
             x.city,
             *([x.wp_id] if with_wp else []),
             x.topic,
             x.milestone_id,
-            "assumed" if x.assumed else "",
+            "held" if x.reported else "planned",
         ]
-        for x in meetings
+        for n, x in enumerate(meetings, start=1)
     ]
-    return text_fill(["City", *(["WP"] if with_wp else []), "Topic", "Milestone", "Note"], rows)
+    return text_fill(["Month", "City", *(["WP"] if with_wp else []), "Topic", "Milestone", "Status"], rows)
 
 
 def inputs_fill(inputs: list[InputUsed]) -> TableFill:
-    rows = [[i.file_name, i.organisation, i.milestone_id, kind_title(i.kind), str(i.version), i.sha256] for i in inputs]
-    return text_fill(["Partner", "Milestone", "Input", ("Version", True), "SHA-256"], rows, landscape_ok=True)
+    """Portrait (a turned page at the end of a report leaves a blank one after it): the file's
+    SHA-256 shortened to the 16 characters that identify it among the project's files."""
+    rows = [[i.milestone_id, i.organisation, i.file_name, str(i.version), i.sha256[:16]] for i in inputs]
+    return text_fill(["Partner", "File", ("Version", True), "SHA-256 (first 16)"], rows)
 
 
-def figures_fill(tables: list[MergedTable]) -> TableFill:
-    rows = []
-    for merged in tables:
-        units = field_units(merged.table.kind)
-        cities = len({str(r["city"]).split(" · ")[0] for r in merged.table.rows})
-        for measure in merged.table.columns:
-            rows.append(
-                [
-                    merged.table.label,
-                    measure,
-                    format_value(merged.table.totals.get(measure), units.get(measure, "")),
-                    str(cities) if merged.table.rows else "—",
-                    ", ".join(merged.milestones),
-                ]
-            )
-    return text_fill(["Measure", ("Total", True), ("Cities", True), "From"], rows)
+def outputs_fill(chapters: list[MilestoneChapter], as_of: date) -> TableFill:
+    """The work plan's expected outputs against what each milestone delivered."""
+    rows = [[m.milestone_id, "; ".join(m.expected_outputs) or m.title, delivered_text(m, as_of)] for m in chapters]
+    return text_fill(["Expected output", "Delivered"], rows)
+
+
+def follow_up_fill(initiatives: list[FollowUpInitiative]) -> TableFill:
+    rows = [[f.name, f.summary, f.status, f.partners] for f in initiatives]
+    return text_fill(["What it does", "Status", "Cities and partners"], rows)
+
+
+def budget_fill(budget: Budget) -> TableFill:
+    erdf = budget.total_eur * budget.erdf_rate
+    rate = f"{budget.erdf_rate * 100:.1f}".rstrip("0").rstrip(".")
+    own = f"{(1 - budget.erdf_rate) * 100:.1f}".rstrip("0").rstrip(".")
+    rows = [
+        ["Total budget", format_value(budget.total_eur, "EUR")],
+        [f"EU co-financing (ERDF, {rate} %)", format_value(erdf, "EUR")],
+        [f"Partners' own co-financing ({own} %)", format_value(budget.total_eur - erdf, "EUR")],
+    ]
+    return text_fill([("Amount (EUR)", True)], rows)
 
 
 def members_fill(members: list[ConsortiumMember]) -> TableFill:
-    rows = [[p.organisation, p.city, p.country, p.role, p.disputed or ""] for p in members]
-    return text_fill(["City", "Country", "Role", "Where the sources disagree"], rows)
+    """The organisations by city (cities in the order they first appear); an organisation the
+    seeds do not name carries an asterisk, explained under the table."""
+    cities = list(dict.fromkeys(p.city for p in members))
+    rows = [
+        [p.city, p.organisation + (" *" if p.assumed else ""), p.country, p.role]
+        for city in cities
+        for p in members
+        if p.city == city
+    ]
+    return text_fill(["Organisation", "Country", "Role"], rows)
+
+
+def matrix_totals(matrix: list[CityWPCell]) -> Counter[str]:
+    total: Counter[str] = Counter()
+    for c in matrix:
+        total.update(c.counts)
+    return total
 
 
 def matrix_fill(cities: list[str], wp_ids: list[str], matrix: list[CityWPCell]) -> TableFill:
+    """City × WP, each cell its milestones counted by status; the last row the totals per WP
+    and, in its last cell, over every WP (what the executive summary says)."""
     cell = {(c.city, c.wp_id): c.counts for c in matrix}
-    rows = [[city, *(status_counts(_expand(cell.get((city, wp), {}))) for wp in wp_ids)] for city in cities]
-    return text_fill(wp_ids, rows)
+    rows = [
+        [city, *(status_counts(_expand(cell.get((city, wp), {}))) for wp in wp_ids), _all(cell, [city], wp_ids)]
+        for city in cities
+    ]
+    per_wp = [status_counts(_expand(matrix_totals([c for c in matrix if c.wp_id == wp]))) for wp in wp_ids]
+    rows.append(["Total", *per_wp, status_counts(_expand(matrix_totals(matrix)))])
+    return text_fill([*wp_ids, "All"], rows)
 
 
-def _expand(counts: dict[str, int]) -> list[str]:
+def _all(cell: dict[tuple[str, str], dict[str, int]], cities: list[str], wp_ids: list[str]) -> str:
+    total: Counter[str] = Counter()
+    for city in cities:
+        for wp in wp_ids:
+            total.update(cell.get((city, wp), {}))
+    return status_counts(_expand(total))
+
+
+def _expand(counts: dict[str, int] | Counter[str]) -> list[str]:
     return [s for s, n in counts.items() for _ in range(n)]
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from schemas.final import (
@@ -30,6 +31,8 @@ from wpflow.issue.header import document_header
 from wpflow.milestone.merge import Delivery, partner_states
 from wpflow.milestone.status import as_deliveries
 from wpflow.project.check import Finding, check_project
+from wpflow.report.frame import report_frame
+from wpflow.report.key_figures import key_figures
 from wpflow.report.plain_words import sentence
 
 NOT_STATED = "not stated"
@@ -85,23 +88,29 @@ def wp_release_day(project: Project, wp: WorkPackage) -> date:
 
 
 # -- the story --------------------------------------------------------------------------
-def build_wp_story(project: Project, wp_id: str, snap: Snapshot) -> WPStory:
+def build_wp_story(project: Project, wp_id: str, snap: Snapshot, folder: Path | None = None) -> WPStory:
+    """`folder`: the project folder, for the publicity emblem and the coordinator's narrative
+    (`narratives/<WP id>.md`); without it the story has neither."""
     wp = project.work_package(wp_id)
     start, end = wp_period(wp)
     coordinator = project.participant(wp.coordinator)
     chapters = [milestone_chapter(project, m, snap) for m in wp.milestones]
+    outcomes = project.final_report.outcomes(wp.id)
     return WPStory(
         **document_header(project),
         wp_id=wp.id,
         wp_title=wp.title,
-        objective=wp.theme or wp.title,
+        objective=outcomes.objective if outcomes else (wp.theme or wp.title),
+        objective_assumed=outcomes.assumed if outcomes else False,
+        achievements=list(outcomes.achievements) if outcomes else [],
+        frame=report_frame(project, folder, wp.id, wp_id=wp.id) if folder is not None else None,
         coordinator=f"{coordinator.organisation} ({coordinator.city})",
         start=start,
         end=end,
         as_of=snap.as_of,
         milestones=chapters,
         tables=merged_tables(wp, snap),
-        meetings=wp_meetings(wp),
+        meetings=wp_meetings(wp, set(project.final_report.reporting_sources), snap.as_of),
         source_notes=wp_notes(wp, snap.findings),
         inputs=inputs_used(project, wp, snap),
         status="final" if snap.as_of >= wp_release_day(project, wp) else "draft",
@@ -124,6 +133,8 @@ def milestone_chapter(project: Project, m: Milestone, snap: Snapshot) -> Milesto
         delivered = any(s.status in ("on time", "late") for s in states)
         standing = "not yet due" if snap.as_of <= m.due else ("not reported" if delivered else "nothing arrived")
     deliveries = [delivery(project, s, snap, open_=standing == "not yet due") for s in states]
+    outcomes = project.final_report.outcomes(m.wp_id)
+    summary = kept_summary(m.id, snap)
     return MilestoneChapter(
         milestone_id=m.id,
         title=m.title,
@@ -138,6 +149,8 @@ def milestone_chapter(project: Project, m: Milestone, snap: Snapshot) -> Milesto
         fingerprint=version.fingerprint if version else None,
         summary_kept=version is None or (m.id, version.version) in snap.summaries,
         deliveries=deliveries,
+        expected_outputs=[o.output for o in outcomes.outputs if o.milestone == m.id] if outcomes else [],
+        key_figures=key_figures(summary) if summary is not None else [],
     )
 
 
@@ -190,7 +203,9 @@ def month_key(month: str) -> str:
     return month if month != NOT_STATED else "9999-99"
 
 
-def wp_meetings(wp: WorkPackage) -> list[TimelineMeeting]:
+def wp_meetings(wp: WorkPackage, reporting: set[str], as_of: date) -> list[TimelineMeeting]:
+    """The WP's meetings; one a reporting source (not a work plan) names, in a month before the
+    as-of day, is reported held."""
     meetings = [
         TimelineMeeting(
             month=x.month or NOT_STATED,
@@ -199,6 +214,7 @@ def wp_meetings(wp: WorkPackage) -> list[TimelineMeeting]:
             wp_id=wp.id,
             milestone_id=m.id,
             assumed=x.assumed,
+            reported=bool(x.source in reporting and x.month and x.month <= as_of.isoformat()[:7]),
         )
         for m in wp.milestones
         for x in m.all_meetings()
