@@ -63,4 +63,19 @@ def test_without_a_report_yet_and_unknown_milestones(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "no figures yet" in (folder / "narratives" / "WP4-M3.md").read_text(encoding="utf-8")
     unknown = wpflow(["narrative", "WP9-M9", "--project", str(folder)], tmp_path / "outputs")
-    assert unknown.exit_code == 1 and "unknown milestone 'WP9-M9'" in unknown.output
+    assert unknown.exit_code == 1 and "unknown report 'WP9-M9'" in unknown.output
+
+
+def test_writes_the_skeletons_the_final_reports_read(tmp_path: Path) -> None:
+    """WP4 and final name the WP's and the joint final report's narratives, at the paths those
+    reports read (their fingerprints follow these files)."""
+    from wpflow.project.load import load_project
+    from wpflow.report.narrative import narrative_path
+
+    folder = project_copy(tmp_path)
+    project = load_project(folder / "project.yaml")
+    for report, title in (("wp4", "# WP4: final report of "), ("Final", "# final: joint final report of ")):
+        result = wpflow(["narrative", report, "--project", str(folder)], tmp_path / "outputs")
+        assert result.exit_code == 0, result.output
+        path = narrative_path(folder, project, report.upper() if report.startswith("wp") else "final")
+        assert path.read_text(encoding="utf-8").startswith(title)

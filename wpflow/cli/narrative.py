@@ -1,4 +1,4 @@
-"""`wpflow narrative WP4-M3`: start the coordinator's text of a report from a skeleton.
+"""`wpflow narrative WP4-M3` (or WP4, or final): start the coordinator's text of a report from a skeleton.
 
 The file is Markdown in the project folder (`narratives/<report-id>.md`); what the coordinator
 writes under Summary, Conclusions and Next steps goes into the report, and saving it makes
@@ -7,7 +7,7 @@ the report's next version. The skeleton's key figures come from the newest issue
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -24,33 +24,44 @@ from wpflow.cli.options import (
 
 
 def narrative_command(
-    report_id: Annotated[str, typer.Argument(help="The report, e.g. WP4-M3.", metavar="MILESTONE")],
+    report_id: Annotated[
+        str, typer.Argument(help="The report: a milestone (WP4-M3), a work package (WP4) or final.", metavar="REPORT")
+    ],
     project: ProjectOpt = None,
     force: Annotated[
         bool, typer.Option("--force", help="Replace the file even if it exists (the coordinator's text is lost).")
     ] = False,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
-    """Write a skeleton of the coordinator's narrative for a milestone report:
-    <project>/narratives/<MILESTONE>.md, with the sections Summary, Conclusions and Next steps
-    and the report's key figures for reference. Until every section is written the report says
-    DRAFT and names what it awaits; saving the file makes the report's next version (sent once
-    to each recipient by the next run). An existing file is kept unless --force."""
-    from wpflow.milestone.status import reading_store
-    from wpflow.report.key_figures import key_figures
+    """Write a skeleton of the coordinator's narrative for a report — a milestone report
+    (WP4-M3), a work package's final report (WP4) or the joint final report (final):
+    <project>/narratives/<REPORT>.md, with the sections Summary, Conclusions and Next steps (a
+    milestone's with its key figures for reference). Until every section is written the report
+    says DRAFT and names what it awaits; saving the file makes the report's next version (sent
+    once to each recipient by the next run). An existing file is kept unless --force."""
     from wpflow.report.narrative import narrative_path, skeleton, write_skeleton
-    from wpflow.report.plain_words import long_date
 
     settings, proj = load_or_exit(project)
-    try:
-        milestone = proj.milestone(report_id)
-    except KeyError:
-        raise fail(f"unknown milestone {report_id!r} (wpflow project show lists them)", EXIT_INVALID) from None
-    kept = reading_store(settings).kept_summaries(proj.name, [milestone.id])
-    newest = kept[max(kept, key=lambda k: k[1])] if kept else None
-    figures = key_figures(newest) if newest is not None else []
-    text = skeleton(milestone.id, milestone.title, figures, as_of=long_date(newest.as_of) if newest else "")
-    path = narrative_path(settings.project, proj, milestone.id)
+    work_packages = {wp.id.lower(): wp for wp in proj.work_packages}
+    figures: list[str] = []
+    as_of = ""
+    if report_id.lower() == "final":
+        report_id, title = "final", f"joint final report of {proj.name}"
+    elif report_id.lower() in work_packages:
+        wp = work_packages[report_id.lower()]
+        report_id, title = wp.id, f"final report of {wp.title}"
+    else:
+        try:
+            milestone = proj.milestone(report_id)
+        except KeyError:
+            raise fail(
+                f"unknown report {report_id!r}: a milestone, a work package or final (wpflow project show lists them)",
+                EXIT_INVALID,
+            ) from None
+        report_id, title = milestone.id, milestone.title
+        figures, as_of = milestone_figures(settings, proj, milestone.id)
+    text = skeleton(report_id, title, figures, as_of=as_of)
+    path = narrative_path(settings.project, proj, report_id)
     try:
         write_skeleton(path, text, force=force)
     except FileExistsError:
@@ -58,6 +69,19 @@ def narrative_command(
     except OSError as exc:
         raise fail(f"cannot write {path}: {exc.strerror or exc}", EXIT_UNREADABLE) from None
     if fmt is OutputFormat.json:
-        print_json({"milestone": milestone.id, "path": str(path), "key_figures": figures})
+        print_json({"report": report_id, "path": str(path), "key_figures": figures})
     else:
         typer.echo(f"wrote {path}: write under Summary, Conclusions and Next steps; the next run issues a new version")
+
+
+def milestone_figures(settings: Any, proj: Any, milestone_id: str) -> tuple[list[str], str]:
+    """The key figures of the milestone's newest issued version, and its date in words."""
+    from wpflow.milestone.status import reading_store
+    from wpflow.report.key_figures import key_figures
+    from wpflow.report.plain_words import long_date
+
+    kept = reading_store(settings).kept_summaries(proj.name, [milestone_id])
+    newest = kept[max(kept, key=lambda k: k[1])] if kept else None
+    if newest is None:
+        return [], ""
+    return key_figures(newest), long_date(newest.as_of)
