@@ -257,19 +257,41 @@ def style_of(p: etree._Element) -> str | None:
     return None if style is None else style.get(qn("w:val"))
 
 
+def lead_in(tbl: etree._Element) -> etree._Element:
+    """The first paragraph that belongs with `tbl` on its page: its caption and heading, and the
+    chapter heading (with its one-line intro) that opens right above them — left behind, an
+    annex's heading would hold a portrait page of its own before the landscape table."""
+
+    def paragraph(el: etree._Element | None) -> bool:
+        return el is not None and el.tag == qn("w:p")
+
+    def heading(el: etree._Element | None) -> bool:
+        return paragraph(el) and style_of(el) in HEADING_STYLES
+
+    start = tbl
+    for _ in range(3):  # caption or intro sentence, then the table's heading
+        prev = start.getprevious()
+        if not paragraph(prev):
+            return start
+        start = prev
+        if heading(prev):
+            break
+    if not heading(start):
+        return start
+    above = start.getprevious()
+    if heading(above):  # a chapter heading straight above the table's
+        return above
+    if paragraph(above) and heading(above.getprevious()):  # a chapter heading and its one-line intro
+        return above.getprevious()
+    return start
+
+
 def turn_landscape(tbl: etree._Element) -> None:
     """Give `tbl`, with its heading and the few lines introducing it, a landscape section: the
     content before ends a portrait section, the table ends the landscape one."""
     body = tbl.getparent()
     sect = body.find(qn("w:sectPr"))
-    start = tbl
-    for _ in range(3):  # heading, intro sentence
-        prev = start.getprevious()
-        if prev is None or prev.tag != qn("w:p"):
-            break
-        start = prev
-        if style_of(prev) in HEADING_STYLES:
-            break
+    start = lead_in(tbl)
     before = start.getprevious()
     if before is not None and before.tag == qn("w:p") and before.find(f"{qn('w:pPr')}/{qn('w:sectPr')}") is None:
         ppr = before.find(qn("w:pPr"))
