@@ -385,6 +385,7 @@ def build(target: Path, body_of, footer_label: str) -> None:
             if t.text and "{{ milestone_id }}" in t.text:
                 t.text = t.text.replace("{{ milestone_id }}", footer_label)
     props = document.core_properties
+    props.author = "{{ author }}"  # the report's author (a WP: its coordinator; the joint report: the lead)
     props.title = "{{ project }}: " + footer_label
     props.subject = "{{ project_title }}"
     props.comments = "Template of wpflow; edit it in Word. Text in double curly braces is filled in per report."

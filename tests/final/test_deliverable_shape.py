@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import docx
 import pytest
 from docx import Document
 from typer.testing import CliRunner
@@ -107,6 +108,13 @@ def test_no_tool_words_and_no_source_notes_in_a_deliverable(demo, name):
     text = all_text(demo / f"{name}.docx").lower()
     assert not [w for w in FORBIDDEN if w in text]
     assert not OWN_FILE.search(text)
+
+
+@pytest.mark.parametrize(("name", "author"), [("WP4", "City of Stockholm"), ("final", "City of Helsinki")])
+def test_the_document_properties_name_the_reports_author(demo, name, author):
+    """What Word shows as the file's author is the report's author, not the tool that made it."""
+    props = docx.Document(str(demo / f"{name}.docx")).core_properties
+    assert props.author.startswith(author) and props.last_modified_by == props.author
 
 
 def test_a_report_without_the_coordinators_words_is_a_draft_naming_what_is_awaited(demo):
