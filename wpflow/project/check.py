@@ -195,45 +195,22 @@ def _meetings_in_two_milestones(milestones: list[Milestone]) -> list[Finding]:
 
 
 def _assumptions(project: Project) -> list[Finding]:
-    out = []
-    for p in project.participants:
-        if p.assumed:
-            out.append(
-                Finding(
-                    severity="info",
-                    kind="assumption",
-                    where=p.id,
-                    message=f"{p.organisation}: {p.note or 'not named in the sources'}",
-                )
-            )
+    """Every fact the project definition fills in where the sources are silent, where it stands."""
+    facts: list[tuple[str, str]] = [
+        (p.id, f"{p.organisation}: {p.note or 'not named in the sources'}") for p in project.participants if p.assumed
+    ]
     for wp in project.work_packages:
         if wp.coordinator_assumed:
-            out.append(
-                Finding(
-                    severity="info",
-                    kind="assumption",
-                    where=wp.id,
-                    message=f"coordinator {wp.coordinator} is not named in the sources",
-                )
-            )
+            facts.append((wp.id, f"coordinator {wp.coordinator} is not named in the sources"))
         for m in wp.milestones:
             if m.assumed:
-                out.append(
-                    Finding(
-                        severity="info", kind="assumption", where=m.id, message=m.note or "period or due date derived"
-                    )
-                )
-            for x in m.all_meetings():
-                if x.assumed:
-                    out.append(
-                        Finding(
-                            severity="info",
-                            kind="assumption",
-                            where=m.id,
-                            message=f"'{x.topic}' in {x.city or '?'} ({x.month}): {x.note or 'derived'}",
-                        )
-                    )
-    return out
+                facts.append((m.id, m.note or "period or due date derived"))
+            facts += [
+                (m.id, f"'{x.topic}' in {x.city or '?'} ({x.month}): {x.note or 'derived'}")
+                for x in m.all_meetings()
+                if x.assumed
+            ]
+    return [Finding(severity="info", kind="assumption", where=where, message=message) for where, message in facts]
 
 
 def _deliverable_assumptions(project: Project) -> list[Finding]:
