@@ -25,7 +25,7 @@ from typing import Any
 
 from orchestration.child_processes import die_with_parent_hook
 from orchestration.prefect_patches import tie_ephemeral_server
-from orchestration.prefect_server import PREFECT_APP_FACTORY, free_port, wait_for_health
+from orchestration.prefect_server import PREFECT_APP_FACTORY, listening_socket, wait_for_health
 
 # what Prefect's SubprocessASGIServer gives its server: no UI, the services of an ephemeral server
 EPHEMERAL_SERVER = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
@@ -121,14 +121,18 @@ def start_ephemeral_api(home: Path, *, verbose: bool = False) -> PrefectApi:
     if os.environ.get("PREFECT_API_URL"):  # a server of its own: its home is where it runs
         return PrefectApi(client, configure_logging=True, console_level=console_level)
     Path(server["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)  # the server cannot start without it
-    port = free_port()
-    api_url = f"http://127.0.0.1:{port}/api"
-    command = ["-m", "uvicorn", "--factory", PREFECT_APP_FACTORY, "--host", "127.0.0.1", "--port", str(port)]
-    process = subprocess.Popen(
-        [sys.executable, *command, "--log-level", "error", "--lifespan", "on"],
-        env={**os.environ, **server, **EPHEMERAL_SERVER},
-        preexec_fn=die_with_parent_hook(),
-    )
+    # The socket is bound here and handed to uvicorn: a port picked free and bound later by the
+    # child could be taken in between by another process starting a server (seen as "exited
+    # with code 3 before it was healthy" when tests start many servers at once).
+    with listening_socket() as sock:
+        api_url = f"http://127.0.0.1:{sock.getsockname()[1]}/api"
+        command = ["-m", "uvicorn", "--factory", PREFECT_APP_FACTORY, "--fd", str(sock.fileno())]
+        process = subprocess.Popen(
+            [sys.executable, *command, "--log-level", "error", "--lifespan", "on"],
+            env={**os.environ, **server, **EPHEMERAL_SERVER},
+            pass_fds=(sock.fileno(),),
+            preexec_fn=die_with_parent_hook(),
+        )
     atexit.register(stop_server, process)
     timeout = float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", STARTUP_TIMEOUT_SECONDS))
     return PrefectApi(

@@ -34,6 +34,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextmanager
+def listening_socket(host: str = "127.0.0.1") -> Iterator[socket.socket]:
+    """A socket bound to a free port and listening, for a child server to take over (`--fd`);
+    closed here once the child holds its copy."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        s.listen(128)
+        yield s
+
+
 def wait_for_health(
     api_url: str, timeout: float = 90.0, process: subprocess.Popen | None = None, interval: float = 0.25
 ) -> None:
