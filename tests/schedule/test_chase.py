@@ -46,24 +46,27 @@ def test_simulate_replays_the_ladder_for_the_small_inbox(project, small_inbox):
 
     timeline = simulate(project, inbox_deliveries(project, small_inbox), date(2005, 1, 1), date(2008, 1, 1))
     others = ["berlin-tsb", "copenhagen", "stockholm", "st-petersburg", "tallinn"]
-    assert entries(timeline, "WP4-M3") == [
-        # T-14: everyone but Helsinki (valid since 06-10); Malmö and Riga have nothing yet
-        (
-            "2006-06-16",
-            "reminder",
-            "T-14",
-            ["berlin-tsb", "copenhagen", "malmo", "riga", "stockholm", "st-petersburg", "tallinn"],
-        ),
-        # T-3: Malmö delivered, Riga's file is invalid so Riga is reminded again
-        ("2006-06-27", "reminder", "T-3", ["berlin-tsb", "copenhagen", "riga", *others[2:]]),
-        ("2006-06-30", "run", "due", []),  # v1 with what has arrived
-        # T+1: every late partner itself (Riga's file still invalid), and the WP4 co-ordinator
-        ("2006-07-01", "overdue", "T+1", ["berlin-tsb", "copenhagen", "riga", *others[2:]]),
-        ("2006-07-01", "notice", "T+1", ["stockholm"]),
-        ("2006-07-03", "run", "update", []),  # Riga's correction: v2
-        ("2006-07-05", "last_call", "T+5", others),  # Riga delivered: no last call
-        ("2006-07-07", "escalation", "T+7", ["helsinki"]),  # lead partner, once
-    ]
+    assert (
+        entries(timeline, "WP4-M3")
+        == [
+            # T-14: everyone but Helsinki (valid since 06-10); Malmö and Riga have nothing yet
+            (
+                "2006-06-16",
+                "reminder",
+                "T-14",
+                ["berlin-tsb", "copenhagen", "malmo", "riga", "stockholm", "st-petersburg", "tallinn"],
+            ),
+            # T-3: Malmö delivered, Riga's file is invalid so Riga is reminded again
+            ("2006-06-27", "reminder", "T-3", ["berlin-tsb", "copenhagen", "riga", *others[2:]]),
+            ("2006-06-30", "run", "due", []),  # v1 with what has arrived
+            # T+1: every late partner itself (Riga's file still invalid), and the WP4 co-ordinator
+            ("2006-07-01", "overdue", "T+1", ["berlin-tsb", "copenhagen", "riga", *others[2:]]),
+            ("2006-07-01", "notice", "T+1", ["stockholm"]),
+            ("2006-07-03", "run", "update", []),  # Riga's correction: v2
+            ("2006-07-05", "last_call", "T+5", others),  # Riga delivered: no last call
+            ("2006-07-07", "escalation", "T+7", ["helsinki"]),  # lead partner, once
+        ]
+    )
     t3 = next(a for a in timeline if a.milestone == "WP4-M3" and a.rung == "T-3")
     assert t3.outstanding["riga"] == ["seed_funding (invalid)"]
     notice = next(a for a in timeline if a.milestone == "WP4-M3" and a.action == "notice")
@@ -204,9 +207,7 @@ def test_chase_day_twice_sends_each_notice_once(chase_ws, project):
     assert len(list(outbox.glob("*.eml"))) == receipts + len(sent)
 
     escalation = next(
-        parse_eml(Path(n.path))
-        for n in sent
-        if n.to == ["baltmet-inno@helsinki.example.org"] and "WP4-M3" in n.subject
+        parse_eml(Path(n.path)) for n in sent if n.to == ["baltmet-inno@helsinki.example.org"] and "WP4-M3" in n.subject
     )
     body = escalation.get_body(("plain",)).get_content()
     assert "(Tallinn): Public seed-funding schemes" in body
