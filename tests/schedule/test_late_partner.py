@@ -219,3 +219,34 @@ def test_the_eml_files_are_the_letters(replay):
     for day in DAYS:
         assert len(replay[day]["emls"]) >= len(replay[day]["kinds"])
     assert all(Path(p).stat().st_size > 0 for day in DAYS for p in replay[day]["emls"])
+
+
+def test_a_failing_run_does_not_keep_the_late_partner_from_being_told(configure, tmp_path):
+    """The run goes before the day's letters; when it fails, the letters still go (saying no
+    report went out) and the error is raised after them."""
+    from wpflow.schedule.chase import chase_day, collect_inbox
+    from wpflow.workspace import workspace
+
+    inbox = tmp_path / "inbox"
+    put(inbox, "helsinki", "WP4-M3", "seed_funding_helsinki.csv", seed_csv("Helsinki Start-up Grant"))
+    (inbox / "arrivals.yaml").write_text("helsinki/WP4-M3/seed_funding_helsinki.csv: 2006-06-10\n")
+    configure(inbox=inbox, stable_seconds=0)
+    ws = workspace()
+    day = date(2006, 7, 1)
+    collect_inbox(ws, day)
+
+    def start(milestone_id: str, as_of: date | None) -> str:
+        if milestone_id == "WP4-M3":
+            raise RuntimeError("the renderer broke")
+        return f"run-{milestone_id}"
+
+    with pytest.raises(RuntimeError, match="the renderer broke"):
+        chase_day(ws, day, start_pipeline=start)
+    letters = {(n.kind, n.recipient) for n in ws.store.notifications(ws.project.name, "WP4-M3")}
+    assert ("overdue", SPB) in letters and ("notice", COORDINATOR) in letters
+    [overdue] = [
+        m
+        for m in (parse_eml(p) for p in ws.settings.outbox_dir.glob("*.eml"))
+        if m["To"].addresses[0].addr_spec == SPB and "WP4-M3" in m["Subject"]
+    ]
+    assert "No WP4-M3 report has gone out yet" in overdue.get_body(("plain",)).get_content()

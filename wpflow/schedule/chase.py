@@ -166,14 +166,24 @@ def chase_day(ws: Workspace, day: date, *, start_pipeline: PipelineStarter | Non
     delivered = deliveries_by_milestone(ws.store, ws.project, day)
     done = ws.store.finished_claims(ws.project.name)
     for milestone in ws.project.milestones():
+        failed: Exception | None = None
         for action in in_daily_order(actions_on(ws.project, milestone, delivered.get(milestone.id, []), day)):
             if action.action == "run":
                 run = partial(start, milestone.id, day)
                 scoped = in_project(ws.project.name, action.key)  # as run_once keys its claim
-                started = None if scoped in done else run_once(ws, action.key, milestone.id, run)
+                try:
+                    started = None if scoped in done else run_once(ws, action.key, milestone.id, run)
+                except Exception as exc:
+                    # the run goes first so the day's letters can tell of its report; a failed
+                    # one must not keep the late partners from being told (its claim is released,
+                    # the next run retries), so the error is raised after the letters
+                    failed = exc
+                    continue
                 results.append(ActionResult(project=ws.project.name, action=action, started=started))
             else:
                 results.append(send_ladder_notices(ws, milestone, action))
+        if failed is not None:
+            raise failed
     return results
 
 
