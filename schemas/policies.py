@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Strict(BaseModel):
@@ -14,21 +14,39 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+RungAction = Literal["reminder", "overdue", "last_call", "notice", "escalation"]
+# What a partner is told (about its own inputs) and what the coordinator or the lead is told
+# (about who owes what) are different letters: a rung may not send one to the other.
+PARTNER_ACTIONS = frozenset({"reminder", "overdue", "last_call"})
+
+
 class Rung(Strict):
     """One step of the deadline ladder: on due date + offset, tell someone what is missing."""
 
     offset_days: int = Field(description="Days relative to the due date (negative: before)")
-    action: Literal["reminder", "notice", "escalation"] = Field(description="What is sent")
+    action: RungAction = Field(
+        description="reminder (before the due date), overdue (after it), last_call (the last word before "
+        "the lead is told): to the late partners themselves; notice, escalation: to the coordinator or lead"
+    )
     to: Literal["partners", "coordinator", "lead"] = Field(
         description="partners: those with required inputs missing or invalid; coordinator: the WP "
         "co-ordinator; lead: the lead partner"
     )
 
+    @model_validator(mode="after")
+    def _letter_fits_reader(self) -> Rung:
+        if (self.action in PARTNER_ACTIONS) != (self.to == "partners"):
+            audience = "the partners" if self.action in PARTNER_ACTIONS else "the coordinator or the lead"
+            raise ValueError(f"a {self.action} goes to {audience}, not to {self.to}")
+        return self
+
 
 DEFAULT_LADDER = (
     Rung(offset_days=-14, action="reminder", to="partners"),
     Rung(offset_days=-3, action="reminder", to="partners"),
+    Rung(offset_days=1, action="overdue", to="partners"),
     Rung(offset_days=1, action="notice", to="coordinator"),
+    Rung(offset_days=5, action="last_call", to="partners"),
     Rung(offset_days=7, action="escalation", to="lead"),
 )
 

@@ -46,21 +46,27 @@ def test_simulate_replays_the_ladder_for_the_small_inbox(project, small_inbox):
 
     timeline = simulate(project, inbox_deliveries(project, small_inbox), date(2005, 1, 1), date(2008, 1, 1))
     others = ["berlin-tsb", "copenhagen", "stockholm", "st-petersburg", "tallinn"]
-    assert entries(timeline, "WP4-M3") == [
-        # T-14: everyone but Helsinki (valid since 06-10); Malmö and Riga have nothing yet
-        (
-            "2006-06-16",
-            "reminder",
-            "T-14",
-            ["berlin-tsb", "copenhagen", "malmo", "riga", "stockholm", "st-petersburg", "tallinn"],
-        ),
-        # T-3: Malmö delivered, Riga's file is invalid so Riga is reminded again
-        ("2006-06-27", "reminder", "T-3", ["berlin-tsb", "copenhagen", "riga", *others[2:]]),
-        ("2006-06-30", "run", "due", []),  # v1 with what has arrived
-        ("2006-07-01", "notice", "T+1", ["stockholm"]),  # WP4 co-ordinator, once
-        ("2006-07-03", "run", "update", []),  # Riga's correction: v2
-        ("2006-07-07", "escalation", "T+7", ["helsinki"]),  # lead partner, once
-    ]
+    assert (
+        entries(timeline, "WP4-M3")
+        == [
+            # T-14: everyone but Helsinki (valid since 06-10); Malmö and Riga have nothing yet
+            (
+                "2006-06-16",
+                "reminder",
+                "T-14",
+                ["berlin-tsb", "copenhagen", "malmo", "riga", "stockholm", "st-petersburg", "tallinn"],
+            ),
+            # T-3: Malmö delivered, Riga's file is invalid so Riga is reminded again
+            ("2006-06-27", "reminder", "T-3", ["berlin-tsb", "copenhagen", "riga", *others[2:]]),
+            ("2006-06-30", "run", "due", []),  # v1 with what has arrived
+            # T+1: every late partner itself (Riga's file still invalid), and the WP4 co-ordinator
+            ("2006-07-01", "overdue", "T+1", ["berlin-tsb", "copenhagen", "riga", *others[2:]]),
+            ("2006-07-01", "notice", "T+1", ["stockholm"]),
+            ("2006-07-03", "run", "update", []),  # Riga's correction: v2
+            ("2006-07-05", "last_call", "T+5", others),  # Riga delivered: no last call
+            ("2006-07-07", "escalation", "T+7", ["helsinki"]),  # lead partner, once
+        ]
+    )
     t3 = next(a for a in timeline if a.milestone == "WP4-M3" and a.rung == "T-3")
     assert t3.outstanding["riga"] == ["seed_funding (invalid)"]
     notice = next(a for a in timeline if a.milestone == "WP4-M3" and a.action == "notice")
@@ -186,8 +192,9 @@ def test_chase_day_twice_sends_each_notice_once(chase_ws, project):
     first = chase_day(chase_ws, day, start_pipeline=start)
     sent = [n for r in first for n in r.sent]
     due_then = [m for m in project.milestones() if m.due == date(2006, 6, 30)]
-    # per milestone due 2006-06-30: the T+1 notice (still in force) and the T+7 escalation
-    assert len(sent) == 2 * len(due_then)
+    # per milestone due 2006-06-30: the T+7 escalation to the lead alone — the T+1 letters and
+    # the T+5 last call are past catching up once the lead has been told
+    assert len(sent) == len(due_then)
     # every milestone past its due date runs once for what it has (never run before here)
     due_by = [m for m in project.milestones() if m.due <= day]
     assert sorted(started) == sorted((m.id, day) for m in due_by)
@@ -199,14 +206,14 @@ def test_chase_day_twice_sends_each_notice_once(chase_ws, project):
     assert len(started) == len(due_by)
     assert len(list(outbox.glob("*.eml"))) == receipts + len(sent)
 
-    notice = next(
-        parse_eml(Path(n.path))
-        for n in sent
-        if n.to == ["baltmet-inno@stockholm.example.org"] and "WP4-M3" in n.subject
+    escalation = next(
+        parse_eml(Path(n.path)) for n in sent if n.to == ["baltmet-inno@helsinki.example.org"] and "WP4-M3" in n.subject
     )
-    body = notice.get_body(("plain",)).get_content()
-    assert "Tallinn (tallinn): seed_funding" in body
-    assert "(riga)" not in body  # Riga's corrected file arrived on 07-03
+    body = escalation.get_body(("plain",)).get_content()
+    assert "(Tallinn): Public seed-funding schemes" in body
+    assert "Riga" not in body  # Riga's corrected file arrived on 07-03
+    # the stand-in starter issued no version: the letter claims none went out
+    assert "No WP4-M3 report has gone out yet" in body
 
 
 def test_deadlines_command_sends_due_notices_once(chase_ws):

@@ -9,6 +9,7 @@ import pytest
 from wpflow.schedule.ladder import Delivery, actions_on, outstanding_on
 
 OTHERS = ["berlin-tsb", "copenhagen", "malmo", "stockholm", "st-petersburg", "tallinn"]
+OVERDUE = ["berlin-tsb", "copenhagen", "malmo", "riga", "stockholm", "st-petersburg", "tallinn"]
 DELIVERIES = [
     Delivery("helsinki", "seed_funding", date(2006, 6, 10), valid=True),
     Delivery("riga", "seed_funding", date(2006, 6, 20), valid=False),
@@ -64,11 +65,20 @@ def _summary(actions):
                 ("run", "due", []),
             ],
         ),
-        ("2006-07-01", [("notice", "T+1", ["stockholm"]), ("run", "due", [])]),  # WP4 coordinator
+        # T+1: the late partners themselves (Riga's file is invalid) and the WP4 co-ordinator
         (
-            "2006-07-07",
-            [("notice", "T+1", ["stockholm"]), ("escalation", "T+7", ["helsinki"]), ("run", "due", [])],
-        ),  # lead partner
+            "2006-07-01",
+            [("overdue", "T+1", OVERDUE), ("notice", "T+1", ["stockholm"]), ("run", "due", [])],
+        ),
+        # a missed T+1 is caught up until the next rung's day...
+        (
+            "2006-07-04",
+            [("overdue", "T+1", OVERDUE), ("notice", "T+1", ["stockholm"]), ("run", "due", [])],
+        ),
+        # ...when the last call takes over, itself in force until the lead is told
+        ("2006-07-05", [("last_call", "T+5", OVERDUE), ("run", "due", [])]),
+        ("2006-07-06", [("last_call", "T+5", OVERDUE), ("run", "due", [])]),
+        ("2006-07-07", [("escalation", "T+7", ["helsinki"]), ("run", "due", [])]),  # lead partner
         ("2006-07-20", [("escalation", "T+7", ["helsinki"]), ("run", "due", [])]),  # last catch-up day
         ("2006-07-21", [("run", "due", [])]),
         # long past: nobody is chased any more, but a run stays due — its key (the content of the

@@ -104,13 +104,21 @@ def simulated(settings, proj, from_: str | None, to: str | None, inbox: Path | N
 
 
 def print_counts(timeline) -> None:
-    counts = {k: sum(1 for a in timeline if a.action == k) for k in ("reminder", "notice", "escalation")}
+    """The ladder's e-mails (one per recipient, as the daily runs would send them), then the
+    runs; within 80 columns."""
+    names = {
+        "reminder": "reminders",
+        "overdue": "overdue notices",
+        "last_call": "last calls",
+        "notice": "notices to co-ordinators",
+        "escalation": "escalations",
+    }
+    letters = [f"{sum(len(a.recipients) for a in timeline if a.action == k)} {name}" for k, name in names.items()]
     versions = sum(1 for a in timeline if a.action == "run" and a.release == "report")
     empty = sum(1 for a in timeline if a.action == "run" and a.release == "empty")
-    typer.echo(
-        ", ".join(f"{n} {k}{'s' if n != 1 else ''}" for k, n in counts.items())
-        + f", {versions} report version(s), {empty} 'nothing arrived'"
-    )
+    typer.echo("e-mails: " + ", ".join(letters[:3]) + ",")
+    typer.echo(f"  {', '.join(letters[3:])}")
+    typer.echo(f"runs: {versions} report version(s), {empty} 'nothing arrived'")
 
 
 def run_labels(timeline) -> dict[int, str]:

@@ -21,10 +21,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from schemas.project import Milestone, Project
 from schemas.records import CheckedSubmission, Notice, Submission, SubmissionStatus, ValidationResult
 from wpflow.mail.idempotency import in_project
-from wpflow.schedule.ladder import Action, Delivery, actions_on, run_action
+from wpflow.schedule.ladder import Action, Delivery, actions_on, in_daily_order, run_action
 from wpflow.workspace import Workspace
 
 if TYPE_CHECKING:
+    from email.message import EmailMessage
+
     from wpflow.mail.send_once import Outgoing
 
 log = logging.getLogger(__name__)
@@ -164,14 +166,24 @@ def chase_day(ws: Workspace, day: date, *, start_pipeline: PipelineStarter | Non
     delivered = deliveries_by_milestone(ws.store, ws.project, day)
     done = ws.store.finished_claims(ws.project.name)
     for milestone in ws.project.milestones():
-        for action in actions_on(ws.project, milestone, delivered.get(milestone.id, []), day):
+        failed: Exception | None = None
+        for action in in_daily_order(actions_on(ws.project, milestone, delivered.get(milestone.id, []), day)):
             if action.action == "run":
                 run = partial(start, milestone.id, day)
                 scoped = in_project(ws.project.name, action.key)  # as run_once keys its claim
-                started = None if scoped in done else run_once(ws, action.key, milestone.id, run)
+                try:
+                    started = None if scoped in done else run_once(ws, action.key, milestone.id, run)
+                except Exception as exc:
+                    # the run goes first so the day's letters can tell of its report; a failed
+                    # one must not keep the late partners from being told (its claim is released,
+                    # the next run retries), so the error is raised after the letters
+                    failed = exc
+                    continue
                 results.append(ActionResult(project=ws.project.name, action=action, started=started))
             else:
                 results.append(send_ladder_notices(ws, milestone, action))
+        if failed is not None:
+            raise failed
     return results
 
 
@@ -188,11 +200,13 @@ def send_ladder_notices(ws: Workspace, milestone: Milestone, action: Action) -> 
 
 
 def ladder_message(ws: Workspace, milestone: Milestone, action: Action, pid: str) -> Outgoing:
-    """The ladder step's e-mail to one participant: a partner's reminder lists what it owes, the
-    coordinator's and the lead's notice or escalation who owes what."""
+    """The ladder step's e-mail to one participant: a partner's reminder, overdue notice or last
+    call lists what it owes; the coordinator's notice and the lead's escalation who owes what.
+    Letters after the due date say what happened to the report so far (the store's versions)."""
     from wpflow.mail.compose import compose_reminder_email
     from wpflow.mail.idempotency import ladder_key
     from wpflow.mail.send_once import Outgoing
+    from wpflow.schedule.messages import compose_ladder_letter
     from wpflow.store.issued import About
 
     assert action.action != "run", "runs are started, not mailed"
@@ -201,16 +215,44 @@ def ladder_message(ws: Workspace, milestone: Milestone, action: Action, pid: str
     person = project.participant(pid)
     email = person.emails[0]
     key = ladder_key(project.name, milestone.id, email, kind, action.rung)
-    missing = action.outstanding.get(pid, []) if kind == "reminder" else outstanding_lines(project, action.outstanding)
+
+    def compose() -> EmailMessage:
+        if kind in ("overdue", "last_call") or (kind == "escalation" and pid == project.lead):
+            versions = ws.store.versions(project.name, milestone.id)  # read only when it is composed
+            return compose_ladder_letter(
+                project,
+                milestone,
+                person,
+                kind=kind,
+                key=key,
+                outstanding=action.outstanding,
+                versions=versions,
+                day=action.day,
+            )
+        if kind == "reminder":
+            return compose_reminder_email(
+                project,
+                milestone,
+                person,
+                key=key,
+                step=action.rung,
+                missing=action.outstanding.get(pid, []),
+                as_of=action.day,
+            )
+        assert kind in ("notice", "escalation"), kind  # the coordinator's (the lead's is above)
+        return compose_reminder_email(
+            project,
+            milestone,
+            person,
+            key=key,
+            step=action.rung,
+            missing=outstanding_lines(project, action.outstanding),
+            as_of=action.day,
+            kind=kind,
+        )
+
     return Outgoing(
-        key=key,
-        recipient=email,
-        kind=kind,
-        milestone=milestone.id,
-        about=About(rung=action.rung),
-        compose=lambda: compose_reminder_email(
-            project, milestone, person, key=key, step=action.rung, missing=missing, as_of=action.day, kind=kind
-        ),
+        key=key, recipient=email, kind=kind, milestone=milestone.id, about=About(rung=action.rung), compose=compose
     )
 
 
@@ -276,7 +318,7 @@ def simulate(project: Project, deliveries: dict[str, list[Delivery]], start: dat
             first, last = windows[milestone.id]
             if not first <= day <= last and day not in arrival_days[milestone.id]:
                 continue  # nothing can change on this day: no rung, no new content
-            for action in actions_on(project, milestone, deliveries.get(milestone.id, []), day):
+            for action in in_daily_order(actions_on(project, milestone, deliveries.get(milestone.id, []), day)):
                 if action.action == "run":
                     if (action.key, "") not in sent:
                         sent.add((action.key, ""))

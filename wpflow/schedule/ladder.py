@@ -1,9 +1,13 @@
 """Deadlines: who is told what on which day, as pure functions of the date and the deliveries.
 
 The ladder is project data (`deadlines:` in project.yaml). A rung is *current* from its day
-until the audience's next rung (or for `CATCH_UP_DAYS` after the last one), so a daily run that
-was down for a day or two still sends it; the idempotency key in the store makes sure each
-notice goes out at most once however often the daily flow runs.
+until the next rung of its audience takes over — for an audience's last rung, until the
+ladder's next later rung of anyone (a last call is no last call once the lead has been told),
+and for the ladder's last rung `CATCH_UP_DAYS` — so a rung whose day the daily run missed goes
+out on the next run while it still makes sense. A reminder before the due date stops at the due
+date ("due in 3 days" is false after it), and nobody is chased for a milestone once every
+partner has delivered. The idempotency key in the store makes sure each rung goes out at most
+once per recipient however often the daily flow runs.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from wpflow.issue.content import Release, inputs_digest, release_day, release_de
 from wpflow.mail.idempotency import run_key
 from wpflow.milestone.merge import Delivery, partner_states
 
-__all__ = ["Action", "Delivery", "actions_on", "current_rungs", "outstanding_on", "run_action"]
+__all__ = ["Action", "Delivery", "actions_on", "current_rungs", "in_daily_order", "outstanding_on", "run_action"]
 
 CATCH_UP_DAYS = 14
 
@@ -32,7 +36,9 @@ class Action(BaseModel):
 
     day: date = Field(description="Day the action is due")
     milestone: str = Field(description="Milestone id")
-    action: Literal["reminder", "notice", "escalation", "run"] = Field(description="What happens")
+    action: Literal["reminder", "overdue", "last_call", "notice", "escalation", "run"] = Field(
+        description="What happens: a rung's message (schemas.policies.Rung) or a pipeline run"
+    )
     rung: str = Field(description="Ladder step like T-14, or why a run happens (due / complete)")
     recipients: list[str] = Field(default_factory=list, description="Participant ids to notify")
     outstanding: dict[str, list[str]] = Field(
@@ -78,22 +84,26 @@ def outstanding_in(states: Iterable[PartnerState]) -> dict[str, list[str]]:
 
 
 def current_rungs(project: Project, milestone: Milestone, day: date) -> list[Rung]:
-    """Per audience, the rung in force on `day` (at most one each)."""
-    current = []
-    for audience in ("partners", "coordinator", "lead"):
-        rungs = sorted((r for r in project.deadlines.ladder if r.to == audience), key=lambda r: r.offset_days)
-        for i, rung in enumerate(rungs):
-            start = milestone.due + timedelta(days=rung.offset_days)
-            stop = (
-                (milestone.due + timedelta(days=rungs[i + 1].offset_days))
-                if i + 1 < len(rungs)
-                else start + timedelta(days=CATCH_UP_DAYS)
-            )
-            if rung.offset_days < 0:  # "due in 3 days" makes no sense once the day has passed
-                stop = min(stop, milestone.due + timedelta(days=1))
-            if start <= day < stop:
-                current.append(rung)
-    return current
+    """The rungs in force on `day`: per audience at most one, in ladder order."""
+    ladder = list(project.deadlines.ladder)
+    current = [rung for rung in ladder if rung_window(ladder, rung, milestone.due)[0] <= day]
+    return [rung for rung in current if day < rung_window(ladder, rung, milestone.due)[1]]
+
+
+def rung_window(ladder: list[Rung], rung: Rung, due: date) -> tuple[date, date]:
+    """[first, stop): the days on which `rung` is sent — its own day, or a later run catching up."""
+    later = sorted({r.offset_days for r in ladder if r.offset_days > rung.offset_days})
+    same = [r.offset_days for r in ladder if r.to == rung.to and r.offset_days > rung.offset_days]
+    start = due + timedelta(days=rung.offset_days)
+    if same:  # the audience's next letter says all this one would have said
+        stop = due + timedelta(days=min(same))
+    elif later:  # the audience's last letter: sensible until the ladder moves on
+        stop = due + timedelta(days=later[0])
+    else:
+        stop = start + timedelta(days=CATCH_UP_DAYS)
+    if rung.offset_days < 0:  # "due in 3 days" makes no sense once the day has passed
+        stop = min(stop, due + timedelta(days=1))
+    return start, stop
 
 
 def actions_on(project: Project, milestone: Milestone, deliveries: Iterable[Delivery], day: date) -> list[Action]:
@@ -120,6 +130,12 @@ def actions_on(project: Project, milestone: Milestone, deliveries: Iterable[Deli
     if run is not None:
         actions.append(run)
     return actions
+
+
+def in_daily_order(actions: Iterable[Action]) -> list[Action]:
+    """A day's actions as the daily run carries them out: the pipeline run first, so that a
+    letter of the same day can say the report went out (and a rehearsal lists them the same)."""
+    return sorted(actions, key=lambda a: a.action != "run")
 
 
 def run_action(project: Project, milestone: Milestone, deliveries: Iterable[Delivery], day: date) -> Action | None:
