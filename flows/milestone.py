@@ -112,12 +112,34 @@ def close_run_record(flow: Flow[Any, Any], flow_run: FlowRun, state: State[Any])
     close_run(ws, run_id, status, detail=one_line(error) if isinstance(error, BaseException) else state.message)
 
 
+def show_incomplete_in_ui(flow: Flow[Any, Any], flow_run: FlowRun, state: State[Any]) -> None:
+    """on_completion hook: an "Incomplete" run's state on the API becomes a Cancelled-typed
+    state of the same name and message, which the UI shows grey — not green like a complete
+    milestone, not red like a failure.
+
+    Prefect's UI colours a state by its type alone (the name is only the badge's text), and of
+    the final types only Cancelled is neither success nor failure. The run itself still ends
+    Completed in its process: the caller (`wpflow run`'s exit code, the parent run, a direct call)
+    gets the ReportOutcome as before, and the store records the run as completed. Only what the
+    API holds — what the UI and `run_deployment` read — is moved on, forced because a final state
+    is left."""
+    if state.name != STATE_NAMES["incomplete"]:
+        return
+    from prefect.client.orchestration import get_client
+    from prefect.states import Cancelled
+
+    with get_client(sync_client=True) as client:
+        client.set_flow_run_state(
+            flow_run.id, Cancelled(name=state.name, message=state.message, data=state.data), force=True
+        )
+
+
 @flow(
     name="milestone-pipeline",
     flow_run_name=milestone_run_name,
     validate_parameters=True,
     task_runner=PipelineTaskRunner(),  # threads, or Dask when WPFLOW_DASK_ADDRESS names a cluster: chosen per run
-    on_completion=[close_run_record],
+    on_completion=[close_run_record, show_incomplete_in_ui],
     on_failure=[close_run_record],
     on_crashed=[close_run_record],
     on_cancellation=[close_run_record],

@@ -13,6 +13,7 @@ from typing import Any
 from prefect import get_run_logger, task
 
 from schemas.records import CheckedSubmission, Notice, ReportOutcome, WPSummary
+from tasks.run_log import store_warnings_in_run_log
 from wpflow.mail.transports import MailServerUnreachable, PermanentMailError
 from wpflow.milestone.report_stage import notify_stage
 from wpflow.milestone.stages import send_receipts
@@ -37,7 +38,8 @@ def send_partner_receipts(
     project: str, milestone_id: str, checked: list[CheckedSubmission], promise: str | None = None
 ) -> list[Notice]:
     ws = workspace(project)
-    notices = send_receipts(ws, ws.milestone(milestone_id), checked, promise)
+    with store_warnings_in_run_log():  # an e-mail of a crashed run, sent again: said in this run's log
+        notices = send_receipts(ws, ws.milestone(milestone_id), checked, promise)
     log_notices("receipt", notices)
     return notices
 
@@ -45,6 +47,7 @@ def send_partner_receipts(
 @task(retries=3, retry_delay_seconds=[5, 30, 120], timeout_seconds=300, retry_condition_fn=retry_when_worthwhile)
 def notify_partners(project: str, milestone_id: str, summary: WPSummary, outcome: ReportOutcome) -> list[Notice]:
     ws = workspace(project)
-    notices = notify_stage(ws, ws.milestone(milestone_id), summary, outcome)
+    with store_warnings_in_run_log():
+        notices = notify_stage(ws, ws.milestone(milestone_id), summary, outcome)
     log_notices("report" if outcome.release == "report" else "notice", notices)
     return notices

@@ -71,11 +71,25 @@ def validate_submissions(project: str, milestone_id: str, submissions: list[Subm
     return checked
 
 
+def replaced(c: CheckedSubmission, checked: list[CheckedSubmission]) -> bool:
+    """True when the partner sent a newer file of the same input (or, for a file not recognised
+    as any input, any newer file) after `c`: the run reports from that one, not from `c`."""
+    kind = c.result.kind or c.submission.kind
+    arrived = lambda x: (x.submission.modified_at, x.submission.received_at)  # noqa: E731
+    return any(
+        other.submission.partner == c.submission.partner
+        and (kind is None or (other.result.kind or other.submission.kind) == kind)
+        and arrived(other) > arrived(c)
+        for other in checked
+    )
+
+
 def log_invalid(checked: list[CheckedSubmission]) -> None:
-    """Each invalid file with its first problem: what a coordinator scans the run's log for."""
+    """Each invalid file the run uses with its first problem: what a coordinator scans the run's
+    log for. A file a newer one replaced is left out: the e-mails do not warn about it either."""
     logger = get_run_logger()
     for c in checked:
-        if not c.result.valid:
+        if not c.result.valid and not replaced(c, checked):
             errors = c.result.errors
             first = str(errors[0]) if errors else "not recognised as any requested input"
             logger.warning(

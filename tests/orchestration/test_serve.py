@@ -15,7 +15,8 @@ import yaml
 
 from schemas.settings import ROOT, Settings
 from tests.conftest import parse_eml
-from tests.prefect_harness import copy_prefect_database
+from tests.orchestration.run_states import ran_to_the_end
+from tests.orchestration.serving import SERVE_APP, serving_prefect_server
 from tests.uploads import put, seed_csv
 from tests.waiting import wait_for
 
@@ -113,25 +114,10 @@ def test_deploy_check_fails_when_prefect_yaml_drifts(tmp_path):
 
 
 # -- a real server ---------------------------------------------------------------------------
-SERVE_APP = """
-import typer
-from wpflow.cli.ops import serve_command
-app = typer.Typer()
-app.command("serve")(serve_command)
-app.command("noop")(lambda: None)
-app()
-"""
-
-
 @pytest.fixture(scope="module")
 def prefect_server_url(tmp_path_factory, prefect_database):
-    """`prefect server start` on a free loopback port with its own home (its database a copy of
-    an empty, migrated one); always stopped."""
-    from orchestration.serve import free_port, prefect_server
-
-    home = tmp_path_factory.mktemp("prefect-server-home")
-    copy_prefect_database(prefect_database, home / "prefect.db")
-    with prefect_server(free_port(), home, timeout=90) as api_url:
+    """A Prefect server of this module's own (`tests.orchestration.serving`)."""
+    with serving_prefect_server(tmp_path_factory.mktemp("prefect-server-home"), prefect_database) as api_url:
         yield api_url
 
 
@@ -230,7 +216,15 @@ def test_serve_runs_a_milestone_deployment_and_the_watcher(prefect_server_url, t
                 timeout=120,
                 poll_interval=1,
             )
-            assert run.state is not None and run.state.is_completed(), run.state
+            # Berlin, Copenhagen and others are missing as of 2006-07-31: the run ends "Incomplete",
+            # grey in the UI (its Completed state moves on to that a moment after it ended)
+            run = wait_for(
+                lambda: client.read_flow_run(run.id),
+                until=lambda r: r.state is not None and r.state.name == "Incomplete" and r.state.is_cancelled(),
+                timeout=30,
+                interval=0.5,
+                what="WP4-M3's Incomplete state",
+            )
             assert run.name == "baltmet-inno · WP4-M3 · due 2006-06-30 · as of 2006-07-31"
             artifacts = {
                 a.key: a
@@ -372,7 +366,7 @@ def test_deploy_to_a_work_pool_and_a_process_worker_runs_the_pipeline(prefect_se
         worker_log = run([*prefect, "worker", "start", "--pool", "wpflow-test-pool", "--run-once"], timeout=180)
         with get_client(sync_client=True) as client:
             state = client.read_flow_run(flow_run.id).state
-    assert state is not None and state.is_completed(), worker_log[-3000:]
+    assert ran_to_the_end(state), worker_log[-3000:]
     report = outputs / "reports" / "baltmet-inno" / "WP4-M3.docx"
     assert report.is_file()
     from docx import Document

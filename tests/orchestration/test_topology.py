@@ -31,6 +31,7 @@ from orchestration.databases import drop_database, prefect_database_url
 from orchestration.prefect_server import alive, descendants, free_port
 from schemas.settings import ROOT, Settings
 from tests.conftest import BUNDLED_PROJECT, POSTGRES_URL, SmtpSink, running_smtp
+from tests.orchestration.run_states import ran_to_the_end
 from tests.waiting import wait_for
 from wpflow.store.orm import MilestoneRunRow, NotificationRow
 
@@ -228,7 +229,7 @@ def test_two_projects_run_on_two_workers_against_postgres(start_topology, tmp_pa
     ids = submit(topology, [(BUNDLED_REF if f == BUNDLED_PROJECT else str(f), m) for f, m in plan])
     runs = wait_for_final(topology, ids, timeout=240)
 
-    assert [r.state.is_completed() for r in runs] == [True] * 10, [(r.name, r.state.message) for r in runs]
+    assert [ran_to_the_end(r.state) for r in runs] == [True] * 10, [(r.name, r.state.message) for r in runs]
     assert [r.name.split(" · ")[1] for r in runs] == [m for _, m in plan]  # "<slug> · <milestone> · due …"
     assert {r.work_queue_name for r in runs} == {"default"} and len({r.work_pool_name for r in runs}) == 1
     store_runs = rows(topology.store_url, MilestoneRunRow)
@@ -326,7 +327,7 @@ def test_a_worker_killed_mid_run_crashes_the_run_and_a_rerun_sends_every_email_o
         [second] = submit(topology, [(str(folder), "WP4-M3")])
         [killed, rerun] = wait_for_final(topology, [first, second], timeout=150)
 
-    assert rerun.state.is_completed(), rerun.state
+    assert ran_to_the_end(rerun.state), rerun.state
     assert killed.state.is_crashed(), killed.state
     assert "died before the run ended" in (killed.state.message or "")
     records = {r.flow_run_id: r for r in rows(topology.store_url, MilestoneRunRow)}
