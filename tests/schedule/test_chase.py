@@ -205,8 +205,8 @@ def test_chase_day_twice_sends_each_notice_once(chase_ws, project):
         if n.to == ["baltmet-inno@stockholm.example.org"] and "WP4-M3" in n.subject
     )
     body = notice.get_body(("plain",)).get_content()
-    assert "Tallinn (tallinn): seed_funding" in body
-    assert "(riga)" not in body  # Riga's corrected file arrived on 07-03
+    assert "Tallinn City Government, Tallinn City Office: Public seed-funding schemes" in body
+    assert "Riga City Council" not in body  # Riga's corrected file arrived on 07-03
 
 
 def test_deadlines_command_sends_due_notices_once(chase_ws):
