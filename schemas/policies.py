@@ -74,5 +74,27 @@ class ReportPolicy(Strict):
         description="Observers receive reports too (by default only partners asked for inputs and the "
         "WP coordinator do)",
     )
-    lead_in_copy: bool = Field(True, description="The lead partner is in copy of every report e-mail")
+    lead_in_copy: bool = Field(
+        True, description="The lead partner gets its own copy of every report version (one message, not a Cc)"
+    )
     attach_pdf: bool = Field(False, description="Attach the PDF beside the DOCX when one was made")
+
+
+class Delivery(Strict):
+    """How partners deliver their files and whom a reply reaches (`delivery:` in project.yaml).
+
+    Every e-mail to a partner says how to deliver, so this is data the messages quote; each
+    pattern may name `{partner}` (the participant id, its inbox folder) and `{milestone}`.
+    """
+
+    folder: str = Field(
+        "inbox/{partner}/{milestone}/",
+        description="The watched folder as partners see it (on the shared drive); always named",
+    )
+    upload_link: str | None = Field(None, description="A partner's upload page, when the project has one")
+    intake_email: str | None = Field(
+        None, pattern=r"^[^@\s<>,;]+@[^@\s<>,;]+\.[a-z]{2,}$", description="An address partners may mail files to"
+    )
+    reply_to: Literal["wp-coordinator", "lead", "secretariat"] = Field(
+        "wp-coordinator", description="Whom a reply to wpflow's e-mails reaches: the people who can answer it"
+    )

@@ -25,7 +25,7 @@ from pydantic import (
 # the policies are parts of a Project; importing them from here keeps one place to look
 from schemas.deliverable import Deliverable
 from schemas.final import FinalReportSources
-from schemas.policies import DEFAULT_LADDER, DeadlinePolicy, ReportPolicy, Rung, Strict  # noqa: F401
+from schemas.policies import DEFAULT_LADDER, DeadlinePolicy, Delivery, ReportPolicy, Rung, Strict  # noqa: F401
 
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 MILESTONE_ID_RE = re.compile(r"^WP\d+-M\d+$")
@@ -267,6 +267,7 @@ class Project(Strict):
     notes: list[SourceNote] = Field(default_factory=list, description="Project-level remarks")
     deadlines: DeadlinePolicy = Field(default_factory=DeadlinePolicy, description="Reminder ladder and grace")
     reports: ReportPolicy = Field(default_factory=ReportPolicy, description="When reports go out and to whom")
+    delivery: Delivery = Field(default_factory=Delivery, description="How partners deliver, where replies go")
     deliverable: Deliverable = Field(
         default_factory=Deliverable, description="Publicity, authorship, currencies and definitions of the reports"
     )

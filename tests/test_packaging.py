@@ -58,7 +58,7 @@ def test_the_installed_package_finds_its_project_and_templates(installed: Path, 
     assert Path(module).is_relative_to(installed)  # not the checkout's (editable) copy
     assert Path(project) == installed / "projects" / "baltmet-inno"
     assert (Path(project) / "project.yaml").is_file() and (Path(project) / "inbox" / "arrivals.yaml").is_file()
-    assert {p.name for p in (Path(templates) / "email").iterdir()} >= {"receipt.txt.j2", "report.html.j2"}
+    assert {p.name for p in (Path(templates) / "email").iterdir()} >= {"receipt.txt.j2", "layout.html.j2"}
     assert (Path(templates) / "report.docx").is_file()
     assert outputs == "outputs"  # the working folder's, never site-packages
 

@@ -142,7 +142,12 @@ def test_new_content_is_the_next_version_sent_again_and_a_to_b_to_a_is_v3(ws, sm
     ]
     v2 = next(m for m in smtp_server.messages if " v2" in str(m["Subject"]))
     assert "(updated)" in str(v2["Subject"])
-    assert f"v1 of {DAY.isoformat()}" in v2.get_body(("plain",)).get_content()
+    assert "v1 of 31 January 2008" in v2.get_body(("plain",)).get_content()
+    # v2 and v3 thread under the v1 the same person got; each message has an id of its own
+    first = {m["To"].addresses[0].addr_spec: m["Message-ID"] for m in smtp_server.messages if " v1" in m["Subject"]}
+    later = [m for m in smtp_server.messages if " v1" not in m["Subject"]]
+    assert later and all(m["In-Reply-To"] == m["References"] == first[m["To"].addresses[0].addr_spec] for m in later)
+    assert all(m["In-Reply-To"] is None for m in smtp_server.messages if " v1" in m["Subject"])
 
 
 def test_a_milestone_report_says_what_changed_in_the_document_and_the_e_mail(ws, smtp_server):

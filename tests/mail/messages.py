@@ -9,11 +9,9 @@ from email.message import EmailMessage
 
 from schemas.project import Milestone, Participant, Programme, Project, WorkPackage
 from schemas.records import Issue, ReportRef, Submission, ValidationResult
-from wpflow.mail.compose import (
-    DOCX_TYPE,
-    compose_report_email,
-)
+from wpflow.mail.compose import DOCX_TYPE
 from wpflow.mail.idempotency import report_key
+from wpflow.mail.reports import compose_report_email
 
 DOCX_MIME = "/".join(DOCX_TYPE)
 INJECTION = "Cluster mapping\r\nBcc: evil@example.com"
@@ -59,7 +57,6 @@ def make_project(*, title: str = "Cluster mapping", riga_org: str = "Rīgas dome
 
 
 def report_email(project: Project, report: ReportRef, recipient: str = "malmo", **kw) -> EmailMessage:
-    kw.setdefault("cc", ["lead@oslo.example"])
     kw.setdefault("summary_lines", ["Status: incomplete — 2 of 3 required inputs delivered and valid."])
     person = project.participant(recipient)
     kw.setdefault("key", report_key("BaltMet Inno", "WP3-M2", person.emails[0], report.sha256))

@@ -68,7 +68,7 @@ def test_notify_once_sends_once_and_again_for_a_changed_report(
 
     assert (first.sent, repeat.sent, update.sent) == (True, False, True)
     assert first.key == repeat.key != update.key
-    assert first.to == ["info@malmo.example", "cluster@malmo.example"] and first.cc == ["lead@oslo.example"]
+    assert first.to == ["info@malmo.example", "cluster@malmo.example"] and first.cc == []
     assert first.path is None  # SMTP: no outbox file
     assert [m["Subject"] for m in smtp_server.messages] == [
         "[BaltMet Inno] WP3-M2 report — Cluster mapping",

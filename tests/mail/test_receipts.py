@@ -15,10 +15,10 @@ from tests.mail.messages import (
     submission,
 )
 from wpflow.mail.compose import (
-    compose_receipt_email,
     compose_reminder_email,
 )
 from wpflow.mail.idempotency import ladder_key, receipt_key, report_key
+from wpflow.mail.receipts import compose_receipt_email
 
 
 @pytest.fixture
@@ -71,17 +71,20 @@ def test_receipt_for_a_valid_file(project: Project) -> None:
     )
 
     assert msg["Subject"] == "[BaltMet Inno] WP3-M2 receipt — Rīga clusters.xlsx: accepted"
-    assert "It passed all checks. It will be in the updated WP3-M2 report, v2." in msg.get_content()
+    assert (
+        "It is accepted: it passed all checks. It will be in the updated WP3-M2 report, v2."
+        in msg.get_body(("plain",)).get_content()
+    )
     assert list(msg.iter_attachments()) == []
 
 
 @pytest.mark.parametrize(
     "as_of, phrase",
     [
-        (date(2006, 6, 1), "are due in 14 days, on 2006-06-15"),
-        (date(2006, 6, 14), "are due in 1 day, on 2006-06-15"),
-        (date(2006, 6, 15), "are due today, 2006-06-15"),
-        (date(2006, 6, 16), "were due on 2006-06-15, 1 day ago"),
+        (date(2006, 6, 1), "are due in 14 days, on 15 June 2006"),
+        (date(2006, 6, 14), "are due in 1 day, on 15 June 2006"),
+        (date(2006, 6, 15), "are due today, 15 June 2006"),
+        (date(2006, 6, 16), "were due on 15 June 2006, 1 day ago"),
     ],
 )
 def test_reminder_says_when_and_what(project: Project, as_of: date, phrase: str) -> None:
@@ -91,14 +94,15 @@ def test_reminder_says_when_and_what(project: Project, as_of: date, phrase: str)
         project.participant("malmo"),
         key=ladder_key("BaltMet Inno", "WP3-M2", "info@malmo.example", "reminder", "T-14"),
         step="T-14",
-        missing=["Pre-phase clusters (clusters)"],
+        missing=["pre_phase_clusters"],
         as_of=as_of,
     )
 
-    body = msg.get_content()
-    assert msg["Subject"] == "[BaltMet Inno] WP3-M2 reminder — inputs due 2006-06-15"
+    body = msg.get_body(("plain",)).get_content()
+    assert msg["Subject"] == "[BaltMet Inno] WP3-M2 reminder — inputs due 15 June 2006"
     assert phrase in body
-    assert "  - Pre-phase clusters (clusters)" in body
+    assert "  - Pre-phase clusters\n" in body  # the input's title, never its id
+    assert "in your folder inbox/malmo/WP3-M2/ on the project's shared drive" in body
 
 
 @pytest.mark.parametrize(
@@ -137,15 +141,17 @@ def test_notice_and_escalation_list_who_is_late(
         project.participant(recipient),
         step=step,
         key=ladder_key("BaltMet Inno", "WP3-M2", project.participant(recipient).emails[0], kind, step),
-        missing=["Malmö: clusters", "Rīga: seed_funding (invalid)"],
+        missing=["Malmö (malmo): pre_phase_clusters", "Rīga (riga): seed_funding (invalid)"],
         as_of=as_of,
         kind=kind,
     )
 
-    body = msg.get_content()
+    body = msg.get_body(("plain",)).get_content()
     assert msg["Subject"] == "[BaltMet Inno] WP3-M2 overdue inputs — 2 outstanding"
     assert days in body and closing in body
-    assert "  - Malmö: clusters\n  - Rīga: seed_funding (invalid)" in body
+    assert (
+        "  - Malmö stad: Pre-phase clusters\n  - Rīgas dome: Public seed-funding schemes (sent, but not usable" in body
+    )
 
 
 def test_reminder_keys_differ_per_step_and_kind(project: Project) -> None:

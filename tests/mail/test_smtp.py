@@ -44,7 +44,7 @@ def test_smtp_delivers_message_envelope_and_attachment(
 
     (envelope,) = smtp_server.envelopes
     assert envelope.mail_from == "secretariat@baltmet.example"
-    assert sorted(envelope.rcpt_tos) == ["cluster@malmo.example", "info@malmo.example", "lead@oslo.example"]
+    assert sorted(envelope.rcpt_tos) == ["cluster@malmo.example", "info@malmo.example"]
     (received,) = smtp_server.messages
     assert returned == received["Message-ID"] == msg["Message-ID"]
     assert received["Subject"] == "[BaltMet Inno] WP3-M2 report — Cluster mapping"

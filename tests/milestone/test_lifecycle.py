@@ -142,7 +142,7 @@ def test_late_and_corrected_files_bring_exactly_one_update_naming_them(replay):
     assert versions["WP3-M1"] == {1, 2}  # complete early, then Berlin's correction
     bodies = {(mid, version): m.get_body(("plain",)).get_content() for mid, version, _, m in report_mails(mails)}
     malmo = bodies[("WP4-M3", 2)]
-    assert "has changed since v1 of 2006-06-30" in malmo
+    assert "has changed since v1 of 30 June 2006" in malmo
     assert "Malmö (Public seed-funding schemes): new" in malmo and "Still missing: St. Petersburg" in malmo
     assert "St. Petersburg (Public seed-funding schemes): new" in bodies[("WP4-M3", 3)]
     assert "Berlin (" in bodies[("WP3-M1", 2)] and "replaced by version 2" in bodies[("WP3-M1", 2)]

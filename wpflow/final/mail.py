@@ -12,6 +12,7 @@ from schemas.records import ReportRef
 from wpflow.final.deliverable import frame_context
 from wpflow.final.tables import status_counts
 from wpflow.mail.compose import DOCX_TYPE, PDF_TYPE, Attachment, compose
+from wpflow.mail.words import names
 from wpflow.report.plain_words import long_date
 
 
@@ -37,15 +38,21 @@ def compose_final_email(
     recipient: Participant,
     *,
     key: str,
-    cc: Iterable[str] = (),
+    received: Iterable[Participant] = (),
     since: str | None = None,
     changes: list[str] | None = None,
     attach: Iterable[Path] = (),
+    version: int | None = None,
+    thread: str | None = None,
     templates: Path | None = None,
 ) -> EmailMessage:
-    """The report for one recipient, DOCX attached (and the PDF when the project asks for it)."""
+    """The report for one recipient, DOCX attached (and the PDF when the project asks for it);
+    the lead partner and the WP's co-ordinator also read who else received it."""
     path = Path(report.path)
     is_wp = isinstance(story, WPStory)
+    wp_id = story.wp_id if isinstance(story, WPStory) else None
+    answers = {project.lead} | ({project.work_package(wp_id).coordinator} if wp_id else set())
+    others = [p for p in received if p.id != recipient.id] if recipient.id in answers else []
     return compose(
         "final_report",
         {
@@ -59,12 +66,17 @@ def compose_final_email(
             "since": since,
             "changes": changes or [],
             "story_lines": story_lines(story),
+            "received_by": names(others),
+            "as_of": story.as_of,
         },
         project=project,
         recipient=recipient,
-        cc=cc,
         templates=templates,
         key=key,
+        as_of=story.as_of,
+        wp_id=wp_id,
+        version=version if version is not None else report.version,
+        thread=thread,
         attachments=[
             Attachment.from_path(path, DOCX_TYPE),
             *(Attachment.from_path(p, PDF_TYPE) for p in attach),

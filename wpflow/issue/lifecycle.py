@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Protocol, TypedDict
 from schemas.project import Participant
 from schemas.records import Notice, ReportRef, ReportStatus, ReportVersion, VersionContents
 from wpflow.files import file_sha256
-from wpflow.issue.content import sent_as, version_label
+from wpflow.issue.content import sent_as
 from wpflow.report.plain_words import long_date
 
 if TYPE_CHECKING:
@@ -51,14 +51,18 @@ class Edition:
 
 
 class Particulars(TypedDict):
-    """What one recipient's e-mail of a version says beyond the document: its once-key, who is
-    in copy, the version it replaces and what changed, the files attached beside the DOCX."""
+    """What one recipient's e-mail of a version says beyond the document: its once-key, the
+    version it replaces and what changed, the files attached beside the DOCX, everyone the
+    version goes to, its number, and the Message-ID of the first version this recipient got
+    (so that v2 and v3 thread under it)."""
 
     key: str
-    cc: list[str]
     since: str | None
     changes: list[str]
     attach: list[Path]
+    received: list[Participant]
+    version: int
+    thread: str | None
 
 
 class Document(Protocol):
@@ -180,19 +184,50 @@ def write(doc: Document, edition: Edition, folder: Path, name: str) -> ReportRef
 
 
 # -- sending ------------------------------------------------------------------------------
+def recipients(doc: Document) -> list[Participant]:
+    """Whom a version goes to: the document's recipients, and the lead partner with a message
+    of its own when the project says so (`reports.lead_in_copy`) — one per version, never a Cc
+    on each partner's copy, which had the lead read the same version once per partner."""
+    project = doc.ws.project
+    people = doc.recipients()
+    if project.reports.lead_in_copy and all(p.id != project.lead for p in people):
+        people.append(project.participant(project.lead))
+    return people
+
+
+def first_message_ids(doc: Document) -> dict[str, str]:
+    """The Message-ID of the first version each address was sent, as the store recorded it."""
+    ws = doc.ws
+    first: dict[str, str] = {}
+    for sent in ws.store.notifications(ws.project.name, doc.report_id):
+        if sent.kind == doc.mail_kind and sent.message_id and sent.recipient not in first:
+            first[sent.recipient] = sent.message_id
+    return first
+
+
 def send(doc: Document, version: ReportVersion) -> list[Notice]:
-    """The version to each recipient once per content, the lead partner in copy as the
-    project's policy says; one notice per recipient (sent now, or before)."""
+    """The version to each recipient once per content; one notice per recipient (sent now, or
+    before)."""
     from wpflow.mail.send_once import send_once
 
     ws = doc.ws
     edition = what_changed(doc, version)
     content = sent_as(version, earlier_versions(ws, version))
-    outgoing = [message(doc, version, edition, content, person) for person in doc.recipients()]
+    people = recipients(doc)
+    threads = first_message_ids(doc) if version.version > 1 else {}
+    outgoing = [message(doc, version, edition, content, person, people, threads) for person in people]
     return send_once(ws.store, ws.mailer, ws.project.name, outgoing)
 
 
-def message(doc: Document, version: ReportVersion, edition: Edition, content: str, person: Participant) -> Outgoing:
+def message(
+    doc: Document,
+    version: ReportVersion,
+    edition: Edition,
+    content: str,
+    person: Participant,
+    people: list[Participant],
+    threads: dict[str, str],
+) -> Outgoing:
     """The version's e-mail to one recipient; `content`: what its key says it carries."""
     from wpflow.mail.send_once import Outgoing
     from wpflow.store.issued import About
@@ -200,8 +235,6 @@ def message(doc: Document, version: ReportVersion, edition: Edition, content: st
     report = version.report
     assert report is not None, "a version is rendered before it is sent"
     project = doc.ws.project
-    lead = project.participant(project.lead)
-    before = edition.before
     email = person.emails[0]
     key = doc.key(email, content)
     return Outgoing(
@@ -215,10 +248,12 @@ def message(doc: Document, version: ReportVersion, edition: Edition, content: st
             report,
             Particulars(
                 key=key,
-                cc=list(lead.emails) if project.reports.lead_in_copy and person.id != lead.id else [],
-                since=version_label(before.version, before.as_of) if before else None,
+                since=edition.changes_since,
                 changes=list(edition.changes),
                 attach=[Path(report.pdf_path)] if project.reports.attach_pdf and report.pdf_path else [],
+                received=people,
+                version=version.version,
+                thread=threads.get(email),
             ),
         ),
     )

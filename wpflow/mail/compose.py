@@ -1,8 +1,9 @@
 """E-mail: composing wpflow's messages from templates and sending them through one seam.
 
 Wording lives in `templates/email/*.j2` (a secretariat edits text, not Python). Each text
-template sets its own `subject`; a `.html.j2` beside it, when present, becomes the HTML
-alternative and is autoescaped.
+template sets its own `subject`; its HTML alternative is `<name>.html.j2` when present, else
+`layout.html.j2` laying out the text's own paragraphs and lists — so every kind has both parts
+and they never say different things. HTML templates are autoescaped.
 
 Partner-supplied text (file names, organisation names, milestone titles from a YAML someone
 typed) reaches headers only through `header_text`, which drops CR, LF and every other control
@@ -31,8 +32,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from schemas.project import Milestone, Participant, Project
-from schemas.records import ReportRef, Submission, ValidationResult
 from schemas.settings import ROOT
+from wpflow.mail.words import how_to_deliver, rehearsal_note, reply_person, send_by, text_blocks, who
+from wpflow.report.plain_words import kind_title, long_date
 
 if TYPE_CHECKING:
     pass
@@ -80,11 +82,13 @@ def mailbox(addr_spec: str, display_name: str = "") -> Address:
         raise ValueError(f"not a single e-mail address: {addr_spec!r} ({exc})") from exc
 
 
-def message_id_for(key: str, sender: str) -> str:
+def message_id_for(key: str, sender: str, version: int | None = None) -> str:
     """A Message-ID derived from the idempotency key, so a re-send of the same notification is
-    recognisable as the same message (mail clients thread or drop duplicates by it)."""
+    recognisable as the same message (mail clients thread or drop duplicates by it). A report's
+    key names its content, not its number — the same content can be v1 in one store and v2 in
+    another (a replay) —, so a version's number is part of its Message-ID."""
     domain = sender.rpartition("@")[2] or "wpflow.invalid"
-    return f"<{key}@{domain}>"
+    return f"<{key}.v{version}@{domain}>" if version is not None else f"<{key}@{domain}>"
 
 
 def addresses(msg: EmailMessage, header: str) -> list[str]:
@@ -116,7 +120,7 @@ class Rendered:
 def email_environment(folder: Path) -> Environment:
     """Jinja environment for one template folder. StrictUndefined: a template asking for a
     variable nobody provides fails loudly instead of mailing a blank."""
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(folder),
         autoescape=lambda name: bool(name and name.endswith(".html.j2")),
         undefined=StrictUndefined,
@@ -124,6 +128,8 @@ def email_environment(folder: Path) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters.update(long_date=long_date, who=who, kind_title=kind_title)
+    return env
 
 
 def render_email(name: str, context: dict[str, Any], templates: Path | None = None) -> Rendered:
@@ -133,9 +139,15 @@ def render_email(name: str, context: dict[str, Any], templates: Path | None = No
     subject = getattr(module, "subject", None)
     if not subject:
         raise ValueError(f"template {name}.txt.j2 does not set a subject")
-    html_name = f"{name}.html.j2"
-    html = env.get_template(html_name).render(context) if html_name in env.list_templates() else None
-    return Rendered(subject=header_text(str(subject)), text=str(module).strip() + "\n", html=html)
+    text = str(module).strip() + "\n"
+    note = context.get("rehearsal")
+    if note:  # the first line, before the greeting: a reader must not take a rehearsal for news
+        text = f"{note}\n\n{text}"
+    html_name = f"{name}.html.j2" if f"{name}.html.j2" in env.list_templates() else "layout.html.j2"
+    if html_name not in env.list_templates():
+        return Rendered(subject=header_text(str(subject)), text=text, html=None)
+    html = env.get_template(html_name).render({**context, "subject": subject, "blocks": text_blocks(text)})
+    return Rendered(subject=header_text(str(subject)), text=text, html=html)
 
 
 def build_message(
@@ -145,18 +157,27 @@ def build_message(
     sender: Address,
     to: Sequence[Address],
     cc: Sequence[Address] = (),
+    reply_to: Sequence[Address] = (),
+    version: int | None = None,
+    thread: str | None = None,
     attachments: Iterable[Attachment] = (),
 ) -> EmailMessage:
     """Assemble headers, text (+ HTML) and attachments. All header values arrive here either
-    as `Address` objects built by `mailbox` or as text passed through `header_text`."""
+    as `Address` objects built by `mailbox` or as text passed through `header_text`. `thread`:
+    the Message-ID of the first version this recipient got, so v2 and v3 sit under v1."""
     msg = EmailMessage(policy=MAIL_POLICY)
     msg["Subject"] = header_text(rendered.subject)
     msg["From"] = sender
     msg["To"] = list(to)
     if cc:
         msg["Cc"] = list(cc)
+    if reply_to:
+        msg["Reply-To"] = list(reply_to)
     msg["Date"] = format_datetime(datetime.now(UTC))
-    msg["Message-ID"] = message_id_for(key, sender.addr_spec)
+    msg["Message-ID"] = message_id_for(key, sender.addr_spec, version)
+    if thread and thread != msg["Message-ID"]:
+        msg["In-Reply-To"] = header_text(thread)
+        msg["References"] = header_text(thread)
     msg.set_content(rendered.text)
     if rendered.html is not None:
         msg.add_alternative(rendered.html, subtype="html")
@@ -171,7 +192,24 @@ def sender_of(project: Project) -> Address:
 
 
 def recipient_mailboxes(recipient: Participant) -> list[Address]:
-    return [mailbox(e, recipient.organisation) for e in recipient.emails]
+    return [mailbox(e, who(recipient)) for e in recipient.emails]
+
+
+def named(project: Project, address: str) -> Address:
+    """An address with the name of the participant it belongs to, if any: no bare addresses."""
+    for person in project.participants:
+        if address in person.emails:
+            return mailbox(address, who(person))
+    return mailbox(address, f"{project.name} secretariat" if address == project.secretariat_email else "")
+
+
+def reply_to_for(project: Project, recipient: Participant, wp_id: str | None) -> list[Address]:
+    """Reply-To whom `delivery.reply_to` names, unless that is the recipient itself: a reply
+    then goes to the secretariat, the sender."""
+    person = reply_person(project, wp_id)
+    if person is None or person.id == recipient.id:
+        return []
+    return recipient_mailboxes(person)[:1]
 
 
 def compose(
@@ -184,125 +222,24 @@ def compose(
     cc: Iterable[str] = (),
     attachments: Iterable[Attachment] = (),
     templates: Path | None = None,
+    as_of: date | None = None,
+    wp_id: str | None = None,
+    version: int | None = None,
+    thread: str | None = None,
 ) -> EmailMessage:
-    """What every compose_* shares: render, address from the secretariat to the recipient."""
-    context = {"project": project, "recipient": recipient, **context}
+    """What every compose_* shares: render, address from the secretariat to the recipient,
+    replies to the people who can answer (`wp_id`: the message's work package). `as_of`: the
+    day the message speaks of; one before the machine's day is a rehearsal and says so."""
+    context = {"project": project, "recipient": recipient, "rehearsal": rehearsal_note(as_of), **context}
     return build_message(
         render_email(name, context, templates),
         key=key,
         sender=sender_of(project),
         to=recipient_mailboxes(recipient),
-        cc=[mailbox(a) for a in cc if a not in recipient.emails],
-        attachments=attachments,
-    )
-
-
-def compose_report_email(
-    project: Project,
-    milestone: Milestone,
-    report: ReportRef,
-    recipient: Participant,
-    *,
-    key: str,
-    cc: Iterable[str] = (),
-    since: str | None = None,
-    changes: list[str] | None = None,
-    summary_lines: list[str] | None = None,
-    attach: Iterable[Path] = (),
-    templates: Path | None = None,
-) -> EmailMessage:
-    """The milestone report for one recipient, DOCX attached (and the PDF when the project
-    asks for it: `attach`). `since` names the version this one replaces ("v1 of 2005-06-19")
-    and `changes` says what changed, so readers know to replace the copy they have."""
-    path = Path(report.path)
-    extra = [Attachment.from_path(p, PDF_TYPE) for p in attach]
-    return compose(
-        "report",
-        {
-            "milestone": milestone,
-            "report": report,
-            "report_name": path.name,
-            "update": since is not None,
-            "since": since,
-            "changes": changes or [],
-            "summary_lines": summary_lines or [],
-        },
-        project=project,
-        recipient=recipient,
-        cc=cc,
-        templates=templates,
-        key=key,
-        attachments=[Attachment.from_path(path, DOCX_TYPE), *extra],
-    )
-
-
-def compose_empty_email(
-    project: Project,
-    milestone: Milestone,
-    recipient: Participant,
-    *,
-    key: str,
-    outstanding: list[str],
-    as_of: date,
-    templates: Path | None = None,
-) -> EmailMessage:
-    """To the WP coordinator or the lead instead of an empty report: nothing usable arrived
-    by the due date, so no report went to the partners."""
-    return compose(
-        "empty",
-        {"milestone": milestone, "outstanding": outstanding, "as_of": as_of},
-        project=project,
-        recipient=recipient,
-        templates=templates,
-        key=key,
-    )
-
-
-def compose_receipt_email(
-    project: Project,
-    milestone: Milestone,
-    submission: Submission,
-    result: ValidationResult,
-    recipient: Participant,
-    *,
-    key: str,
-    promise: str = "",
-    cc: Iterable[str] = (),
-    annotated: Path | None = None,
-    templates: Path | None = None,
-) -> EmailMessage:
-    """A receipt for one delivered file: accepted, or the list of problems (each located as
-    `file, sheet S, row 7, column D (field): 'value' message`), with the annotated workbook."""
-    from wpflow.file_names import shown_name
-    from wpflow.inputs.problems import PROBLEMS_CSV, receipt_problems
-
-    attachments = []
-    if annotated is not None:
-        name = f"{shown_name(Path(submission.file_name).stem)} (annotated).xlsx"
-        attachments.append(Attachment.from_path(annotated, XLSX_TYPE, filename=name))
-    problems = receipt_problems(result.issues)  # bounded: the first ones in full, all in problems.csv
-    if problems.csv is not None:
-        attachments.append(Attachment(filename=PROBLEMS_CSV, data=problems.csv, mime=("text", "csv")))
-    return compose(
-        "receipt",
-        {
-            "milestone": milestone,
-            "submission": submission,
-            "file_name": shown_name(submission.file_name),
-            "valid": result.valid,
-            "errors": problems.errors,
-            "error_count": problems.error_count,
-            "warnings": problems.warnings,
-            "more": problems.more,
-            "kind_detected": result.kind,
-            "annotated": annotated is not None,
-            "promise": promise,
-        },
-        project=project,
-        recipient=recipient,
-        cc=cc,
-        templates=templates,
-        key=key,
+        cc=[named(project, a) for a in cc if a not in recipient.emails],
+        reply_to=reply_to_for(project, recipient, wp_id),
+        version=version,
+        thread=thread,
         attachments=attachments,
     )
 
@@ -330,13 +267,31 @@ def compose_reminder_email(
             "kind": kind,
             "milestone": milestone,
             "step": step,
-            "missing": missing,
+            "missing": [ladder_words(project, line) for line in missing],
             "as_of": as_of,
             "days_left": (milestone.due - as_of).days,
+            "deliver": how_to_deliver(project, recipient, milestone.id),
+            "send_by": send_by(project, milestone, as_of),
         },
         project=project,
         recipient=recipient,
         cc=cc,
         templates=templates,
         key=key,
+        as_of=as_of,
+        wp_id=milestone.wp_id,
     )
+
+
+def ladder_words(project: Project, line: str) -> str:
+    """The ladder names inputs by kind id and partners by city and id ('Riga (riga):
+    seed_funding (invalid)'); a reader gets the organisation and the input's title instead."""
+    head, _, kinds = line.rpartition(": ")
+    for person in project.participants:
+        if head == f"{person.city} ({person.id})":
+            head = who(person)
+    titles = []
+    for kind in kinds.split(", "):
+        invalid = kind.endswith(" (invalid)")
+        titles.append(kind_title(kind.removesuffix(" (invalid)")) + (" (sent, but not usable yet)" if invalid else ""))
+    return (f"{head}: " if head else "") + ", ".join(titles)

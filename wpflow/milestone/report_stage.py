@@ -44,6 +44,7 @@ from wpflow.issue.content import (
     version_label,
 )
 from wpflow.issue.lifecycle import Edition, Particulars
+from wpflow.mail.words import who
 from wpflow.milestone.stages import summary_lines
 from wpflow.report.plain_words import kind_title
 from wpflow.workspace import Workspace
@@ -121,10 +122,12 @@ class MilestoneReport:
         return report_key(self.ws.project.name, self.milestone.id, email, content)
 
     def compose(self, person: Participant, report: ReportRef, particulars: Particulars) -> EmailMessage:
-        from wpflow.mail.compose import compose_report_email
+        from wpflow.mail.reports import compose_report_email
 
         lines = summary_lines(self.summary)
-        return compose_report_email(self.ws.project, self.milestone, report, person, summary_lines=lines, **particulars)
+        return compose_report_email(
+            self.ws.project, self.milestone, report, person, summary=self.summary, summary_lines=lines, **particulars
+        )
 
 
 # -- release ------------------------------------------------------------------------------
@@ -180,7 +183,9 @@ def send_empty_notice(ws: Workspace, milestone: Milestone, summary: WPSummary) -
 
     project = ws.project
     wp = project.work_package(milestone.wp_id)
-    outstanding = [f"{s.city}: {kind_title(s.kind)} ({s.status})" for s in summary.partners]
+    outstanding = [
+        f"{who(project.participant(s.partner))}: {kind_title(s.kind)} ({s.status})" for s in summary.partners
+    ]
     about_inputs = inputs_digest(summary.partners)
     outgoing = [
         empty_notice(ws, milestone, project.participant(pid), outstanding, summary.as_of, about_inputs)
@@ -193,8 +198,8 @@ def empty_notice(
     ws: Workspace, milestone: Milestone, person: Participant, outstanding: list[str], as_of: date, about_inputs: str
 ) -> Outgoing:
     """The "nothing arrived" e-mail to one person, keyed by the milestone alone."""
-    from wpflow.mail.compose import compose_empty_email
     from wpflow.mail.idempotency import empty_key
+    from wpflow.mail.reports import compose_empty_email
     from wpflow.mail.send_once import Outgoing
     from wpflow.store.issued import About
 

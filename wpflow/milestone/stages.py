@@ -26,7 +26,7 @@ from schemas.records import (
 )
 from wpflow.file_names import shown_name
 from wpflow.inputs.gate import GateVerdict
-from wpflow.report.plain_words import format_value
+from wpflow.report.plain_words import format_value, long_date
 from wpflow.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -212,8 +212,8 @@ def send_receipts(
 
 def receipt(ws: Workspace, milestone: Milestone, checked: CheckedSubmission, promise: str | None) -> Outgoing:
     """The receipt for one checked file, to the partner it came from."""
-    from wpflow.mail.compose import compose_receipt_email
     from wpflow.mail.idempotency import receipt_key
+    from wpflow.mail.receipts import compose_receipt_email
     from wpflow.mail.send_once import Outgoing
     from wpflow.store.issued import About
 
@@ -247,10 +247,10 @@ def receipt_promise(ws: Workspace, milestone: Milestone) -> str:
         return f"It will be in the updated {milestone.id} report, v{latest.version + 1}."
     if ws.project.reports.release == "due-or-complete":
         return (
-            f"It will be in the {milestone.id} report, which goes out on {milestone.due.isoformat()} "
+            f"It will be in the {milestone.id} report, which goes out on {long_date(milestone.due)} "
             "or as soon as every partner's input has arrived."
         )
-    return f"It will be in the {milestone.id} report, which goes out on {milestone.due.isoformat()}."
+    return f"It will be in the {milestone.id} report, which goes out on {long_date(milestone.due)}."
 
 
 def _annotated_copy_path(ws: Workspace, sub: Submission) -> Path | None:
