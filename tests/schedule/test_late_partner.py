@@ -149,12 +149,25 @@ def test_the_overdue_notice_says_what_is_missing_and_how_to_deliver(replay):
         assert "2006-06-30" not in body and "UTC" not in body and "seed_funding" not in body
 
 
+def test_the_late_partners_letters_are_addressed_like_every_other_message(replay):
+    """Display names, replies to the WP coordinator, and a rehearsal that says so."""
+    msg = mail(replay, "2006-07-01", SPB, "was due on 30 June 2006")
+    assert msg["To"].addresses[0].display_name.startswith("City of St. Petersburg")
+    assert msg["From"].addresses[0].display_name
+    [reply] = msg["Reply-To"].addresses
+    assert "Stockholm" in reply.display_name  # WP4's coordinator answers questions about WP4-M3
+    assert msg.get_body(("plain",)).get_content().startswith("Rehearsal: ")
+
+
 def test_the_last_call_names_the_day_the_lead_is_told(replay):
     msg = mail(replay, "2006-07-05", SPB, "last call")
     assert msg["Subject"] == "[BaltMet Inno] WP4-M3: last call for your input before 7 July 2006"
     text = msg.get_body(("plain",)).get_content()
     assert "5 days later we still have nothing from St. Petersburg" in text
-    assert "in your folder inbox/st-petersburg/WP4-M3/ before 7 July 2006" in text
+    assert (
+        "your folder inbox/st-petersburg/WP4-M3/ on the project's shared drive. Please send it before 7 July 2006"
+        in text
+    )
     # v2 (Riga's late file) went out the same morning, before this letter was written
     assert "went out on 1 July 2006 with your input marked as missing, and again as version 2 on 5 July 2006" in text
     assert "Riga" not in text

@@ -22,6 +22,7 @@ from schemas.project import Milestone, Participant, Project
 from schemas.records import ReportVersion
 from wpflow.issue.content import release_day
 from wpflow.mail.compose import compose
+from wpflow.mail.words import folder_of, how_to_deliver
 from wpflow.report.plain_words import kind_title, long_date
 
 __all__ = ["compose_ladder_letter", "delivery_way", "missing_items", "report_so_far"]
@@ -34,10 +35,10 @@ def missing_items(labels: Sequence[str]) -> list[dict[str, object]]:
     return [{"title": kind_title(label.removesuffix(INVALID)), "invalid": label.endswith(INVALID)} for label in labels]
 
 
-def delivery_way(partner: Participant, milestone: Milestone) -> str:
-    """Where the partner puts its files: its own milestone folder in the project's inbox (the
-    watched folder every other way of delivering ends in too)."""
-    return f"inbox/{partner.id}/{milestone.id}/"
+def delivery_way(project: Project, partner: Participant, milestone: Milestone) -> str:
+    """Where the partner puts its files: its own milestone folder as the project's `delivery`
+    names it (the watched folder every other way of delivering ends in too)."""
+    return folder_of(project, partner, milestone.id)
 
 
 def report_so_far(
@@ -103,7 +104,8 @@ def compose_ladder_letter(
         owed = outstanding.get(recipient.id, [])
         context |= {
             "missing": missing_items(owed),
-            "folder": delivery_way(recipient, milestone),
+            "folder": delivery_way(project, recipient, milestone),
+            "how": how_to_deliver(project, recipient, milestone.id),
             "report": report_so_far(
                 project,
                 milestone,
@@ -114,7 +116,7 @@ def compose_ladder_letter(
             ),
             "lead_day": long_date(lead_day) if lead_day else None,
         }
-        return compose(kind, context, project=project, recipient=recipient, key=key)
+        return compose(kind, context, project=project, recipient=recipient, key=key, as_of=day, wp_id=milestone.wp_id)
     if kind != "escalation":
         raise ValueError(f"not a letter after the due date: {kind}")
     late = [
@@ -132,4 +134,6 @@ def compose_ladder_letter(
             then="a late input will make a new version",
         ),
     }
-    return compose("lead_escalation", context, project=project, recipient=recipient, key=key)
+    return compose(
+        "lead_escalation", context, project=project, recipient=recipient, key=key, as_of=day, wp_id=milestone.wp_id
+    )
