@@ -98,7 +98,7 @@ def test_simulate_fits_80_columns_and_says_what_it_validates():
 def test_project_show_says_when_reports_go_out_and_to_whom():
     output = run_cli(["project", "show"])
     assert "Reports\n- go out at the due date with whatever has arrived (marked incomplete), or" in output
-    assert "observers do not" in output and "the lead partner in copy" in output
+    assert "observers do not" in output and "the lead partner gets its own copy" in output
 
 
 def test_a_bad_as_of_is_invalid_input_with_one_line():

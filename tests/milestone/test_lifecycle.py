@@ -21,6 +21,28 @@ START, END = date(2005, 1, 1), date(2008, 1, 31)
 # three years replayed day by day (~30 CPU-seconds): a long scenario, run by `make test-system`;
 # tests/schedule/test_chase.py holds the ladder's day-level cases for `make test`
 pytestmark = pytest.mark.system
+# E-mails per person over the three-year replay, each event once: the partners' reminders, overdue
+# notices and last calls, receipts, report versions and final reports; Helsinki (the lead, and a
+# partner delivering its own inputs) its own events, not a copy of everyone's; observers and the
+# organisations asked for nothing the joint final report alone.
+EXPECTED_PER_PERSON: dict[str, int] = {
+    "baltmet-inno@copenhagen.example.org": 89,
+    "baltmet-inno@helsinki.example.org": 128,
+    "baltmet-inno@malmo.example.org": 86,
+    "baltmet-inno@oslo.example.org": 1,
+    "baltmet-inno@riga.example.org": 108,
+    "baltmet-inno@senwtf-berlin.example.org": 1,
+    "baltmet-inno@spb.example.org": 90,
+    "baltmet-inno@stockholm.example.org": 96,
+    "baltmet-inno@stockholmbusinessregion.example.org": 1,
+    "baltmet-inno@tallinn-enterprise.example.org": 1,
+    "baltmet-inno@tallinn.example.org": 103,
+    "baltmet-inno@tsb-berlin.example.org": 96,
+    "baltmet-inno@vilnius.example.org": 1,
+    "baltmet-inno@warsaw.example.org": 1,
+    "baltmet-inno@wista.example.org": 1,
+    "wp1@culminatum.example.org": 12,
+}
 SUBJECT = re.compile(r"\] (?P<milestone>WP\d-M\d) report v(?P<version>\d+)")
 
 
@@ -246,3 +268,25 @@ def test_the_final_reports_follow_the_ladder_and_go_once_per_version_and_recipie
     assert {to for report, _, to, _ in sent if report == "Joint"} == everyone
     stored = [n for n in ws.store.notifications(project.name) if n.kind in ("wp-report", "final-report")]
     assert len(stored) == len(sent)
+
+
+def test_each_person_gets_one_message_per_event_over_the_three_years(replay, project):
+    """Three years of the daily ladder, counted per person from the store's e-mail rows and the
+    outbox: one copy of each event (a report version, a receipt, a ladder rung, a notice) and
+    nobody in anybody else's Cc — the lead partner's count is its own events, not everyone's."""
+    ws, _, mails = replay
+    rows = [n for n in ws.store.notifications(project.name) if n.sent_at is not None]
+    events: dict[str, list[tuple]] = defaultdict(list)
+    for n in rows:
+        events[n.recipient].append((n.milestone, n.kind, n.report_version, n.submission_sha256, n.rung))
+    for person, seen in events.items():
+        twice = sorted({e for e in seen if seen.count(e) > 1}, key=str)
+        assert not twice, f"{person} got these twice: {twice[:5]}"
+    outbox: dict[str, int] = defaultdict(int)
+    for m in mails:
+        assert not m["Cc"], f"{m['Subject']}: a copy in Cc"
+        for address in m["To"].addresses:
+            outbox[address.addr_spec] += 1
+    counts = {person: len(seen) for person, seen in sorted(events.items())}
+    assert counts == dict(sorted(outbox.items())), "the outbox and the store disagree"
+    assert counts == EXPECTED_PER_PERSON, counts

@@ -153,7 +153,7 @@ def report_policy_lines(project: Project) -> list[str]:
     to += ", observers too" if policy.observers else "; observers do not receive them"
     return [
         f"go out {when}",
-        f"to {to}" + ("; the lead partner in copy" if policy.lead_in_copy else ""),
+        f"to {to}" + ("; the lead partner gets its own copy" if policy.lead_in_copy else ""),
         "never empty: when nothing arrived, the WP coordinator and the lead are told instead",
         "a late or corrected file brings an updated version saying what changed"
         + ("; the PDF is attached" if policy.attach_pdf else ""),
