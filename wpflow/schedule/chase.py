@@ -229,26 +229,13 @@ def ladder_message(ws: Workspace, milestone: Milestone, action: Action, pid: str
                 versions=versions,
                 day=action.day,
             )
-        if kind == "reminder":
-            return compose_reminder_email(
-                project,
-                milestone,
-                person,
-                key=key,
-                step=action.rung,
-                missing=action.outstanding.get(pid, []),
-                as_of=action.day,
-            )
-        assert kind in ("notice", "escalation"), kind  # the coordinator's (the lead's is above)
+        assert kind in ("reminder", "notice", "escalation"), kind  # the coordinator's notice (the lead's is above)
+        # a partner is reminded of its own inputs; the coordinator is told who owes what
+        missing = (
+            action.outstanding.get(pid, []) if kind == "reminder" else outstanding_lines(project, action.outstanding)
+        )
         return compose_reminder_email(
-            project,
-            milestone,
-            person,
-            key=key,
-            step=action.rung,
-            missing=outstanding_lines(project, action.outstanding),
-            as_of=action.day,
-            kind=kind,
+            project, milestone, person, key=key, step=action.rung, missing=missing, as_of=action.day, kind=kind
         )
 
     return Outgoing(
