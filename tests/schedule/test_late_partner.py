@@ -139,7 +139,10 @@ def test_the_overdue_notice_says_what_is_missing_and_how_to_deliver(replay):
     msg = mail(replay, "2006-07-01", SPB, "was due on 30 June 2006")
     text = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
-    for body in (text, html):
+    attached = [part.get_filename() for part in msg.iter_attachments()]
+    assert attached == ["WP4-M3_seed_funding_st-petersburg.xlsx"]  # the template of what it owes
+    for body in (text.replace(attached[0], "the template"), html.replace(attached[0], "the template")):
+        assert "The template to fill in is attached" in body
         assert "City of St. Petersburg" in body and "(St. Petersburg)" in body
         assert "was due on 30 June 2006" in body
         assert "Public seed-funding schemes" in body
@@ -177,6 +180,7 @@ def test_the_escalation_says_what_has_already_been_sent(replay):
     msg = mail(replay, "2006-07-07", LEAD, "still late")
     text = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
+    assert not list(msg.iter_attachments())  # the lead is told, not asked to fill anything in
     for body in (text, html):
         assert "City of St. Petersburg, Committee for Economic Development" in body
         assert "Public seed-funding schemes" in body
@@ -263,3 +267,10 @@ def test_a_failing_run_does_not_keep_the_late_partner_from_being_told(configure,
         if m["To"].addresses[0].addr_spec == SPB and "WP4-M3" in m["Subject"]
     ]
     assert "No WP4-M3 report has gone out yet" in overdue.get_body(("plain",)).get_content()
+
+
+def test_a_reminder_carries_the_template_of_what_is_owed(replay):
+    msg = mail(replay, "2006-06-27", SPB, "reminder")
+    assert [part.get_filename() for part in msg.iter_attachments()] == ["WP4-M3_seed_funding_st-petersburg.xlsx"]
+    text = msg.get_body(("plain",)).get_content()
+    assert "The template to fill in is attached: WP4-M3_seed_funding_st-petersburg.xlsx." in text

@@ -13,6 +13,7 @@ submission (tests round-trip every kind).
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
 import types
 import typing
@@ -47,24 +48,38 @@ def template_name(milestone: Milestone, kind: InputKind, partner: Participant, s
 
 def write_templates(project: Project, milestone_id: str, partner_id: str, out_dir: Path) -> list[Path]:
     """Every template `partner_id` needs for `milestone_id`; raises KeyError for unknown ids."""
-    milestone, partner = project.milestone(milestone_id), project.participant(partner_id)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for required in milestone.inputs:
-        kind = INPUT_KINDS.get(required.kind)
-        if kind is None:
-            continue
-        if kind.shape == "rows":
-            path = out_dir / template_name(milestone, kind, partner, ".xlsx")
-            workbook_template(project, milestone, kind, partner).save(path)
-        elif kind.id == "meeting_report":  # date, city and outcomes are fields: front matter holds them
-            path = out_dir / template_name(milestone, kind, partner, ".md")
-            path.write_text(meeting_report_template(milestone, partner), encoding="utf-8")
-        else:
-            path = out_dir / template_name(milestone, kind, partner, ".docx")
-            document_template(project, milestone, kind, partner).save(str(path))
+    for name, data in template_files(project, milestone_id, partner_id):
+        path = out_dir / name
+        path.write_bytes(data)
         written.append(path)
     return written
+
+
+def template_files(
+    project: Project, milestone_id: str, partner_id: str, kinds: set[str] | None = None
+) -> list[tuple[str, bytes]]:
+    """(file name, bytes) of the templates `partner_id` fills in for `milestone_id` — of the
+    input kinds in `kinds` only, when given (a reminder attaches what is still owed)."""
+    milestone, partner = project.milestone(milestone_id), project.participant(partner_id)
+    files = []
+    for required in milestone.inputs:
+        kind = INPUT_KINDS.get(required.kind)
+        if kind is None or (kinds is not None and kind.id not in kinds):
+            continue
+        out = io.BytesIO()
+        if kind.shape == "rows":
+            name = template_name(milestone, kind, partner, ".xlsx")
+            workbook_template(project, milestone, kind, partner).save(out)
+        elif kind.id == "meeting_report":  # date, city and outcomes are fields: front matter holds them
+            name = template_name(milestone, kind, partner, ".md")
+            out.write(meeting_report_template(milestone, partner).encode("utf-8"))
+        else:
+            name = template_name(milestone, kind, partner, ".docx")
+            document_template(project, milestone, kind, partner).save(out)
+        files.append((name, out.getvalue()))
+    return files
 
 
 # -- fields ------------------------------------------------------------------------------

@@ -256,11 +256,13 @@ def compose_reminder_email(
     kind: Literal["reminder", "notice", "escalation"] = "reminder",
     cc: Iterable[str] = (),
     templates: Path | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> EmailMessage:
     """A deadline-ladder message. `reminder` (reminder.txt.j2): to a partner, `missing` lists
     the inputs it still owes. `notice` (T+1, to the WP coordinator) and `escalation` (T+7, to
     the lead) use escalation.txt.j2, `missing` listing who is late with what. `step` ("T-14",
-    "T+7", …) is part of the key, so each rung is sent once."""
+    "T+7", …) is part of the key, so each rung is sent once. `attachments`: the templates of
+    what a partner still owes."""
     return compose(
         "reminder" if kind == "reminder" else "escalation",
         {
@@ -272,6 +274,7 @@ def compose_reminder_email(
             "days_left": (milestone.due - as_of).days,
             "deliver": how_to_deliver(project, recipient, milestone.id),
             "send_by": send_by(project, milestone, as_of),
+            "attached": [a.filename for a in attachments],
         },
         project=project,
         recipient=recipient,
@@ -280,6 +283,7 @@ def compose_reminder_email(
         key=key,
         as_of=as_of,
         wp_id=milestone.wp_id,
+        attachments=attachments,
     )
 
 

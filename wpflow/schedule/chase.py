@@ -206,7 +206,7 @@ def ladder_message(ws: Workspace, milestone: Milestone, action: Action, pid: str
     from wpflow.mail.compose import compose_reminder_email
     from wpflow.mail.idempotency import ladder_key
     from wpflow.mail.send_once import Outgoing
-    from wpflow.schedule.messages import compose_ladder_letter
+    from wpflow.schedule.messages import compose_ladder_letter, owed_templates
     from wpflow.store.issued import About
 
     assert action.action != "run", "runs are started, not mailed"
@@ -234,8 +234,17 @@ def ladder_message(ws: Workspace, milestone: Milestone, action: Action, pid: str
         missing = (
             action.outstanding.get(pid, []) if kind == "reminder" else outstanding_lines(project, action.outstanding)
         )
+        templates = owed_templates(project, milestone, person, missing) if kind == "reminder" else []
         return compose_reminder_email(
-            project, milestone, person, key=key, step=action.rung, missing=missing, as_of=action.day, kind=kind
+            project,
+            milestone,
+            person,
+            key=key,
+            step=action.rung,
+            missing=missing,
+            as_of=action.day,
+            kind=kind,
+            attachments=templates,
         )
 
     return Outgoing(

@@ -20,12 +20,13 @@ from email.message import EmailMessage
 
 from schemas.project import Milestone, Participant, Project
 from schemas.records import ReportVersion
+from wpflow.inputs.partner_templates import template_files
 from wpflow.issue.content import release_day
-from wpflow.mail.compose import compose
+from wpflow.mail.compose import Attachment, compose
 from wpflow.mail.words import folder_of, how_to_deliver
 from wpflow.report.plain_words import kind_title, long_date
 
-__all__ = ["compose_ladder_letter", "delivery_way", "missing_items", "report_so_far"]
+__all__ = ["compose_ladder_letter", "delivery_way", "missing_items", "owed_templates", "report_so_far"]
 
 INVALID = " (invalid)"  # how `ladder.outstanding_in` marks an input whose file failed its checks
 
@@ -33,6 +34,25 @@ INVALID = " (invalid)"  # how `ladder.outstanding_in` marks an input whose file 
 def missing_items(labels: Sequence[str]) -> list[dict[str, object]]:
     """`["seed_funding (invalid)"]` → `[{"title": "Public seed-funding schemes", "invalid": True}]`."""
     return [{"title": kind_title(label.removesuffix(INVALID)), "invalid": label.endswith(INVALID)} for label in labels]
+
+
+MIME = {
+    ".xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ".docx": ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    ".md": ("text", "markdown"),
+}
+
+
+def owed_templates(
+    project: Project, milestone: Milestone, partner: Participant, labels: Sequence[str]
+) -> list[Attachment]:
+    """The templates of the inputs a partner still owes, to attach to the letter asking for them:
+    filled in and sent back, each passes the checks its receipt reports."""
+    kinds = {label.removesuffix(INVALID) for label in labels}
+    return [
+        Attachment(filename=name, data=data, mime=MIME[name[name.rfind(".") :]])
+        for name, data in template_files(project, milestone.id, partner.id, kinds)
+    ]
 
 
 def delivery_way(project: Project, partner: Participant, milestone: Milestone) -> str:
@@ -116,7 +136,18 @@ def compose_ladder_letter(
             ),
             "lead_day": long_date(lead_day) if lead_day else None,
         }
-        return compose(kind, context, project=project, recipient=recipient, key=key, as_of=day, wp_id=milestone.wp_id)
+        attached = owed_templates(project, milestone, recipient, owed)
+        context["attached"] = [a.filename for a in attached]
+        return compose(
+            kind,
+            context,
+            project=project,
+            recipient=recipient,
+            key=key,
+            as_of=day,
+            wp_id=milestone.wp_id,
+            attachments=attached,
+        )
     if kind != "escalation":
         raise ValueError(f"not a letter after the due date: {kind}")
     late = [
