@@ -160,7 +160,7 @@ def milestone_pipeline(
     promise = receipt_promise(ws, ws.milestone(milestone_id))  # before a version is issued
     summary = merge_milestone(project, milestone_id, as_is(checked), day)
     report = issue_report(project, milestone_id, as_is(summary), return_state=True)  # written before any mail
-    send_partner_receipts(project, milestone_id, as_is(checked), promise)  # sent even when the report failed
+    send_partner_receipts(project, milestone_id, as_is(checked), promise, as_of)  # sent even when the report failed
     outcome = report.result()  # the report's own failure, if any, fails the run
     notices = notify_partners(project, milestone_id, as_is(summary), outcome)
     publish_artifacts(project, as_is(summary), outcome)

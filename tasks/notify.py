@@ -8,6 +8,7 @@ server that cannot be reached at all: the run ends Failed and the next run sends
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from prefect import get_run_logger, task
@@ -35,11 +36,15 @@ def log_notices(what: str, notices: list[Notice]) -> None:
 
 @task(retries=3, retry_delay_seconds=[5, 30, 120], timeout_seconds=300, retry_condition_fn=retry_when_worthwhile)
 def send_partner_receipts(
-    project: str, milestone_id: str, checked: list[CheckedSubmission], promise: str | None = None
+    project: str,
+    milestone_id: str,
+    checked: list[CheckedSubmission],
+    promise: str | None = None,
+    as_of: date | None = None,
 ) -> list[Notice]:
     ws = workspace(project)
     with store_warnings_in_run_log():  # an e-mail of a crashed run, sent again: said in this run's log
-        notices = send_receipts(ws, ws.milestone(milestone_id), checked, promise)
+        notices = send_receipts(ws, ws.milestone(milestone_id), checked, promise, as_of)
     log_notices("receipt", notices)
     return notices
 

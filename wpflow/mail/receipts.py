@@ -4,6 +4,7 @@ either way, where a file goes next time and by when, so the partner can act on i
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -28,6 +29,7 @@ def compose_receipt_email(
     cc: Iterable[str] = (),
     annotated: Path | None = None,
     templates: Path | None = None,
+    as_of: date | None = None,
 ) -> EmailMessage:
     """A receipt for one delivered file: accepted, or the list of problems (each located as
     `file, sheet S, row 7, column D (field): 'value' message`), with the annotated copy; how to
@@ -69,4 +71,5 @@ def compose_receipt_email(
         key=key,
         attachments=attachments,
         wp_id=milestone.wp_id,
+        as_of=as_of,
     )

@@ -37,9 +37,9 @@ def run_direct(ws: Workspace, milestone_id: str, as_of: date | None = None) -> R
         try:
             outcome = release_stage(ws, milestone, summary)  # the report is written before any mail
         except BaseException:
-            send_receipts(ws, milestone, checked, promise)  # and receipts do not wait for the report
+            send_receipts(ws, milestone, checked, promise, as_of)  # and receipts do not wait for the report
             raise
-        send_receipts(ws, milestone, checked, promise)
+        send_receipts(ws, milestone, checked, promise, as_of)
         notices = notify_stage(ws, milestone, summary, outcome)
     except BaseException as exc:
         ws.store.finish_run(run_id, RunStatus.failed, error=one_line(exc))

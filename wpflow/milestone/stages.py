@@ -194,23 +194,29 @@ def expected_kinds(milestone: Milestone) -> list[str]:
 
 
 def send_receipts(
-    ws: Workspace, milestone: Milestone, checked: list[CheckedSubmission], promise: str | None = None
+    ws: Workspace,
+    milestone: Milestone,
+    checked: list[CheckedSubmission],
+    promise: str | None = None,
+    as_of: date | None = None,
 ) -> list[Notice]:
     """A receipt per submission to its partner: what was received, valid or its problems, and
     what will happen with it (`promise`: what `receipt_promise` said before this run issued a
     version — the pipeline sends receipts after rendering, so a mail outage never blocks the report).
 
     Keyed by the file's hash, so each distinct upload gets exactly one receipt however often
-    the pipeline runs.
+    the pipeline runs. `as_of`: the day a rehearsal speaks of (a receipt then says it is one).
     """
     from wpflow.mail.send_once import attempted, send_once
 
     return attempted(
-        send_once(ws.store, ws.mailer, ws.project.name, (receipt(ws, milestone, c, promise) for c in checked))
+        send_once(ws.store, ws.mailer, ws.project.name, (receipt(ws, milestone, c, promise, as_of) for c in checked))
     )
 
 
-def receipt(ws: Workspace, milestone: Milestone, checked: CheckedSubmission, promise: str | None) -> Outgoing:
+def receipt(
+    ws: Workspace, milestone: Milestone, checked: CheckedSubmission, promise: str | None, as_of: date | None = None
+) -> Outgoing:
     """The receipt for one checked file, to the partner it came from."""
     from wpflow.mail.idempotency import receipt_key
     from wpflow.mail.receipts import compose_receipt_email
@@ -235,6 +241,7 @@ def receipt(ws: Workspace, milestone: Milestone, checked: CheckedSubmission, pro
             key=key,
             promise=promise or receipt_promise(ws, milestone),
             annotated=None if result.valid else _annotated_copy_path(ws, sub),
+            as_of=as_of,
         ),
     )
 

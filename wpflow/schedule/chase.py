@@ -109,7 +109,7 @@ def collect_inbox(ws: Workspace, day: date | None = None) -> list[CheckedSubmiss
         fresh = [s for s in collect_stage(ws, milestone, day) if s.status == SubmissionStatus.received]
         if fresh:
             done = validate_stage(ws, milestone, fresh)
-            send_receipts(ws, milestone, done)
+            send_receipts(ws, milestone, done, as_of=day)
             checked += done
     return checked
 
