@@ -1,5 +1,5 @@
-"""Two things every writer and reader of files here needs, written once: a file's SHA-256, and
-replacing a file so that no reader ever sees it half-written.
+"""What every writer and reader of files here needs, written once: whether a path is a regular
+file, a file's SHA-256, and replacing a file so that no reader ever sees it half-written.
 
 The archive (`wpflow.milestone.collect.archive_file`) hashes while it copies and names the file after the
 hash, so it keeps its own single pass; everything else uses these.
@@ -10,9 +10,32 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+
+def special_kind(path: Path) -> str | None:
+    """What a path is when it is not a regular file — "a FIFO", "a socket", "a device" — or None
+    for a regular file. Asked of the path itself (lstat, no link followed): opening a FIFO waits
+    for a writer that may never come, so an inbox must refuse it before anything opens it. A
+    path gone meanwhile is None: whoever opens it next meets the missing file as before."""
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISLNK(mode):
+        return "a symlink"
+    return "not a regular file"
 
 
 def file_sha256(path: Path) -> str:

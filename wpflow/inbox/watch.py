@@ -29,6 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from wpflow.file_names import shown_name
+from wpflow.files import special_kind
 from wpflow.inbox.receive import (  # noqa: F401 - re-exported: the watcher's receiving path
     already_received,
     archive_upload,
@@ -74,6 +75,8 @@ def locate(ws: Workspace, path: Path) -> InboxFile:
             raise Rejected(
                 f"{current.relative_to(root)} is a symlink{link_target(current, root)}; links are never followed"
             )
+    if (kind := special_kind(path)) is not None:  # opening a FIFO would hold a watcher thread for good
+        raise Rejected(f"it is {kind}, not a file; only files are received")
     if len(parts) != 3:
         raise Rejected("not in a <partner>/<milestone>/ folder")
     partner, milestone_id, _ = parts

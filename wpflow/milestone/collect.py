@@ -27,7 +27,7 @@ import yaml
 from schemas.project import Milestone, Project
 from schemas.records import Submission
 from wpflow.file_names import shown_name
-from wpflow.files import file_sha256
+from wpflow.files import file_sha256, special_kind
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +107,11 @@ def files_in(folder: Path, partner: str, milestone: str) -> list[InboxFile]:
         if path.is_symlink():
             log.warning("skipping symlink %s: links are not accepted as submissions", shown_name(path))
             continue
+        if (kind := special_kind(path)) is not None:
+            log.warning(
+                "skipping %s: it is %s, not a file; only files are accepted as submissions", shown_name(path), kind
+            )
+            continue
         found.append(InboxFile(partner, milestone, path))
     return found
 
@@ -145,6 +150,8 @@ def looks_partial(path: Path, suffix: str) -> bool:
     end-of-central-directory record is missing, or a CSV whose last line has no newline. Reads
     the last 64 KB at most; an empty file is partial (an upload that has not begun)."""
     try:
+        if special_kind(path) is not None:
+            return False  # not a file: the gate refuses it; opening it could wait for ever
         with path.open("rb") as fh:
             size = fh.seek(0, os.SEEK_END)
             if size == 0:

@@ -1,0 +1,68 @@
+"""Special files in an inbox folder — a FIFO, a socket — are refused before anything opens
+them: opening a FIFO waits for a writer that may never come, which would hang a run, the daily
+ladder or a watcher thread for good."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from schemas.settings import Settings
+from tests.conftest import BUNDLED_PROJECT
+from wpflow.inbox.watch import Rejected, locate
+from wpflow.milestone.collect import list_inbox
+from wpflow.milestone.direct_run import run_direct
+from wpflow.workspace import Workspace
+
+
+@pytest.fixture
+def special_inbox(tmp_path: Path) -> tuple[Workspace, list[Path]]:
+    """The bundled inbox, with a FIFO and a socket among Riga's WP4-M3 files."""
+    inbox = tmp_path / "inbox"
+    shutil.copytree(BUNDLED_PROJECT / "inbox", inbox)
+    folder = inbox / "riga" / "WP4-M3"
+    fifo = folder / "fifo.csv"
+    os.mkfifo(fifo)
+    sock_path = folder / "s.csv"
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(sock_path))
+    ws = Workspace(
+        Settings(project=BUNDLED_PROJECT, inbox=inbox, outputs=tmp_path / "outputs", stable_seconds=0, _env_file=None)
+    )
+    yield ws, [fifo, sock_path]
+    sock.close()
+
+
+def test_collect_lists_files_only(special_inbox, caplog):
+    ws, special = special_inbox
+    with caplog.at_level("WARNING", logger="wpflow.milestone.collect"):
+        listed = {f.path.name for f in list_inbox(ws.settings.inbox_root, ["riga"], "WP4-M3")}
+    assert listed and not listed & {p.name for p in special}
+    assert "it is a FIFO, not a file" in caplog.text and "it is a socket, not a file" in caplog.text
+
+
+@pytest.mark.parametrize(("name", "kind"), [("fifo.csv", "a FIFO"), ("s.csv", "a socket")])
+def test_the_watcher_refuses_a_special_file_without_opening_it(special_inbox, name, kind):
+    ws, _ = special_inbox
+    with pytest.raises(Rejected, match=f"it is {kind}, not a file"):
+        locate(ws, ws.settings.inbox_root.resolve() / "riga" / "WP4-M3" / name)
+
+
+def test_a_run_with_a_fifo_in_the_inbox_finishes_and_issues_the_report(special_inbox):
+    """Before, `wpflow run WP4-M3 --direct` never returned (the collect opened the FIFO)."""
+    ws, _ = special_inbox
+    done: list[object] = []
+    runner = threading.Thread(target=lambda: done.append(run_direct(ws, "WP4-M3", date(2006, 7, 3))), daemon=True)
+    runner.start()
+    runner.join(120)
+    assert done, "the run did not return: something opened the FIFO"
+    assert (ws.settings.outputs / "reports" / "baltmet-inno" / "WP4-M3.docx").is_file()
+    outbox = (ws.settings.outputs / "outbox" / "baltmet-inno").glob("*.eml")
+    receipts = [p for p in outbox if b"receipt" in p.read_bytes().split(b"\n\n", 1)[0]]
+    assert receipts, "the other partners' files got no receipt"
