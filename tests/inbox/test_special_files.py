@@ -66,3 +66,31 @@ def test_a_run_with_a_fifo_in_the_inbox_finishes_and_issues_the_report(special_i
     outbox = (ws.settings.outputs / "outbox" / "baltmet-inno").glob("*.eml")
     receipts = [p for p in outbox if b"receipt" in p.read_bytes().split(b"\n\n", 1)[0]]
     assert receipts, "the other partners' files got no receipt"
+
+
+def test_the_same_bytes_from_two_partners_get_two_receipts(tmp_path: Path):
+    """Tallinn's file with the very bytes of Riga's: Riga's receipt is not Tallinn's, so Tallinn's
+    file is not taken as received and acknowledged, and it gets a receipt of its own."""
+    from wpflow.inbox.receive import already_received, archive_upload, check_upload, receive_file, send_upload_receipt
+    from wpflow.milestone.collect import InboxFile
+
+    inbox = tmp_path / "inbox"
+    riga = inbox / "riga" / "WP4-M3" / "seed_funding.csv"
+    tallinn = inbox / "tallinn" / "WP4-M3" / "seed_funding.csv"
+    for path in (riga, tallinn):
+        path.parent.mkdir(parents=True)
+        shutil.copy(BUNDLED_PROJECT / "inbox" / "riga" / "WP4-M3" / "seed_funding_riga_v1.csv", path)
+    ws = Workspace(
+        Settings(project=BUNDLED_PROJECT, inbox=inbox, outputs=tmp_path / "outputs", stable_seconds=0, _env_file=None)
+    )
+    riga_item, tallinn_item = InboxFile("riga", "WP4-M3", riga), InboxFile("tallinn", "WP4-M3", tallinn)
+    receive_file(ws, riga_item)
+    assert already_received(ws, riga_item)
+    checked = check_upload(ws, archive_upload(ws, tallinn_item))  # stored and checked; its receipt failed
+    assert not already_received(ws, tallinn_item), "Riga's receipt taken for Tallinn's"
+    send_upload_receipt(ws, checked)
+    assert already_received(ws, tallinn_item)
+    receipts = [n for n in ws.store.notifications(ws.project.name, "WP4-M3") if n.kind == "receipt"]
+    assert sorted(n.recipient for n in receipts) == sorted(
+        ws.project.participant(p).emails[0] for p in ("riga", "tallinn")
+    )

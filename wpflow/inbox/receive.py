@@ -77,8 +77,9 @@ def warm_up(ws: Workspace) -> None:
 
 
 def already_received(ws: Workspace, item: InboxFile) -> bool:
-    """True when these bytes are stored, validated and their receipt went out — so a restart's
-    scan does not start a receive-upload run for every file of the inbox again."""
+    """True when these bytes from this partner are stored, validated and their receipt went out to
+    this partner — so a restart's scan does not start a receive-upload run for every file of the
+    inbox again, and the same bytes from two partners get two receipts."""
     from wpflow.files import file_sha256
 
     sha = file_sha256(item.path)
@@ -88,6 +89,9 @@ def already_received(ws: Workspace, item: InboxFile) -> bool:
     ]
     if not stored or stored[0].status == SubmissionStatus.received:
         return False
+    # the receipt to this partner: another partner's receipt for the same bytes is not one
+    partner_email = ws.project.participant(item.partner).emails[0]
     return any(
-        n.kind == "receipt" and n.submission_sha256 == sha for n in ws.store.notifications(project, item.milestone)
+        n.kind == "receipt" and n.submission_sha256 == sha and n.recipient == partner_email
+        for n in ws.store.notifications(project, item.milestone)
     )
