@@ -14,6 +14,7 @@ copied to `reports/<id>.docx` while it is the newest, and sent to each recipient
 from __future__ import annotations
 
 import shutil
+import tempfile
 from dataclasses import dataclass
 from datetime import date
 from email.message import EmailMessage
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Protocol, TypedDict
 
 from schemas.project import Participant
 from schemas.records import Notice, ReportRef, ReportStatus, ReportVersion, VersionContents
-from wpflow.files import file_sha256
+from wpflow.files import file_sha256, replacing
 from wpflow.issue.content import sent_as
 from wpflow.report.plain_words import long_date
 
@@ -158,7 +159,8 @@ def render_version(doc: Document, version: ReportVersion) -> ReportVersion:
     latest = ws.store.latest_version(ws.project.name, rid)
     if latest is not None and latest.version == version.version:
         for made in Path(ref.path).parent.glob(f"{rid}.v{version.version}.*"):
-            shutil.copyfile(made, reports / f"{rid}{made.suffix}")
+            with replacing(reports / f"{rid}{made.suffix}") as tmp:  # a reader never sees half a copy
+                shutil.copyfile(made, tmp)
     return stored
 
 
@@ -170,13 +172,19 @@ def draft(doc: Document) -> ReportRef:
 def write(doc: Document, edition: Edition, folder: Path, name: str) -> ReportRef:
     """Render in a staging folder of its own, then move the DOCX (and whatever was made beside
     it, e.g. a PDF) to `folder/name`: a half-written file never has the final name."""
-    staging = doc.ws.settings.reports_dir / STAGING / f"{doc.report_id}.{name}"
-    ref = doc.render(edition, staging / name)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / name
-    for made in staging.glob(f"{Path(ref.path).stem}.*"):
-        made.replace(target.with_suffix(made.suffix))
-    shutil.rmtree(staging, ignore_errors=True)
+    # a folder per writer: two runs of one milestone at once (two workers, a person and the
+    # ladder) render the same name, and the first to finish would delete the other's staging
+    staging_root = doc.ws.settings.reports_dir / STAGING
+    staging_root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=staging_root, prefix=f"{doc.report_id}.{name}."))
+    try:
+        ref = doc.render(edition, staging / name)
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / name
+        for made in staging.glob(f"{Path(ref.path).stem}.*"):
+            made.replace(target.with_suffix(made.suffix))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     pdf = target.with_suffix(".pdf")
     return ref.model_copy(
         update={"path": str(target), "pdf_path": str(pdf) if ref.pdf_path and pdf.is_file() else None}
