@@ -21,6 +21,7 @@ from flows.starts import pipeline_starter
 from tasks.chase import chase_partners
 from tasks.follow_up import follow_final_reports
 from tasks.inbox import collect_new_files
+from tasks.run_log import drop_empty_tracebacks
 from wpflow.schedule.chase import ActionResult
 from wpflow.workspace import configured_project, slug_of
 
@@ -45,6 +46,7 @@ def deadline_run_name() -> str:
 @flow(name="project-deadlines", flow_run_name=project_deadlines_run_name)
 def project_deadlines(project: str, as_of: date | None = None) -> list[ActionResult]:
     """Apply the deadline ladder for `as_of` (today by default) to every milestone of `project`."""
+    drop_empty_tracebacks()  # a task that returns Failed is logged with an empty traceback
     day = as_of or date.today()
     collect_new_files(project, day)
     results = chase_partners(project, day, pipeline_starter(project))

@@ -20,6 +20,7 @@ from tasks.merge import merge_milestone
 from tasks.notify import notify_partners, send_partner_receipts
 from tasks.publish import publish_artifacts
 from tasks.report import issue_report
+from tasks.run_log import drop_empty_tracebacks
 from tasks.task_runners import PipelineTaskRunner
 from tasks.validate import validate_submissions
 from wpflow.milestone.direct_run import one_line, run_status
@@ -152,6 +153,7 @@ def milestone_pipeline(
     once per distinct content; a run with inputs missing at the due date ends "Incomplete".
     The caller gets the ReportOutcome (the state's result)."""
     project = project or configured_project()
+    drop_empty_tracebacks()  # a task that returns Failed is logged with an empty traceback
     day = as_of or date.today()
     open_run_record(project, milestone_id, as_of)
     submissions = collect_submissions(project, milestone_id, as_of)

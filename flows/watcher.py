@@ -35,6 +35,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from flows.starts import pipeline_starter, without_heartbeat
 from schemas.records import CheckedSubmission
 from tasks.inbox import receive_folder
+from tasks.run_log import drop_empty_tracebacks
 from wpflow.file_names import first_few, shown_name
 from wpflow.inbox import watch
 from wpflow.inbox.batches import BatchReceiver
@@ -73,6 +74,7 @@ def receive_uploads(relatives: list[str], project: str | None = None) -> State[d
     watcher's retry queue; the result says, per file, None or the error. `project` defaults
     to the configured one."""
     project = project or configured_project()
+    drop_empty_tracebacks()  # a receive that returns Failed is logged with an empty traceback
     folders: dict[str, list[str]] = {}
     for relative in relatives:
         folders.setdefault(relative.rsplit("/", 1)[0], []).append(relative)

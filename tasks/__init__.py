@@ -6,8 +6,3 @@ plain functions that the CLI and benchmarks call directly. What the tasks a flow
 on — threads, or a Dask cluster — is here too (`tasks.task_runners`, `tasks.dask_runner`),
 chosen as each run starts.
 """
-
-from tasks.run_log import drop_empty_tracebacks
-
-# before any task runs: Prefect logs a task that returns a Failed state with an empty traceback
-drop_empty_tracebacks()
