@@ -24,7 +24,7 @@ from docx.oxml.ns import qn
 from lxml import etree
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from build_report_template import find_p, para, text_of
+from build_report_template import find_p, keep_next, para, text_of
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "templates"
@@ -104,16 +104,6 @@ class Source:
                 if rpr.find(qn("w:sz")) is None:
                     etree.SubElement(rpr, qn("w:sz")).set(qn("w:val"), SMALL)
         return tbl
-
-
-def keep_next(p: etree._Element) -> etree._Element:
-    ppr = p.find(qn("w:pPr"))
-    if ppr is None:
-        ppr = etree.Element(qn("w:pPr"))
-        p.insert(0, ppr)
-    if ppr.find(qn("w:keepNext")) is None:
-        ppr.insert(1 if ppr.find(qn("w:pStyle")) is not None else 0, etree.Element(qn("w:keepNext")))
-    return p
 
 
 def kept(tbl: etree._Element) -> etree._Element:

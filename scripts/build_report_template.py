@@ -51,6 +51,17 @@ def para(
     return parse_xml(f'<w:p {W}>{ppr}{label}<w:r><w:t xml:space="preserve">{text}</w:t></w:r></w:p>')
 
 
+def keep_next(p: etree._Element) -> etree._Element:
+    """Keep with the next paragraph: a caption with its table, a chart with its caption."""
+    ppr = p.find(qn("w:pPr"))
+    if ppr is None:
+        ppr = etree.Element(qn("w:pPr"))
+        p.insert(0, ppr)
+    if ppr.find(qn("w:keepNext")) is None:
+        ppr.insert(1 if ppr.find(qn("w:pStyle")) is not None else 0, etree.Element(qn("w:keepNext")))
+    return p
+
+
 def find_p(body: etree._Element, text: str, start: bool = False) -> etree._Element:
     for p in body.iter(qn("w:p")):
         t = text_of(p)

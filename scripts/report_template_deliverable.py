@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 
 import docx
-from build_report_template import find_p, has, insert_after, para, text_of
+from build_report_template import find_p, has, insert_after, keep_next, para, text_of
 from docx.oxml.ns import qn
 from lxml import etree
 
@@ -212,12 +212,12 @@ def results_and_contributions(body: etree._Element) -> None:
     city_table = next(intro.itersiblings(qn("w:tbl")))
     for tr in city_table.findall(qn("w:tr"))[:-1]:  # all but the totals: the table holds together
         for p in tr.iter(qn("w:p")):
-            keep(p)
+            keep_next(p)
     figure = find_p(body, "Figure: {{ t.chart_measure }} per city.")
     retext(figure, "Figure {{ t.figure_no }}: {{ t.chart_measure }} per city.")
     chart = figure.getprevious()
-    keep(chart)
-    keep(figure)
+    keep_next(chart)
+    keep_next(figure)
     # the chart first, its caption, then the table: each kept with the next, so a chart never
     # stands on one page and its table on another
     insert_after(label, *span(chart.getprevious()))
@@ -310,17 +310,7 @@ def restyle_or_add(p: etree._Element, style: str) -> None:
         found = etree.Element(qn("w:pStyle"))
         ppr.insert(0, found)
     found.set(qn("w:val"), style)
-    keep(p)
-
-
-def keep(p: etree._Element) -> None:
-    """Keep with the next paragraph: a caption with its table, a chart with its caption."""
-    ppr = p.find(qn("w:pPr"))
-    if ppr is None:
-        ppr = etree.Element(qn("w:pPr"))
-        p.insert(0, ppr)
-    if ppr.find(qn("w:keepNext")) is None:
-        ppr.insert(1 if ppr.find(qn("w:pStyle")) is not None else 0, etree.Element(qn("w:keepNext")))
+    keep_next(p)
 
 
 def footer_status(document: docx.document.Document) -> None:
