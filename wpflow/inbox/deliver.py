@@ -71,10 +71,10 @@ def _chunks(payload: Payload) -> Iterable[bytes]:
     if isinstance(payload, bytes | bytearray | memoryview):
         yield bytes(payload)
     elif hasattr(payload, "read"):
-        while block := payload.read(CHUNK):  # type: ignore[union-attr]
+        while block := payload.read(CHUNK):
             yield block
     else:
-        yield from payload  # type: ignore[misc]
+        yield from payload
 
 
 def checked_folder(settings: Settings, partner_id: str, milestone_id: str) -> Path:
