@@ -98,6 +98,33 @@ class Settings(BaseSettings):
         description="Base URL of outputs/reports/ as browsers reach it (e.g. behind a reverse proxy), for the "
         "report links in the Prefect UI; default http://127.0.0.1:<reports_port>, empty for file:// links",
     )
+    partner_port: int = Field(
+        4290, ge=1, le=65535, description="Port on which `wpflow serve` serves the partners' pages (docs/partners.md)"
+    )
+    partner_host: str = Field(
+        "127.0.0.1",
+        description="Address the partners' pages listen on: loopback by default, reached through a TLS reverse proxy",
+    )
+    partner_url: str | None = Field(
+        None,
+        description="Public base URL of the partners' pages (https://…, the reverse proxy's): when set, "
+        "`wpflow partners links` prints links under it and every reminder, receipt and report e-mail links "
+        "to the partner's page",
+    )
+    partner_secret: SecretStr | None = Field(
+        None,
+        description="Key from which each partner's link is derived with the random value kept in the store (only "
+        "the link's hash is kept): needed to print or e-mail the links; changing it changes every link",
+    )
+    partner_requests_per_minute: float = Field(
+        30.0, gt=0, description="Requests one partner link may make per minute (a burst of as many), then 429"
+    )
+    intake_address: str | None = Field(
+        None,
+        pattern=r"^[^@\s<>,;]+@[^@\s<>,;]+\.[a-z]{2,}$",
+        description="The address partners reply to with files (the e-mail intake's mailbox): named in every "
+        "message that says how to deliver",
+    )
     report_pdf: bool = Field(
         True, description="Also write a PDF beside each DOCX report when LibreOffice (soffice) is installed"
     )
@@ -130,6 +157,18 @@ class Settings(BaseSettings):
             )
             raise ValueError(f"{given} is set but {missing} is not: set both to log in, or neither")
         return self
+
+    @model_validator(mode="after")
+    def _partner_links_need_the_secret(self) -> Settings:
+        """Links in e-mails are derived with the secret: a URL without it would send none."""
+        if self.partner_url and self.partner_secret is None:
+            raise ValueError("WPFLOW_PARTNER_URL is set but WPFLOW_PARTNER_SECRET is not: set both (docs/partners.md)")
+        return self
+
+    @property
+    def partner_base_url(self) -> str:
+        """Where partner links point: WPFLOW_PARTNER_URL, else the loopback address serve listens on."""
+        return (self.partner_url or f"http://{self.partner_host}:{self.partner_port}").rstrip("/")
 
     @property
     def max_file_bytes(self) -> int:

@@ -197,6 +197,36 @@ class MilestoneSummaryRow(Base):
     summary: Mapped[str] = mapped_column(Text, doc="WPSummary as JSON, detail rows left out")
 
 
+class PartnerLinkRow(Base):
+    """A partner's secret page link: only its SHA-256 is kept (looked up by it), beside the
+    random value it is derived from with WPFLOW_PARTNER_SECRET. A rotated link is revoked."""
+
+    __tablename__ = "partner_links"
+    __table_args__ = (Index("ix_partner_links_partner", "project", "partner"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project: Mapped[str]
+    partner: Mapped[str]
+    nonce: Mapped[str] = mapped_column(String(64), doc="Random value (secrets.token_urlsafe) the token is derived from")
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True, doc="SHA-256 of the token in the link")
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None] = mapped_column(doc="Set when the link was rotated")
+
+
+class PartnerAccessRow(Base):
+    """One request to a partner's page: who, when, what (view, upload, download, refused)."""
+
+    __tablename__ = "partner_access"
+    __table_args__ = (Index("ix_partner_access_partner", "project", "partner"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project: Mapped[str]
+    partner: Mapped[str]
+    at: Mapped[datetime]
+    action: Mapped[str] = mapped_column(String(20), doc="view, upload, template, report, refused")
+    detail: Mapped[str] = mapped_column(Text, doc="The milestone and file names, or why it was refused")
+
+
 class ClaimRow(Base):
     """Something done once per key: a pipeline run per distinct content of a milestone's
     inputs. The unique key makes the claim race-safe across the watcher, the daily flow and

@@ -34,6 +34,7 @@ from wpflow.store.orm import (
     to_record,
     utcnow,
 )
+from wpflow.store.partner_links import PartnerLinks
 from wpflow.store.receipt_queue import ReceiptRetries
 from wpflow.store.summaries import Summaries
 
@@ -41,10 +42,10 @@ log = logging.getLogger(__name__)
 
 
 # -- the store ---------------------------------------------------------------------------
-class Store(Ledger, ReceiptRetries, Summaries):
+class Store(Ledger, ReceiptRetries, Summaries, PartnerLinks):
     """Submissions, issues and runs (here), report versions, claims and e-mails (`Ledger`), the
-    watcher's receipt retries (`ReceiptRetries`) and the summaries the reports were rendered from
-    (`Summaries`) of every project in one database."""
+    watcher's receipt retries (`ReceiptRetries`), the summaries the reports were rendered from
+    (`Summaries`) and the partners' page links (`PartnerLinks`) of every project in one database."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Store:
