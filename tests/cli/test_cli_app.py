@@ -243,6 +243,7 @@ REFUSALS = [
     pytest.param(["deploy"], 2, "no Prefect server", id="deploy without a server"),
     pytest.param(["template", "WP4-M3", "--partner", "atlantis"], 1, "atlantis", id="template unknown partner"),
     pytest.param(["validate", "{tmp}/nowhere.csv"], 2, "nowhere.csv", id="validate missing file"),
+    pytest.param(["partners", "links"], 2, "WPFLOW_PARTNER_SECRET is not set", id="partners links without secret"),
     pytest.param(
         [
             "init",
@@ -378,6 +379,7 @@ COVERED = {
     ("report", "wp"),
     ("report", "project"),
     ("narrative",),  # its cases: tests/report/test_narrative_cli.py
+    ("partners", "links"),  # its cases: tests/partners/test_cli.py
 }
 
 

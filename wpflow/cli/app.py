@@ -240,6 +240,7 @@ def register_commands() -> None:
         serve_command,
         simulate_command,
     )
+    from wpflow.cli.partners import partners_app
     from wpflow.cli.report import report_app
     from wpflow.cli.validate import template_command, validate_command
 
@@ -253,6 +254,7 @@ def register_commands() -> None:
     app.command("simulate")(simulate_command)
     app.add_typer(db_app, name="db")
     app.add_typer(report_app, name="report")
+    app.add_typer(partners_app, name="partners")
 
 
 register_commands()

@@ -57,6 +57,11 @@ def ladder_key(project: str, milestone: str, email: str, action: str, rung: str)
     return _key(project, action, milestone, _address(email), rung)
 
 
+def partner_link_key(project: str, partner: str, email: str, link_id: str) -> str:
+    """One e-mail per partner page link (`link_id`: the random value it is derived from) and address."""
+    return _key(project, "partner-link", partner, _address(email), link_id)
+
+
 def run_key(milestone: str, inputs_digest: str) -> str:
     """One pipeline run per distinct content of a milestone's inputs (`versions.inputs_digest`),
     within its project: the ladder's actions carry it, `chase.run_once` claims it `in_project`."""

@@ -5,12 +5,16 @@ token's hash and the random value it is derived from (`wpflow.store.partner_link
 from __future__ import annotations
 
 import logging
+from email.message import EmailMessage
 
+from schemas.project import Participant
+from schemas.records import Notice
 from wpflow.partners.status import partner_milestones
 from wpflow.store.partner_links import link_token, new_nonce, page_url, token_hash
 from wpflow.workspace import Workspace
 
 log = logging.getLogger(__name__)
+LINKS_MILESTONE = "partner-page"  # what the store's notifications table names these e-mails' milestone
 
 
 class LinksUnavailable(RuntimeError):
@@ -57,3 +61,30 @@ def partner_links(ws: Workspace) -> dict[str, str]:
 def rotate_link(ws: Workspace, partner_id: str) -> str:
     """A new link for the partner; the old one answers 404 from now on."""
     return make_link(ws, partner_id)
+
+
+def send_links(ws: Workspace, urls: dict[str, str], rotated: frozenset[str] = frozenset()) -> list[Notice]:
+    """E-mail each partner in `urls` its link, once per link and address (the send-once loop):
+    asked again, a link already sent is not sent again; a rotated one is new, so it is."""
+    from wpflow.mail.compose import compose
+    from wpflow.mail.idempotency import partner_link_key
+    from wpflow.mail.send_once import Outgoing, send_once
+    from wpflow.store.issued import About
+
+    project, links = ws.project, ws.store.partner_links(ws.project.name)
+    outgoing = []
+    for pid, url in urls.items():
+        partner = project.participant(pid)
+        address = partner.emails[0]
+        context = {
+            "page": url,
+            "milestones": [m.id for m in partner_milestones(project, pid)],
+            "rotated": pid in rotated,
+        }
+        key = partner_link_key(project.name, pid, address, links[pid].nonce)
+
+        def message(context: dict = context, partner: Participant = partner, key: str = key) -> EmailMessage:
+            return compose("partner_link", context, project=project, recipient=partner, key=key)
+
+        outgoing.append(Outgoing(key, address, "partner-link", LINKS_MILESTONE, About(), message))
+    return send_once(ws.store, ws.mailer, project.name, outgoing)
