@@ -80,6 +80,7 @@ def serve(
     with prefect_api(settings, port) as api_url:
         deployments = runner_deployments([(ws.project, ws.project_ref) for ws in workspaces], milestones=milestones)
         reports = start_reports_server(settings.reports_root, settings.reports_port)  # the UI's report links
+        partners = start_partner_pages(workspaces)
         stop = threading.Event()
         threads = [start_watcher_thread(ws.project_ref, stop) for ws in workspaces] if watch else []
         log.info("serving %d deployment(s) of %d project(s) on %s", len(deployments), len(workspaces), api_url)
@@ -88,6 +89,8 @@ def serve(
         finally:
             stop.set()
             reports.stop()
+            if partners is not None:
+                partners.stop()
             deadline = time.monotonic() + SHUTDOWN_GRACE_SECONDS  # one grace for all the watchers
             for thread in threads:
                 thread.join(max(0.0, deadline - time.monotonic()))
@@ -101,6 +104,16 @@ def serve(
                 logging.shutdown()
                 os._exit(EXIT_STOPPED_BUSY)  # interpreter exit would join the busy receive threads
         log.info("stopped")
+
+
+def start_partner_pages(workspaces: list[Any]) -> Any:
+    """The partners' pages (`wpflow.partners`) when WPFLOW_PARTNER_SECRET is set — without it
+    there are no links to them — else None."""
+    if workspaces[0].settings.partner_secret is None:
+        return None
+    from wpflow.partners.server import start_partner_server
+
+    return start_partner_server(workspaces)
 
 
 def serve_until_signalled(

@@ -30,7 +30,7 @@ from pathlib import Path
 from orchestration.databases import ensure_database, prefect_database_url
 from orchestration.deployments import WORK_POOL, runner_deployments
 from orchestration.prefect_server import start_worker, stop_worker
-from orchestration.serve import SHUTDOWN_GRACE_SECONDS, prefect_api, start_watcher_thread
+from orchestration.serve import SHUTDOWN_GRACE_SECONDS, prefect_api, start_partner_pages, start_watcher_thread
 from wpflow.report.http_server import start_reports_server
 
 log = logging.getLogger("wpflow.topology")
@@ -143,6 +143,7 @@ def run_topology(
         env.setdefault("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", str(HEARTBEAT_SECONDS))
         crew = Workers(pool, workers, env, (settings.outputs / "prefect" / "workers").resolve())
         reports = start_reports_server(settings.reports_root, settings.reports_port)
+        partners = start_partner_pages(workspaces)
         crew.start()
         threads = [start_watcher_thread(ws.project_ref, stop) for ws in workspaces] if watch else []
         print(f"Prefect UI and API: {api_url.removesuffix('/api')}  ·  pool {pool}, {workers} worker(s)", flush=True)
@@ -153,6 +154,8 @@ def run_topology(
             crew.stop()
             log.info("workers stopped")
             reports.stop()
+            if partners is not None:
+                partners.stop()
             deadline = time.monotonic() + SHUTDOWN_GRACE_SECONDS  # one grace for all the watchers
             for thread in threads:
                 thread.join(max(0.0, deadline - time.monotonic()))
