@@ -95,6 +95,11 @@ class Delivery(Strict):
     intake_email: str | None = Field(
         None, pattern=r"^[^@\s<>,;]+@[^@\s<>,;]+\.[a-z]{2,}$", description="An address partners may mail files to"
     )
+    pages: dict[str, str] = Field(
+        default_factory=dict,
+        description="Each partner's own page link (partner id → URL): filled in by wpflow from WPFLOW_PARTNER_URL "
+        "and the links `wpflow partners links` made, not written in project.yaml",
+    )
     reply_to: Literal["wp-coordinator", "lead", "secretariat"] = Field(
         "wp-coordinator", description="Whom a reply to wpflow's e-mails reaches: the people who can answer it"
     )

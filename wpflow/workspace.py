@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -39,7 +40,7 @@ class Workspace:
     def project(self) -> Project:
         from wpflow.project.load import load_project_once
 
-        return load_project_once(self.settings.project)
+        return with_delivery_ways(load_project_once(self.settings.project), self.settings, lambda: self.store)
 
     @cached_property
     def store(self) -> Store:
@@ -65,6 +66,24 @@ class Workspace:
 
     def milestone(self, milestone_id: str) -> Milestone:
         return self.project.milestone(milestone_id)
+
+
+def with_delivery_ways(project: Project, settings: Settings, store: Callable[[], Store]) -> Project:
+    """The project as this installation's messages describe delivering: each partner's page link
+    (WPFLOW_PARTNER_URL, the links in the store) and the intake address (WPFLOW_INTAKE_ADDRESS)
+    added to `delivery`. Read when the workspace is built: a link rotated later reaches the
+    e-mails of a long-running process when it restarts."""
+    update: dict[str, Any] = {}
+    if settings.intake_address and not project.delivery.intake_email:
+        update["intake_email"] = settings.intake_address
+    if settings.partner_url and settings.partner_secret is not None:
+        from wpflow.store.partner_links import page_url
+
+        links = store().partner_links(project.name)
+        update["pages"] = {pid: page_url(settings, project.name, pid, link.nonce) for pid, link in links.items()}
+    if not update:
+        return project
+    return project.model_copy(update={"delivery": project.delivery.model_copy(update=update)})
 
 
 def project_ref(folder: Path) -> str:

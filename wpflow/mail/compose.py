@@ -230,7 +230,13 @@ def compose(
     """What every compose_* shares: render, address from the secretariat to the recipient,
     replies to the people who can answer (`wp_id`: the message's work package). `as_of`: the
     day the message speaks of; one before the machine's day is a rehearsal and says so."""
-    context = {"project": project, "recipient": recipient, "rehearsal": rehearsal_note(as_of), **context}
+    context = {
+        "project": project,
+        "recipient": recipient,
+        "rehearsal": rehearsal_note(as_of),
+        "page": project.delivery.pages.get(recipient.id),  # the recipient's own page, when it has one
+        **context,
+    }
     return build_message(
         render_email(name, context, templates),
         key=key,

@@ -25,12 +25,20 @@ def folder_of(project: Project, partner: Participant, milestone: str) -> str:
     return project.delivery.folder.format(partner=partner.id, milestone=milestone)
 
 
+def partner_page(project: Project, partner: Participant) -> str | None:
+    """The partner's own page link, when the partners' pages are configured and it has one."""
+    return project.delivery.pages.get(partner.id)
+
+
 def how_to_deliver(project: Project, partner: Participant, milestone: str) -> str:
     """One sentence, each configured way once: the partner's own folder always (it is where
-    every way ends), then the upload page and the e-mail intake when the project has them."""
+    every way ends), then the partner's own page (or the project's upload page) and the e-mail
+    intake when there are such."""
     delivery = project.delivery
     ways = [f"put the file in your folder {folder_of(project, partner, milestone)} on the project's shared drive"]
-    if delivery.upload_link:
+    if partner.id in delivery.pages:
+        ways.append(f"upload it on your page {delivery.pages[partner.id]}")
+    elif delivery.upload_link:
         ways.append(f"upload it at {delivery.upload_link.format(partner=partner.id, milestone=milestone)}")
     if delivery.intake_email:
         ways.append(f"e-mail it as an attachment to {delivery.intake_email} with {milestone} in the subject")
