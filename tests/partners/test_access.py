@@ -98,3 +98,16 @@ def test_reports_are_served_to_the_partners_they_were_sent_to_only(ws, client, t
         f"{links['tallinn']}/reports/WP4-M3.v1.docx",  # Riga's report on Tallinn's link
     ]
     assert [client.get(url).status_code for url in refused] == [404] * len(refused)
+
+
+def test_due_dates_are_said_in_words() -> None:
+    from datetime import date
+
+    from wpflow.partners.status import due_words
+
+    due = date(2006, 6, 30)
+    assert due_words(due, date(2006, 6, 30)) == "due 30 June 2006 (today)"
+    assert due_words(due, date(2006, 6, 25)) == "due 30 June 2006 (in 5 days)"
+    assert due_words(due, date(2006, 7, 1)) == "due 30 June 2006 (1 day ago)"
+    assert due_words(due, date(2006, 10, 1)) == "due 30 June 2006 (about 3 months ago)"
+    assert due_words(due, date(2026, 12, 7)) == "due 30 June 2006 (over 20 years ago)"

@@ -92,15 +92,19 @@ class PartnerPage:
 
 
 def due_words(due: date, today: date) -> str:
-    """'due 30 June 2006 (in 5 days)', '… (today)', '… (3 days ago)'."""
+    """'due 30 June 2006 (in 5 days)', '… (today)', '… (3 days ago)', '… (about 2 months ago)',
+    '… (over 20 years ago)': days while they can be counted at a glance."""
     days = (due - today).days
-    if days == 0:
-        when = "today"
-    elif days > 0:
-        when = f"in {days} day{'s' if days != 1 else ''}"
+    span = abs(days)
+    if span == 0:
+        return f"due {long_date(due)} (today)"
+    if span <= 60:
+        amount = f"{span} day{'s' if span != 1 else ''}"
+    elif span < 730:
+        amount = f"about {round(span / 30.44)} months"
     else:
-        when = f"{-days} day{'s' if days != -1 else ''} ago"
-    return f"due {long_date(due)} ({when})"
+        amount = f"over {span // 365} years"
+    return f"due {long_date(due)} ({f'in {amount}' if days > 0 else f'{amount} ago'})"
 
 
 def partner_milestones(project: Project, partner_id: str) -> list[Milestone]:
