@@ -94,7 +94,7 @@ class PartnerSite:
         ws = self.workspaces.get(found[0]) if found else None
         if found is None or ws is None:
             client = request.client.host if request.client else "unknown"
-            log.warning("partner page: a wrong or revoked link from %s (%s)", client, request.url.path.split("/")[1])
+            log.warning("partner page: a wrong or revoked link from %s", client)
             if not self.limit.allow(f"address {client}"):
                 raise HTTPException(429)
             raise HTTPException(404)
