@@ -73,6 +73,7 @@ def serve(
     loopback, and a watcher thread per project's inbox whose quiet milestones start their
     project's served deployments. Settings are this process's own; outputs, the store, the
     Prefect home and the ports are the installation's, shared by its projects."""
+    from wpflow.milestone.collect import inbox_line
     from wpflow.workspace import workspace
 
     workspaces = [workspace(project) for project in projects]
@@ -82,6 +83,8 @@ def serve(
         reports = start_reports_server(settings.reports_root, settings.reports_port)  # the UI's report links
         stop = threading.Event()
         threads = [start_watcher_thread(ws.project_ref, stop) for ws in workspaces] if watch else []
+        for ws in workspaces if watch else []:  # where each project's partners must deliver
+            print(f"{ws.settings.project_slug} {inbox_line(ws.settings.inbox_root)}", flush=True)
         log.info("serving %d deployment(s) of %d project(s) on %s", len(deployments), len(workspaces), api_url)
         try:
             serve_until_signalled(deployments, on_signal=stop.set)

@@ -65,15 +65,16 @@ app.add_typer(project_app, name="project")
 @project_app.command("show")
 def project_show(project: ProjectOpt = None, fmt: FormatOpt = OutputFormat.table) -> None:
     """Show participants, work packages, milestones, meetings and required inputs."""
+    from wpflow.milestone.collect import inbox_line
     from wpflow.project.load import project_as_dict
 
-    _, proj = load_or_exit(project)
+    settings, proj = load_or_exit(project)
     if fmt is OutputFormat.json:
-        print_json(project_as_dict(proj))
+        print_json({**project_as_dict(proj), "inbox": str(settings.inbox_root)})
         return
     from wpflow.cli.terminal import print_project
 
-    print_project(proj)
+    print_project(proj, inbox_line(settings.inbox_root))
 
 
 @project_app.command("check")

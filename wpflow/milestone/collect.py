@@ -88,6 +88,14 @@ def require_inbox(inbox_root: Path) -> None:
         )
 
 
+def inbox_line(inbox_root: Path) -> str:
+    """`inbox: <folder>` as `init`, `project show` and `serve` print it: the folder this
+    project's runs and watcher read (WPFLOW_INBOX, WPFLOW_INBOXES or <project>/inbox), and
+    whether it is there."""
+    missing = "" if inbox_root.is_dir() else " (missing: nothing can be collected until it exists)"
+    return f"inbox: {inbox_root}{missing}"
+
+
 def list_inbox(inbox_root: Path, partners: Iterable[str], milestone: str) -> list[InboxFile]:
     """Files in `<inbox>/<partner>/<milestone>/` for the given partners, sorted for stable order.
 
