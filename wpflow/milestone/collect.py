@@ -28,7 +28,7 @@ import yaml
 from schemas.project import Milestone, Project
 from schemas.records import Submission
 from wpflow.file_names import shown_name
-from wpflow.files import file_sha256, special_kind
+from wpflow.files import file_sha256, open_regular, special_kind
 
 log = logging.getLogger(__name__)
 
@@ -207,7 +207,7 @@ def archive_file(path: Path, archive_dir: Path) -> tuple[str, int, Path]:
     tmp = Path(tmp_name)
     digest, size = hashlib.sha256(), 0
     try:
-        with os.fdopen(fd, "wb") as out, path.open("rb") as src:
+        with os.fdopen(fd, "wb") as out, open_regular(path) as src:
             while chunk := src.read(CHUNK):
                 out.write(chunk)
                 digest.update(chunk)
