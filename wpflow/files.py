@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import io
 import os
 import secrets
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
 
 
 def special_kind(path: Path) -> str | None:
@@ -69,7 +69,7 @@ class NotRegularFile(OSError):
     lstat): refused, never read."""
 
 
-def open_regular(path: Path) -> BinaryIO:
+def open_regular(path: Path) -> io.BufferedReader:
     """`path` opened for reading only if it is a regular file: no link followed, no wait (a FIFO
     opened without O_NONBLOCK waits for a writer for ever), and the opened descriptor itself
     checked — an lstat before the open cannot see a file swapped in between."""
@@ -78,7 +78,7 @@ def open_regular(path: Path) -> BinaryIO:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise NotRegularFile(errno.EINVAL, "it is not a regular file", str(path))
         os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
+        return io.open(fd, "rb")  # noqa: UP020 - os.fdopen's own type is looser
     except BaseException:
         os.close(fd)
         raise
