@@ -36,19 +36,21 @@ def intake_settings(
 
     def apply(**more: Any) -> Settings:
         return configure(
-            inbox=inbox,
-            stable_seconds=0,
-            mail_transport="smtp",
-            smtp_host="127.0.0.1",
-            smtp_port=smtp_server.port,
-            imap_host=dovecot.host,
-            imap_port=dovecot.port,
-            imap_security="none",
-            imap_user=dovecot.user,
-            imap_password=dovecot.password,
-            imap_poll_seconds=0.2,
-            intake_address=INTAKE,
-            **more,
+            **{
+                "inbox": inbox,
+                "stable_seconds": 0,
+                "mail_transport": "smtp",
+                "smtp_host": "127.0.0.1",
+                "smtp_port": smtp_server.port,
+                "imap_host": dovecot.host,
+                "imap_port": dovecot.port,
+                "imap_security": "none",
+                "imap_user": dovecot.user,
+                "imap_password": dovecot.password,
+                "imap_poll_seconds": 0.2,
+                "intake_address": INTAKE,
+                **more,
+            }
         )
 
     return apply
