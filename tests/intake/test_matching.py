@@ -80,3 +80,16 @@ def test_a_milestone_is_named_as_a_word_of_the_subject(subject, named):
 def test_an_intake_mailbox_needs_its_login():
     with pytest.raises(ValidationError, match="WPFLOW_IMAP_HOST is set: set WPFLOW_IMAP_USER and WPFLOW_IMAP_PASSWORD"):
         Settings(imap_host="imap.example.org", imap_user="intake", _env_file=None)
+
+
+def test_the_files_of_a_message_are_its_attachments_not_its_signatures_pictures():
+    from email import message_from_bytes, policy
+
+    from wpflow.intake.poller import attachments
+
+    raw = partner_mail(files=[("figures.csv", b"a;b\n"), ("figures.csv", b"c;d\n"), ("../../etc/passwd", b"x")])
+    msg = message_from_bytes(raw, policy=policy.default)
+    msg.get_body(("plain",)).make_related()
+    logo = {"cid": "<logo@m>", "filename": "image001.png", "disposition": "inline"}  # as Outlook signs
+    msg.get_body(("plain",)).add_related(b"\x89PNG", maintype="image", subtype="png", **logo)
+    assert attachments(msg) == [("figures.csv", b"a;b\n"), ("figures (2).csv", b"c;d\n"), ("passwd", b"x")]

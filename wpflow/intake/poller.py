@@ -244,9 +244,15 @@ def attachments(msg: EmailMessage) -> list[tuple[str, bytes]]:
 
 
 def walk_files(msg: EmailMessage) -> Iterator[EmailMessage]:
+    """The parts that are files the partner attached: a part with a file name, but not a
+    picture embedded in the text (a signature's logo: inline with a Content-ID), which would
+    only come back as a refused file."""
     for part in msg.walk():
-        if not part.is_multipart() and part.get_filename():
-            yield cast(EmailMessage, part)
+        if part.is_multipart() or not part.get_filename():
+            continue
+        if part.get_content_disposition() != "attachment" and "Content-ID" in part:
+            continue
+        yield cast(EmailMessage, part)
 
 
 def start_intake_thread(projects: list[str], stop: threading.Event) -> threading.Thread:
