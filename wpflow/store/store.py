@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from schemas.records import Issue, RunStatus, Submission, SubmissionStatus, ValidationResult
 from schemas.settings import Settings
 from wpflow.store.claim_owner import Owner, is_dead, me
+from wpflow.store.intake_log import IntakeLog
 from wpflow.store.issued import Ledger
 from wpflow.store.orm import (
     IssueRow,
@@ -41,10 +42,10 @@ log = logging.getLogger(__name__)
 
 
 # -- the store ---------------------------------------------------------------------------
-class Store(Ledger, ReceiptRetries, Summaries):
+class Store(Ledger, ReceiptRetries, Summaries, IntakeLog):
     """Submissions, issues and runs (here), report versions, claims and e-mails (`Ledger`), the
     watcher's receipt retries (`ReceiptRetries`) and the summaries the reports were rendered from
-    (`Summaries`) of every project in one database."""
+    (`Summaries`) and the e-mail intake's messages (`IntakeLog`) of every project in one database."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Store:
