@@ -22,7 +22,7 @@ from tasks.chase import chase_partners
 from tasks.follow_up import follow_final_reports
 from tasks.inbox import collect_new_files
 from tasks.run_log import drop_empty_tracebacks
-from wpflow.schedule.chase import ActionResult
+from wpflow.schedule.chase import ActionResult, LadderFailed
 from wpflow.workspace import configured_project, slug_of
 
 
@@ -61,15 +61,16 @@ def deadline_ladder(as_of: date | None = None, projects: list[str] | None = None
     the run then ends Failed naming them. The result: every project's actions, in order."""
     projects = projects or [configured_project()]
     results: list[ActionResult] = []
-    failed: list[str] = []
+    failed: dict[str, BaseException] = {}
     for project in projects:
         state = project_deadlines(project, as_of, return_state=True)
         done = state.result(raise_on_failure=False)
         if state.is_completed() and isinstance(done, list):
             results += done
         else:
-            failed.append(slug_of(project))
+            failed[slug_of(project)] = done if isinstance(done, BaseException) else RuntimeError(state.message)
             get_run_logger().error("%s: the deadline ladder failed: %s", slug_of(project), state.message)
     if failed:
-        return Failed(message=f"{len(failed)} of {len(projects)} project(s) failed: {', '.join(failed)}", data=results)
+        message = f"{len(failed)} of {len(projects)} project(s) failed: {', '.join(failed)}"
+        return Failed(message=message, data=LadderFailed(results, failed))
     return Completed(message=f"{len(results)} action(s) in {len(projects)} project(s)", data=results)

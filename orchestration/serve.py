@@ -1,6 +1,6 @@
 """Serving: `wpflow serve` runs every project of the installation on one machine — a Prefect
 server, every project's deployments (`orchestration.deployments` says which exist), the reports over
-HTTP and an inbox watcher per project.
+HTTP, an inbox watcher per project and, when WPFLOW_IMAP_HOST is set, the e-mail intake.
 
 Prefect is imported inside functions only: a `wpflow serve` that starts nothing but the
 watcher should not pay for it, and the API Prefect talks to is given as settings
@@ -73,6 +73,7 @@ def serve(
     loopback, and a watcher thread per project's inbox whose quiet milestones start their
     project's served deployments. Settings are this process's own; outputs, the store, the
     Prefect home and the ports are the installation's, shared by its projects."""
+    from wpflow.milestone.collect import inbox_line
     from wpflow.workspace import workspace
 
     workspaces = [workspace(project) for project in projects]
@@ -83,6 +84,12 @@ def serve(
         partners = start_partner_pages(workspaces)
         stop = threading.Event()
         threads = [start_watcher_thread(ws.project_ref, stop) for ws in workspaces] if watch else []
+        for ws in workspaces if watch else []:  # where each project's partners must deliver
+            print(f"{ws.settings.project_slug} {inbox_line(ws.settings.inbox_root)}", flush=True)
+        if settings.imap_host is not None:  # the e-mail intake: its files land in the watched folders
+            from wpflow.intake.poller import start_intake_thread
+
+            threads.append(start_intake_thread([ws.project_ref for ws in workspaces], stop))
         log.info("serving %d deployment(s) of %d project(s) on %s", len(deployments), len(workspaces), api_url)
         try:
             serve_until_signalled(deployments, on_signal=stop.set)

@@ -119,12 +119,6 @@ class Settings(BaseSettings):
     partner_requests_per_minute: float = Field(
         30.0, gt=0, description="Requests one partner link may make per minute (a burst of as many), then 429"
     )
-    intake_address: str | None = Field(
-        None,
-        pattern=r"^[^@\s<>,;]+@[^@\s<>,;]+\.[a-z]{2,}$",
-        description="The address partners reply to with files (the e-mail intake's mailbox): named in every "
-        "message that says how to deliver",
-    )
     report_pdf: bool = Field(
         True, description="Also write a PDF beside each DOCX report when LibreOffice (soffice) is installed"
     )
@@ -145,6 +139,35 @@ class Settings(BaseSettings):
         2, ge=1, description="Worker processes, one thread each, of the LocalCluster WPFLOW_DASK_ADDRESS=local starts"
     )
 
+    imap_host: str | None = Field(
+        None, description="IMAP server of the intake mailbox that `wpflow serve` polls; unset, no e-mail intake"
+    )
+    imap_port: int = Field(993, ge=1, le=65535, description="IMAP server port (993 for ssl, 143 for none/starttls)")
+    imap_security: Literal["none", "starttls", "ssl"] = Field("ssl", description="TLS mode of the IMAP connection")
+    imap_user: str | None = Field(None, description="IMAP user name of the intake mailbox")
+    imap_password: SecretStr | None = Field(None, description="IMAP password of the intake mailbox")
+    imap_folder: str = Field("INBOX", description="Mailbox folder the intake reads partners' messages from")
+    imap_processed_folder: str = Field(
+        "wpflow-processed", description="Folder a message goes to once its attachments are in the inbox folders"
+    )
+    imap_held_folder: str = Field(
+        "wpflow-held",
+        description="Folder for the coordinator: messages not taken in (unknown sender, no attachment, no milestone)",
+    )
+    imap_poll_seconds: float = Field(60.0, gt=0, description="How often `wpflow serve` looks for new messages")
+    imap_timeout: float = Field(30.0, gt=0, description="IMAP connect/command timeout in seconds")
+    imap_max_message_mb: float = Field(
+        80.0, gt=0, description="Largest message read, in MB (attachments grow by a third in a message)"
+    )
+    imap_sender_limit_per_hour: int = Field(
+        30, ge=1, description="Messages per sender per hour taken in; more are held for the coordinator, unanswered"
+    )
+    intake_address: str | None = Field(
+        None,
+        description="The address partners mail files to (the intake mailbox's); a `+WP4-M3` sub-address of it "
+        "names the milestone",
+    )
+
     @model_validator(mode="after")
     def _smtp_login_is_a_pair(self) -> Settings:
         """A user without a password (or the reverse) is a typo, said when the settings are read,
@@ -163,6 +186,13 @@ class Settings(BaseSettings):
         """Links in e-mails are derived with the secret: a URL without it would send none."""
         if self.partner_url and self.partner_secret is None:
             raise ValueError("WPFLOW_PARTNER_URL is set but WPFLOW_PARTNER_SECRET is not: set both (docs/partners.md)")
+        return self
+
+    @model_validator(mode="after")
+    def _imap_login_is_complete(self) -> Settings:
+        """An intake mailbox needs its login: said when the settings are read, not at the first poll."""
+        if self.imap_host is not None and (self.imap_user is None or self.imap_password is None):
+            raise ValueError("WPFLOW_IMAP_HOST is set: set WPFLOW_IMAP_USER and WPFLOW_IMAP_PASSWORD too")
         return self
 
     @property

@@ -7,7 +7,9 @@ hash, so it keeps its own single pass; everything else uses these.
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import io
 import os
 import secrets
 import stat
@@ -39,8 +41,9 @@ def special_kind(path: Path) -> str | None:
 
 
 def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in blocks (a report or an upload may be large)."""
-    with path.open("rb") as fh:
+    """SHA-256 of a file's bytes, read in blocks (a report or an upload may be large); only of a
+    regular file (`open_regular`)."""
+    with open_regular(path) as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
@@ -58,4 +61,24 @@ def replacing(target: Path) -> Iterator[Path]:
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
+        raise
+
+
+class NotRegularFile(OSError):
+    """What was opened is not a regular file (a FIFO or a socket put in its place after the
+    lstat): refused, never read."""
+
+
+def open_regular(path: Path) -> io.BufferedReader:
+    """`path` opened for reading only if it is a regular file: no link followed, no wait (a FIFO
+    opened without O_NONBLOCK waits for a writer for ever), and the opened descriptor itself
+    checked — an lstat before the open cannot see a file swapped in between."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotRegularFile(errno.EINVAL, "it is not a regular file", str(path))
+        os.set_blocking(fd, True)
+        return io.open(fd, "rb")  # noqa: UP020 - os.fdopen's own type is looser
+    except BaseException:
+        os.close(fd)
         raise

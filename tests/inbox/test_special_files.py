@@ -94,3 +94,23 @@ def test_the_same_bytes_from_two_partners_get_two_receipts(tmp_path: Path):
     assert sorted(n.recipient for n in receipts) == sorted(
         ws.project.participant(p).emails[0] for p in ("riga", "tallinn")
     )
+
+
+def test_open_regular_checks_what_it_opened_without_waiting(tmp_path: Path):
+    """A FIFO swapped in after the lstat: the open neither waits nor reads, and a link is not
+    followed."""
+    import errno
+
+    from wpflow.files import NotRegularFile, open_regular
+
+    fifo, real, link = tmp_path / "fifo.csv", tmp_path / "real.csv", tmp_path / "link.csv"
+    os.mkfifo(fifo)
+    real.write_bytes(b"a;b\n")
+    link.symlink_to(real)
+    with open_regular(real) as fh:
+        assert fh.read() == b"a;b\n"
+    with pytest.raises(NotRegularFile, match="not a regular file"):
+        open_regular(fifo)  # returns at once: O_NONBLOCK, then fstat
+    with pytest.raises(OSError) as followed:
+        open_regular(link)
+    assert followed.value.errno == errno.ELOOP

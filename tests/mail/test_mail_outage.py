@@ -56,6 +56,8 @@ def test_run_all_direct_with_smtp_down_writes_every_report_and_the_next_run_send
     project = load_project(BUNDLED_PROJECT)
     issued = sorted(p.stem for p in (outputs / "reports" / "baltmet-inno").glob("WP*-M*.docx"))
     assert issued, "no report was written"
+    summary = f"{len(project.milestones())} milestone(s): {len(issued)} new report version(s) ({len(issued)} not yet e-mailed)"
+    assert summary in down.stdout, down.stdout[-400:]  # written, though not e-mailed: not "0 new"
     assert set(issued) <= {m.id for m in project.milestones()}
 
     sink = SmtpSink(host="127.0.0.1", port=0)

@@ -19,6 +19,7 @@ from tests.mail.messages import (
     report_email,
 )
 from tests.smtp import SmtpSink, closed_port, running_smtp
+from wpflow.cli.errors import describe_failure
 from wpflow.mail.transports import (
     MailConfigError,
     OutboxMailer,
@@ -114,6 +115,10 @@ def test_server_replies_are_sorted_transient_or_permanent(
         SmtpMailer(host, port, timeout=5).send(report_email(project, report))
     assert type(caught.value) is error
     assert caught.value.args[0].split(" answered ")[1][:3] in ("451", "552")
+    # the command's one line says what the server answered, not that it could not be reached
+    code, line = describe_failure(caught.value)
+    reply = caught.value.args[0].split(" answered ")[1]
+    assert (code, line) == (2, f"the mail server did not take the e-mail: it answered {reply}")
 
 
 def test_starttls_against_a_server_without_it_is_a_clear_config_error(

@@ -64,11 +64,11 @@ def test_an_upload_lands_in_the_partner_s_folder_under_an_escaped_name(ws, clien
     riga = paths(ws)["riga"]
     sent = client.post(
         f"{riga}/WP4-M3/upload",
-        files=[("files", ("../../tallinn/WP4-M3/seed.csv", CSV)), ("files", ("..\\evil:name.csv", CSV))],
+        files=[("files", ("../../tallinn/WP4-M3/seed.csv", CSV)), ("files", ("..\\evil  name.csv", CSV))],
     )
     assert sent.status_code == 303 and sent.headers["location"] == f"{riga}#WP4-M3"
     folder = ws.settings.inbox_root / "riga" / "WP4-M3"
-    assert sorted(p.name for p in folder.iterdir()) == ["evil_name.csv", "seed.csv"]
+    assert sorted(p.name for p in folder.iterdir()) == ["evil name.csv", "seed.csv"]
     assert not (ws.settings.inbox_root / "tallinn").exists()
     page = client.get(riga).text
     assert "seed.csv received" in page and "received, receipt pending" in page

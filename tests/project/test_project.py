@@ -168,9 +168,13 @@ def test_show_json_has_the_documented_shape():
     assert m4["inputs"][0]["kind"] == "policy_recommendations"
 
 
-def test_show_json_equals_the_library_view(project):
+def test_show_json_equals_the_library_view_and_the_inbox_the_runs_read(project, configure, tmp_path):
+    configure(inboxes=tmp_path / "share")  # a shared drive: <inboxes>/<slug>/
     result = runner.invoke(app, ["project", "show", "--format", "json"])
-    assert json.loads(result.stdout) == json.loads(json.dumps(project_as_dict(project)))
+    inbox = str(tmp_path / "share" / "baltmet-inno")
+    assert json.loads(result.stdout) == json.loads(json.dumps({**project_as_dict(project), "inbox": inbox}))
+    text = runner.invoke(app, ["project", "show"], env={"COLUMNS": "200"}).stdout
+    assert f"inbox: {inbox} (missing: nothing can be collected until it exists)" in text
 
 
 # -- broken definitions -----------------------------------------------------------------

@@ -65,15 +65,16 @@ app.add_typer(project_app, name="project")
 @project_app.command("show")
 def project_show(project: ProjectOpt = None, fmt: FormatOpt = OutputFormat.table) -> None:
     """Show participants, work packages, milestones, meetings and required inputs."""
+    from wpflow.milestone.collect import inbox_line
     from wpflow.project.load import project_as_dict
 
-    _, proj = load_or_exit(project)
+    settings, proj = load_or_exit(project)
     if fmt is OutputFormat.json:
-        print_json(project_as_dict(proj))
+        print_json({**project_as_dict(proj), "inbox": str(settings.inbox_root)})
         return
     from wpflow.cli.terminal import print_project
 
-    print_project(proj)
+    print_project(proj, inbox_line(settings.inbox_root))
 
 
 @project_app.command("check")
@@ -120,6 +121,7 @@ def run(
     except KeyError as exc:
         known = ", ".join(m.id for m in proj.milestones())
         raise fail(f"unknown milestone {exc.args[0]!r}; known: {known}", EXIT_INVALID) from None
+    before = latest_versions(settings, proj.name, ids)
     outcomes, failures = run_pipelines(settings, ids, day, direct=direct)
     results = [
         {
@@ -137,14 +139,29 @@ def run(
         for r in results:
             typer.echo(r["message"])
         issued = sum(1 for o in outcomes if o.new_version)
+        unsent = [i for i in failures if latest_versions(settings, proj.name, [i])[i] != before[i]]
+        issued += len(unsent)  # written, their e-mails wait for the mail server
         where = f"; e-mails in {settings.outbox_dir}" if settings.mail_transport == "outbox" else ""
-        typer.echo(f"{len(outcomes)} milestone(s): {issued} new report version(s) in {settings.reports_dir}{where}")
+        waiting = f" ({len(unsent)} not yet e-mailed)" if unsent else ""
+        typer.echo(
+            f"{len(outcomes) + len(failures)} milestone(s): {issued} new report version(s){waiting} "
+            f"in {settings.reports_dir}{where}"
+        )
     if failures:
         for i, error in failures.items():
             if not mail_unreachable(error):
                 typer.echo(f"{i}: failed: {one_line(error)}", err=True)
         code, line = failures_line(failures)
         raise fail(line, code)
+
+
+def latest_versions(settings, project: str, ids: list[str]) -> dict[str, int | None]:
+    """Each milestone's latest report version number: a run that failed on the mail server has
+    still written its version, and the summary line counts it."""
+    from wpflow.workspace import workspace
+
+    store = workspace(settings=settings).store
+    return {i: (v.version if (v := store.latest_version(project, i)) else None) for i in ids}
 
 
 def run_pipelines(settings, ids: list[str], as_of, *, direct: bool = False):

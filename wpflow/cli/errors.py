@@ -79,7 +79,7 @@ def environmental_line(exc: BaseException) -> str | None:
     if is_api_outage(exc):  # before the mail: its cause is a refused connection too
         return f"cannot reach the Prefect API: {one_line(exc)}"
     if is_mail_outage(exc):
-        return f"cannot reach the mail server: {one_line(exc)}"
+        return mail_line(exc)
     if is_schema_mismatch(exc):  # its message is the one line: what the database is at, what to run
         return str(exc)
     if type(exc).__module__.startswith("sqlalchemy") and type(exc).__name__ in ("OperationalError", "InterfaceError"):
@@ -91,6 +91,21 @@ def environmental_line(exc: BaseException) -> str | None:
             return f"cannot write {where}: the disk is full"
         return f"cannot {verb} {where}: {exc.strerror or one_line(exc)}"
     return None
+
+
+def mail_line(exc: BaseException) -> str:
+    """What the mail server answered when it answered (a 451 that outlasted the retries is not
+    a server out of reach), else that it could not be reached."""
+    if isinstance(exc, smtplib.SMTPResponseException):
+        reply = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        answer = f"it answered {exc.smtp_code} {' '.join(reply.split())}"
+        if isinstance(exc, smtplib.SMTPConnectError):  # turned away before any e-mail
+            return f"cannot reach the mail server: {answer}"[:300]
+        return f"the mail server did not take the e-mail: {answer}"[:300]
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        answers = sorted({f"{code} {' '.join(str(text).split())}" for code, text in exc.recipients.values()})
+        return f"the mail server refused the recipients: it answered {'; '.join(answers)}"[:300]
+    return f"cannot reach the mail server: {one_line(exc)}"
 
 
 def is_mail_outage(exc: BaseException) -> bool:

@@ -155,6 +155,7 @@ def deadlines_command(
     workspaces = [workspace(settings=settings) for settings, _ in chosen]
     for ws in workspaces:
         ws.store  # noqa: B018 - opened first: a store at another schema refuses before anything starts
+    failed: Exception | None = None  # projects whose ladder failed: raised once the others are shown
     if direct:
         from wpflow.final.stages import update_final_reports
         from wpflow.schedule.chase import chase_day, collect_inbox
@@ -170,10 +171,13 @@ def deadlines_command(
         api = prepare_prefect(chosen[0][0])  # the API starts while the flows are imported
         from flows.deadlines import deadline_ladder
         from flows.starts import without_heartbeat
+        from wpflow.schedule.chase import LadderFailed
 
         with api.ready(), without_heartbeat():  # a command-line run is watched by whoever started it
-            # the result of its state (a project that failed: raised, exit 1 or 2 by its cause)
-            results = cast(list, deadline_ladder(day, [ws.project_ref for ws in workspaces]))
+            try:
+                results = cast(list, deadline_ladder(day, [ws.project_ref for ws in workspaces]))
+            except LadderFailed as exc:  # the others' actions are shown, then the first cause in one line
+                results, failed = exc.results, exc
     rows = [
         {
             "project": r.project,
@@ -188,8 +192,7 @@ def deadlines_command(
     ]
     if fmt is OutputFormat.json:
         print_json({"as_of": day, "actions": rows})
-        return
-    for r in rows:
+    for r in rows if fmt is not OutputFormat.json else []:
         what = (
             f"started {r['started'] or 'in process'}"
             if r["action"] == "run" and r["started"] is not None
@@ -199,7 +202,10 @@ def deadlines_command(
         )
         where = f"{r['project']}  " if all_projects else ""
         typer.echo(f"{day}  {where}{r['milestone']:<8} {r['action']:<10} {r['rung']:<9} {what}")
-    typer.echo(f"{len(rows)} action(s) due on {day}")
+    if fmt is not OutputFormat.json:
+        typer.echo(f"{len(rows)} action(s) due on {day}")
+    if failed is not None:
+        raise failed
 
 
 # -- deploy -----------------------------------------------------------------------------

@@ -160,11 +160,12 @@ def report_policy_lines(project: Project) -> list[str]:
     ]
 
 
-def print_project(project: Project) -> None:
+def print_project(project: Project, inbox: str) -> None:
     """Participants, then each work package's milestones as blocks: nothing is cut at 80."""
     con = console()
     con.print(Text(f"{project.name} — {project.title}", style="bold"))
     wrapped(con, f"{project.programme.name}, {project.start} – {project.end}", indent=0)
+    wrapped(con, inbox, indent=0)
     con.print()
     con.print(Text("Participants", style="bold"))
     people = Table(box=None, padding=(0, 1), pad_edge=False, show_header=True, header_style="dim")

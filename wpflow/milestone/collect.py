@@ -8,6 +8,7 @@ half-written archive entry never exists under its final name.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
@@ -27,7 +28,7 @@ import yaml
 from schemas.project import Milestone, Project
 from schemas.records import Submission
 from wpflow.file_names import shown_name
-from wpflow.files import file_sha256, special_kind
+from wpflow.files import file_sha256, open_regular, special_kind
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +70,39 @@ def milestone_folder(inbox_root: Path, partner: str, milestone: str) -> Path:
     return inbox_root / partner / milestone
 
 
+class InboxMissing(FileNotFoundError):
+    """The project's inbox folder itself is not there: a setting points elsewhere (WPFLOW_INBOX,
+    WPFLOW_INBOXES) or a share is not mounted. Not "nothing arrived": nobody is told that
+    partners are late because of it."""
+
+
+def require_inbox(inbox_root: Path) -> None:
+    """Raise InboxMissing (one line: the folder, and that nothing was collected or sent) unless
+    the project's inbox folder exists."""
+    if not inbox_root.is_dir():
+        raise InboxMissing(
+            errno.ENOENT,
+            "the project's inbox folder does not exist, so nothing was collected and no one was told "
+            "that nothing arrived (create it, or check WPFLOW_INBOX / WPFLOW_INBOXES)",
+            str(inbox_root),
+        )
+
+
+def inbox_line(inbox_root: Path) -> str:
+    """`inbox: <folder>` as `init`, `project show` and `serve` print it: the folder this
+    project's runs and watcher read (WPFLOW_INBOX, WPFLOW_INBOXES or <project>/inbox), and
+    whether it is there."""
+    missing = "" if inbox_root.is_dir() else " (missing: nothing can be collected until it exists)"
+    return f"inbox: {inbox_root}{missing}"
+
+
 def list_inbox(inbox_root: Path, partners: Iterable[str], milestone: str) -> list[InboxFile]:
     """Files in `<inbox>/<partner>/<milestone>/` for the given partners, sorted for stable order.
 
     Symlinks are skipped with a log line: a link could point outside the inbox, and the
     partner's folder is the only place whose contents the partner vouches for.
     """
+    require_inbox(inbox_root)
     found = []
     for partner in partners:
         folder = milestone_folder(inbox_root, partner, milestone)
@@ -87,6 +115,7 @@ def list_whole_inbox(inbox_root: Path, partners: Iterable[str]) -> dict[str, lis
     """`list_inbox` of every milestone folder at once, keyed by folder name: one walk of the
     inbox instead of a look into every partner's folder for every milestone (a daily look at
     25 milestones of 16 partners would be 400)."""
+    require_inbox(inbox_root)
     found: dict[str, list[InboxFile]] = {}
     for partner in partners:
         partner_folder = inbox_root / partner
@@ -178,7 +207,7 @@ def archive_file(path: Path, archive_dir: Path) -> tuple[str, int, Path]:
     tmp = Path(tmp_name)
     digest, size = hashlib.sha256(), 0
     try:
-        with os.fdopen(fd, "wb") as out, path.open("rb") as src:
+        with os.fdopen(fd, "wb") as out, open_regular(path) as src:
             while chunk := src.read(CHUNK):
                 out.write(chunk)
                 digest.update(chunk)

@@ -21,7 +21,7 @@ from wpflow.file_names import shown_name
 from wpflow.files import file_sha256
 from wpflow.inputs.partner_templates import template_name
 from wpflow.inputs.problems import receipt_problems
-from wpflow.milestone.collect import list_inbox
+from wpflow.milestone.collect import files_in, milestone_folder
 from wpflow.milestone.merge import Delivery, partner_states
 from wpflow.report.plain_words import kind_title, long_date, long_datetime
 from wpflow.workspace import Workspace
@@ -145,11 +145,9 @@ def milestone_block(ws: Workspace, milestone: Milestone, partner_id: str, today:
     project = ws.project
     subs = ws.store.submissions(project.name, milestone=milestone.id, partner=partner_id)
     stored = {s.sha256 for s in subs}
-    waiting = [
-        item.path
-        for item in list_inbox(ws.settings.inbox_root, [partner_id], milestone.id)
-        if _hash_or_none(item.path) not in stored
-    ]
+    folder = milestone_folder(ws.settings.inbox_root, partner_id, milestone.id)
+    in_folder = files_in(folder, partner_id, milestone.id) if folder.is_dir() else []  # no inbox yet: nothing
+    waiting = [item.path for item in in_folder if _hash_or_none(item.path) not in stored]
     files = [FileLine(shown_name(p.name), "just arrived", PENDING) for p in waiting]
     files += [file_line(ws, s) for s in reversed(subs)]  # newest first
     judged = [Delivery.of(s) for s in subs if s.status != SubmissionStatus.received]

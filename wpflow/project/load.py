@@ -13,10 +13,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from schemas.project import Meeting, Project
+from wpflow.project.yaml_lines import YamlProblems, compose, line_of
 
 PROJECT_FILE = "project.yaml"
 
@@ -76,42 +76,25 @@ def _parsed(file: Path, mtime_ns: int, size: int) -> Project:
     return load_project(file)
 
 
-# libyaml's parser when PyYAML was built with it (its wheels are): ~10x faster than pure Python
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def _compose_and_construct(text: str) -> tuple[Any, Any]:
-    """The YAML node tree (its marks locate errors by line) and the data built from that same
-    tree, in one parse."""
-    loader = _LOADER(text)
-    try:
-        node = loader.get_single_node()
-        return node, loader.construct_document(node) if node is not None else None
-    finally:
-        loader.dispose()
-
-
 def parse_project(text: str, file: Path) -> Project:
     try:
-        node, data = _compose_and_construct(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        raise ProjectErrors([ProjectError(file, line, None, f"not valid YAML: {exc.problem}")]) from exc
+        node, data = compose(text)
+    except YamlProblems as exc:
+        raise ProjectErrors([ProjectError(file, p.line, p.path, p.message) for p in exc.problems]) from exc
     if not isinstance(data, dict):
         raise ProjectErrors([ProjectError(file, 1, None, "expected a mapping of project fields")])
     try:
         project = Project.model_validate(data)
     except ValidationError as exc:
         errors = [
-            ProjectError(file, _line_of(node, err["loc"]), _field_path(err["loc"], data), _message(err))
+            ProjectError(file, line_of(node, err["loc"]), _field_path(err["loc"], data), _message(err))
             for err in exc.errors()
         ]
         raise ProjectErrors(errors) from None
     problems = project.reference_problems()
     if problems:
         raise ProjectErrors(
-            [ProjectError(file, _line_of(node, loc), _field_path(loc, data), msg) for loc, msg in problems]
+            [ProjectError(file, line_of(node, loc), _field_path(loc, data), msg) for loc, msg in problems]
         )
     return project
 
@@ -147,30 +130,6 @@ def _field_path(loc: tuple, data: Any) -> str | None:
     for part in _walk(loc, data):
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
     return out or None
-
-
-def _line_of(node: yaml.Node | None, loc: tuple) -> int | None:
-    """1-based line of the deepest YAML node the location reaches."""
-    if node is None:
-        return None
-    line = node.start_mark.line + 1
-    for part in loc:
-        if part == "from_":
-            part = "from"
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if key.value == part:
-                    line = key.start_mark.line + 1
-                    node = value
-                    break
-            else:
-                continue  # union tag or missing key: stay on the parent
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            continue
-    return line
 
 
 def project_as_dict(project: Project) -> dict[str, Any]:

@@ -48,6 +48,20 @@ class ActionResult(BaseModel):
     started: str | None = Field(None, description="Run started now: flow run id or report path")
 
 
+class LadderFailed(Exception):
+    """Some projects' ladders failed: what the others did (`results`) and why each failed
+    (`errors`, by project), the first error as the cause, so a command reports it in one line."""
+
+    def __init__(self, results: list[ActionResult], errors: dict[str, BaseException]):
+        super().__init__(f"{len(errors)} project(s) failed: {', '.join(errors)}")
+        self.results = results
+        self.errors = errors
+        self.__cause__ = next(iter(errors.values()), None)
+
+    def __reduce__(self) -> tuple:  # kept as a run's result: rebuilt from its two parts
+        return (LadderFailed, (self.results, self.errors))
+
+
 # -- once-only pipeline runs -------------------------------------------------------------
 def run_once(ws: Workspace, key: str, milestone_id: str, start: Callable[[], str | None]) -> str | None:
     """Call `start` unless a run for `key` was already started; return what it returned.

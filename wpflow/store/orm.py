@@ -265,6 +265,44 @@ class ReceiptRetryRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text, doc="Why the last attempt failed, in one line")
 
 
+class IntakeMessageRow(Base):
+    """A message the e-mail intake has seen, once per Message-ID (hashed: a header can be long):
+    what it was matched to and where it ended. A copy of the same Message-ID is not taken in
+    again; a restart finds a message half taken in and finishes it."""
+
+    __tablename__ = "intake_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_key: Mapped[str] = mapped_column(String(64), unique=True, doc="SHA-256 of the Message-ID")
+    message_id: Mapped[str] = mapped_column(Text)
+    sender: Mapped[str] = mapped_column(String(320), index=True, doc="The From address, lower case")
+    subject: Mapped[str] = mapped_column(Text)
+    project: Mapped[str | None]
+    partner: Mapped[str | None]
+    milestone: Mapped[str | None]
+    outcome: Mapped[str] = mapped_column(String(20), doc="taking-in, processed or held")
+    reason: Mapped[str | None] = mapped_column(String(40), doc="Why a held message was held")
+    seen_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+
+
+class IntakeFileRow(Base):
+    """One attachment of an intake message on its way into the watched folder: recorded before
+    the rename (planned) and after it (delivered), so a crash in between never loses or doubles it."""
+
+    __tablename__ = "intake_files"
+    __table_args__ = (UniqueConstraint("message_key", "position", name="uq_intake_file"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_key: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(doc="The attachment's index in its message")
+    file_name: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    planned_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+    path: Mapped[str | None] = mapped_column(Text, doc="<partner>/<milestone>/<file>, under the inbox")
+
+
 # -- what the store hands out besides the schemas' records --------------------------------
 @dataclass(frozen=True)
 class MilestoneRun:
@@ -325,6 +363,32 @@ class ReceiptRetry:
     first_failed_at: datetime
     due_at: datetime
     last_error: str | None
+
+
+@dataclass(frozen=True)
+class IntakeMessage:
+    message_key: str
+    message_id: str
+    sender: str
+    subject: str
+    project: str | None
+    partner: str | None
+    milestone: str | None
+    outcome: str
+    reason: str | None
+    seen_at: datetime
+    done_at: datetime | None
+
+
+@dataclass(frozen=True)
+class IntakeFile:
+    message_key: str
+    position: int
+    file_name: str
+    sha256: str
+    planned_at: datetime
+    delivered_at: datetime | None
+    path: str | None
 
 
 def to_record(cls: Callable[..., T], row: Base) -> T:

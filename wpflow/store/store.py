@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from schemas.records import Issue, RunStatus, Submission, SubmissionStatus, ValidationResult
 from schemas.settings import Settings
 from wpflow.store.claim_owner import Owner, is_dead, me
+from wpflow.store.intake_log import IntakeLog
 from wpflow.store.issued import Ledger
 from wpflow.store.orm import (
     IssueRow,
@@ -42,10 +43,11 @@ log = logging.getLogger(__name__)
 
 
 # -- the store ---------------------------------------------------------------------------
-class Store(Ledger, ReceiptRetries, Summaries, PartnerLinks):
+class Store(Ledger, ReceiptRetries, Summaries, IntakeLog, PartnerLinks):
     """Submissions, issues and runs (here), report versions, claims and e-mails (`Ledger`), the
     watcher's receipt retries (`ReceiptRetries`), the summaries the reports were rendered from
-    (`Summaries`) and the partners' page links (`PartnerLinks`) of every project in one database."""
+    (`Summaries`), the e-mail intake's messages (`IntakeLog`) and the partners' page links
+    (`PartnerLinks`) of every project in one database."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Store:
