@@ -15,7 +15,7 @@ import datetime as dt
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, create_model, field_validator, model_validator
 
 from schemas.inputs import PERSONAL, UNIT, InputKind, InputRow, Measure, MeetingReport, Narrative
 
@@ -193,7 +193,7 @@ class KindSources(KindModel):
     """Where a project's input kinds are declared (project.yaml's `kinds:`)."""
 
     library: list[str] = Field(
-        default_factory=lambda: ["common", "baltmet-inno"],
+        default_factory=lambda: ["baltmet-inno", "common"],
         description="Files of the shared library of kinds (projects/kinds/<name>.yaml), in order",
     )
     file: str = Field(
@@ -201,6 +201,36 @@ class KindSources(KindModel):
         description="The project's own kinds, a file in the project folder (read when it exists); "
         "a kind there replaces the library's kind of the same id",
     )
+
+
+class ProjectKinds(BaseModel):
+    """The input kinds part of a project: where they are declared (`kinds:`) and, once the
+    loader (`wpflow.project.load`) has read and built them, the kinds themselves by id."""
+
+    kinds: KindSources = Field(default_factory=KindSources, description="Where the project's input kinds are declared")
+    _input_kinds: dict[str, InputKind] | None = PrivateAttr(None)
+
+    def attach_kinds(self, kinds: dict[str, InputKind]) -> None:
+        self._input_kinds = dict(kinds)
+
+    @property
+    def input_kinds(self) -> dict[str, InputKind]:
+        """Every kind the project declares, by id, in declaration order."""
+        if self._input_kinds is None:
+            raise RuntimeError("the project's input kinds are not loaded: read it with wpflow.project.load")
+        return self._input_kinds
+
+    @property
+    def kind_titles(self) -> dict[str, str]:
+        """Each kind's title ('Public seed-funding schemes') by id."""
+        return {kind_id: kind.label for kind_id, kind in self.input_kinds.items()}
+
+    def input_kind(self, kind_id: str) -> InputKind:
+        """A kind of the project, with the declared ids in the error."""
+        try:
+            return self.input_kinds[kind_id]
+        except KeyError:
+            raise KeyError(f"unknown input kind {kind_id!r}; declared: {', '.join(self.input_kinds)}") from None
 
 
 # -- building ----------------------------------------------------------------------------
@@ -315,7 +345,10 @@ def build_kind(decl: KindDecl, period: tuple[dt.date, dt.date]) -> InputKind:
     if decl.shape == "meeting_report":
         return InputKind(decl.id, decl.label, decl.description, "document", MeetingReport, decl.sheet)
     if decl.shape == "narrative":
-        return InputKind(decl.id, decl.label, decl.description, "document", _narrative_model(decl.sections), decl.sheet)
+        model = _narrative_model(decl.sections)
+        return InputKind(
+            decl.id, decl.label, decl.description, "document", model, decl.sheet, extra={"sections": decl.sections}
+        )
     units = {f.name: f.unit or "" for f in decl.fields}
     measures = tuple(
         Measure(m.label, column=m.sum, where=_where(m.where), unit=m.unit or (units[m.sum] if m.sum else ""))

@@ -17,6 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from schemas.project import Meeting, Project
+from wpflow.project.kinds_load import load_kinds
 
 PROJECT_FILE = "project.yaml"
 
@@ -113,6 +114,10 @@ def parse_project(text: str, file: Path) -> Project:
         raise ProjectErrors(
             [ProjectError(file, _line_of(node, loc), _field_path(loc, data), msg) for loc, msg in problems]
         )
+    kinds, wrong = load_kinds(file.parent, project, node)
+    if wrong:
+        raise ProjectErrors([ProjectError(*problem) for problem in wrong])
+    project.attach_kinds(kinds)
     return project
 
 
