@@ -119,3 +119,66 @@ def test_the_library_holds_baltmet_innos_kinds_and_the_documents():
         ],
         "common": ["meeting_report", "progress_narrative"],
     }
+
+
+def test_dates_narrative_sections_and_a_count_per_value(tmp_path):
+    """A date bounded by the project's period, a narrative that must have its named sections,
+    and `group_by`: a count column per value of a field in the comparative table."""
+    import datetime as dt
+
+    from pydantic import ValidationError
+
+    from schemas.kinds import KindsFile, build_kind
+    from schemas.records import CheckedSubmission, Submission, SubmissionStatus, ValidationResult
+    from wpflow.milestone.merge import comparative_table
+
+    declared = KindsFile.model_validate(
+        {
+            "kinds": [
+                {
+                    "id": "energy_audits",
+                    "label": "Energy audits",
+                    "description": "Audits done.",
+                    "fields": [
+                        {"name": "site", "type": "text", "required": True, "description": "Site"},
+                        {"name": "day", "type": "date", "max": "period_end + 1", "description": "Day of the audit"},
+                        {"name": "sector", "type": "choice", "values": ["public", "private"], "description": "Sector"},
+                    ],
+                    "measures": [{"label": "Audits"}],
+                    "group_by": "sector",
+                },
+                {
+                    "id": "story",
+                    "label": "Story",
+                    "description": "A text.",
+                    "shape": "narrative",
+                    "sections": ["Results"],
+                },
+            ]
+        }
+    )
+    period = (dt.date(2008, 1, 1), dt.date(2010, 12, 31))
+    audits, story = (build_kind(d, period) for d in declared.kinds)
+    assert audits.model.model_validate({"site": "Kiel port", "day": "2011-12-31"}).day == dt.date(2011, 12, 31)
+    with pytest.raises(ValidationError, match="less than or equal to 2011-12-31"):
+        audits.model.model_validate({"site": "Kiel port", "day": "2012-01-01"})
+    with pytest.raises(ValidationError, match="has no section headed Results"):
+        story.model.model_validate({"sections": [{"heading": "Context", "text": "Why."}]})
+
+    rows = [{"site": "a", "sector": "public"}, {"site": "b", "sector": "private"}, {"site": "c", "sector": "public"}]
+    sub = Submission(
+        project="p",
+        milestone="WP1-M1",
+        partner="kiel",
+        file_name="a.xlsx",
+        archive_path="a.xlsx",
+        sha256="0" * 64,
+        size=1,
+        received_at=dt.datetime(2009, 1, 1, tzinfo=dt.UTC),
+        modified_at=dt.datetime(2009, 1, 1, tzinfo=dt.UTC),
+        status=SubmissionStatus.valid,
+    )
+    checked = CheckedSubmission(submission=sub, result=ValidationResult(file="a.xlsx", kind=audits.id, rows=rows))
+    table = comparative_table(audits, [checked], {"kiel": "Kiel"}, {"Kiel": 0})
+    assert table.columns == ["Audits", "public", "private"]
+    assert table.rows == [{"city": "Kiel", "Audits": 3, "public": 2, "private": 1}]
