@@ -16,7 +16,6 @@ from wpflow.cli.options import (
     ProjectOpt,
     fail,
     print_json,
-    settings_for,
 )
 
 
@@ -40,9 +39,8 @@ def validate_command(
 
     expected: list[str] = []
     city, region = None, []
-    settings = settings_for(project)
+    settings, proj = load_or_exit(project)  # its input kinds say what a file may be
     if milestone or partner:
-        settings, proj = load_or_exit(project)
         try:
             expected = [r.kind for r in proj.milestone(milestone).inputs] if milestone else []
             if partner:
@@ -56,7 +54,7 @@ def validate_command(
     if not verdict.accepted:
         code = EXIT_UNREADABLE if verdict.unreadable else EXIT_INVALID
         if fmt is OutputFormat.json:
-            result = verdict.result(expected)
+            result = verdict.result(proj.input_kinds, expected)
             print_json(
                 {
                     "file": result.file,
@@ -69,7 +67,9 @@ def validate_command(
             )
             raise typer.Exit(code)
         raise fail(f"{verdict.file} {verdict.reason}", code)
-    result = validate_file(file, kind, expected=expected, city=city, region=region, gated=True)
+    if kind is not None and kind not in proj.input_kinds:
+        raise fail(f"unknown input kind {kind!r}; the project declares: {', '.join(proj.input_kinds)}", EXIT_INVALID)
+    result = validate_file(file, kind, kinds=proj.input_kinds, expected=expected, city=city, region=region, gated=True)
     unreadable = (
         bool(result.errors) and all(i.row is None and i.field is None for i in result.errors) and not result.rows_read
     )

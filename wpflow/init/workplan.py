@@ -17,7 +17,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from schemas.inputs import INPUT_KINDS
 from schemas.project import Meeting, Milestone, Participant, RequiredInput, WorkPackage
 from wpflow.init.sheets import (
     Collector,
@@ -92,11 +91,13 @@ def parse_wp(value: Any) -> str:
 
 
 def parse_kind(value: str) -> str:
-    wanted = normalise_header(value)
-    for kind in INPUT_KINDS.values():
+    from wpflow.project.kinds_load import library_declarations
+
+    wanted, kinds = normalise_header(value), library_declarations()
+    for kind in kinds.values():
         if wanted in (normalise_header(kind.id), normalise_header(kind.label)):
             return kind.id
-    raise ValueError(f"unknown input kind {value!r}; known: {', '.join(INPUT_KINDS)}")
+    raise ValueError(f"unknown input kind {value!r}; known: {', '.join(kinds)}")
 
 
 def milestone_sheet(path: Path) -> str | None:

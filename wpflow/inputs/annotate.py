@@ -20,7 +20,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from schemas.inputs import INPUT_KINDS
+from schemas.inputs import InputKind
 from schemas.records import Issue, ValidationResult
 from wpflow.files import replacing
 from wpflow.inputs.readers import read_csv
@@ -35,14 +35,14 @@ WIDTHS = [10, 16, 6, 8, 22, 28, 80]
 MAX_ROW, MAX_COLUMN = 1_048_576, 16_384
 
 
-def write_annotated_copy(original: Path, result: ValidationResult, out: Path) -> Path:
+def write_annotated_copy(original: Path, result: ValidationResult, out: Path, kind: InputKind | None) -> Path:
     """Write the annotated copy of `original` (an archived file: its format comes from the
     partner's file name in `result.file`) to `out` (.xlsx), atomically. Only for a file the gate
     (`wpflow.inputs.gate`) accepted: this opens it with openpyxl. The first `MARKED_PROBLEMS` issues
     are marked and listed, then a count of the rest."""
     from wpflow.inputs.problems import MARKED_PROBLEMS, first_problems, more_line
 
-    workbook = partner_workbook(original, result)
+    workbook = partner_workbook(original, result, kind)
     shown, more = first_problems(result.issues, MARKED_PROBLEMS)  # bounded: the receipt's problems.csv has all
     mark_cells(workbook, shown)
     add_problems_sheet(workbook, shown)
@@ -53,11 +53,10 @@ def write_annotated_copy(original: Path, result: ValidationResult, out: Path) ->
     return out
 
 
-def partner_workbook(original: Path, result: ValidationResult) -> Workbook:
+def partner_workbook(original: Path, result: ValidationResult, kind: InputKind | None) -> Workbook:
     """The partner's cells as a workbook; an empty one when the format has no cells or the file
     cannot be opened (damaged, password-protected): the Problems sheet then says why."""
     suffix = Path(result.file).suffix.lower()
-    kind = INPUT_KINDS.get(result.kind or "")
     try:
         if suffix in (".xlsx", ".xlsm"):
             # a file object: openpyxl refuses a path without an .xlsx suffix, and archived copies
@@ -66,7 +65,7 @@ def partner_workbook(original: Path, result: ValidationResult) -> Workbook:
                 warnings.simplefilter("ignore")  # "extension is not supported and will be removed"
                 return load_workbook(fh)
         if suffix == ".csv" or (suffix == ".txt" and (kind is None or kind.shape == "rows")):  # .txt: Markdown too
-            return workbook_from_csv(original, sheet_title(result))
+            return workbook_from_csv(original, sheet_title(kind))
     except Exception:
         pass
     workbook = Workbook()
@@ -74,8 +73,7 @@ def partner_workbook(original: Path, result: ValidationResult) -> Workbook:
     return workbook
 
 
-def sheet_title(result: ValidationResult) -> str:
-    kind = INPUT_KINDS.get(result.kind or "")
+def sheet_title(kind: InputKind | None) -> str:
     return kind.sheet if kind is not None and kind.shape == "rows" else "Data"
 
 

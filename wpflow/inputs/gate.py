@@ -12,12 +12,13 @@ copy re-read what validation had refused.
 from __future__ import annotations
 
 import stat
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.inputs import InputKind
 from schemas.records import Issue, ValidationResult
 from wpflow.file_names import shown_name
 
@@ -59,11 +60,13 @@ class GateVerdict(BaseModel):
             )
         return Issue(file=self.file, message=self.reason or "")
 
-    def result(self, expected: Sequence[str] = ()) -> ValidationResult:
+    def result(self, kinds: Mapping[str, InputKind], expected: Sequence[str] = ()) -> ValidationResult:
         """A validation result for a refused file, its kind guessed from the name alone."""
         from wpflow.inputs.detect_kind import detect_kind
 
-        return ValidationResult(file=self.file, kind=detect_kind(Path(self.file), expected), issues=[self.issue()])
+        return ValidationResult(
+            file=self.file, kind=detect_kind(Path(self.file), kinds, expected), issues=[self.issue()]
+        )
 
 
 def gate_file(

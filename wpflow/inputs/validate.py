@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from schemas.inputs import INPUT_KINDS, InputKind
+from schemas.inputs import InputKind
 from schemas.records import Issue, ValidationResult
 from wpflow.inputs.coerce import base_types, converter, format_cell, is_blank
 from wpflow.inputs.detect_kind import detect_kind, kind_of
@@ -35,6 +35,7 @@ def validate_file(
     path: Path,
     kind: str | None = None,
     *,
+    kinds: Mapping[str, InputKind],
     expected: Sequence[str] = (),
     display_name: str | None = None,
     city: str | None = None,
@@ -42,7 +43,8 @@ def validate_file(
     max_bytes: int | None = None,
     gated: bool = False,
 ) -> ValidationResult:
-    """Never raises for bad input: every problem is an Issue in the result. `display_name` is
+    """Never raises for bad input: every problem is an Issue in the result. `kinds` are the
+    project's input kinds (`Project.input_kinds`); `display_name` is
     the partner's file name (for messages and its suffix; never opened). `city` and `region`
     (the partner's metropolitan region) let a location elsewhere be flagged as a warning.
     `gated`: `wpflow.inputs.gate.gate_file` accepted the file already, so its checks are not repeated."""
@@ -53,10 +55,10 @@ def validate_file(
     try:
         if not gated:
             check_container(path, suffix, max_bytes)  # before any parser, kind detection included
-        kind = kind or kind_of(path, name, expected)
+        kind = kind or kind_of(path, name, kinds, expected)
         if kind is None:
-            return _failed(name, None, unknown_kind_message(expected))
-        spec = INPUT_KINDS[kind]
+            return _failed(name, None, unknown_kind_message(kinds, expected))
+        spec = kinds[kind]
         if detected and expected and kind not in expected:
             return _failed(
                 name,
@@ -68,7 +70,7 @@ def validate_file(
             return validate_document_file(path, name, spec, suffix)
         sheet, header, rows = read_table(path, suffix, spec.sheet)
     except Unreadable as exc:
-        return _failed(name, kind or detect_kind(Path(name), expected), str(exc))
+        return _failed(name, kind or detect_kind(Path(name), kinds, expected), str(exc))
     except (OSError, ValueError, RecursionError) as exc:
         return _failed(name, kind, f"cannot be read ({exc.__class__.__name__}: {exc})")
     result = validate_rows(name, spec, sheet, header, rows, city=city, region=region)
@@ -78,8 +80,8 @@ def validate_file(
     return result
 
 
-def unknown_kind_message(expected: Sequence[str]) -> str:
-    wanted = list(expected or INPUT_KINDS)
+def unknown_kind_message(kinds: Mapping[str, InputKind], expected: Sequence[str]) -> str:
+    wanted = list(expected or kinds)
     return (
         f"cannot tell which input this is: no template sheet, file name or column names say so; "
         f"the milestone expects: {', '.join(wanted)}. Put one of these in the file name, "

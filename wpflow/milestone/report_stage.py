@@ -91,7 +91,7 @@ class MilestoneReport:
         return contents_of(self.summary)
 
     def changes(self, before: VersionContents, after: VersionContents) -> list[str]:
-        return changes_between(before, after)
+        return changes_between(before, after, self.ws.project.kind_titles)
 
     def keep(self, version: ReportVersion) -> None:
         """The summary a version is rendered from, for the final reports."""
@@ -184,7 +184,8 @@ def send_empty_notice(ws: Workspace, milestone: Milestone, summary: WPSummary) -
     project = ws.project
     wp = project.work_package(milestone.wp_id)
     outstanding = [
-        f"{who(project.participant(s.partner))}: {kind_title(s.kind)} ({s.status})" for s in summary.partners
+        f"{who(project.participant(s.partner))}: {kind_title(s.kind, summary.kind_titles)} ({s.status})"
+        for s in summary.partners
     ]
     about_inputs = inputs_digest(summary.partners)
     outgoing = [

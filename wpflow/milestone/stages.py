@@ -14,8 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from schemas.inputs import INPUT_KINDS
-from schemas.project import Milestone
+from schemas.project import Milestone, Project
 from schemas.records import (
     CheckedSubmission,
     Notice,
@@ -93,10 +92,11 @@ def judge_submission(ws: Workspace, sub: Submission, expected: list[str]) -> tup
     partner = ws.project.participant(sub.partner)
     verdict = gate_submission(ws, sub)
     if not verdict.accepted:
-        return verdict.result(expected), False
+        return verdict.result(ws.project.input_kinds, expected), False
     result = validate_file(
         Path(sub.archive_path),
         sub.kind,
+        kinds=ws.project.input_kinds,
         expected=expected,
         display_name=shown_name(sub.file_name),
         city=partner.city,
@@ -147,7 +147,12 @@ def write_quarantine_receipt(
     from wpflow.inputs.annotate import write_annotated_copy
 
     try:
-        write_annotated_copy(Path(sub.archive_path), result, folder / f"{stem}.annotated.xlsx")
+        write_annotated_copy(
+            Path(sub.archive_path),
+            result,
+            folder / f"{stem}.annotated.xlsx",
+            ws.project.input_kinds.get(result.kind or ""),
+        )
     except Exception as exc:
         log.warning("no annotated copy for %s: %s", shown_name(sub.file_name), exc)
     return receipt
@@ -189,8 +194,8 @@ def summary_lines(summary: WPSummary) -> list[str]:
     return lines
 
 
-def expected_kinds(milestone: Milestone) -> list[str]:
-    return [r.kind for r in milestone.inputs if r.kind in INPUT_KINDS]
+def expected_kinds(project: Project, milestone: Milestone) -> list[str]:
+    return [r.kind for r in milestone.inputs if r.kind in project.input_kinds]
 
 
 def send_receipts(

@@ -290,7 +290,11 @@ def inbox_deliveries(project: Project, inbox_root: Path, *, max_bytes: int | Non
         for item in list_inbox(inbox_root, partners, milestone.id):
             arrived = arrival_time(item, item.path.stat(), arrivals)
             result = validate_file(
-                item.path, expected=expected, city=project.participant(item.partner).city, max_bytes=max_bytes
+                item.path,
+                kinds=project.input_kinds,
+                expected=expected,
+                city=project.participant(item.partner).city,
+                max_bytes=max_bytes,
             )
             if result.kind is not None:
                 found.append((submission_for(project, item, None, arrived), result))
