@@ -11,11 +11,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from typer.testing import CliRunner
 
 from tests.conftest import BUNDLED_PROJECT
 from wpflow.cli.app import app
+from wpflow.inputs.annotate import PROBLEMS, write_annotated_copy
 from wpflow.inputs.gate import gate_file
 from wpflow.inputs.readers import WHOLE_SHEET_CELLS, read_table, stream_sheet
 from wpflow.inputs.safety import InputLimits, Unreadable
@@ -265,3 +266,24 @@ def test_a_csv_is_read_a_record_at_a_time_up_to_the_limit(tmp_path):
     )
     with pytest.raises(Unreadable, match="more than the 20 rows"):
         read_table(path, ".csv", max_rows=20)
+
+
+# -- the annotated copy --------------------------------------------------------------------
+def test_an_annotated_copy_past_its_bound_says_so_instead(tmp_path, monkeypatch):
+    import wpflow.inputs.annotate
+
+    rows = seed_rows(40)
+    rows[3][4] = "about 2 mio"
+    path = workbook(tmp_path / "seed_funding_riga.xlsx", rows)
+    result = validate_file(path, "seed_funding")
+    monkeypatch.setattr(wpflow.inputs.annotate, "MAX_ANNOTATED_CELLS", 100)
+
+    out = load_workbook(write_annotated_copy(path, result, tmp_path / "annotated.xlsx"))
+
+    assert out.sheetnames == [PROBLEMS]  # the partner's 41 × 8 cells were not loaded
+    lines = [r[6] for r in out[PROBLEMS].iter_rows(min_row=2, values_only=True)]
+    assert lines[0] == "is not a number"
+    assert lines[-1] == (
+        "Your file has about 328 cells, too many for an annotated copy (at most 100): the problems are "
+        "listed here, each with its sheet, row and column."
+    )
