@@ -171,6 +171,30 @@ def test_wpflow_validate_refuses_with_one_line_and_exit_2(tmp_path, configure):
     ]
 
 
+def test_the_receipt_says_which_sheet_and_the_limit_and_nothing_is_annotated(tmp_path, settings):
+    """Through the watcher's path (archive, gate, receipt): refused like any gate refusal."""
+    from tests.conftest import parse_eml
+    from wpflow.inbox.watch import receive_file
+    from wpflow.milestone.collect import InboxFile
+    from wpflow.workspace import workspace
+
+    folder = tmp_path / "inbox" / "riga" / "WP4-M3"
+    folder.mkdir(parents=True)
+    path = workbook(folder / "seed_funding_riga.xlsx", seed_rows(12))
+    ws = workspace(
+        settings=settings.model_copy(update={"inbox": tmp_path / "inbox", "stable_seconds": 0, "max_rows": 10})
+    )
+
+    received = receive_file(ws, InboxFile("riga", "WP4-M3", path))
+
+    [error] = received.result.errors
+    assert (error.file, error.sheet) == ("seed_funding_riga.xlsx", "Schemes")
+    receipt = next(p for p in ws.settings.outbox_dir.glob("*.eml") if "receipt" in parse_eml(p)["Subject"])
+    body = parse_eml(receipt).get_body(("plain",)).get_content()
+    assert "sheet 'Schemes' has data below row 11: more than the 10 rows a partner file may have" in body
+    assert not list((ws.settings.quarantine_dir / "riga" / "WP4-M3").glob("*.annotated.xlsx"))
+
+
 # -- streaming -----------------------------------------------------------------------------
 def calamine_table(path: Path, sheet: str) -> list[list]:
     from python_calamine import CalamineWorkbook
