@@ -18,7 +18,7 @@ from tests.conftest import BUNDLED_PROJECT
 from wpflow.cli.app import app
 from wpflow.inputs.annotate import PROBLEMS, write_annotated_copy
 from wpflow.inputs.gate import gate_file
-from wpflow.inputs.readers import WHOLE_SHEET_CELLS, read_table, stream_sheet
+from wpflow.inputs.readers import read_table, stream_sheet
 from wpflow.inputs.safety import InputLimits, Unreadable
 from wpflow.inputs.sheet_extent import sheet_extents
 from wpflow.inputs.validate import validate_file
@@ -127,10 +127,10 @@ def test_a_value_far_right_is_refused_before_any_reader_builds_a_dense_grid(tmp_
     verdict = gate_file(path)
     assert verdict.sheet == "Schemes"
     assert verdict.reason == (
-        "sheet 'Schemes' has data right of column ALL: more than the 1\u202f000 columns a partner file may have; "
+        "sheet 'Schemes' has data right of column IV: more than the 256 columns a partner file may have; "
         "delete what is right of the data"
     )
-    with pytest.raises(Unreadable, match="right of column ALL"):
+    with pytest.raises(Unreadable, match="right of column IV"):
         read_table(path, ".xlsx", "Schemes")
 
 
@@ -223,12 +223,14 @@ def test_the_streaming_reader_gives_python_calamine_s_types(tmp_path):
 
 
 def test_a_moderately_large_workbook_is_streamed_not_read_whole(tmp_path, monkeypatch):
-    """7 000 rows × 8 columns is over `WHOLE_SHEET_CELLS`: python-calamine is never asked for
-    the data sheet, and validation reads every row alike."""
+    """Over `WHOLE_SHEET_CELLS` (lowered here to 2 000, so that 400 rows × 8 columns are over
+    it): python-calamine is never asked for the data sheet, and validation reads every row alike."""
     import python_calamine
 
-    path = workbook(tmp_path / "seed_funding_riga.xlsx", seed_rows(7000))
-    assert WHOLE_SHEET_CELLS < 7001 * 8
+    import wpflow.inputs.readers
+
+    monkeypatch.setattr(wpflow.inputs.readers, "WHOLE_SHEET_CELLS", 2000)
+    path = workbook(tmp_path / "seed_funding_riga.xlsx", seed_rows(400))
     expected = calamine_table(path, "Schemes")
     asked: list[str] = []
     real = python_calamine.CalamineWorkbook
@@ -251,9 +253,12 @@ def test_a_moderately_large_workbook_is_streamed_not_read_whole(tmp_path, monkey
     result = validate_file(path, "seed_funding")
 
     assert "Schemes" not in asked
-    assert result.valid and result.rows_read == 7000, result.issues[:3]
-    assert result.rows[6999]["name"] == "Scheme 6999" and result.rows[0]["since"] == expected[1][7]
-    assert read_table(path, ".xlsx", "Schemes")[2][-1] == (7001, expected[-1])
+    assert result.valid and result.rows_read == 400, result.issues[:3]
+    assert result.rows[399]["name"] == "Scheme 399" and result.rows[0]["since"] == expected[1][7]
+    assert read_table(path, ".xlsx", "Schemes")[2][-1] == (401, expected[-1])
+    monkeypatch.setattr(wpflow.inputs.readers, "WHOLE_SHEET_CELLS", 200_000)
+    asked.clear()
+    assert validate_file(path, "seed_funding") == result and asked == ["Schemes"]  # read whole: the same result
 
 
 def garbage_after(rows: int, path: Path) -> Path:

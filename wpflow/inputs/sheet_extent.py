@@ -23,10 +23,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-MAX_COLUMNS = 1_000  # a partner input has a few dozen columns; Excel's grid has 16 384
+# a partner input has a few dozen columns at most; 256 is as many as Excel 97-2003 had (Excel
+# now has 16 384), and 10 000 rows of 256 short cells are about 100 MB unpacked
+MAX_COLUMNS = 256
 CHUNK = 1 << 20
 
 _TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])([^>]*)>")
+# a cell written `<c r="B7" ...>` with a value: neither <c .../> nor <c ...></c>
+_VALUE_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^>]*(?<!/)>(?!</)')
 _REF = re.compile(rb'\sr="([A-Z]{1,3})?(\d*)"')
 _SHEET = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?sheet\s([^>]*)>")
 _RELATIONSHIP = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?Relationship\s([^>]*)>")
@@ -111,18 +115,29 @@ def scan_sheet(archive: zipfile.ZipFile, name: str, part: str, max_rows: int | N
             end = data.rfind(b"<")  # a tag cut by the chunk's end waits for the next chunk
             if end == -1 or b">" in data[end:]:
                 end = len(data)
-            for match in _TAG.finditer(data, 0, end):
-                ref = _REF.search(match[2])
-                if match[1] == b"row":
-                    row = int(ref[2]) if ref and ref[2] else row + 1
-                    column = 0
-                    continue
-                column = column_number(ref[1]) if ref and ref[1] else column + 1
-                if ref and ref[2]:
-                    row = int(ref[2])
-                if match[2].endswith(b"/") or data.startswith(b"</", match.end()):
-                    continue  # <c .../> or <c ...></c>: formatted, no value
-                last_row, last_column = max(last_row, row), max(last_column, column)
+            window = data[:end]
+            if window.count(b'<c r="') == window.count(b"<c ") + window.count(b"<c>") and b":c " not in window:
+                # every cell says where it is first, unprefixed (as Excel, LibreOffice and
+                # openpyxl write them): the regex engine finds the cells with values
+                cells = _VALUE_CELL.findall(window)
+                if cells:
+                    letters, numbers = zip(*cells)  # C-level from here: map, set, max
+                    last_row = max(last_row, *map(int, numbers))
+                    last_column = max(last_column, *map(column_number, set(letters)))
+                    row = int(numbers[-1])
+            else:
+                for match in _TAG.finditer(data, 0, end):
+                    ref = _REF.search(match[2])
+                    if match[1] == b"row":
+                        row = int(ref[2]) if ref and ref[2] else row + 1
+                        column = 0
+                        continue
+                    column = column_number(ref[1]) if ref and ref[1] else column + 1
+                    if ref and ref[2]:
+                        row = int(ref[2])
+                    if match[2].endswith(b"/") or data.startswith(b"</", match.end()):
+                        continue  # <c .../> or <c ...></c>: formatted, no value
+                    last_row, last_column = max(last_row, row), max(last_column, column)
             if (max_rows is not None and last_row > max_rows + 1) or last_column > MAX_COLUMNS:
                 return SheetExtent(name, part, last_row, last_column, cut=True)
             tail = data[end:]
