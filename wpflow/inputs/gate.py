@@ -101,7 +101,12 @@ def gate_file(
     if not stat.S_ISREG(mode):
         return GateVerdict(file=shown, code="not-a-file", reason="is not a regular file")
     try:
-        check_container(path, Path(name or path.name).suffix.lower(), max_bytes, limits)
+        suffix = Path(name or path.name).suffix.lower()
+        check_container(path, suffix, max_bytes, limits)
+        if suffix == ".csv":  # a .txt may be Markdown: its reader counts rows if it is a table
+            from wpflow.inputs.readers import check_csv_rows
+
+            check_csv_rows(path, (limits or InputLimits()).max_rows)
     except Unreadable as exc:
         return GateVerdict(file=shown, code="unreadable", reason=str(exc), sheet=exc.sheet)
     except OSError as exc:

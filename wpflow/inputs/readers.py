@@ -210,6 +210,27 @@ def csv_records(path: Path) -> Generator[list[str], None, None]:
             raise Unreadable(f"is not a readable CSV file ({exc}); save it again as CSV") from None
 
 
+def check_csv_rows(path: Path, max_rows: int) -> None:
+    """Refuse a CSV (or text table) with more than `max_rows` rows under its header, counted
+    without holding the file: lines first (a file with few enough is done), then the CSV
+    records themselves, read incrementally up to the limit."""
+    lines = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            lines += chunk.count(b"\n")
+    if lines <= max_rows + 1:
+        return
+    records = csv_records(path)
+    try:
+        counted = sum(1 for _ in itertools.islice(records, max_rows + 2))
+    except Unreadable:
+        return  # not a readable CSV: validation says why
+    finally:
+        records.close()
+    if counted > max_rows + 1:
+        raise Unreadable(too_many_rows(max_rows))
+
+
 def _read_json_rows(path: Path, max_rows: int) -> tuple[list[str], Rows]:
     data = load_json(path)
     items = data.get("rows") if isinstance(data, dict) else data

@@ -1,7 +1,7 @@
 """Checks a partner file passes before any parser sees it: size, container type, zip bombs,
-encryption, and how much it holds: what a container unpacks to, and how many rows a sheet or a
-CSV file has (`InputLimits`, from the settings). Each failure is an `Unreadable` with a message
-a city administration can act on.
+encryption, and how much it holds: what a container unpacks to, and how far a workbook's sheets
+reach (`InputLimits`, from the settings; a CSV's rows are counted by `readers.check_csv_rows`).
+Each failure is an `Unreadable` with a message a city administration can act on.
 
 The bounds are what a partner input can need — a list of institutions is hundreds of rows, not
 millions — so that every reader after the gate works within them: a 39 MB workbook that
@@ -23,7 +23,6 @@ use a parser that refuses entities (defusedxml).
 
 from __future__ import annotations
 
-import itertools
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,7 +40,7 @@ ZIP_SUFFIXES = frozenset({".xlsx", ".xlsm", ".docx", ".ods"})
 MAX_RATIO = 100  # uncompressed / compressed, for members over MIN_BOMB_MEMBER
 MIN_BOMB_MEMBER = 1 << 20
 SHEET_SUFFIXES = frozenset({".xlsx", ".xlsm"})  # whose sheets the gate measures (sheet_extent)
-CSV_SUFFIXES = frozenset({".csv", ".txt"})
+CSV_SUFFIXES = frozenset({".csv", ".txt"})  # read as CSV (a .txt may also be Markdown)
 
 
 class Unreadable(Exception):
@@ -80,8 +79,9 @@ class InputLimits(BaseModel):
 
 def check_container(path: Path, suffix: str, max_bytes: int | None = None, limits: InputLimits | None = None) -> None:
     """Raise `Unreadable` when `path` (named `...suffix` by the partner) must not be parsed:
-    too big, damaged, encrypted, a zip bomb, unpacking to more than `limits` allow, or a
-    sheet or CSV file with more rows than they allow. `max_bytes` overrides `limits.max_bytes`."""
+    too big, damaged, encrypted, a zip bomb, unpacking to more than `limits` allow, or with a
+    sheet deeper or wider than they allow. `max_bytes` overrides `limits.max_bytes`. (A CSV's
+    rows are counted by the gate, `readers.check_csv_rows`, and by its reader.)"""
     limits = limits or InputLimits()
     max_bytes = max_bytes if max_bytes is not None else limits.max_bytes
     size = path.stat().st_size
@@ -91,8 +91,6 @@ def check_container(path: Path, suffix: str, max_bytes: int | None = None, limit
         )
     if size == 0:
         raise Unreadable("is empty (0 bytes)")
-    if suffix == ".csv":  # a .txt may be Markdown: its reader counts rows if it is a table
-        check_csv_rows(path, limits.max_rows)
     if suffix not in ZIP_SUFFIXES:
         return
     with path.open("rb") as fh:
@@ -160,29 +158,6 @@ def sheet_problem(extent: SheetExtent, max_rows: int) -> str | None:
             f"{count(MAX_COLUMNS)} columns a partner file may have; delete what is right of the data"
         )
     return None
-
-
-def check_csv_rows(path: Path, max_rows: int) -> None:
-    """Refuse a CSV (or text table) with more than `max_rows` rows under its header, counted
-    without holding the file: lines first (a file with few enough is done), then the CSV
-    records themselves, read incrementally up to the limit."""
-    lines = 0
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            lines += chunk.count(b"\n")
-    if lines <= max_rows + 1:
-        return
-    from wpflow.inputs.readers import csv_records
-
-    records = csv_records(path)
-    try:
-        counted = sum(1 for _ in itertools.islice(records, max_rows + 2))
-    except Unreadable:
-        return  # not a readable CSV: validation says why
-    finally:
-        records.close()
-    if counted > max_rows + 1:
-        raise Unreadable(too_many_rows(max_rows))
 
 
 def too_many_rows(max_rows: int, sheet: str | None = None) -> str:
