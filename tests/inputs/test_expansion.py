@@ -115,6 +115,36 @@ def test_every_sheet_is_measured_not_only_the_one_read(tmp_path):
     assert verdict.sheet == "Notes" and "sheet 'Notes' has data below row 41" in (verdict.reason or "")
 
 
+@pytest.mark.parametrize(
+    ("cells", "extent"),
+    [
+        (
+            '<x:row r="1"><x:c r="A1" t="s"><x:v>0</x:v></x:c></x:row><x:row r="7"><x:c r="C7"><x:v>2</x:v></x:c></x:row>',
+            (7, 3),
+        ),
+        ('<row><c t="s"><v>0</v></c><c><v>1</v></c></row><row/><row><c/><c/><c><v>2</v></c><c s="1"/></row>', (3, 3)),
+        ('<row r="2"><c r="B2"><v>1</v></c></row><row r="9"><c r="D9" s="1"></c></row>', (2, 2)),
+    ],
+    ids=["prefixed", "without-references", "formatted-only-below"],
+)
+def test_sheets_are_measured_however_their_cells_are_written(tmp_path, cells, extent):
+    """Namespace prefixes and cells without an `r` (both allowed) take the tag-by-tag scan."""
+    path = tmp_path / "written-elsewhere.xlsx"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr(
+            "xl/workbook.xml",
+            '<workbook xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            '<sheets><sheet name="Data &amp; notes" sheetId="1" r:id="rId3"/></sheets></workbook>',
+        )
+        z.writestr(
+            "xl/_rels/workbook.xml.rels",
+            '<Relationships><Relationship Id="rId3" Target="/xl/worksheets/data.xml" Type="worksheet"/></Relationships>',
+        )
+        z.writestr("xl/worksheets/data.xml", f"<worksheet><sheetData>{cells}</sheetData></worksheet>")
+    [found] = sheet_extents(path)
+    assert (found.name, found.part, (found.rows, found.columns)) == ("Data & notes", "xl/worksheets/data.xml", extent)
+
+
 def test_a_value_far_right_is_refused_before_any_reader_builds_a_dense_grid(tmp_path):
     path = tmp_path / "seed_funding.xlsx"
     wb = Workbook()
