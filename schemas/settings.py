@@ -62,6 +62,16 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = Field(None, description="SMTP password")
     smtp_timeout: float = Field(10.0, description="SMTP connect/command timeout in seconds")
     max_file_mb: float = Field(50.0, description="Largest partner file accepted, in MB")
+    max_unpacked_mb: float = Field(
+        100.0,
+        gt=0,
+        description="Most a partner's XLSX, XLSM, DOCX or ODS file may unpack to, in MB, all its parts together",
+    )
+    max_rows: int = Field(
+        10_000,
+        ge=1,
+        description="Most data rows a partner file's sheet, CSV, JSON list or Word table may have under its header",
+    )
     stable_seconds: float = Field(1.0, description="A file must be unchanged this long before it is read")
     report_delay_seconds: float = Field(
         60.0,

@@ -35,6 +35,7 @@ def validate_command(
     from wpflow.cli.options import load_or_exit
     from wpflow.file_names import shown_name
     from wpflow.inputs.gate import gate_file
+    from wpflow.inputs.safety import InputLimits
     from wpflow.inputs.validate import validate_file
 
     expected: list[str] = []
@@ -48,8 +49,9 @@ def validate_command(
         except KeyError as exc:
             raise fail(f"unknown milestone or partner {exc.args[0]!r}", EXIT_INVALID) from None
     # the same gate as the watcher and the pipeline: the settings' size limit, no symlinks, the partner
+    limits = InputLimits.of(settings)  # the settings' bounds on size, what a file unpacks to, rows
     verdict = gate_file(
-        file, max_bytes=settings.max_file_bytes, partner=partner, milestone=milestone, from_folder=False
+        file, max_bytes=settings.max_file_bytes, partner=partner, milestone=milestone, from_folder=False, limits=limits
     )
     if not verdict.accepted:
         code = EXIT_UNREADABLE if verdict.unreadable else EXIT_INVALID
@@ -69,7 +71,9 @@ def validate_command(
         raise fail(f"{verdict.file} {verdict.reason}", code)
     if kind is not None and kind not in proj.input_kinds:
         raise fail(f"unknown input kind {kind!r}; the project declares: {', '.join(proj.input_kinds)}", EXIT_INVALID)
-    result = validate_file(file, kind, kinds=proj.input_kinds, expected=expected, city=city, region=region, gated=True)
+    result = validate_file(
+        file, kind, kinds=proj.input_kinds, expected=expected, city=city, region=region, gated=True, limits=limits
+    )
     unreadable = (
         bool(result.errors) and all(i.row is None and i.field is None for i in result.errors) and not result.rows_read
     )

@@ -28,7 +28,7 @@ from wpflow.inputs.documents import validate_document_file
 from wpflow.inputs.field_messages import ambiguous_date, plain_message
 from wpflow.inputs.headers import column_letter, resolve_header
 from wpflow.inputs.readers import Rows, read_table
-from wpflow.inputs.safety import Unreadable, check_container
+from wpflow.inputs.safety import InputLimits, Unreadable, check_container
 
 
 def validate_file(
@@ -42,19 +42,21 @@ def validate_file(
     region: Sequence[str] = (),
     max_bytes: int | None = None,
     gated: bool = False,
+    limits: InputLimits | None = None,
 ) -> ValidationResult:
     """Never raises for bad input: every problem is an Issue in the result. `kinds` are the
     project's input kinds (`Project.input_kinds`); `display_name` is
     the partner's file name (for messages and its suffix; never opened). `city` and `region`
     (the partner's metropolitan region) let a location elsewhere be flagged as a warning.
-    `gated`: `wpflow.inputs.gate.gate_file` accepted the file already, so its checks are not repeated."""
+    `gated`: `wpflow.inputs.gate.gate_file` accepted the file already, so its checks are not repeated.
+    `limits`: how much the file may hold (default: the settings' defaults); no table is read past them."""
     path = Path(path)
     name = display_name or path.name
     suffix = Path(name).suffix.lower()
     detected = kind is None
     try:
         if not gated:
-            check_container(path, suffix, max_bytes)  # before any parser, kind detection included
+            check_container(path, suffix, max_bytes, limits)  # before any parser, kind detection included
         kind = kind or kind_of(path, name, kinds, expected)
         if kind is None:
             return _failed(name, None, unknown_kind_message(kinds, expected))
@@ -68,9 +70,9 @@ def validate_file(
             )
         if spec.shape == "document":
             return validate_document_file(path, name, spec, suffix)
-        sheet, header, rows = read_table(path, suffix, spec.sheet)
+        sheet, header, rows = read_table(path, suffix, spec.sheet, max_rows=(limits or InputLimits()).max_rows)
     except Unreadable as exc:
-        return _failed(name, kind or detect_kind(Path(name), kinds, expected), str(exc))
+        return _failed(name, kind or detect_kind(Path(name), kinds, expected), str(exc), exc.sheet)
     except (OSError, ValueError, RecursionError) as exc:
         return _failed(name, kind, f"cannot be read ({exc.__class__.__name__}: {exc})")
     result = validate_rows(name, spec, sheet, header, rows, city=city, region=region)
@@ -89,8 +91,8 @@ def unknown_kind_message(kinds: Mapping[str, InputKind], expected: Sequence[str]
     )
 
 
-def _failed(name: str, kind: str | None, message: str) -> ValidationResult:
-    return ValidationResult(file=name, kind=kind, issues=[Issue(file=name, message=message)])
+def _failed(name: str, kind: str | None, message: str, sheet: str | None = None) -> ValidationResult:
+    return ValidationResult(file=name, kind=kind, issues=[Issue(file=name, sheet=sheet, message=message)])
 
 
 def validate_rows(

@@ -87,6 +87,7 @@ def judge_submission(ws: Workspace, sub: Submission, expected: list[str]) -> tup
     """One archived file's result (never the inbox copy, which the partner may change) and
     whether it was parsed. The gate decides first; a file it refuses gets its reason and is
     never parsed (nor annotated: opening it is what the gate prevents)."""
+    from wpflow.inputs.safety import InputLimits
     from wpflow.inputs.validate import validate_file
 
     partner = ws.project.participant(sub.partner)
@@ -102,6 +103,7 @@ def judge_submission(ws: Workspace, sub: Submission, expected: list[str]) -> tup
         city=partner.city,
         region=partner.region,
         gated=True,
+        limits=InputLimits.of(ws.settings),
     )
     return result, True
 
@@ -110,6 +112,7 @@ def gate_submission(ws: Workspace, sub: Submission) -> GateVerdict:
     """The gate for an archived file, with the settings' size limit and the partner whose
     folder it came from."""
     from wpflow.inputs.gate import gate_file
+    from wpflow.inputs.safety import InputLimits
 
     return gate_file(
         Path(sub.archive_path),
@@ -117,6 +120,7 @@ def gate_submission(ws: Workspace, sub: Submission) -> GateVerdict:
         max_bytes=ws.settings.max_file_bytes,
         partner=sub.partner,
         milestone=sub.milestone,
+        limits=InputLimits.of(ws.settings),
     )
 
 
