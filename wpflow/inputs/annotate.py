@@ -48,7 +48,7 @@ def write_annotated_copy(original: Path, result: ValidationResult, out: Path) ->
     add_problems_sheet(workbook, shown)
     if more:
         workbook[PROBLEMS].append(["", "", "", "", "", "", more_line(more, "the problems.csv attached to the receipt")])
-    with replacing(out) as tmp:
+    with replacing(out, "the annotated copy") as tmp:
         workbook.save(tmp)
     return out
 
