@@ -155,7 +155,8 @@ def failures_line(failures: dict[str, BaseException]) -> tuple[int, str]:
     for i in others:
         code, line = describe_failure(failures[i])
         if code == EXIT_UNREADABLE:
-            return code, f"{line} ({i}{also})"
+            rest = [o for o in others if o != i]
+            return code, f"{line} ({i}" + (f"; also failed: {', '.join(rest)})" if rest else ")")
     return EXIT_INVALID, f"{len(others)} milestone(s) failed: {', '.join(others)}"
 
 
