@@ -170,7 +170,8 @@ def refused_write(home: Path) -> WriteFailed | None:
     """A write the server's home refuses: too little room left on its disk (a full disk leaves
     less than a database page), or no write permission."""
     if not os.access(home, os.W_OK):
-        return WriteFailed(errno.EACCES, os.strerror(errno.EACCES), str(home), SERVER_HOME)
+        code = errno.EROFS if os.statvfs(home).f_flag & os.ST_RDONLY else errno.EACCES
+        return WriteFailed(code, os.strerror(code), str(home), SERVER_HOME)
     if shutil.disk_usage(home).free < MIN_FREE_BYTES:
         return WriteFailed(errno.ENOSPC, os.strerror(errno.ENOSPC), str(home), SERVER_HOME)
     return None
