@@ -64,7 +64,7 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-SQLITE_REFUSED_WRITES = {"SQLITE_FULL": errno.ENOSPC, "SQLITE_READONLY": errno.EROFS}
+SQLITE_REFUSED_WRITES = {"SQLITE_FULL": errno.ENOSPC, "SQLITE_READONLY": errno.EACCES}
 
 
 def _sqlite_write_failed(database: Path) -> Callable[[Any], None]:
@@ -76,8 +76,11 @@ def _sqlite_write_failed(database: Path) -> Callable[[Any], None]:
         orig = context.original_exception
         name = getattr(orig, "sqlite_errorname", "")  # SQLITE_FULL, SQLITE_READONLY_DBMOVED, …
         code = SQLITE_REFUSED_WRITES.get("_".join(name.split("_")[:2]))
-        if name.startswith("SQLITE_CANTOPEN") and not database.exists() and not os.access(database.parent, os.W_OK):
-            code = errno.EROFS if os.statvfs(database.parent).f_flag & os.ST_RDONLY else errno.EACCES
+        folder = database.parent
+        if name.startswith("SQLITE_CANTOPEN") and folder.is_dir() and not os.access(folder, os.W_OK):
+            code = errno.EACCES
+        if code == errno.EACCES and folder.is_dir() and os.statvfs(folder).f_flag & os.ST_RDONLY:
+            code = errno.EROFS
         if code is not None:
             raise WriteFailed(code, os.strerror(code), str(database), "the store") from orig
 
