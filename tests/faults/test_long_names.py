@@ -5,7 +5,7 @@ named after it.
 | path | file | expected |
 |---|---|---|
 | `wpflow run WP4-M3 --direct`, twice | invalid CSV, 255-byte Cyrillic name | exit 0, report issued; every quarantine name ≤ 255 bytes; the receipt's .eml carries the annotated copy under an RFC 2231 filename |
-| the watcher's receive path | the same | receipt with the attachment, nothing queued for a retry |
+| the watcher's receive path, SQLite and PostgreSQL | the same | receipt with the attachment, nothing queued for a retry, the name stored whole |
 | a write of a name too long | — | "cannot write the annotated copy <path>: File name too long", exit 2 |
 """
 
@@ -108,13 +108,14 @@ def test_a_255_byte_name_on_an_invalid_file_is_quarantined_annotated_and_acknowl
     assert "unchanged since v1" in again.stdout and "error" not in again.stderr
 
 
-def test_the_watcher_receives_a_255_byte_name_with_its_receipt(tmp_path, settings):
+def test_the_watcher_receives_a_255_byte_name_with_its_receipt(tmp_path, settings, db_url):
     from wpflow.inbox.watch import receive_file
     from wpflow.milestone.collect import InboxFile
     from wpflow.workspace import workspace
 
     path = put(tmp_path / "inbox", "riga", MILESTONE, LONG_NAME, seed_csv("Riga Seed", "about 2 mio"))
-    ws = workspace(settings=settings.model_copy(update={"inbox": tmp_path / "inbox", "stable_seconds": 0}))
+    update = {"inbox": tmp_path / "inbox", "stable_seconds": 0, "database_url": db_url}
+    ws = workspace(settings=settings.model_copy(update=update))
     checked = receive_file(ws, InboxFile("riga", MILESTONE, path))
 
     assert not checked.result.valid
@@ -122,6 +123,8 @@ def test_the_watcher_receives_a_255_byte_name_with_its_receipt(tmp_path, setting
     [attachment] = [p for p in parse_eml(eml).iter_attachments() if p.get_filename().endswith(ATTACHED)]
     assert attachment.get_filename().startswith("rжжж")
     assert ws.store.queued_receipts(ws.project.name) == []
+    [stored] = ws.store.submissions(ws.project.name, milestone=MILESTONE)
+    assert stored.file_name == LONG_NAME  # stored as sent, whole
 
 
 # -- the error names the write ---------------------------------------------------------------
