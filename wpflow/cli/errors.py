@@ -11,11 +11,13 @@ each command.
 from __future__ import annotations
 
 import errno
+import os
 import smtplib
 import socket
 import sys
 import traceback
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -85,11 +87,7 @@ def environmental_line(exc: BaseException) -> str | None:
     if type(exc).__module__.startswith("sqlalchemy") and type(exc).__name__ in ("OperationalError", "InterfaceError"):
         return f"cannot open the store: {one_line(getattr(exc, 'orig', None) or exc)}"
     if isinstance(exc, OSError):
-        where = shown_name(exc.filename) if exc.filename is not None else "a file"
-        verb = "write" if exc.errno in WRITE_ERRNOS else "read"
-        if exc.errno == errno.ENOSPC:
-            return f"cannot write {where}: the disk is full"
-        return f"cannot {verb} {where}: {exc.strerror or one_line(exc)}"
+        return os_error_line(exc)
     return None
 
 
@@ -106,6 +104,27 @@ def mail_line(exc: BaseException) -> str:
         answers = sorted({f"{code} {' '.join(str(text).split())}" for code, text in exc.recipients.values()})
         return f"the mail server refused the recipients: it answered {'; '.join(answers)}"[:300]
     return f"cannot reach the mail server: {one_line(exc)}"
+
+
+def os_error_line(exc: OSError) -> str:
+    """`cannot write the annotated copy <path>: no space left in <folder>`: the operation (a
+    `WriteFailed` says it was a write and what was written; a full disk or a refused write is a
+    write too), the path, and for a full disk or a folder that refuses writes, the folder to
+    look at."""
+    from wpflow.files import WriteFailed
+
+    path = Path(os.fsdecode(exc.filename)) if exc.filename is not None else None
+    what = exc.what if isinstance(exc, WriteFailed) else ""
+    target = " ".join(filter(None, [what, shown_name(path) if path is not None else ""])) or "a file"
+    verb = "write" if isinstance(exc, WriteFailed) or exc.errno in WRITE_ERRNOS else "read"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        if path is None or path.is_dir():
+            return f"cannot write {target}: no space left on its disk"
+        return f"cannot write {target}: no space left in {shown_name(path.parent)}"
+    if verb == "write" and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) and path is not None:
+        refused = next((p for p in (path, *path.parents) if p.exists()), path)
+        return f"cannot write {target}: {shown_name(refused)} is not writable ({exc.strerror})"
+    return f"cannot {verb} {target}: {exc.strerror or one_line(exc)}"
 
 
 def is_mail_outage(exc: BaseException) -> bool:
@@ -151,7 +170,8 @@ def failures_line(failures: dict[str, BaseException]) -> tuple[int, str]:
     for i in others:
         code, line = describe_failure(failures[i])
         if code == EXIT_UNREADABLE:
-            return code, f"{line} ({i}{also})"
+            rest = [o for o in others if o != i]
+            return code, f"{line} ({i}" + (f"; also failed: {', '.join(rest)})" if rest else ")")
     return EXIT_INVALID, f"{len(others)} milestone(s) failed: {', '.join(others)}"
 
 

@@ -57,7 +57,7 @@ def write_annotated_copy(original: Path, result: ValidationResult, out: Path, ki
         workbook[PROBLEMS].append(["", "", "", "", "", "", more_line(more, "the problems.csv attached to the receipt")])
     if too_big:
         workbook[PROBLEMS].append(["", "", "", "", "", "", too_big])
-    with replacing(out) as tmp:
+    with replacing(out, "the annotated copy") as tmp:
         workbook.save(tmp)
     return out
 

@@ -155,13 +155,14 @@ def render_version(doc: Document, version: ReportVersion) -> ReportVersion:
     reports = ws.settings.reports_dir
     ref = write(doc, what_changed(doc, version), reports / HISTORY, f"{rid}.v{version.version}.docx")
     ref = ref.model_copy(update={"version": version.version, "fingerprint": version.fingerprint})
-    stored = ws.store.set_version_report(ws.project.name, rid, version.version, ref)
     latest = ws.store.latest_version(ws.project.name, rid)
     if latest is not None and latest.version == version.version:
         for made in Path(ref.path).parent.glob(f"{rid}.v{version.version}.*"):
             with replacing(reports / f"{rid}{made.suffix}") as tmp:  # a reader never sees half a copy
                 shutil.copyfile(made, tmp)
-    return stored
+    # stored once the newest copies are written: a copy the disk could not take is made by the
+    # next run, which renders a version without a stored report again
+    return ws.store.set_version_report(ws.project.name, rid, version.version, ref)
 
 
 def draft(doc: Document) -> ReportRef:
