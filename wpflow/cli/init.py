@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from wpflow.cli.options import EXIT_INVALID, EXIT_UNREADABLE, FormatOpt, OutputFormat, fail, print_json
-from wpflow.init.columns import MILESTONE_COLUMNS, PARTNER_COLUMNS, PROJECT_FIELDS, accepted
+from wpflow.init.columns import KIND_COLUMNS, MILESTONE_COLUMNS, PARTNER_COLUMNS, PROJECT_FIELDS, accepted, shown
 from wpflow.init.dates import DATE_FORMS
 
 
@@ -34,7 +34,8 @@ def init_command(
             "--workplan",
             "Work plan (XLSX or CSV; sheet Milestones or the first): a row per milestone. Headers: "
             f"{accepted(MILESTONE_COLUMNS)}. Dates as {DATE_FORMS}. In a workbook optionally a Project sheet "
-            f"of field/value rows, the fields: {accepted(PROJECT_FIELDS)}.",
+            f"of field/value rows, the fields: {accepted(PROJECT_FIELDS)}; and a Kinds sheet of input kinds of "
+            f"the project's own, a row per field: {', '.join(shown(n) for n in KIND_COLUMNS)} (docs/new-project.md).",
         ),
     ],
     name: Annotated[str | None, _option("--name", "Short name of the project (in e-mail subjects).")] = None,
