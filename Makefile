@@ -64,6 +64,7 @@ check: test test-system
 
 bench: install
 	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/bench_programme.py --quick
 
 bench-dask: install
 	$(BIN)/python bench/run_all.py --only dask

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import errno
 import os
+import select
 import smtplib
 import socket
 import sys
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
@@ -47,12 +48,38 @@ class ErrorMappingGroup(TyperGroup):
         except (Exit, TyperException, Abort):  # usage errors and deliberate exits: Typer's own handling
             raise
         except Exception as exc:
+            if isinstance(exc, BrokenPipeError) and stdout_closed():
+                exit_quietly_on_closed_stdout()
             if ctx.meta.get(VERBOSE_KEY):
                 traceback.print_exc(file=sys.stderr)
             code, line = describe_failure(exc)
             hint = "" if ctx.meta.get(VERBOSE_KEY) else f" (run with {VERBOSE_FLAG} for details)"
             typer.echo(f"error: {line}{hint}", err=True)
             raise Exit(code) from None
+
+
+STDOUT_CLOSED_EXIT = 141  # 128 + SIGPIPE: what a shell shows for a writer whose reader left
+
+
+def stdout_closed() -> bool:
+    """True when stdout is a pipe whose reader has gone (`wpflow init --help | head`): poll
+    reports an error on the write end of such a pipe. A broken pipe to a mail server is not
+    this, and stays a mail error."""
+    try:
+        fd = sys.stdout.fileno()
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        return any(event & select.POLLERR for _, event in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no real stdout (a test's capture): not closed
+        return False
+
+
+def exit_quietly_on_closed_stdout() -> NoReturn:
+    """The Python documentation's recipe for a closed pipe: stdout pointed at /dev/null (so the
+    interpreter's last flush does not fail again), then exit without a word."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    raise Exit(STDOUT_CLOSED_EXIT)
 
 
 def causes(exc: BaseException) -> Iterator[BaseException]:
