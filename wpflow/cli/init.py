@@ -61,6 +61,7 @@ def init_command(
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Make a new project folder (project.yaml, inbox/<partner>/) from a partner list and a work plan."""
+    from schemas.settings import Settings
     from wpflow.init.project_folder import build_project, kinds_yaml, project_yaml, refuse_existing, write_project
     from wpflow.init.sheets import InitErrors
     from wpflow.inputs.safety import Unreadable
@@ -87,7 +88,8 @@ def init_command(
         project = made.project
         text = project_yaml(project, [partners.name, workplan.name])
         kinds = kinds_yaml(made.kinds, workplan.name) if made.kinds else None
-        folders = write_project(directory, text, project, kinds_text=kinds, force=force)
+        inbox = Settings().for_project(directory).inbox_root  # WPFLOW_INBOXES: <inboxes>/<slug>
+        folders = write_project(directory, text, project, kinds_text=kinds, force=force, inbox_root=inbox)
     except InitErrors as exc:
         for err in exc.errors:
             typer.echo(f"error: {err}", err=True)
@@ -103,6 +105,7 @@ def init_command(
         "work_packages": len(project.work_packages),
         "milestones": len(project.milestones()),
         "kinds": [k.id for k in made.kinds],
+        "inbox_root": str(inbox),
         "inbox": [str(f) for f in folders],
         "warnings": warnings,
         "assumptions": len(findings) - warnings,
@@ -113,7 +116,7 @@ def init_command(
     typer.echo(
         f"wrote {summary['project']}: {project.name}, {summary['participants']} participants, "
         f"{summary['work_packages']} work packages, {summary['milestones']} milestones; "
-        f"an inbox folder per partner in {directory / 'inbox'}"
+        f"an inbox folder per partner in {inbox}"
     )
     if made.kinds:
         typer.echo(

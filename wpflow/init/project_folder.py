@@ -228,21 +228,28 @@ def kinds_yaml(kinds: list[DeclaredKind], source: str) -> str:
 
 
 def write_project(
-    directory: Path, project_text: str, project: Project, *, kinds_text: str | None = None, force: bool = False
+    directory: Path,
+    project_text: str,
+    project: Project,
+    *,
+    kinds_text: str | None = None,
+    force: bool = False,
+    inbox_root: Path | None = None,
 ) -> list[Path]:
-    """DIR/project.yaml (read back first: what is written loads), DIR/kinds.yaml when the work
-    plan declares kinds, and DIR/inbox/<partner>/ for each participant; the inbox folders made.
-    An existing project.yaml is kept unless `force`."""
+    """DIR/kinds.yaml when the work plan declares kinds, DIR/project.yaml (read back first, with
+    those kinds: what is written loads), and <inbox_root>/<partner>/ for each participant (the
+    inbox the runs will read; default DIR/inbox); the inbox folders made. An existing
+    project.yaml is kept unless `force`."""
     refuse_existing(directory, force=force)
     target = directory / PROJECT_FILE
-    parse_project(project_text, target)  # ProjectErrors here would be a bug of init, not of the input
     directory.mkdir(parents=True, exist_ok=True)
     if kinds_text is not None:
         with replacing(directory / KINDS_FILE) as tmp:
             tmp.write_text(kinds_text, encoding="utf-8")
+    parse_project(project_text, target)  # ProjectErrors here would be a bug of init, not of the input
     with replacing(target) as tmp:
         tmp.write_text(project_text, encoding="utf-8")
-    folders = [directory / "inbox" / p.id for p in project.participants]
+    folders = [(inbox_root or directory / "inbox") / p.id for p in project.participants]
     for folder in folders:
         folder.mkdir(parents=True, exist_ok=True)
     return folders
