@@ -28,7 +28,7 @@ from orchestration.prefect_server import (  # noqa: F401 - re-exported: tests an
     wait_for_health,
 )
 from schemas.settings import Settings
-from wpflow.report.http_server import start_reports_server
+from wpflow.report.http_server import served_hosts, start_reports_server  # the UI's report links
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def serve(
     settings = workspaces[0].settings
     with prefect_api(settings, port) as api_url:
         deployments = runner_deployments([(ws.project, ws.project_ref) for ws in workspaces], milestones=milestones)
-        reports = start_reports_server(settings.reports_root, settings.reports_port)  # the UI's report links
+        reports = start_reports_server(settings.reports_root, settings.reports_port, hosts=served_hosts(settings))
         stop = threading.Event()
         threads = [start_watcher_thread(ws.project_ref, stop) for ws in workspaces] if watch else []
         log.info("serving %d deployment(s) of %d project(s) on %s", len(deployments), len(workspaces), api_url)
