@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from orchestration.deployments import runner_deployments
+from orchestration.ephemeral_api import close_dead_parent_runs
 from orchestration.prefect_server import (  # noqa: F401 - re-exported: tests and bench start servers through serve
     free_port,
     prefect_server,
@@ -78,6 +79,7 @@ def serve(
     workspaces = [workspace(project) for project in projects]
     settings = workspaces[0].settings
     with prefect_api(settings, port) as api_url:
+        close_dead_parent_runs()  # a `wpflow run --all` killed earlier is not left "Running"
         deployments = runner_deployments([(ws.project, ws.project_ref) for ws in workspaces], milestones=milestones)
         reports = start_reports_server(settings.reports_root, settings.reports_port, hosts=served_hosts(settings))
         stop = threading.Event()
