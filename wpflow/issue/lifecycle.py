@@ -196,7 +196,8 @@ def render_version(doc: Document, version: ReportVersion) -> ReportVersion:
     ws, rid = doc.ws, doc.report_id
     doc.keep(version)
     reports = ws.settings.reports_dir
-    ref = write(doc, what_changed(doc, version), reports / HISTORY, f"{rid}.v{version.version}.docx")
+    target = version_file(reports, rid, version.version)
+    ref = write(doc, what_changed(doc, version), target.parent, target.name)
     ref = ref.model_copy(update={"version": version.version, "fingerprint": version.fingerprint})
     stored = ws.store.set_version_report(ws.project.name, rid, version.version, ref)
     latest = ws.store.latest_version(ws.project.name, rid)
@@ -205,6 +206,11 @@ def render_version(doc: Document, version: ReportVersion) -> ReportVersion:
             with replacing(reports / f"{rid}{made.suffix}") as tmp:  # a reader never sees half a copy
                 shutil.copyfile(made, tmp)
     return stored
+
+
+def version_file(reports: Path, report_id: str, version: int) -> Path:
+    """Where version N of a document is kept: `reports/history/<id>.vN.docx`."""
+    return reports / HISTORY / f"{report_id}.v{version}.docx"
 
 
 def draft(doc: Document) -> ReportRef:
