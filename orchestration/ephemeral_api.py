@@ -82,7 +82,19 @@ class PrefectApi:
         with temporary_settings(updates=updates, set_defaults=self.defaults):
             if self.configure_logging:
                 set_up_logging(self.console_level)
+            close_dead_parent_runs()
             yield
+
+
+def close_dead_parent_runs() -> None:
+    """A `wpflow run --all` killed earlier left its parent run "Running": closed as Crashed now
+    (`flows.crashed_parents`). Housekeeping: a failure to look is logged, the command goes on."""
+    from flows.crashed_parents import crash_dead_parent_runs
+
+    try:
+        crash_dead_parent_runs()
+    except Exception as exc:  # the command's own runs matter more than an old run's state
+        logging.getLogger(__name__).warning("could not close the runs of dead processes: %s", exc)
 
 
 def set_up_logging(console_level: str) -> None:

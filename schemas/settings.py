@@ -108,6 +108,12 @@ class Settings(BaseSettings):
         description="Base URL of outputs/reports/ as browsers reach it (e.g. behind a reverse proxy), for the "
         "report links in the Prefect UI; default http://127.0.0.1:<reports_port>, empty for file:// links",
     )
+    server_hosts: str = Field(
+        "",
+        description="Host names, comma-separated, besides 127.0.0.1, localhost and ::1 (and the host of "
+        "WPFLOW_REPORTS_URL), by which browsers reach the Prefect UI and the reports that wpflow starts — a reverse "
+        "proxy's name; a request naming any other host, or sent by a page of another origin, is refused",
+    )
     report_pdf: bool = Field(
         True, description="Also write a PDF beside each DOCX report when LibreOffice (soffice) is installed"
     )

@@ -184,7 +184,17 @@ def issue_story(ws: Workspace, story: Story) -> FinalIssue:
             pdf_path=ref.pdf_path,
             message=f"{report_name(rid)}: not final until {long_date(story.end)}; draft in {DRAFTS}/, nothing sent",
         )
-    version, new = lifecycle.issue(doc)
+    try:
+        version, new = lifecycle.issue(doc)
+    except lifecycle.IssuedElsewhere as held:  # a run at the same moment renders and sends it
+        return FinalIssue(
+            report=rid,
+            release="report",
+            version=held.version.version,
+            fingerprint=held.version.fingerprint,
+            path=str(ws.settings.reports_dir / f"{rid}.docx"),
+            message=f"{report_name(rid)} {held}; it sends the e-mails",
+        )
     assert version.report is not None
     message = (
         f"{report_name(rid)} v{version.version} issued"
@@ -209,7 +219,9 @@ def send_story(ws: Workspace, story: Story, issued: FinalIssue) -> list[Notice]:
     if issued.release != "report" or issued.version is None:
         return []
     version = ws.store.latest_version(ws.project.name, issued.report)
-    assert version is not None and version.report is not None, "a version is rendered before it is sent"
+    assert version is not None, "a version is issued before it is sent"
+    if version.report is None:  # being rendered by a run at the same moment, which sends it
+        return []
     return lifecycle.send(FinalReport(ws, story), version)
 
 

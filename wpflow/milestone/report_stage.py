@@ -156,7 +156,11 @@ def release_stage(ws: Workspace, milestone: Milestone, summary: WPSummary) -> Re
                 "the WP coordinator and the lead are told instead"
             ),
         )
-    version, new = lifecycle.issue(doc)
+    try:
+        version, new = lifecycle.issue(doc)
+    except lifecycle.IssuedElsewhere as held:  # a run at the same moment renders and sends it
+        message = f"{milestone.id}: report {held}; it sends the e-mails"
+        return ReportOutcome(milestone_id=milestone.id, release="report", version=held.version, message=message)
     label = version_label(version.version, version.as_of)
     message = (
         f"{milestone.id}: report v{version.version} issued ({version.status})"
@@ -170,6 +174,8 @@ def release_stage(ws: Workspace, milestone: Milestone, summary: WPSummary) -> Re
 def notify_stage(ws: Workspace, milestone: Milestone, summary: WPSummary, outcome: ReportOutcome) -> list[Notice]:
     """The report version to each recipient, or the "nothing arrived" notice; each once."""
     if outcome.release == "report" and outcome.version is not None:
+        if outcome.version.report is None:  # issued by a run at the same moment, which sends it
+            return []
         return lifecycle.send(MilestoneReport(ws, milestone, summary), outcome.version)
     if outcome.release == "empty":
         return send_empty_notice(ws, milestone, summary)
