@@ -13,9 +13,11 @@ copied to `reports/<id>.docx` while it is the newest, and sent to each recipient
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import date
 from email.message import EmailMessage
@@ -219,6 +221,19 @@ def draft(doc: Document) -> ReportRef:
     return write(doc, Edition(), doc.ws.settings.reports_dir / DRAFTS, f"{doc.report_id}.docx")
 
 
+STALE_STAGING_SECONDS = 3600.0  # a render takes seconds; a folder this old was left by a killed run
+
+
+def sweep_stale_staging(staging_root: Path, older_than: float = STALE_STAGING_SECONDS) -> None:
+    """Remove staging folders a killed run left behind (kill -9 mid-render skips its cleanup):
+    those untouched for `older_than` seconds, never a render in progress."""
+    cutoff = time.time() - older_than
+    for folder in staging_root.iterdir():
+        with contextlib.suppress(OSError):  # gone meanwhile, or another run sweeping too
+            if folder.is_dir() and not folder.is_symlink() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder)
+
+
 def write(doc: Document, edition: Edition, folder: Path, name: str) -> ReportRef:
     """Render in a staging folder of its own, then move the DOCX (and whatever was made beside
     it, e.g. a PDF) to `folder/name`: a half-written file never has the final name."""
@@ -226,6 +241,7 @@ def write(doc: Document, edition: Edition, folder: Path, name: str) -> ReportRef
     # ladder) render the same name, and the first to finish would delete the other's staging
     staging_root = doc.ws.settings.reports_dir / STAGING
     staging_root.mkdir(parents=True, exist_ok=True)
+    sweep_stale_staging(staging_root)
     staging = Path(tempfile.mkdtemp(dir=staging_root, prefix=f"{doc.report_id}.{name}."))
     try:
         ref = doc.render(edition, staging / name)
