@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DEMO_AS_OF ?= 2008-01-31
 PYTEST_ARGS ?= -n 2
 
-.PHONY: install demo test test-system check bench bench-dask serve clean help
+.PHONY: install demo test test-system check bench bench-dask bench-expansion serve clean help
 
 help:
 	@echo "make demo   - create .venv, install, run every BaltMet Inno milestone pipeline on the sample inputs,"
@@ -18,6 +18,7 @@ help:
 	@echo "make check  - both, what .ci/run runs"
 	@echo "make bench  - run the benchmarks in bench/, 10-13 minutes (see docs/performance.md)"
 	@echo "make bench-dask - the validate stage on Dask against threads (opt-in; 4-8 minutes)"
+	@echo "make bench-expansion - wpflow validate on a 40 MB workbook unpacking to 470 MB (also in make bench; 1-3 minutes)"
 	@echo "make serve  - start a Prefect server, the deployments, the watcher and the UI at http://127.0.0.1:4200"
 	@echo "make clean  - remove outputs/ (reports, outbox, archive, database, Prefect history)"
 
@@ -63,9 +64,13 @@ check: test test-system
 
 bench: install
 	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/bench_programme.py --quick
 
 bench-dask: install
 	$(BIN)/python bench/run_all.py --only dask
+
+bench-expansion: install
+	$(BIN)/python bench/run_all.py --only expansion
 
 serve: install
 	$(BIN)/wpflow serve

@@ -77,7 +77,9 @@ def floors(project: Path) -> dict:
     from pydantic import TypeAdapter
     from python_calamine import CalamineWorkbook
 
-    from schemas.inputs import INPUT_KINDS
+    from wpflow.project.load import load_project
+
+    INPUT_KINDS = load_project(project).input_kinds  # noqa: N806
 
     files = sorted((project / "inbox").rglob("*.xlsx"))
     start = time.perf_counter()

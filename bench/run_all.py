@@ -31,6 +31,7 @@ SCRIPTS = {
     "coldstart": "bench_coldstart.py",
     "demo": "bench_demo.py",
     "final": "bench_final.py",
+    "expansion": "bench_expansion.py",
     "dask": "bench_dask.py",
 }
 OPT_IN = {"dask"}  # run only when named in --only
@@ -47,6 +48,7 @@ TARGETS = {
     "final_reports": "WP + joint ≤ 1× the milestone's render",
     "demo": "25 milestones ≤ 2× (fresh home 3×) direct",
     "dask_validate": "keep Dask only if faster than threads (500)",
+    "expansion": "470 MB unpacked refused, RSS ≤ 1.5× a tiny file's",
 }
 
 
@@ -77,6 +79,11 @@ def headline(r: dict) -> str:
     if name == "demo":
         ratios = r["ratios"]
         return f"direct {r['seconds']['direct']} s; migrated {ratios.get('migrated_home', '—')}x, fresh {ratios['fresh_home']}x"
+    if name == "expansion":
+        return (
+            f"{r['huge_file_mb']:.0f} MB / {r['huge_unpacked_mb']} MB: exit {r['huge_exit']}, "
+            f"{r['huge_seconds']} s, {r['huge_peak_rss_mb']:.0f} MB"
+        )
     return f"ratio {r.get('ratio')}"
 
 

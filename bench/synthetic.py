@@ -133,7 +133,10 @@ def write_xlsx(path: Path, sheet: str, rows: list[dict]) -> None:
 
 def consortium(partners: int, rows: int = 100, *, fresh: bool = False) -> Path:
     """The folder of a synthetic project (project.yaml + inbox/), generated on first use."""
-    from schemas.inputs import INPUT_KINDS
+    from schemas.settings import ROOT
+    from wpflow.project.load import load_project
+
+    INPUT_KINDS = load_project(ROOT / "projects" / "baltmet-inno").input_kinds  # noqa: N806
 
     folder = CACHE / f"consortium-{partners}x{rows}"
     done = folder / ".complete"

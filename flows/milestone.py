@@ -14,6 +14,7 @@ from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 from prefect.utilities.annotations import opaque
 
+from flows.crashed_parents import label_owner
 from schemas.records import ReportOutcome, RunStatus
 from tasks.collect import collect_submissions
 from tasks.merge import merge_milestone
@@ -184,6 +185,7 @@ def all_milestones(
     holds, per milestone, its outcome or the exception it failed with (the CLI maps a mail
     server or a folder out of reach to its exit code)."""
     project = project or configured_project()
+    label_owner()  # the next command or serve closes this run as crashed if its process dies
     ws = workspace(project)
     ids = milestone_ids or [m.id for m in ws.project.milestones()]
     states = run_each(ids, as_of, project, ws.settings.milestone_workers)

@@ -11,8 +11,10 @@ server gets its own settings through `env=`.
 from __future__ import annotations
 
 import atexit
+import errno
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -26,11 +28,14 @@ from typing import Any
 from orchestration.child_processes import die_with_parent_hook
 from orchestration.prefect_patches import tie_ephemeral_server
 from orchestration.prefect_server import PREFECT_APP_FACTORY, listening_socket, wait_for_health
+from wpflow.files import WriteFailed, writing
 
 # what Prefect's SubprocessASGIServer gives its server: no UI, the services of an ephemeral server
 EPHEMERAL_SERVER = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
 # the first start on a fresh home migrates its database: ~20 s on a busy 2-core machine
 STARTUP_TIMEOUT_SECONDS = "180"
+SERVER_HOME = "the Prefect API's database folder"
+MIN_FREE_BYTES = 1 << 20  # less than this free when the server died: it died of the full disk
 
 
 def server_settings(home: Path) -> dict[str, str]:
@@ -77,7 +82,19 @@ class PrefectApi:
         with temporary_settings(updates=updates, set_defaults=self.defaults):
             if self.configure_logging:
                 set_up_logging(self.console_level)
+            close_dead_parent_runs()
             yield
+
+
+def close_dead_parent_runs() -> None:
+    """A `wpflow run --all` killed earlier left its parent run "Running": closed as Crashed now
+    (`flows.crashed_parents`). Housekeeping: a failure to look is logged, the command goes on."""
+    from flows.crashed_parents import crash_dead_parent_runs
+
+    try:
+        crash_dead_parent_runs()
+    except Exception as exc:  # the command's own runs matter more than an old run's state
+        logging.getLogger(__name__).warning("could not close the runs of dead processes: %s", exc)
 
 
 def set_up_logging(console_level: str) -> None:
@@ -120,7 +137,9 @@ def start_ephemeral_api(home: Path, *, verbose: bool = False) -> PrefectApi:
     client = {name: server[name] for name in ("PREFECT_LOGGING_LEVEL", "PREFECT_SERVER_LOGGING_LEVEL")}
     if os.environ.get("PREFECT_API_URL"):  # a server of its own: its home is where it runs
         return PrefectApi(client, configure_logging=True, console_level=console_level)
-    Path(server["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)  # the server cannot start without it
+    home = Path(server["PREFECT_HOME"])
+    with writing(home, SERVER_HOME):
+        home.mkdir(parents=True, exist_ok=True)  # the server cannot start without it
     # The socket is bound here and handed to uvicorn: a port picked free and bound later by the
     # child could be taken in between by another process starting a server (seen as "exited
     # with code 3 before it was healthy" when tests start many servers at once).
@@ -138,10 +157,36 @@ def start_ephemeral_api(home: Path, *, verbose: bool = False) -> PrefectApi:
     return PrefectApi(
         {**client, "PREFECT_HOME": server["PREFECT_HOME"]},
         api_url,
-        wait=lambda: wait_for_health(api_url, timeout, process, interval=0.05),
+        wait=lambda: wait_until_healthy(api_url, timeout, process, home),
         configure_logging=True,
         console_level=console_level,
     )
+
+
+def wait_until_healthy(api_url: str, timeout: float, process: subprocess.Popen[Any], home: Path) -> None:
+    """Wait for the server; when it died before it answered, say why when it is the machine's
+    doing — its home on a full disk or not writable, where it keeps its database — instead of
+    "exited with code 3" (the server, quiet at its log level, says nothing)."""
+    try:
+        wait_for_health(api_url, timeout, process, interval=0.05)
+    except RuntimeError:
+        if process.poll() is None:
+            raise
+        refused = refused_write(home)
+        if refused is not None:
+            raise refused from None
+        raise
+
+
+def refused_write(home: Path) -> WriteFailed | None:
+    """A write the server's home refuses: too little room left on its disk (a full disk leaves
+    less than a database page), or no write permission."""
+    if not os.access(home, os.W_OK):
+        code = errno.EROFS if os.statvfs(home).f_flag & os.ST_RDONLY else errno.EACCES
+        return WriteFailed(code, os.strerror(code), str(home), SERVER_HOME)
+    if shutil.disk_usage(home).free < MIN_FREE_BYTES:
+        return WriteFailed(errno.ENOSPC, os.strerror(errno.ENOSPC), str(home), SERVER_HOME)
+    return None
 
 
 def stop_server(process: subprocess.Popen[Any]) -> None:

@@ -111,8 +111,16 @@ async def answer(
 
 
 def create_app() -> App:
-    """uvicorn's factory: Prefect's own app (same settings, services and lifespan), wrapped.
-    The lifespan messages pass through: `scope["type"]` is "lifespan"."""
+    """uvicorn's factory: Prefect's own app (same settings, services and lifespan), wrapped:
+    lock conflicts replayed, and only requests of the server's own hosts and origin answered
+    (`orchestration.server_guard`). The lifespan messages pass through: `scope["type"]` is
+    "lifespan"."""
     from prefect.server.api.server import create_app as prefect_app
+    from prefect.settings import PREFECT_SERVER_CORS_ALLOWED_ORIGINS
 
-    return replay_when_locked(prefect_app())
+    from orchestration.server_guard import allowed_origins, refuse_foreign
+    from schemas.settings import Settings
+    from wpflow.report.http_server import served_hosts
+
+    origins = allowed_origins(PREFECT_SERVER_CORS_ALLOWED_ORIGINS.value())
+    return refuse_foreign(replay_when_locked(prefect_app()), served_hosts(Settings()), origins)

@@ -91,6 +91,10 @@ def prefect_server(
         "PREFECT_UI_API_URL": api_url,
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT__SERVER_FINAL": "1",  # as `prefect server start`: one app per process
+        # Prefect allows every origin by default: only the UI's own, unless a person listed others
+        "PREFECT_SERVER_CORS_ALLOWED_ORIGINS": os.environ.get(
+            "PREFECT_SERVER_CORS_ALLOWED_ORIGINS", f"http://{host}:{port}"
+        ),
         **({"PREFECT_API_DATABASE_CONNECTION_URL": database_url} if database_url else {}),
     }
     uvicorn = ["-m", "uvicorn", "--factory", PREFECT_APP_FACTORY, "--host", host, "--port", str(port)]

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from orchestration.deployments import runner_deployments
+from orchestration.ephemeral_api import close_dead_parent_runs
 from orchestration.prefect_server import (  # noqa: F401 - re-exported: tests and bench start servers through serve
     free_port,
     prefect_server,
@@ -28,7 +29,7 @@ from orchestration.prefect_server import (  # noqa: F401 - re-exported: tests an
     wait_for_health,
 )
 from schemas.settings import Settings
-from wpflow.report.http_server import start_reports_server
+from wpflow.report.http_server import served_hosts, start_reports_server  # the UI's report links
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +80,9 @@ def serve(
     workspaces = [workspace(project) for project in projects]
     settings = workspaces[0].settings
     with prefect_api(settings, port) as api_url:
+        close_dead_parent_runs()  # a `wpflow run --all` killed earlier is not left "Running"
         deployments = runner_deployments([(ws.project, ws.project_ref) for ws in workspaces], milestones=milestones)
-        reports = start_reports_server(settings.reports_root, settings.reports_port)  # the UI's report links
+        reports = start_reports_server(settings.reports_root, settings.reports_port, hosts=served_hosts(settings))
         partners = start_partner_pages(workspaces)
         stop = threading.Event()
         threads = [start_watcher_thread(ws.project_ref, stop) for ws in workspaces] if watch else []

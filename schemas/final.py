@@ -124,6 +124,7 @@ class MilestoneChapter(Record):
         True, description="False when the version predates stored summaries: tables from its totals only"
     )
     deliveries: list[InputDelivery] = Field(description="Every required input and where it stood")
+    kind_titles: dict[str, str] = Field(default_factory=dict, description="Title of each input kind asked for, by id")
     expected_outputs: list[str] = Field(default_factory=list, description="What the work plan expects it to deliver")
     key_figures: list[str] = Field(
         default_factory=list, description="Sentences computed from the kept summary of the report in force"

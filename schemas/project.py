@@ -25,6 +25,7 @@ from pydantic import (
 # the policies are parts of a Project; importing them from here keeps one place to look
 from schemas.deliverable import Deliverable
 from schemas.final import FinalReportSources
+from schemas.kinds import ProjectKinds
 from schemas.policies import DEFAULT_LADDER, DeadlinePolicy, Delivery, ReportPolicy, Rung, Strict  # noqa: F401
 
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -104,11 +105,9 @@ class Meeting(Strict):
 
 
 class MeetingSeries(Strict):
-    """Meetings as a source lists them: 'in A, B, C (8/2006, 9/2006, 10/2006)'.
-
-    Kept as written so that check can compare the two lists; the loader pairs cities and
-    months in order. A city left without a month gets `fallback_month` (an assumption).
-    """
+    """Meetings as a source lists them: 'in A, B, C (8/2006, 9/2006, 10/2006)'. Kept as written
+    so that check can compare the two lists; the loader pairs cities and months in order. A city
+    left without a month gets `fallback_month` (an assumption)."""
 
     series: str = Field(description="Topic shared by the meetings of the series")
     cities: list[str | None] = Field(description="Host cities in the order the source gives them")
@@ -250,7 +249,7 @@ class Programme(Strict):
     period: str | None = Field(None, description="Programming period, e.g. '2000-2006'")
 
 
-class Project(Strict):
+class Project(Strict, ProjectKinds):
     """A cooperation project: the root of `project.yaml`."""
 
     name: str = Field(description="Short name used in subjects and titles")

@@ -176,6 +176,12 @@ class ComparativeTable(Record):
     totals: dict[str, float] = Field(description="Sum per measure across cities")
     detail_columns: list[str] = Field(default_factory=list, description="Columns of the detail table")
     details: list[dict[str, Any]] = Field(default_factory=list, description="Every row, with its city")
+    measure_units: dict[str, str] = Field(default_factory=dict, description="Unit of each measure that has one")
+    field_units: dict[str, str] = Field(default_factory=dict, description="Unit of each detail column that has one")
+    summed: dict[str, str] = Field(default_factory=dict, description="Measure label → the column it sums; others count")
+    chart: str | None = Field(None, description="The measure the kind charts per city")
+    category: str | None = Field(None, description="The kind's first field with a fixed list of values")
+    personal: list[str] = Field(default_factory=list, description="Columns of personal data: never shown")
 
 
 class PartnerState(Record):
@@ -235,6 +241,12 @@ class WPSummary(Record):
     )
     changes: list[str] = Field(
         default_factory=list, description="What changed since that version, one sentence per line"
+    )
+    kind_titles: dict[str, str] = Field(
+        default_factory=dict, description="Title of each input kind the milestone asks for, by id"
+    )
+    document_kinds: list[str] = Field(
+        default_factory=list, description="The kinds asked for that are documents (narratives, meeting reports)"
     )
     organisations: dict[str, str] = Field(
         default_factory=dict, description="Organisation name per participant id: what the report shows for a partner"

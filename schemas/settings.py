@@ -62,6 +62,16 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = Field(None, description="SMTP password")
     smtp_timeout: float = Field(10.0, description="SMTP connect/command timeout in seconds")
     max_file_mb: float = Field(50.0, description="Largest partner file accepted, in MB")
+    max_unpacked_mb: float = Field(
+        100.0,
+        gt=0,
+        description="Most a partner's XLSX, XLSM, DOCX or ODS file may unpack to, in MB, all its parts together",
+    )
+    max_rows: int = Field(
+        10_000,
+        ge=1,
+        description="Most data rows a partner file's sheet, CSV, JSON list or Word table may have under its header",
+    )
     stable_seconds: float = Field(1.0, description="A file must be unchanged this long before it is read")
     report_delay_seconds: float = Field(
         60.0,
@@ -118,6 +128,12 @@ class Settings(BaseSettings):
     )
     partner_requests_per_minute: float = Field(
         30.0, gt=0, description="Requests one partner link may make per minute (a burst of as many), then 429"
+    )
+    server_hosts: str = Field(
+        "",
+        description="Host names, comma-separated, besides 127.0.0.1, localhost and ::1 (and the host of "
+        "WPFLOW_REPORTS_URL), by which browsers reach the Prefect UI and the reports that wpflow starts — a reverse "
+        "proxy's name; a request naming any other host, or sent by a page of another origin, is refused",
     )
     report_pdf: bool = Field(
         True, description="Also write a PDF beside each DOCX report when LibreOffice (soffice) is installed"

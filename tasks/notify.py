@@ -15,6 +15,7 @@ from prefect import get_run_logger, task
 
 from schemas.records import CheckedSubmission, Notice, ReportOutcome, WPSummary
 from tasks.run_log import store_warnings_in_run_log
+from wpflow.files import WriteFailed
 from wpflow.mail.transports import MailServerUnreachable, PermanentMailError
 from wpflow.milestone.report_stage import notify_stage
 from wpflow.milestone.stages import send_receipts
@@ -24,8 +25,9 @@ from wpflow.workspace import workspace
 def retry_when_worthwhile(task: Any, task_run: Any, state: Any) -> bool:
     """Prefect's `retry_condition_fn`: retry a server that answered "try later" (4xx, a dropped
     connection), not one that refused the message (5xx) nor one that could not be reached at
-    all — minutes of retries would only hold the run; the unsent e-mails go on the next run."""
-    return not isinstance(state.data, PermanentMailError | MailServerUnreachable)
+    all, nor an outbox the disk refuses (full, not writable) — minutes of retries would only
+    hold the run; the unsent e-mails go on the next run."""
+    return not isinstance(state.data, PermanentMailError | MailServerUnreachable | WriteFailed)
 
 
 def log_notices(what: str, notices: list[Notice]) -> None:

@@ -12,6 +12,7 @@ from prefect.artifacts import (
 )
 
 from schemas.records import ReportOutcome, WPSummary
+from wpflow.issue.lifecycle import version_file
 from wpflow.milestone.stages import summary_lines
 from wpflow.report.http_server import report_link
 from wpflow.workspace import slug_of, workspace
@@ -68,12 +69,16 @@ def publish_artifacts(project: str, summary: WPSummary, outcome: ReportOutcome) 
         markdown=summary_markdown(summary, outcome),
         description=f"{summary.milestone_id}: merged milestone summary",
     )
-    report = outcome.report
-    if report is None:
+    settings = workspace(project).settings
+    if outcome.report is not None:
+        path = Path(outcome.report.path)
+    elif outcome.version is not None:  # issued by a run at the same moment: the file it writes
+        path = version_file(settings.reports_dir, outcome.milestone_id, outcome.version.version)
+    else:
         return
     create_link_artifact(
         key=artifact_key(project, summary.milestone_id, "report"),
-        link=report_link(workspace(project).settings, Path(report.path)),
-        link_text=Path(report.path).name,
+        link=report_link(settings, path),
+        link_text=path.name,
         description=f"{summary.milestone_id}: Word report",
     )

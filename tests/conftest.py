@@ -29,7 +29,7 @@ for _name in [n for n in os.environ if n.startswith("WPFLOW_") and not n.startsw
 # LibreOffice's PDF takes seconds per report: only tests/report/test_report_pdf.py asks for it (explicitly).
 os.environ["WPFLOW_REPORT_PDF"] = "false"
 
-from schemas.inputs import INPUT_KINDS, InputKind, InputRow  # noqa: E402
+from schemas.inputs import InputKind, InputRow  # noqa: E402
 from schemas.settings import ROOT, Settings  # noqa: E402
 from tests.prefect_harness import drain_prefect_workers, migrated_prefect_database, start_prefect_test_server  # noqa: E402
 from tests.settings_env import env_value  # noqa: E402
@@ -364,8 +364,10 @@ DATED = InputKind(
 
 @pytest.fixture
 def dated_kind(monkeypatch):
-    """DATED as an input kind for one test."""
-    monkeypatch.setitem(INPUT_KINDS, DATED.id, DATED)
+    """DATED as an input kind of the bundled project (`tests.kinds.KINDS`) for one test."""
+    from tests.kinds import KINDS
+
+    monkeypatch.setitem(KINDS, DATED.id, DATED)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from tests.kinds import KINDS
 from wpflow.inputs.annotate import FILLS, PROBLEMS, write_annotated_copy
 from wpflow.inputs.validate import validate_file
 
@@ -37,9 +38,9 @@ def csv(path: Path) -> Path:
 
 
 def annotate(path: Path, tmp_path: Path):
-    result = validate_file(path, "seed_funding")
+    result = validate_file(path, "seed_funding", kinds=KINDS)
     assert not result.valid
-    out = write_annotated_copy(path, result, tmp_path / "annotated.xlsx")
+    out = write_annotated_copy(path, result, tmp_path / "annotated.xlsx", KINDS["seed_funding"])
     return result, load_workbook(out)
 
 
@@ -94,7 +95,10 @@ def test_several_issues_on_one_cell_share_one_comment(tmp_path):
         Issue(file=source.name, sheet="Schemes", row=99, column="ZZ", message="beyond the data"),
     ]
     out = write_annotated_copy(
-        source, ValidationResult(file=source.name, kind="seed_funding", issues=issues), tmp_path / "a.xlsx"
+        source,
+        ValidationResult(file=source.name, kind="seed_funding", issues=issues),
+        tmp_path / "a.xlsx",
+        KINDS["seed_funding"],
     )
     wb = load_workbook(out)
     assert wb["Schemes"]["E2"].comment.text == "error: first\nwarning: second"
@@ -112,9 +116,9 @@ def test_several_issues_on_one_cell_share_one_comment(tmp_path):
 def test_formats_without_cells_get_a_problems_only_workbook(tmp_path, name, data):
     source = tmp_path / name
     source.write_bytes(data)
-    result = validate_file(source)
+    result = validate_file(source, kinds=KINDS)
     assert not result.valid
-    wb = load_workbook(write_annotated_copy(source, result, tmp_path / "a.xlsx"))
+    wb = load_workbook(write_annotated_copy(source, result, tmp_path / "a.xlsx", KINDS.get(result.kind or "")))
     assert wb.sheetnames == [PROBLEMS]
     assert [r[6] for r in wb[PROBLEMS].iter_rows(min_row=2, values_only=True)] == [i.message for i in result.issues]
 
@@ -124,8 +128,8 @@ def test_archived_workbook_named_by_hash_is_annotated(tmp_path):
     refuse it for its name."""
     archived = tmp_path / "3f2a9c"
     archived.write_bytes(xlsx(tmp_path / "seed_funding.xlsx").read_bytes())
-    result = validate_file(archived, display_name="seed_funding_riga.xlsx")
-    wb = load_workbook(write_annotated_copy(archived, result, tmp_path / "a.xlsx"))
+    result = validate_file(archived, display_name="seed_funding_riga.xlsx", kinds=KINDS)
+    wb = load_workbook(write_annotated_copy(archived, result, tmp_path / "a.xlsx", KINDS.get(result.kind or "")))
     assert "is not a number" in wb["Schemes"]["E3"].comment.text
 
 
@@ -142,7 +146,7 @@ def test_unreadable_files_get_a_problems_only_workbook(tmp_path, name, data):
     archived = tmp_path / "archived"
     archived.write_bytes(data)
     result = ValidationResult(file=name, kind="seed_funding", issues=[Issue(file=name, message="cannot be read")])
-    wb = load_workbook(write_annotated_copy(archived, result, tmp_path / "a.xlsx"))
+    wb = load_workbook(write_annotated_copy(archived, result, tmp_path / "a.xlsx", KINDS.get(result.kind or "")))
     assert wb.sheetnames == [PROBLEMS] and wb[PROBLEMS].max_row == len(result.issues) + 1
 
 
@@ -155,8 +159,8 @@ def test_partner_text_stays_text(tmp_path):
         "Bad\x01name;RCC;municipal;grant;5\n",
         encoding="utf-8",
     )
-    result = validate_file(source)
-    wb = load_workbook(write_annotated_copy(source, result, tmp_path / "a.xlsx"))
+    result = validate_file(source, kinds=KINDS)
+    wb = load_workbook(write_annotated_copy(source, result, tmp_path / "a.xlsx", KINDS.get(result.kind or "")))
     data = wb["Schemes"]
     assert (data["A2"].value, data["A2"].data_type) == ('=HYPERLINK("http://x")', "s")
     assert data["A3"].value == "Badname"
@@ -177,7 +181,10 @@ def test_merged_and_off_grid_cells_never_fail(tmp_path):
         Issue(file=source.name, sheet="Schemes", row=2, column="ZZZZ", message="right of the grid"),
     ]
     out = write_annotated_copy(
-        source, ValidationResult(file=source.name, kind="seed_funding", issues=issues), tmp_path / "a.xlsx"
+        source,
+        ValidationResult(file=source.name, kind="seed_funding", issues=issues),
+        tmp_path / "a.xlsx",
+        KINDS["seed_funding"],
     )
     wb = load_workbook(out)
     assert wb["Schemes"]["B2"].comment.text == "error: in a merged range"

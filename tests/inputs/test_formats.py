@@ -15,15 +15,13 @@ from xml.sax.saxutils import escape
 import pytest
 from openpyxl import Workbook
 
-from schemas.inputs import INPUT_KINDS
 from tests.conftest import sample_value
+from tests.kinds import KINDS, ROW_KINDS
 from wpflow.inputs.validate import validate_file
-
-ROW_KINDS = sorted(k for k, v in INPUT_KINDS.items() if v.shape == "rows")
 
 
 def rows_of(kind: str) -> list[dict]:
-    fields = INPUT_KINDS[kind].model.model_fields
+    fields = KINDS[kind].model.model_fields
     return [{name: sample_value(name, info, n) for name, info in fields.items()} for n in range(3)]
 
 
@@ -74,11 +72,11 @@ def write(kind: str, fmt: str, path) -> None:
     rows = rows_of(kind)
     header = list(rows[0])
     if fmt == "ods":
-        path.write_bytes(ods(INPUT_KINDS[kind].sheet, [header] + [list(r.values()) for r in rows]))
+        path.write_bytes(ods(KINDS[kind].sheet, [header] + [list(r.values()) for r in rows]))
     elif fmt in ("xlsx", "xlsm"):  # an .xlsm is an .xlsx with macros; calamine reads values, never runs them
         wb = Workbook()
         ws = wb.active
-        ws.title = INPUT_KINDS[kind].sheet
+        ws.title = KINDS[kind].sheet
         ws.append(header)
         for r in rows:
             ws.append([("yes" if v else "no") if isinstance(v, bool) else v for v in r.values()])
@@ -107,9 +105,9 @@ def write(kind: str, fmt: str, path) -> None:
 def test_every_row_kind_round_trips_in_every_format(tmp_path, kind, fmt):
     path = tmp_path / f"{kind}.{'csv' if fmt.startswith('csv') else fmt}"
     write(kind, fmt, path)
-    result = validate_file(path)
+    result = validate_file(path, kinds=KINDS)
     assert result.valid, [str(i) for i in result.issues]
-    expected = [INPUT_KINDS[kind].model.model_validate(r).model_dump(mode="json") for r in rows_of(kind)]
+    expected = [KINDS[kind].model.model_validate(r).model_dump(mode="json") for r in rows_of(kind)]
     if fmt == "csv-tab":
         expected = [
             {k: v.replace("Rīga Łódź ", "") if isinstance(v, str) else v for k, v in r.items()} for r in expected
@@ -135,7 +133,7 @@ def test_csv_encodings_keep_the_cities_letters(tmp_path, encoding, names):
     lines += [f"{city} seed fund;{city} city;municipal;grant;1 250 000,50" for city in names]
     path = tmp_path / "seed_funding.csv"
     path.write_bytes(("\r\n".join(lines) + "\r\n").encode(encoding))
-    result = validate_file(path)
+    result = validate_file(path, kinds=KINDS)
     assert result.valid, [str(i) for i in result.issues]
     assert [r["provider"] for r in result.rows] == [f"{c} city" for c in names]
     assert {r["budget_eur"] for r in result.rows} == {1_250_000.5}
@@ -212,7 +210,7 @@ def test_numbers_in_partners_notations(text, number):
 def test_document_kinds_in_markdown_and_json(tmp_path, name, content):
     path = tmp_path / name
     path.write_text(content, encoding="utf-8")
-    result = validate_file(path)
+    result = validate_file(path, kinds=KINDS)
     assert result.valid, [str(i) for i in result.issues]
     assert result.kind == name.split(".")[0] and result.document
 
@@ -228,13 +226,13 @@ def test_a_misleading_file_name_loses_to_the_template_sheet(tmp_path):
     meta.append(["kind", "seed_funding"])
     path = tmp_path / "education_institutions_final.xlsx"
     wb.save(path)
-    assert validate_file(path).kind == "seed_funding"
+    assert validate_file(path, kinds=KINDS).kind == "seed_funding"
 
 
 def test_headers_tell_the_kind_when_the_name_does_not(tmp_path):
     path = tmp_path / "export_2006.csv"
     path.write_text("name;provider;level;instrument;budget_eur\nA fund;Business Riga;EU;loan;1\n", encoding="utf-8")
-    result = validate_file(path, expected=["seed_funding", "education_institutions"])
+    result = validate_file(path, expected=["seed_funding", "education_institutions"], kinds=KINDS)
     assert result.kind == "seed_funding" and result.valid
 
 
@@ -264,5 +262,5 @@ def test_a_meeting_date_written_day_first_is_read_and_valid(tmp_path):
     path.write_text(
         "---\ntitle: ARG meeting\ndate: 14.09.2006\ncity: Tallinn\noutcomes: [agreed]\n---\n", encoding="utf-8"
     )
-    result = validate_file(path)
+    result = validate_file(path, kinds=KINDS)
     assert result.valid and result.document["date"] == "2006-09-14" and not result.issues

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from openpyxl import Workbook
 
+from tests.kinds import KINDS
 from wpflow.inputs.validate import validate_file
 
 
@@ -30,7 +31,7 @@ def test_header_variants_name_the_field(tmp_path, header):
     path.write_text(
         f"Name;Provider;Level;Instrument;{header};Ticket min (EUR)\nA fund;Riga;EU;loan;1 000;50\n", encoding="utf-8"
     )
-    result = validate_file(path)
+    result = validate_file(path, kinds=KINDS)
     assert result.valid, [str(i) for i in result.issues]
     assert (result.rows[0]["budget_eur"], result.rows[0]["ticket_min_eur"]) == (1000, 50)
 
@@ -43,7 +44,7 @@ def test_unit_headers_of_other_kinds(tmp_path):
     ws.append(["Teikums", "incubator", 1200.5, 1999])
     path = tmp_path / "innovation_infrastructure.xlsx"
     wb.save(path)
-    result = validate_file(path)
+    result = validate_file(path, kinds=KINDS)
     assert result.valid, [str(i) for i in result.issues]
     assert (result.rows[0]["floor_area_m2"], result.rows[0]["founded"]) == (1200.5, 1999)
 
@@ -76,7 +77,7 @@ def test_excel_dates_and_texts_in_a_dated_row_kind(tmp_path, dated_kind):
     ws.append(["ARG 3", "12/31/2006"])
     path = tmp_path / "dated_events.xlsx"
     wb.save(path)
-    result = validate_file(path)
+    result = validate_file(path, kinds=KINDS)
     assert result.valid and [i.message for i in result.issues] == ["has 4 rows; the milestone asks for at most 2"]
     assert [(r["event"], r["date"]) for r in result.rows] == [
         ("2006", "2006-09-14"),
@@ -94,7 +95,7 @@ def test_a_phone_number_typed_as_a_number_stays_its_digits(tmp_path):
     ws.append(["Investment Riga", "other", "Anna Bērziņa", "anna@riga.lv", 67012345])
     path = tmp_path / "marketing_contacts.xlsx"
     wb.save(path)
-    result = validate_file(path)
+    result = validate_file(path, kinds=KINDS)
     assert result.valid, [str(i) for i in result.issues]
     assert result.rows[0]["phone"] == "67012345"
 
@@ -106,7 +107,7 @@ def test_places_match_without_case_or_diacritics(tmp_path):
         "LU;university;no;rīga\nBA;faculty;no;Jurmala\n",
         encoding="utf-8",
     )
-    result = validate_file(path, city="Rīga", region=["Jūrmala"])
+    result = validate_file(path, city="Rīga", region=["Jūrmala"], kinds=KINDS)
     assert result.valid and not result.issues, [str(i) for i in result.issues]
 
 
@@ -119,7 +120,7 @@ def test_the_kinds_sheet_is_read_wherever_it_is(tmp_path):
     ws.append(["Riga Seed", "Riga City", "municipal", "grant", 1000])
     path = tmp_path / "seed_funding.xlsx"
     wb.save(path)
-    result = validate_file(path)
+    result = validate_file(path, kinds=KINDS)
     assert result.valid and result.rows[0]["name"] == "Riga Seed", [str(i) for i in result.issues]
 
 
@@ -130,5 +131,5 @@ def test_headers_tell_the_kind_of_a_workbook_too(tmp_path):
     ws.append(["Life sciences", "strength", "Strong university hospital"])
     path = tmp_path / "Book1.xlsx"
     wb.save(path)
-    result = validate_file(path, expected=["pre_phase_clusters", "cluster_swot"])
+    result = validate_file(path, expected=["pre_phase_clusters", "cluster_swot"], kinds=KINDS)
     assert result.kind == "cluster_swot" and result.valid, [str(i) for i in result.issues]

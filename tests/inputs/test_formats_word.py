@@ -3,6 +3,7 @@ tables, attendance and row kinds as Word tables."""
 
 from __future__ import annotations
 
+from tests.kinds import KINDS
 from wpflow.inputs.validate import validate_file
 
 
@@ -25,7 +26,7 @@ def test_a_meeting_report_in_word_reads_its_fields_from_headings(tmp_path):
             doc.add_paragraph(text)
     path = tmp_path / "meeting_report.docx"
     doc.save(str(path))
-    result = validate_file(path)
+    result = validate_file(path, kinds=KINDS)
     assert result.valid, [str(i) for i in result.issues]
     report = result.document
     assert (report["title"], report["date"], report["city"]) == ("Second ARG meeting", "2006-09-14", "Tallinn")
@@ -50,7 +51,7 @@ def test_a_narrative_in_word_reads_headings_and_tables_as_sections(tmp_path):
     doc.add_paragraph("Workshop in Łódź.")
     path = tmp_path / "progress_narrative.docx"
     doc.save(str(path))
-    result = validate_file(path)
+    result = validate_file(path, kinds=KINDS)
     assert result.valid, [str(i) for i in result.issues]
     assert result.document == {
         "title": "Progress in Rīga",
@@ -76,7 +77,7 @@ def test_meeting_attendance_as_a_word_table(tmp_path):
             table.cell(r, c).text = value
     path = tmp_path / "meeting_report.docx"
     doc.save(str(path))
-    result = validate_file(path)
+    result = validate_file(path, kinds=KINDS)
     assert result.valid, [str(i) for i in result.issues]
     assert result.document["attendance"] == [
         {"city": "Tallinn", "participants": 4},
@@ -100,6 +101,6 @@ def test_row_kind_as_a_word_table(tmp_path):
             table.cell(r, c).text = value
     path = tmp_path / "seed_funding.docx"
     doc.save(str(path))
-    result = validate_file(path)
+    result = validate_file(path, kinds=KINDS)
     assert result.valid, [str(i) for i in result.issues]
     assert result.rows[0]["budget_eur"] == 1_250_000.5 and result.rows[0]["provider"] == "Rīgas dome"

@@ -10,14 +10,11 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from schemas.inputs import INPUT_KINDS
 from tests.conftest import sample_value
+from tests.kinds import DOC_KINDS, KINDS, ROW_KINDS
 from wpflow.inputs.partner_templates import base_type, header_text, write_templates
 from wpflow.inputs.validate import validate_file
 from wpflow.inputs.workbook_metadata import METADATA_SHEET, read_metadata
-
-ROW_KINDS = sorted(k for k, v in INPUT_KINDS.items() if v.shape == "rows")
-DOC_KINDS = sorted(k for k, v in INPUT_KINDS.items() if v.shape == "document")
 
 
 def milestone_for(project, kind: str) -> str:
@@ -43,7 +40,7 @@ def test_row_template_headers_comments_checks_and_metadata(project, kind, tmp_pa
     milestone, path = template_for(project, kind, tmp_path)
     assert path.name == f"{milestone}_{kind}_riga.xlsx"
     wb = load_workbook(path)
-    spec = INPUT_KINDS[kind]
+    spec = KINDS[kind]
     sheet = wb[spec.sheet]
     fields = spec.model.model_fields
     headers = [c.value for c in sheet[1]]
@@ -76,14 +73,14 @@ def test_row_template_headers_comments_checks_and_metadata(project, kind, tmp_pa
 def test_a_filled_in_row_template_is_a_valid_submission(project, kind, tmp_path):
     milestone, path = template_for(project, kind, tmp_path)
     wb = load_workbook(path)
-    spec = INPUT_KINDS[kind]
+    spec = KINDS[kind]
     sheet = wb[spec.sheet]
     fields = list(spec.model.model_fields.items())
     for n in range(3):
         for column, (name, info) in enumerate(fields, start=1):
             sheet.cell(row=2 + n, column=column, value=sample(name, info, n))
     wb.save(path)
-    result = validate_file(path, expected=[r.kind for r in project.milestone(milestone).inputs])
+    result = validate_file(path, expected=[r.kind for r in project.milestone(milestone).inputs], kinds=KINDS)
     assert result.valid, [str(i) for i in result.issues]
     assert (result.kind, len(result.rows)) == (kind, 3)
 
@@ -100,7 +97,7 @@ def test_a_filled_in_document_template_is_a_valid_submission(project, kind, tmp_
             if not p.style.name.startswith("Heading"):
                 p.text = f"Riga's text about {p.text.lower()}"
         doc.save(str(path))
-    result = validate_file(path, expected=[kind])
+    result = validate_file(path, expected=[kind], kinds=KINDS)
     assert result.valid, [str(i) for i in result.issues]
     assert result.kind == kind and result.document
 
@@ -120,8 +117,8 @@ def test_text_columns_are_formatted_as_text(project, kind, tmp_path):
     """Excel turns digits typed into a General cell into a number (a phone 67000000 would fail
     validation as 'not a valid string'); a Text-formatted column keeps them as typed."""
     _, path = template_for(project, kind, tmp_path)
-    sheet = load_workbook(path)[INPUT_KINDS[kind].sheet]
-    for column, info in enumerate(INPUT_KINDS[kind].model.model_fields.values(), start=1):
+    sheet = load_workbook(path)[KINDS[kind].sheet]
+    for column, info in enumerate(KINDS[kind].model.model_fields.values(), start=1):
         letter = sheet.cell(row=1, column=column).column_letter
         text = base_type(info) == (str, ())
         assert (sheet.column_dimensions[letter].number_format == "@") is text, letter
@@ -146,7 +143,7 @@ def test_a_template_explains_itself_on_its_first_sheet(project, tmp_path):
         riga.organisation,
         riga.city,
         "30 June 2006",
-        INPUT_KINDS["seed_funding"].label,
+        KINDS["seed_funding"].label,
         coordinator.emails[0],
         "Budget (EUR) *",
         "Annual budget of the scheme",
@@ -183,12 +180,12 @@ def test_validate_command_accepts_a_filled_in_template(project, tmp_path):
 @pytest.mark.parametrize("kind", ROW_KINDS)
 def test_human_headers_are_read_without_the_hidden_sheet(project, kind, tmp_path):
     """Rows copied with their headers into a CSV (no `_wpflow` sheet) still name their fields."""
-    fields = list(INPUT_KINDS[kind].model.model_fields.items())
+    fields = list(KINDS[kind].model.model_fields.items())
     path = tmp_path / f"{kind}_riga.csv"
     lines = [";".join(header_text(name, info) for name, info in fields)]
     lines += [";".join(str(sample_value(name, info, 0)).replace(";", ",") for name, info in fields)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    result = validate_file(path, expected=[kind])
+    result = validate_file(path, expected=[kind], kinds=KINDS)
     assert result.valid and result.rows_read == 1, [str(i) for i in result.issues]
 
 

@@ -13,6 +13,7 @@ import pytest
 from tests.inputs.cases_files import FILE_CASES
 from tests.inputs.cases_rows import ROW_CASES
 from tests.inputs.files import GOOD_SEED, SEED, docx, xlsx
+from tests.kinds import KINDS
 from wpflow.inputs.safety import OLE_MAGIC
 from wpflow.inputs.validate import validate_file
 
@@ -27,7 +28,7 @@ def test_broken_input_is_reported_where_it_is(
 ):
     path = tmp_path / name
     path.write_bytes(builder())
-    result = validate_file(path, **kwargs)
+    result = validate_file(path, **kwargs, kinds=KINDS)
     located = [
         i
         for i in result.issues
@@ -60,7 +61,7 @@ def test_garbage_is_an_error_never_an_exception(tmp_path, suffix, kind):
     for n, content in enumerate(GARBAGE):
         path = tmp_path / f"file{n}{suffix}"
         path.write_bytes(content)
-        result = validate_file(path, kind)
+        result = validate_file(path, kind, kinds=KINDS)
         assert result.errors, (content[:20], [str(i) for i in result.issues])
 
 
@@ -99,5 +100,5 @@ def test_external_entities_are_never_resolved(tmp_path, name, builder, part):
         path.write_bytes(xxe(builder, part, secret))
     except KeyError:  # pragma: no cover - openpyxl wrote inline strings
         pytest.skip(f"{part} not in the generated file")
-    result = validate_file(path)
+    result = validate_file(path, kinds=KINDS)
     assert "TOP-SECRET-CONTENT" not in result.model_dump_json()

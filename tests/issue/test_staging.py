@@ -51,3 +51,19 @@ def test_two_renderings_at_once_each_finish(tmp_path: Path):
     assert len(results) == 2 and not [r for r in results if isinstance(r, Exception)], results
     assert (tmp_path / "history" / "WP4-M3.v1.docx").read_bytes().startswith(b"docx of WP4-M3.WP4-M3.v1.docx.")
     assert not list((tmp_path / STAGING).iterdir()), "something stayed in staging"
+
+
+def test_a_killed_renderings_staging_is_swept_by_the_next_and_a_live_one_is_kept(tmp_path: Path):
+    """kill -9 mid-render skips the cleanup: its folder goes when it is an hour old, a folder
+    of a render in progress stays."""
+    import os
+
+    root = tmp_path / STAGING
+    left, live = root / "WP4-M3.WP4-M3.docx.killed", root / "WP4-M3.WP4-M3.docx.running"
+    for folder in (left, live):
+        folder.mkdir(parents=True)
+        (folder / "WP4-M3.docx").write_bytes(b"half")
+    hour_ago = time.time() - 3601
+    os.utime(left, (hour_ago, hour_ago))
+    write(slow_document(tmp_path, threading.Barrier(1)), Edition(), tmp_path, "WP4-M3.docx")
+    assert sorted(p.name for p in root.iterdir()) == [live.name]

@@ -9,6 +9,7 @@ from email.message import EmailMessage
 
 from schemas.project import Milestone, Participant, Programme, Project, WorkPackage
 from schemas.records import Issue, ReportRef, Submission, ValidationResult
+from tests.kinds import KINDS
 from wpflow.mail.compose import DOCX_TYPE
 from wpflow.mail.idempotency import report_key
 from wpflow.mail.reports import compose_report_email
@@ -39,7 +40,7 @@ def make_project(*, title: str = "Cluster mapping", riga_org: str = "Rīgas dome
         due=date(2006, 6, 15),
         inputs=[{"kind": "clusters"}],
     )
-    return Project(
+    project = Project(
         name="BaltMet Inno",
         title="Baltic Metropoles innovation strategy",
         programme=Programme(name="Interreg IIIB Baltic Sea Region"),
@@ -54,6 +55,8 @@ def make_project(*, title: str = "Cluster mapping", riga_org: str = "Rīgas dome
         ],
         work_packages=[WorkPackage(id="WP3", title="Clusters", coordinator="riga", milestones=[milestone])],
     )
+    project.attach_kinds(KINDS)  # what the loader does for a project read from its folder
+    return project
 
 
 def report_email(project: Project, report: ReportRef, recipient: str = "malmo", **kw) -> EmailMessage:

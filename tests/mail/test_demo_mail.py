@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from markupsafe import escape
 
-from schemas.inputs import INPUT_KINDS
 from schemas.project import Project
 from tests.conftest import parse_eml
+from tests.kinds import KINDS
 
 LEAD = "baltmet-inno@helsinki.example.org"
 
@@ -119,7 +119,7 @@ def test_a_refused_file_says_where_to_resend_and_by_when(mails: list[EmailMessag
 
 def test_bodies_are_in_peoples_words(mails: list[EmailMessage], project: Project) -> None:
     ids = "|".join(re.escape(p.id) for p in project.participants)
-    kinds = "|".join(INPUT_KINDS)
+    kinds = "|".join(KINDS)
     machine = {
         "a hash": re.compile(r"\b[0-9a-f]{12,}\b"),
         "a time zone": re.compile(r"\bUTC\b"),

@@ -78,6 +78,8 @@ def summary() -> WPSummary:
             submission("p0", "seed_Helsinki.xlsx", HASHES[2]),
         ],
         status="incomplete",
+        kind_titles={"seed_funding": "Public seed-funding schemes", "progress_narrative": "Narrative progress text"},
+        document_kinds=["progress_narrative"],
     )
 
 

@@ -17,6 +17,8 @@ from schemas.records import (
     WPSummary,
 )
 from schemas.settings import ROOT
+from tests.kinds import KINDS
+from wpflow.milestone.merge import kind_notes
 from wpflow.report.render import render_report
 
 TEMPLATES = ROOT / "templates"
@@ -61,6 +63,7 @@ def seed_funding_table(detail_rows: int = 0) -> ComparativeTable:
             "since",
         ],
         details=details,
+        **kind_notes(KINDS["seed_funding"], KINDS["seed_funding"].measures),
     )
 
 

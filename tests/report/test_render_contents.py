@@ -14,6 +14,7 @@ from schemas.records import (
     ComparativeTable,
     NarrativeBlock,
 )
+from tests.kinds import KINDS
 from tests.report.documents import (
     GENERATED_AT,
     HASHES,
@@ -27,6 +28,7 @@ from tests.report.documents import (
     seed_funding_table,
     table_with,
 )
+from wpflow.milestone.merge import kind_notes
 from wpflow.report.render import render_report, report_context, template_variables
 
 
@@ -125,6 +127,7 @@ def test_personal_columns_never_rendered(summary, tmp_path):
         rows=[{"city": "Malmö", "Organisations": 1.0}],
         totals={"Organisations": 1.0},
         detail_columns=["organisation", "type", "contact_name", "email", "phone"],
+        **kind_notes(KINDS["marketing_contacts"], KINDS["marketing_contacts"].measures),
         details=[
             {
                 "city": "Malmö",

@@ -149,7 +149,7 @@ def run(
         )
     if failures:
         for i, error in failures.items():
-            if not mail_unreachable(error):
+            if describe_failure(error)[0] != EXIT_UNREADABLE:  # the machine's failures: the one line below
                 typer.echo(f"{i}: failed: {one_line(error)}", err=True)
         code, line = failures_line(failures)
         raise fail(line, code)

@@ -11,12 +11,15 @@ each command.
 from __future__ import annotations
 
 import errno
+import os
+import select
 import smtplib
 import socket
 import sys
 import traceback
 from collections.abc import Iterator
-from typing import Any
+from pathlib import Path
+from typing import Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
@@ -45,12 +48,38 @@ class ErrorMappingGroup(TyperGroup):
         except (Exit, TyperException, Abort):  # usage errors and deliberate exits: Typer's own handling
             raise
         except Exception as exc:
+            if isinstance(exc, BrokenPipeError) and stdout_closed():
+                exit_quietly_on_closed_stdout()
             if ctx.meta.get(VERBOSE_KEY):
                 traceback.print_exc(file=sys.stderr)
             code, line = describe_failure(exc)
             hint = "" if ctx.meta.get(VERBOSE_KEY) else f" (run with {VERBOSE_FLAG} for details)"
             typer.echo(f"error: {line}{hint}", err=True)
             raise Exit(code) from None
+
+
+STDOUT_CLOSED_EXIT = 141  # 128 + SIGPIPE: what a shell shows for a writer whose reader left
+
+
+def stdout_closed() -> bool:
+    """True when stdout is a pipe whose reader has gone (`wpflow init --help | head`): poll
+    reports an error on the write end of such a pipe. A broken pipe to a mail server is not
+    this, and stays a mail error."""
+    try:
+        fd = sys.stdout.fileno()
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        return any(event & select.POLLERR for _, event in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no real stdout (a test's capture): not closed
+        return False
+
+
+def exit_quietly_on_closed_stdout() -> NoReturn:
+    """The Python documentation's recipe for a closed pipe: stdout pointed at /dev/null (so the
+    interpreter's last flush does not fail again), then exit without a word."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    raise Exit(STDOUT_CLOSED_EXIT)
 
 
 def causes(exc: BaseException) -> Iterator[BaseException]:
@@ -85,11 +114,7 @@ def environmental_line(exc: BaseException) -> str | None:
     if type(exc).__module__.startswith("sqlalchemy") and type(exc).__name__ in ("OperationalError", "InterfaceError"):
         return f"cannot open the store: {one_line(getattr(exc, 'orig', None) or exc)}"
     if isinstance(exc, OSError):
-        where = shown_name(exc.filename) if exc.filename is not None else "a file"
-        verb = "write" if exc.errno in WRITE_ERRNOS else "read"
-        if exc.errno == errno.ENOSPC:
-            return f"cannot write {where}: the disk is full"
-        return f"cannot {verb} {where}: {exc.strerror or one_line(exc)}"
+        return os_error_line(exc)
     return None
 
 
@@ -106,6 +131,27 @@ def mail_line(exc: BaseException) -> str:
         answers = sorted({f"{code} {' '.join(str(text).split())}" for code, text in exc.recipients.values()})
         return f"the mail server refused the recipients: it answered {'; '.join(answers)}"[:300]
     return f"cannot reach the mail server: {one_line(exc)}"
+
+
+def os_error_line(exc: OSError) -> str:
+    """`cannot write the annotated copy <path>: no space left in <folder>`: the operation (a
+    `WriteFailed` says it was a write and what was written; a full disk or a refused write is a
+    write too), the path, and for a full disk or a folder that refuses writes, the folder to
+    look at."""
+    from wpflow.files import WriteFailed
+
+    path = Path(os.fsdecode(exc.filename)) if exc.filename is not None else None
+    what = exc.what if isinstance(exc, WriteFailed) else ""
+    target = " ".join(filter(None, [what, shown_name(path) if path is not None else ""])) or "a file"
+    verb = "write" if isinstance(exc, WriteFailed) or exc.errno in WRITE_ERRNOS else "read"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        if path is None or path.is_dir():
+            return f"cannot write {target}: no space left on its disk"
+        return f"cannot write {target}: no space left in {shown_name(path.parent)}"
+    if verb == "write" and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) and path is not None:
+        refused = next((p for p in (path, *path.parents) if p.exists()), path)
+        return f"cannot write {target}: {shown_name(refused)} is not writable ({exc.strerror})"
+    return f"cannot {verb} {target}: {exc.strerror or one_line(exc)}"
 
 
 def is_mail_outage(exc: BaseException) -> bool:
@@ -151,7 +197,8 @@ def failures_line(failures: dict[str, BaseException]) -> tuple[int, str]:
     for i in others:
         code, line = describe_failure(failures[i])
         if code == EXIT_UNREADABLE:
-            return code, f"{line} ({i}{also})"
+            rest = [o for o in others if o != i]
+            return code, f"{line} ({i}" + (f"; also failed: {', '.join(rest)})" if rest else ")")
     return EXIT_INVALID, f"{len(others)} milestone(s) failed: {', '.join(others)}"
 
 

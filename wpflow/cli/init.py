@@ -10,6 +10,8 @@ from typing import Annotated, Any
 import typer
 
 from wpflow.cli.options import EXIT_INVALID, EXIT_UNREADABLE, FormatOpt, OutputFormat, fail, print_json
+from wpflow.init.columns import KIND_COLUMNS, MILESTONE_COLUMNS, PARTNER_COLUMNS, PROJECT_FIELDS, accepted, shown
+from wpflow.init.dates import DATE_FORMS
 
 
 def _option(flag: str, text: str) -> Any:
@@ -22,28 +24,28 @@ def init_command(
         Path,
         _option(
             "--partners",
-            "Partner list (XLSX or CSV): a row per organisation with id or name, city, country, organisation, "
-            "role (lead, partner or observer), e-mail.",
+            "Partner list (XLSX or CSV; sheet Partners or the first): a row per organisation. Headers: "
+            f"{accepted(PARTNER_COLUMNS)}. Role is lead, partner or observer; id or name is needed.",
         ),
     ],
     workplan: Annotated[
         Path,
         _option(
             "--workplan",
-            "Work plan (XLSX or CSV): a row per milestone with wp, wp_title, coordinator, milestone, title, start, "
-            "end, due, inputs, meetings; in a workbook optionally a Project sheet of field/value rows.",
+            "Work plan (XLSX or CSV; sheet Milestones or the first): a row per milestone. Headers: "
+            f"{accepted(MILESTONE_COLUMNS)}. Dates as {DATE_FORMS}. In a workbook optionally a Project sheet "
+            f"of field/value rows, the fields: {accepted(PROJECT_FIELDS)}; and a Kinds sheet of input kinds of "
+            f"the project's own, a row per field: {', '.join(shown(n) for n in KIND_COLUMNS)} (docs/new-project.md).",
         ),
     ],
     name: Annotated[str | None, _option("--name", "Short name of the project (in e-mail subjects).")] = None,
     title: Annotated[str | None, _option("--title", "Full title; default the short name.")] = None,
     programme: Annotated[str | None, _option("--programme", "Funding programme.")] = None,
     programme_period: Annotated[
-        str | None, _option("--programme-period", "Programming period, e.g. 2000-2006.")
+        str | None, _option("--programme-period", "Programme (programming) period, e.g. 2007-2013.")
     ] = None,
-    start: Annotated[
-        str | None, _option("--start", "Project start (YYYY-MM-DD); default the first milestone's.")
-    ] = None,
-    end: Annotated[str | None, _option("--end", "Project end (YYYY-MM-DD); default the last milestone's.")] = None,
+    start: Annotated[str | None, _option("--start", "Project start (a date); default the first milestone's.")] = None,
+    end: Annotated[str | None, _option("--end", "Project end (a date); default the last milestone's.")] = None,
     secretariat_email: Annotated[
         str | None, _option("--secretariat-email", "Sender address of wpflow's e-mails.")
     ] = None,
@@ -59,7 +61,8 @@ def init_command(
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Make a new project folder (project.yaml, inbox/<partner>/) from a partner list and a work plan."""
-    from wpflow.init.project_folder import build_project, project_yaml, refuse_existing, write_project
+    from schemas.settings import Settings
+    from wpflow.init.project_folder import build_project, kinds_yaml, project_yaml, refuse_existing, write_project
     from wpflow.init.sheets import InitErrors
     from wpflow.inputs.safety import Unreadable
     from wpflow.project.check import check_project
@@ -81,9 +84,12 @@ def init_command(
             raise fail(f"cannot read {path}: no such file", EXIT_UNREADABLE)
     try:
         refuse_existing(directory, force=force)
-        project = build_project(partners, workplan, given, None if no_input else ask_on_terminal)
+        made = build_project(partners, workplan, given, None if no_input else ask_on_terminal)
+        project = made.project
         text = project_yaml(project, [partners.name, workplan.name])
-        folders = write_project(directory, text, project, force=force)
+        kinds = kinds_yaml(made.kinds, workplan.name) if made.kinds else None
+        inbox = Settings().for_project(directory).inbox_root  # WPFLOW_INBOXES: <inboxes>/<slug>
+        folders = write_project(directory, text, project, kinds_text=kinds, force=force, inbox_root=inbox)
     except InitErrors as exc:
         for err in exc.errors:
             typer.echo(f"error: {err}", err=True)
@@ -98,6 +104,8 @@ def init_command(
         "participants": len(project.participants),
         "work_packages": len(project.work_packages),
         "milestones": len(project.milestones()),
+        "kinds": [k.id for k in made.kinds],
+        "inbox_root": str(inbox),
         "inbox": [str(f) for f in folders],
         "warnings": warnings,
         "assumptions": len(findings) - warnings,
@@ -108,8 +116,12 @@ def init_command(
     typer.echo(
         f"wrote {summary['project']}: {project.name}, {summary['participants']} participants, "
         f"{summary['work_packages']} work packages, {summary['milestones']} milestones; "
-        f"an inbox folder per partner in {directory / 'inbox'}"
+        f"an inbox folder per partner in {inbox}"
     )
+    if made.kinds:
+        typer.echo(
+            f"wrote {directory / 'kinds.yaml'}: the work plan's own input kinds ({', '.join(k.id for k in made.kinds)})"
+        )
     typer.echo(
         f"`wpflow project check --project {directory}`: {warnings} warning(s), {summary['assumptions']} assumption(s)"
     )

@@ -91,6 +91,7 @@ def simulate_command(
 def simulated(settings, proj, from_: str | None, to: str | None, inbox: Path | None):
     """(timeline, first day, last day, inbox) of one project's rehearsal."""
     from wpflow.cli.terminal import working
+    from wpflow.inputs.safety import InputLimits
     from wpflow.schedule.chase import inbox_deliveries, simulate
 
     start = parse_as_of(from_) or proj.start
@@ -99,7 +100,7 @@ def simulated(settings, proj, from_: str | None, to: str | None, inbox: Path | N
         raise fail(f"--to {end} is before --from {start}", EXIT_INVALID)
     root = inbox or settings.inbox_root
     with working(f"validating the inbox {root}"):
-        deliveries = inbox_deliveries(proj, root, max_bytes=settings.max_file_bytes)
+        deliveries = inbox_deliveries(proj, root, max_bytes=settings.max_file_bytes, limits=InputLimits.of(settings))
     return simulate(proj, deliveries, start, end), start, end, root
 
 

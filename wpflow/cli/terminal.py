@@ -20,7 +20,6 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from schemas.inputs import INPUT_KINDS
 from schemas.project import Participant, Project
 
 # status → (symbol, style): one character per cell, readable without colour too
@@ -197,8 +196,7 @@ def print_project(project: Project, inbox: str) -> None:
                 lines.append(
                     "inputs: "
                     + "; ".join(
-                        f"{INPUT_KINDS[r.kind].label if r.kind in INPUT_KINDS else r.kind} "
-                        f"({plural(len(project.deliverers(r)), 'partner')})"
+                        f"{project.kind_titles.get(r.kind, r.kind)} ({plural(len(project.deliverers(r)), 'partner')})"
                         for r in m.inputs
                     )
                 )

@@ -16,7 +16,6 @@ from wpflow.cli.options import (
     ProjectOpt,
     fail,
     print_json,
-    settings_for,
 )
 
 
@@ -36,13 +35,13 @@ def validate_command(
     from wpflow.cli.options import load_or_exit
     from wpflow.file_names import shown_name
     from wpflow.inputs.gate import gate_file
+    from wpflow.inputs.safety import InputLimits
     from wpflow.inputs.validate import validate_file
 
     expected: list[str] = []
     city, region = None, []
-    settings = settings_for(project)
+    settings, proj = load_or_exit(project)  # its input kinds say what a file may be
     if milestone or partner:
-        settings, proj = load_or_exit(project)
         try:
             expected = [r.kind for r in proj.milestone(milestone).inputs] if milestone else []
             if partner:
@@ -50,13 +49,14 @@ def validate_command(
         except KeyError as exc:
             raise fail(f"unknown milestone or partner {exc.args[0]!r}", EXIT_INVALID) from None
     # the same gate as the watcher and the pipeline: the settings' size limit, no symlinks, the partner
+    limits = InputLimits.of(settings)  # the settings' bounds on size, what a file unpacks to, rows
     verdict = gate_file(
-        file, max_bytes=settings.max_file_bytes, partner=partner, milestone=milestone, from_folder=False
+        file, max_bytes=settings.max_file_bytes, partner=partner, milestone=milestone, from_folder=False, limits=limits
     )
     if not verdict.accepted:
         code = EXIT_UNREADABLE if verdict.unreadable else EXIT_INVALID
         if fmt is OutputFormat.json:
-            result = verdict.result(expected)
+            result = verdict.result(proj.input_kinds, expected)
             print_json(
                 {
                     "file": result.file,
@@ -69,7 +69,11 @@ def validate_command(
             )
             raise typer.Exit(code)
         raise fail(f"{verdict.file} {verdict.reason}", code)
-    result = validate_file(file, kind, expected=expected, city=city, region=region, gated=True)
+    if kind is not None and kind not in proj.input_kinds:
+        raise fail(f"unknown input kind {kind!r}; the project declares: {', '.join(proj.input_kinds)}", EXIT_INVALID)
+    result = validate_file(
+        file, kind, kinds=proj.input_kinds, expected=expected, city=city, region=region, gated=True, limits=limits
+    )
     unreadable = (
         bool(result.errors) and all(i.row is None and i.field is None for i in result.errors) and not result.rows_read
     )

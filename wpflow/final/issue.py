@@ -12,6 +12,7 @@ observer. Versions live in `report_versions` beside the milestones' (report id "
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from email.message import EmailMessage
@@ -49,8 +50,15 @@ def report_name(report: str) -> str:
 # -- what a version is --------------------------------------------------------------------------
 def story_fingerprint(story: Story, template_sha256: str) -> str:
     """The story without the days it was told on, and the template's bytes."""
-    # the emblem's path is this machine's, not content (its SHA-256 is)
-    local: dict[str, Any] = {"as_of": True, "frame": {"emblem_path": True}}
+    # the emblem's path is this machine's, not content (its SHA-256 is); what the tables and
+    # chapters carry of their input kinds (titles, units) is the project's kinds, not the story
+    kinds = {"measure_units", "field_units", "summed", "chart", "category", "personal"}
+    local: dict[str, Any] = {
+        "as_of": True,
+        "frame": {"emblem_path": True},
+        "milestones": {"__all__": {"kind_titles"}},
+        "tables": {"__all__": {"table": kinds}},
+    }
     if isinstance(story, WPStory):
         told = story.model_dump(mode="json", exclude=local)
     else:
@@ -80,7 +88,7 @@ def story_contents(story: Story) -> VersionContents:
     return VersionContents(states=states, totals=totals)
 
 
-def story_changes(before: VersionContents, after: VersionContents) -> list[str]:
+def story_changes(before: VersionContents, after: VersionContents, titles: Mapping[str, str]) -> list[str]:
     """What changed since the version before, one sentence per line: statuses and totals."""
     old = {(s.partner, s.kind): s for s in before.states}
     lines = []
@@ -90,7 +98,7 @@ def story_changes(before: VersionContents, after: VersionContents) -> list[str]:
         if prev is None or prev.status != s.status or prev.sha256 != s.sha256:
             status_was = prev.status if prev is not None else "not asked"
             now = s.status if prev is None or prev.status != s.status else f"{s.status}, a newer file"
-            lines.append(f"{milestone}, {s.city} ({kind_title(kind)}): {status_was} → {now}.")
+            lines.append(f"{milestone}, {s.city} ({kind_title(kind, titles)}): {status_was} → {now}.")
     return lines + total_changes(before, after)
 
 
@@ -128,7 +136,7 @@ class FinalReport:
         return story_contents(self.story)
 
     def changes(self, before: VersionContents, after: VersionContents) -> list[str]:
-        return story_changes(before, after)
+        return story_changes(before, after, self.ws.project.kind_titles)
 
     def keep(self, version: ReportVersion) -> None:
         """Nothing beside the version: the story is read from the store again any day."""
@@ -176,7 +184,17 @@ def issue_story(ws: Workspace, story: Story) -> FinalIssue:
             pdf_path=ref.pdf_path,
             message=f"{report_name(rid)}: not final until {long_date(story.end)}; draft in {DRAFTS}/, nothing sent",
         )
-    version, new = lifecycle.issue(doc)
+    try:
+        version, new = lifecycle.issue(doc)
+    except lifecycle.IssuedElsewhere as held:  # a run at the same moment renders and sends it
+        return FinalIssue(
+            report=rid,
+            release="report",
+            version=held.version.version,
+            fingerprint=held.version.fingerprint,
+            path=str(ws.settings.reports_dir / f"{rid}.docx"),
+            message=f"{report_name(rid)} {held}; it sends the e-mails",
+        )
     assert version.report is not None
     message = (
         f"{report_name(rid)} v{version.version} issued"
@@ -201,7 +219,9 @@ def send_story(ws: Workspace, story: Story, issued: FinalIssue) -> list[Notice]:
     if issued.release != "report" or issued.version is None:
         return []
     version = ws.store.latest_version(ws.project.name, issued.report)
-    assert version is not None and version.report is not None, "a version is rendered before it is sent"
+    assert version is not None, "a version is issued before it is sent"
+    if version.report is None:  # being rendered by a run at the same moment, which sends it
+        return []
     return lifecycle.send(FinalReport(ws, story), version)
 
 

@@ -71,7 +71,7 @@ def deliveries_fill(m: MilestoneChapter) -> TableFill:
         [
             d.organisation,
             d.city,
-            *([kind_title(d.kind)] if several else []),
+            *([kind_title(d.kind, m.kind_titles)] if several else []),
             d.status,
             long_date(d.arrived) if d.arrived else "—",
             f"{d.file_name} (v{d.version})" if d.file_name else "—",
@@ -84,7 +84,7 @@ def deliveries_fill(m: MilestoneChapter) -> TableFill:
 def comparative_fill(merged: MergedTable) -> TableFill:
     """One row per city (per city and milestone when merged), the totals row from the reports."""
     table = merged.table
-    units = field_units(table.kind)
+    units = field_units(table)
     columns = [Column(c, c, units.get(c, "")) for c in table.columns]
     rows = [[str(r["city"]), *(format_value(r.get(c.key), c.unit) for c in columns)] for r in table.rows]
     total = [format_value(table.totals.get(c.key), c.unit) for c in columns]

@@ -39,7 +39,7 @@ DELIVERED = ("on time", "late", "invalid")
 
 
 def kinds_asked(m: MilestoneChapter) -> str:
-    return and_join([kind_title(k) for k in dict.fromkeys(d.kind for d in m.deliveries)])
+    return and_join([kind_title(k, m.kind_titles) for k in dict.fromkeys(d.kind for d in m.deliveries)])
 
 
 def no_rows_text(m: MilestoneChapter) -> str:

@@ -24,11 +24,10 @@ from schemas.final import (
     TimelineMeeting,
     WPStory,
 )
-from schemas.inputs import INPUT_KINDS
 from schemas.project import Milestone, Project, WorkPackage
 from schemas.records import ComparativeTable, PartnerState, ReportVersion, WPSummary
 from wpflow.issue.header import document_header
-from wpflow.milestone.merge import Delivery, partner_states
+from wpflow.milestone.merge import Delivery, kind_notes, partner_states
 from wpflow.milestone.status import as_deliveries
 from wpflow.project.check import Finding, check_project
 from wpflow.report.frame import report_frame
@@ -109,7 +108,7 @@ def build_wp_story(project: Project, wp_id: str, snap: Snapshot, folder: Path | 
         end=end,
         as_of=snap.as_of,
         milestones=chapters,
-        tables=merged_tables(wp, snap),
+        tables=merged_tables(project, wp, snap),
         meetings=wp_meetings(wp, set(project.final_report.reporting_sources), snap.as_of),
         source_notes=wp_notes(wp, snap.findings),
         inputs=inputs_used(project, wp, snap),
@@ -149,6 +148,7 @@ def milestone_chapter(project: Project, m: Milestone, snap: Snapshot) -> Milesto
         fingerprint=version.fingerprint if version else None,
         summary_kept=version is None or (m.id, version.version) in snap.summaries,
         deliveries=deliveries,
+        kind_titles={r.kind: project.input_kind(r.kind).label for r in m.inputs if r.kind in project.input_kinds},
         expected_outputs=[o.output for o in outcomes.outputs if o.milestone == m.id] if outcomes else [],
         key_figures=key_figures(summary) if summary is not None else [],
     )
@@ -169,7 +169,7 @@ def delivery(project: Project, s: PartnerState, snap: Snapshot, *, open_: bool) 
     )
 
 
-def merged_tables(wp: WorkPackage, snap: Snapshot) -> list[MergedTable]:
+def merged_tables(project: Project, wp: WorkPackage, snap: Snapshot) -> list[MergedTable]:
     """One table per row kind of the WP. A kind only one milestone asks for keeps that report's
     rows and totals as they were; rows of a kind several milestones ask for are labelled with
     their milestone ("Riga · WP1-M2") and the totals add up what the reports said."""
@@ -181,12 +181,13 @@ def merged_tables(wp: WorkPackage, snap: Snapshot) -> list[MergedTable]:
                 by_kind[t.kind].append((m.id, t))
         elif m.id in snap.versions:  # a version from before summaries were kept: its totals
             for label, totals in snap.versions[m.id].contents.totals.items():
-                kind = next((k for k, v in INPUT_KINDS.items() if v.label == label), label)
-                by_kind[kind].append(
-                    (m.id, ComparativeTable(kind=kind, label=label, columns=list(totals), rows=[], totals=totals))
-                )
+                found = next((v for v in project.input_kinds.values() if v.label == label), None)
+                kind = found.id if found is not None else label
+                notes = kind_notes(found, found.measures) if found is not None else {}
+                table = ComparativeTable(kind=kind, label=label, columns=list(totals), rows=[], totals=totals, **notes)
+                by_kind[kind].append((m.id, table))
     out = []
-    for kind, parts in by_kind.items():
+    for parts in by_kind.values():
         first = parts[0][1]
         if len(parts) == 1:
             out.append(MergedTable(milestones=[parts[0][0]], table=first))
@@ -194,7 +195,9 @@ def merged_tables(wp: WorkPackage, snap: Snapshot) -> list[MergedTable]:
         columns = list(dict.fromkeys(c for _, t in parts for c in t.columns))
         rows = [{**r, "city": f"{r['city']} · {mid}"} for mid, t in parts for r in t.rows]
         totals = {c: sum(t.totals.get(c, 0.0) for _, t in parts) for c in columns}
-        table = ComparativeTable(kind=kind, label=first.label, columns=columns, rows=rows, totals=totals)
+        table = first.model_copy(
+            update={"columns": columns, "rows": rows, "totals": totals, "detail_columns": [], "details": []}
+        )
         out.append(MergedTable(milestones=[mid for mid, _ in parts], table=table))
     return out
 

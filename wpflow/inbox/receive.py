@@ -30,7 +30,7 @@ def archive_upload(ws: Workspace, item: InboxFile) -> Submission:
 def check_upload(ws: Workspace, sub: Submission) -> CheckedSubmission:
     from wpflow.milestone.stages import expected_kinds, validate_submission
 
-    return validate_submission(ws, sub, expected_kinds(ws.milestone(sub.milestone)))
+    return validate_submission(ws, sub, expected_kinds(ws.project, ws.milestone(sub.milestone)))
 
 
 def send_upload_receipt(ws: Workspace, checked: CheckedSubmission) -> list[Notice]:

@@ -9,27 +9,16 @@ is the first lead or partner of the city unless the list says otherwise.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from schemas.project import EMAIL_RE, Participant
-from wpflow.init.sheets import Collector, InitErrors, Table, parse_bool, read_sheet, slug, split_list, text
+from wpflow.init.columns import PARTNER_COLUMNS
+from wpflow.init.sheets import Collector, Table, parse_bool, read_sheet, slug, split_list, text
 
-PARTNER_COLUMNS: dict[str, set[str]] = {
-    "id": {"partner id"},
-    "name": {"partner", "partner name", "short name"},
-    "city": {"metropolis", "town"},
-    "country": set(),
-    "organisation": {"organization", "institution"},
-    "role": set(),
-    "email": {"emails", "e-mail address", "contact e-mail", "contact"},
-    "local_coordinator": {"local co-ordinator"},
-    "region": {"metropolitan region"},
-    "assumed": set(),
-    "note": {"notes", "remarks", "comment"},
-}
 ROLES = {
     "lead": "lead",
     "lead partner": "lead",
@@ -78,18 +67,40 @@ def parse_text(value: Any) -> str:
     return raw
 
 
-def read_partners(path: Path, c: Collector) -> list[Participant]:
-    """The participants in the list's order; problems are added to `c`, and raised with the
-    list's header problems when the list is unusable (the work plan refers to it)."""
-    try:
-        table = read_sheet(path, PARTNER_COLUMNS, "Partners")
-    except InitErrors as exc:
-        raise InitErrors(c.errors + exc.errors) from None
+@dataclass(frozen=True)
+class PartnerRef:
+    """A row of the partner list as the work plan may name it — by id, city or organisation —
+    kept even when the row has problems, so the work plan's references to it are not also
+    reported as unknown partners."""
+
+    id: str
+    city: str
+    organisation: str
+    role: str | None
+
+
+@dataclass
+class Roster:
+    """The partner list read: the participants whose rows are complete, and every row with an id."""
+
+    participants: list[Participant]
+    refs: list[PartnerRef]
+
+    @property
+    def lead(self) -> str | None:
+        return next((r.id for r in self.refs if r.role == "lead"), None)
+
+
+def read_partners(path: Path, c: Collector) -> Roster:
+    """The participants in the list's order; every problem is added to `c` (nothing raised: the
+    work plan is read and reported on in the same pass)."""
+    table = read_sheet(path, PARTNER_COLUMNS, "Partners", c)
+    rc = c if table.usable else Collector(None)  # a bad header: its rows' problems would be noise
     if not table.rows:
         c.fail(table.where(None), "no partners listed")
-    rows = [(n, _partner_fields(table, n, cells, c)) for n, cells in table.rows]
-    _check_ids(table, rows, c)
-    _check_lead(table, rows, c)
+    rows = [(n, _partner_fields(table, n, cells, rc)) for n, cells in table.rows]
+    _check_ids(table, rows, rc)
+    _check_lead(table, rows, rc)
     _choose_local_coordinators([fields for _, fields in rows])
     participants = []
     for n, fields in rows:
@@ -100,10 +111,13 @@ def read_partners(path: Path, c: Collector) -> list[Participant]:
         except ValidationError as exc:
             for err in exc.errors():
                 column = FIELD_COLUMN.get(str(err["loc"][0]), str(err["loc"][0])) if err["loc"] else None
-                c.fail(table.where(n, _id_column(table) if column == "id" else column), err["msg"])
-    if c.errors:
-        raise InitErrors(c.errors)
-    return participants
+                rc.fail(table.where(n, _id_column(table) if column == "id" else column), err["msg"])
+    refs = [
+        PartnerRef(f["id"], text(f["city"] or ""), text(f["organisation"] or ""), f["role"])
+        for _, f in rows
+        if f["id"] is not None
+    ]
+    return Roster(participants, refs)
 
 
 def _partner_fields(table: Table, n: int, cells: list[Any], c: Collector) -> dict[str, Any]:

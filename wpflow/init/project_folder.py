@@ -21,6 +21,9 @@ from pydantic import ValidationError
 from schemas.policies import DeadlinePolicy
 from schemas.project import Programme, Project
 from wpflow.files import replacing
+from wpflow.init.columns import PROJECT_COLUMNS, PROJECT_FIELDS, header_key, lookup, shown
+from wpflow.init.dates import parse_date, parse_period
+from wpflow.init.kinds_sheet import KINDS_FILE, DeclaredKind, read_kinds
 from wpflow.init.partners import parse_email, parse_text, read_partners
 from wpflow.init.sheets import (
     Ask,
@@ -29,13 +32,11 @@ from wpflow.init.sheets import (
     InitErrors,
     Where,
     parse_bool,
-    parse_date,
     read_sheet,
     text,
     workbook_sheets,
 )
 from wpflow.init.workplan import PROJECT_SHEET, read_work_packages
-from wpflow.inputs.headers import normalise_header
 from wpflow.project.load import PROJECT_FILE, parse_project
 
 DEFAULT_TIMEZONE = DeadlinePolicy.model_fields["timezone"].default
@@ -56,7 +57,7 @@ class Fact:
 
     key: str
     what: str
-    option: str
+    option: str | None  # the command-line option, if there is one
     parse: Callable[[Any], Any]
     required: bool = True
 
@@ -65,7 +66,8 @@ FACTS = (
     Fact("name", "the project's short name (in e-mail subjects)", "--name", parse_text),
     Fact("title", "the project's full title", "--title", parse_text),
     Fact("programme", "the funding programme", "--programme", parse_text),
-    Fact("programme_period", "the programming period", "--programme-period", parse_text, False),
+    Fact("programme_period", "the programme period", "--programme-period", parse_text, False),
+    Fact("project_period", "the project's period", None, parse_period, False),
     Fact("start", "the project's first day", "--start", parse_date, False),
     Fact("end", "the project's last day", "--end", parse_date, False),
     Fact("secretariat_email", "the secretariat's e-mail address (the sender)", "--secretariat-email", parse_email),
@@ -73,40 +75,38 @@ FACTS = (
     Fact("assumed", "whether the whole work plan is assumed", "--assumed", parse_bool, False),
     Fact("assumed_note", "why the work plan is assumed", "--assumed-note", parse_text, False),
 )
-FACT_ALIASES = {
-    "time_zone": "timezone",
-    "secretariat_e_mail": "secretariat_email",
-    "sender": "secretariat_email",
-    "short_name": "name",
-    "program": "programme",
-    "period": "programme_period",
-    "work_plan_assumed": "assumed",
-    "assumption_note": "assumed_note",
-}
-PROJECT_COLUMNS: dict[str, set[str]] = {"field": {"key", "item", "setting"}, "value": set()}
 
 
-def build_project(partners: Path, workplan: Path, given: dict[str, Any], ask: Ask | None) -> Project:
+@dataclass(frozen=True)
+class NewProject:
+    """What `init` makes: the project, and the kinds of its own the work plan declares."""
+
+    project: Project
+    kinds: list[DeclaredKind]
+
+
+def build_project(partners: Path, workplan: Path, given: dict[str, Any], ask: Ask | None) -> NewProject:
     """The project the spreadsheets (and `given` options, and answers) describe; InitErrors
-    with every problem located otherwise. Without `ask` nothing missing is guessed."""
+    with every problem of every sheet located otherwise. Without `ask` nothing missing is guessed."""
     c = Collector(ask)
-    participants = read_partners(partners, c)
-    lead = next(p.id for p in participants if p.role == "lead")
+    roster = read_partners(partners, c)
     facts = read_facts(workplan, given, c)
-    work_packages = read_work_packages(workplan, participants, lead, facts, c)
+    kinds = read_kinds(workplan, c)
+    work_packages = read_work_packages(workplan, roster.refs, roster.lead, facts, c, kinds)
     if c.errors:
         raise InitErrors(c.errors)
     milestones = [m for wp in work_packages for m in wp.milestones]
+    period = facts.get("project_period") or (None, None)
     try:
         project = Project(
             name=facts["name"],
             title=facts["title"],
             programme=Programme(name=facts["programme"], period=facts.get("programme_period")),
-            start=facts.get("start") or min(m.start for m in milestones),
-            end=facts.get("end") or max(m.end for m in milestones),
-            lead=lead,
+            start=facts.get("start") or period[0] or min(m.start for m in milestones),
+            end=facts.get("end") or period[1] or max(m.end for m in milestones),
+            lead=roster.lead,
             secretariat_email=facts["secretariat_email"],
-            participants=participants,
+            participants=roster.participants,
             work_packages=work_packages,
             deadlines=DeadlinePolicy(timezone=facts["timezone"]),
         )
@@ -117,7 +117,7 @@ def build_project(partners: Path, workplan: Path, given: dict[str, Any], ask: As
     problems = project.reference_problems()
     if problems:
         raise InitErrors([InitError(Where(workplan.name), message) for _, message in problems])
-    return project
+    return NewProject(project, kinds)
 
 
 def read_facts(workplan: Path, given: dict[str, Any], c: Collector) -> dict[str, Any]:
@@ -127,7 +127,7 @@ def read_facts(workplan: Path, given: dict[str, Any], c: Collector) -> dict[str,
     facts = _sheet_facts(workplan, sheet, c) if sheet else {}
     failed = {key for key, value in facts.items() if value is None}
     for fact in FACTS:
-        if given.get(fact.key) not in (None, False):
+        if fact.option and given.get(fact.key) not in (None, False):
             facts[fact.key] = c.parse(Where(fact.option), given[fact.key], fact.parse)
             failed.update([fact.key] if facts[fact.key] is None else [])
     for fact in FACTS:
@@ -139,8 +139,9 @@ def read_facts(workplan: Path, given: dict[str, Any], c: Collector) -> dict[str,
         elif fact.key == "title" and default:
             facts["title"] = default  # the short name is a title; nothing is guessed
         else:
+            row = shown(fact.key)
             where = (
-                f" or a {fact.key!r} row in sheet {sheet}"
+                f" or a {row!r} row in sheet {sheet}"
                 if sheet
                 else f" (or a {PROJECT_SHEET} sheet in an XLSX work plan)"
             )
@@ -150,19 +151,20 @@ def read_facts(workplan: Path, given: dict[str, Any], c: Collector) -> dict[str,
 
 def _sheet_facts(workplan: Path, sheet: str, c: Collector) -> dict[str, Any]:
     """The Project sheet's field/value rows (a value that does not parse: None, reported)."""
-    try:
-        table = read_sheet(workplan, PROJECT_COLUMNS, sheet)
-    except InitErrors as exc:
-        c.errors += exc.errors
+    table = read_sheet(workplan, PROJECT_COLUMNS, sheet, c)
+    if not table.usable:
         return {}
     by_key = {f.key: f for f in FACTS}
+    known = lookup(PROJECT_FIELDS)
     facts: dict[str, Any] = {}
     for n, cells in table.rows:
         written, value = table.cell(cells, "field"), table.cell(cells, "value")
-        key = normalise_header(written)
-        fact = by_key.get(FACT_ALIASES.get(key, key))
+        fact = by_key.get(known.get(header_key(written), ""))
         if fact is None:
-            c.fail(table.where(n, "field"), f"unknown field {text(written or '')!r}; known: {', '.join(by_key)}")
+            fields = ", ".join(shown(k) for k in by_key)
+            c.fail(
+                table.where(n, "field"), f"unknown field {text(written or '')!r}; known: {fields} (wpflow init --help)"
+            )
         elif value is not None:
             facts[fact.key] = c.parse(table.where(n, "value"), value, fact.parse)
     return facts
@@ -217,16 +219,37 @@ def project_yaml(project: Project, sources: list[str]) -> str:
     return header + body
 
 
-def write_project(directory: Path, project_text: str, project: Project, *, force: bool = False) -> list[Path]:
-    """DIR/project.yaml (read back first: what is written loads) and DIR/inbox/<partner>/ for
-    each participant; the inbox folders made. An existing project.yaml is kept unless `force`."""
+def kinds_yaml(kinds: list[DeclaredKind], source: str) -> str:
+    """kinds.yaml's text: the work plan's own kinds, in the format input kinds are declared in."""
+    body = yaml.dump(
+        {"kinds": [k.as_yaml() for k in kinds]}, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=110
+    )
+    return f"# Input kinds of this project: made by `wpflow init` from the Kinds sheet of {source}.\n" + body
+
+
+def write_project(
+    directory: Path,
+    project_text: str,
+    project: Project,
+    *,
+    kinds_text: str | None = None,
+    force: bool = False,
+    inbox_root: Path | None = None,
+) -> list[Path]:
+    """DIR/kinds.yaml when the work plan declares kinds, DIR/project.yaml (read back first, with
+    those kinds: what is written loads), and <inbox_root>/<partner>/ for each participant (the
+    inbox the runs will read; default DIR/inbox); the inbox folders made. An existing
+    project.yaml is kept unless `force`."""
     refuse_existing(directory, force=force)
     target = directory / PROJECT_FILE
-    parse_project(project_text, target)  # ProjectErrors here would be a bug of init, not of the input
     directory.mkdir(parents=True, exist_ok=True)
+    if kinds_text is not None:
+        with replacing(directory / KINDS_FILE) as tmp:
+            tmp.write_text(kinds_text, encoding="utf-8")
+    parse_project(project_text, target)  # ProjectErrors here would be a bug of init, not of the input
     with replacing(target) as tmp:
         tmp.write_text(project_text, encoding="utf-8")
-    folders = [directory / "inbox" / p.id for p in project.participants]
+    folders = [(inbox_root or directory / "inbox") / p.id for p in project.participants]
     for folder in folders:
         folder.mkdir(parents=True, exist_ok=True)
     return folders

@@ -1,5 +1,6 @@
 """The secretariat's spreadsheets as `wpflow init` reads them: tables whose every cell knows its
-file, sheet, row and column, and the parsers that turn a cell into a date, a month, a yes/no.
+file, sheet, row and column, and the parsers that turn a cell into a yes/no, a slug, a list
+(dates and months: `dates`).
 
 The partner list and the work plan are whatever the secretariat already keeps, in XLSX or CSV;
 they are read by the same readers as partner files (`wpflow/inputs/readers.py`), so encodings, CSV
@@ -16,7 +17,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from wpflow.inputs.headers import column_letter, normalise_header
+from wpflow.init.columns import Columns, header_key, lookup, shown
+from wpflow.inputs.headers import column_letter
 from wpflow.inputs.readers import CSV_SUFFIXES, Rows, read_table
 from wpflow.inputs.safety import Unreadable
 from wpflow.inputs.workbook_metadata import WORKBOOK_SUFFIXES
@@ -99,6 +101,7 @@ class Table:
     columns: dict[str, int]
     headers: list[str]
     rows: Rows
+    usable: bool = True  # False: its header has problems (reported); its rows' problems are not
 
     def where(self, row: int | None, column: str | None = None) -> Where:
         if column is None:
@@ -116,28 +119,29 @@ class Table:
         return None if blank(value) else value
 
 
-def read_sheet(path: Path, aliases: dict[str, set[str]], sheet: str | None = None) -> Table:
-    """A table whose headers are matched to canonical names (`aliases`: name → what people write).
-    An unknown or repeated header is an error: a typo'd column would otherwise be dropped."""
+def read_sheet(path: Path, columns: Columns, sheet: str | None, c: Collector) -> Table:
+    """A table whose headers are matched to canonical names (`columns`: name → what people
+    write). An unknown or repeated header is an error added to `c`, and then the rows' own
+    problems are not (`Table.usable` is False): a typo'd column would otherwise be dropped, and
+    every row would be said to miss it. The rows are still read, so a partner list with a bad
+    header still names the partners the work plan refers to."""
     found, header, rows = _read(path, sheet)
-    lookup = {normalise_header(a).replace("_", ""): name for name, names in aliases.items() for a in {name, *names}}
-    columns: dict[str, int] = {}
-    errors = []
+    known = lookup(columns)
+    indexes: dict[str, int] = {}
+    errors = len(c.errors)
     for i, written in enumerate(header):
         if not written:
             continue
         where = Where(path.name, found, 1, f"{column_letter(i)} ({written})")
-        name = lookup.get(written.replace("_", ""))
+        name = known.get(header_key(written))
         if name is None:
-            errors.append(InitError(where, f"unknown column; known: {', '.join(aliases)}"))
-        elif name in columns:
-            errors.append(InitError(where, f"a second {name!r} column"))
+            c.fail(where, f"unknown column; known: {', '.join(shown(n) for n in columns)} (wpflow init --help)")
+        elif name in indexes:
+            c.fail(where, f"a second {shown(name)!r} column")
         else:
-            columns[name] = i
-    if errors:
-        raise InitErrors(errors)
-    data = [(n, cells) for n, cells in rows if not all(blank(c) for c in cells)]
-    return Table(path, found, columns, header, data)
+            indexes[name] = i
+    data = [(n, cells) for n, cells in rows if not all(blank(v) for v in cells)]
+    return Table(path, found, indexes, header, data, usable=len(c.errors) == errors)
 
 
 def _read(path: Path, sheet: str | None) -> tuple[str | None, list[str], Rows]:
@@ -176,44 +180,6 @@ def text(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return " ".join(str(value).split())
-
-
-_DOTTED = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
-
-
-def parse_date(value: Any) -> date:
-    """A workbook's date cell, 2006-07-01 or 1.7.2006 (the European order; never 7/1/2006)."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    raw = text(value)
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        pass
-    dotted = _DOTTED.match(raw)
-    if dotted:
-        day, month, year = map(int, dotted.groups())
-        try:
-            return date(year, month, day)
-        except ValueError:
-            pass
-    raise ValueError(f"{raw!r} is not a date as YYYY-MM-DD or DD.MM.YYYY")
-
-
-_MONTH = re.compile(r"^(?:(\d{4})-(\d{1,2})|(\d{1,2})/(\d{4}))$")
-
-
-def parse_month(value: Any) -> str:
-    """'2006-09' or '9/2006' (as the project descriptions write meeting dates) → '2006-09'."""
-    raw = text(value)
-    found = _MONTH.match(raw)
-    if found:
-        year, month = (found[1], found[2]) if found[1] else (found[4], found[3])
-        if 1 <= int(month) <= 12:
-            return f"{int(year):04d}-{int(month):02d}"
-    raise ValueError(f"{raw!r} is not a month as YYYY-MM or M/YYYY")
 
 
 _YES = {"yes", "y", "true", "x", "1", "ja", "kyllä"}

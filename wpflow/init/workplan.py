@@ -12,20 +12,21 @@ Cells listing several things put one per line or separate them with ';':
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from schemas.inputs import INPUT_KINDS
-from schemas.project import Meeting, Milestone, Participant, RequiredInput, WorkPackage
+from schemas.project import Meeting, Milestone, RequiredInput, WorkPackage
+from wpflow.init.columns import MILESTONE_COLUMNS
+from wpflow.init.dates import parse_date, parse_month
+from wpflow.init.kinds_sheet import KINDS_SHEETS, DeclaredKind
+from wpflow.init.partners import PartnerRef
 from wpflow.init.sheets import (
     Collector,
-    InitErrors,
     Table,
     parse_bool,
-    parse_date,
-    parse_month,
     read_sheet,
     slug,
     split_list,
@@ -34,21 +35,6 @@ from wpflow.init.sheets import (
 )
 from wpflow.inputs.headers import normalise_header
 
-MILESTONE_COLUMNS: dict[str, set[str]] = {
-    "wp": {"work package", "wp id"},
-    "wp_title": {"work package title"},
-    "coordinator": {"wp coordinator", "wp co-ordinator", "co-ordinator", "wp leader", "leader"},
-    "milestone": {"milestone id", "ms"},
-    "title": {"milestone title"},
-    "start": {"period start", "from"},
-    "end": {"period end", "to"},
-    "due": {"due date", "deadline"},
-    "inputs": {"required inputs", "input kinds"},
-    "meetings": {"meeting"},
-    "activities": {"activity"},
-    "assumed": set(),
-    "note": {"notes", "remarks", "comment"},
-}
 PROJECT_SHEET = "Project"
 _INPUT = re.compile(r"^(?P<kind>.+?)(?:\s+from\s+(?P<from>[^:]+?))?(?:\s*:\s*(?P<note>.*))?$", re.IGNORECASE)
 _MEETING = re.compile(r"^(?:(?P<city>.+?)\s+)?(?P<month>\d{4}-\d{1,2}|\d{1,2}/\d{4})\s*:\s*(?P<topic>.+)$")
@@ -57,8 +43,9 @@ _MEETING = re.compile(r"^(?:(?P<city>.+?)\s+)?(?P<month>\d{4}-\d{1,2}|\d{1,2}/\d
 class Partners:
     """The participants as the work plan names them: by id, by name, or by a city with one partner."""
 
-    def __init__(self, participants: list[Participant]):
+    def __init__(self, participants: list[PartnerRef], kinds: list[DeclaredKind]):
         self.participants = participants
+        self.kinds = kinds  # the work plan's own kinds (its Kinds sheet), named like wpflow's
         self.cities = {p.city.casefold(): p.city for p in participants}
 
     def resolve(self, value: Any) -> str:
@@ -91,33 +78,42 @@ def parse_wp(value: Any) -> str:
     return f"WP{int(number)}"
 
 
-def parse_kind(value: str) -> str:
+def parse_kind(value: str, declared: Sequence[DeclaredKind] = ()) -> str:
+    """A kind's id from its id or label: a kind of the shared library, or one of the work plan's
+    Kinds sheet."""
+    from wpflow.project.kinds_load import library_declarations
+
     wanted = normalise_header(value)
-    for kind in INPUT_KINDS.values():
-        if wanted in (normalise_header(kind.id), normalise_header(kind.label)):
-            return kind.id
-    raise ValueError(f"unknown input kind {value!r}; known: {', '.join(INPUT_KINDS)}")
+    known = [(kind.id, kind.label) for kind in library_declarations().values()] + [(k.id, k.label) for k in declared]
+    for kid, label in known:
+        if wanted in (normalise_header(kid), normalise_header(label)):
+            return kid
+    raise ValueError(f"unknown input kind {value!r}; known: {', '.join(kid for kid, _ in known)}")
 
 
 def milestone_sheet(path: Path) -> str | None:
     """`Milestones`, else the workbook's first sheet that is not the Project sheet."""
     names = [n for n in workbook_sheets(path) if not n.startswith("_")]
     named = next((n for n in names if n.casefold() == "milestones"), None)
-    return named or next((n for n in names if n.casefold() != PROJECT_SHEET.casefold()), None)
+    others = (PROJECT_SHEET.casefold(), *KINDS_SHEETS)
+    return named or next((n for n in names if n.casefold().strip() not in others), None)
 
 
 def read_work_packages(
-    path: Path, participants: list[Participant], lead: str, facts: dict[str, Any], c: Collector
+    path: Path,
+    participants: list[PartnerRef],
+    lead: str | None,
+    facts: dict[str, Any],
+    c: Collector,
+    declared: Sequence[DeclaredKind] = (),
 ) -> list[WorkPackage]:
     """The work packages in the order the rows first name them; problems are added to `c`."""
-    try:
-        table = read_sheet(path, MILESTONE_COLUMNS, milestone_sheet(path))
-    except InitErrors as exc:
-        c.errors += exc.errors
-        return []
+    table = read_sheet(path, MILESTONE_COLUMNS, milestone_sheet(path), c)
+    if not table.usable:
+        return []  # its header is reported; rows read against the wrong columns would be noise
     if not table.rows:
         c.fail(table.where(None), "no milestones listed")
-    partners = Partners(participants)
+    partners = Partners(participants, list(declared))
     assumed = bool(facts.get("assumed"))
     groups: dict[str, dict[str, Any]] = {}
     current: str | None = None
@@ -156,7 +152,7 @@ def read_work_packages(
 
 
 def _wp_fields(
-    table: Table, n: int, cells: list[Any], group: dict[str, Any], partners: Partners, lead: str, c: Collector
+    table: Table, n: int, cells: list[Any], group: dict[str, Any], partners: Partners, lead: str | None, c: Collector
 ) -> None:
     """Title and coordinator: needed on the WP's first row; a later row may repeat, not change them."""
     for key, column, what, parse, default in (
@@ -246,7 +242,7 @@ def _required_input(item: str, partners: Partners) -> RequiredInput:
     found = _INPUT.match(item)
     if not found:
         raise ValueError(f"{item!r} is not an input like 'seed_funding' or 'meeting_report from berlin: what'")
-    kind = parse_kind(found["kind"].strip())
+    kind = parse_kind(found["kind"].strip(), partners.kinds)
     source: list[str] | str = "partner-cities"
     if found["from"]:
         wanted = found["from"].strip()

@@ -5,6 +5,11 @@ CSV input comes back as a workbook of its rows (a CSV cannot carry colours or co
 openpyxl cannot write back (XLS, ODS, JSON, Markdown, DOCX), and files it cannot open, get a
 workbook with the Problems sheet only. Written with openpyxl; the original is never touched (it
 is read from the archive).
+
+openpyxl holds a whole workbook to write it back, about 350 bytes and 40 µs per cell: a file
+of more than `MAX_ANNOTATED_CELLS` cells (counted by `sheet_extent` without opening it, or a
+CSV's cells) gets the Problems sheet only, with a line saying why — never a workbook loaded whole
+past that.
 """
 
 from __future__ import annotations
@@ -20,10 +25,11 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from schemas.inputs import INPUT_KINDS
+from schemas.inputs import InputKind
 from schemas.records import Issue, ValidationResult
 from wpflow.files import replacing
 from wpflow.inputs.readers import read_csv
+from wpflow.inputs.safety import SHEET_SUFFIXES, count
 
 PROBLEMS = "Problems"
 FILLS = {
@@ -33,65 +39,92 @@ FILLS = {
 HEADER = ["Severity", "Sheet", "Row", "Column", "Field", "Value", "Message"]
 WIDTHS = [10, 16, 6, 8, 22, 28, 80]
 MAX_ROW, MAX_COLUMN = 1_048_576, 16_384
+MAX_ANNOTATED_CELLS = 100_000  # about 35 MB and 4 s in openpyxl; 10 000 rows of 10 columns
 
 
-def write_annotated_copy(original: Path, result: ValidationResult, out: Path) -> Path:
+def write_annotated_copy(original: Path, result: ValidationResult, out: Path, kind: InputKind | None) -> Path:
     """Write the annotated copy of `original` (an archived file: its format comes from the
     partner's file name in `result.file`) to `out` (.xlsx), atomically. Only for a file the gate
     (`wpflow.inputs.gate`) accepted: this opens it with openpyxl. The first `MARKED_PROBLEMS` issues
     are marked and listed, then a count of the rest."""
     from wpflow.inputs.problems import MARKED_PROBLEMS, first_problems, more_line
 
-    workbook = partner_workbook(original, result)
+    workbook, too_big = partner_workbook(original, result, kind)
     shown, more = first_problems(result.issues, MARKED_PROBLEMS)  # bounded: the receipt's problems.csv has all
     mark_cells(workbook, shown)
     add_problems_sheet(workbook, shown)
     if more:
         workbook[PROBLEMS].append(["", "", "", "", "", "", more_line(more, "the problems.csv attached to the receipt")])
-    with replacing(out) as tmp:
+    if too_big:
+        workbook[PROBLEMS].append(["", "", "", "", "", "", too_big])
+    with replacing(out, "the annotated copy") as tmp:
         workbook.save(tmp)
     return out
 
 
-def partner_workbook(original: Path, result: ValidationResult) -> Workbook:
+def partner_workbook(original: Path, result: ValidationResult, kind: InputKind | None) -> tuple[Workbook, str | None]:
     """The partner's cells as a workbook; an empty one when the format has no cells or the file
-    cannot be opened (damaged, password-protected): the Problems sheet then says why."""
+    cannot be opened (damaged, password-protected): the Problems sheet then says why. The
+    second value says why the cells were left out of a file too large to copy."""
     suffix = Path(result.file).suffix.lower()
-    kind = INPUT_KINDS.get(result.kind or "")
     try:
-        if suffix in (".xlsx", ".xlsm"):
+        if suffix in SHEET_SUFFIXES:
+            cells = workbook_cells(original)
+            if cells > MAX_ANNOTATED_CELLS:
+                return empty_workbook(), too_big_line(cells)
             # a file object: openpyxl refuses a path without an .xlsx suffix, and archived copies
             # are named by hash. keep_vba off: the copy is a plain .xlsx, macros dropped.
             with warnings.catch_warnings(), open(original, "rb") as fh:
                 warnings.simplefilter("ignore")  # "extension is not supported and will be removed"
-                return load_workbook(fh)
+                return load_workbook(fh), None
         if suffix == ".csv" or (suffix == ".txt" and (kind is None or kind.shape == "rows")):  # .txt: Markdown too
-            return workbook_from_csv(original, sheet_title(result))
+            return workbook_from_csv(original, sheet_title(kind))
     except Exception:
         pass
+    return empty_workbook(), None
+
+
+def empty_workbook() -> Workbook:
     workbook = Workbook()
     workbook.remove(workbook.active)
     return workbook
 
 
-def sheet_title(result: ValidationResult) -> str:
-    kind = INPUT_KINDS.get(result.kind or "")
+def workbook_cells(path: Path) -> int:
+    """The cells openpyxl would hold for the workbook: each sheet's last row × last column."""
+    from wpflow.inputs.sheet_extent import sheet_extents
+
+    return sum(e.rows * e.columns for e in sheet_extents(path))
+
+
+def too_big_line(cells: int) -> str:
+    return (
+        f"Your file has about {count(cells)} cells, too many for an annotated copy (at most "
+        f"{count(MAX_ANNOTATED_CELLS)}): the problems are listed here, each with its sheet, row and column."
+    )
+
+
+def sheet_title(kind: InputKind | None) -> str:
     return kind.sheet if kind is not None and kind.shape == "rows" else "Data"
 
 
-def workbook_from_csv(path: Path, title: str) -> Workbook:
+def workbook_from_csv(path: Path, title: str) -> tuple[Workbook, str | None]:
     """The CSV's rows as the partner's program showed them (validation's own reader: same
-    encoding, delimiter and row numbers, so issue rows point at the right cells)."""
+    encoding, delimiter and row numbers, so issue rows point at the right cells); none of
+    them, and why, past `MAX_ANNOTATED_CELLS`."""
     header, rows = read_csv(path)
+    cells = len(header) + sum(len(c) for _, c in rows)
+    if cells > MAX_ANNOTATED_CELLS:
+        return empty_workbook(), too_big_line(cells)
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = title
     for col, value in enumerate(header, start=1):
         put(sheet, 1, col, value)
-    for number, cells in rows:
-        for col, value in enumerate(cells, start=1):
+    for number, row in rows:
+        for col, value in enumerate(row, start=1):
             put(sheet, number, col, value)
-    return workbook
+    return workbook, None
 
 
 def put(sheet: Worksheet, row: int, col: int, value: object) -> None:

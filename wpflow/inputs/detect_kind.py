@@ -4,38 +4,40 @@ then the column headers (`kind_of`); the name alone for a file the gate refused 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from schemas.inputs import INPUT_KINDS
+from schemas.inputs import InputKind
 from wpflow.inputs.headers import normalise_header, resolve_header
 from wpflow.inputs.readers import read_table
 from wpflow.inputs.workbook_metadata import read_metadata
 
 
-def detect_kind(path: Path, expected: Sequence[str] = ()) -> str | None:
+def detect_kind(path: Path, kinds: Mapping[str, InputKind], expected: Sequence[str] = ()) -> str | None:
     """Kind from the file name (kind id or its label), restricted to the expected kinds."""
-    candidates = list(expected) or list(INPUT_KINDS)
+    candidates = [k for k in expected if k in kinds] if expected else list(kinds)
     name = normalise_header(Path(path).stem)
     for kind_id in sorted(candidates, key=len, reverse=True):
-        label = normalise_header(INPUT_KINDS[kind_id].label)
+        label = normalise_header(kinds[kind_id].label)
         if kind_id in name or label in name:
             return kind_id
     return candidates[0] if len(candidates) == 1 else None
 
 
-def kind_of(path: Path, name: str, expected: Sequence[str] = ()) -> str | None:
+def kind_of(path: Path, name: str, kinds: Mapping[str, InputKind], expected: Sequence[str] = ()) -> str | None:
     """The kind a file is, in order of trust: the hidden `_wpflow` sheet a generated template
     carries (even a kind the milestone does not expect: the caller says so), the file name,
     then the column headers."""
     suffix = Path(name).suffix.lower()
     claimed = read_metadata(path, suffix).get("kind")
-    if claimed in INPUT_KINDS:
+    if claimed in kinds:
         return claimed
-    return detect_kind(Path(name), expected) or kind_from_headers(path, suffix, expected)
+    return detect_kind(Path(name), kinds, expected) or kind_from_headers(path, suffix, kinds, expected)
 
 
-def kind_from_headers(path: Path, suffix: str, expected: Sequence[str] = ()) -> str | None:
+def kind_from_headers(
+    path: Path, suffix: str, kinds: Mapping[str, InputKind], expected: Sequence[str] = ()
+) -> str | None:
     """The row kind whose required columns all appear in the header row, else the one sharing
     most columns with it (at least two, and no tie); None for documents or unreadable files."""
     try:
@@ -43,9 +45,9 @@ def kind_from_headers(path: Path, suffix: str, expected: Sequence[str] = ()) -> 
     except Exception:
         return None
     scores = []
-    for kind_id in expected or INPUT_KINDS:
-        spec = INPUT_KINDS[kind_id]
-        if spec.shape != "rows":
+    for kind_id in expected or kinds:
+        spec = kinds.get(kind_id)
+        if spec is None or spec.shape != "rows":
             continue
         fields = spec.model.model_fields
         found = set(resolve_header(header, spec.model)) & set(fields)

@@ -3,8 +3,10 @@ copy, the template's metadata sheet and `wpflow validate` alike.
 
 It checks, in this order and each at most once: that the path is a regular file and not a
 symlink (judged by `lstat`, so a link is refused without being read), its size against
-`Settings.max_file_mb`, its container (zip bombs, encryption, damage: `wpflow.inputs.safety`), and for a
-generated template the partner it was made for. A refused file gets a `GateVerdict` saying why and
+`Settings.max_file_mb`, its container (zip bombs, encryption, damage: `wpflow.inputs.safety`),
+how much it holds (what it unpacks to against `Settings.max_unpacked_mb`, each sheet's or a
+CSV file's rows against `Settings.max_rows`: `InputLimits`), and for a generated template the
+partner it was made for. A refused file gets a `GateVerdict` saying why and
 is never opened by a parser afterwards: a 118 KB zip bomb once cost 1.2 GB when the annotated
 copy re-read what validation had refused.
 """
@@ -12,14 +14,16 @@ copy re-read what validation had refused.
 from __future__ import annotations
 
 import stat
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.inputs import InputKind
 from schemas.records import Issue, ValidationResult
 from wpflow.file_names import shown_name
+from wpflow.inputs.safety import InputLimits
 
 GateCode = Literal["accepted", "missing", "symlink", "not-a-file", "unreadable", "other-partner"]
 # refusals that mean "cannot be read" (exit 2); "other-partner" is a readable file that is wrong (exit 1)
@@ -35,6 +39,7 @@ class GateVerdict(BaseModel):
     code: GateCode = Field(description="accepted, or which check refused the file")
     reason: str | None = Field(None, description="Why the file was refused, completing 'the file …'; None if accepted")
     claimed_partner: str | None = Field(None, description="The partner a generated template says it was made for")
+    sheet: str | None = Field(None, description="The sheet that is the reason for the refusal, if one is")
 
     @property
     def accepted(self) -> bool:
@@ -57,13 +62,15 @@ class GateVerdict(BaseModel):
                 value=self.claimed_partner,
                 message=self.reason or "",
             )
-        return Issue(file=self.file, message=self.reason or "")
+        return Issue(file=self.file, sheet=self.sheet, message=self.reason or "")
 
-    def result(self, expected: Sequence[str] = ()) -> ValidationResult:
+    def result(self, kinds: Mapping[str, InputKind], expected: Sequence[str] = ()) -> ValidationResult:
         """A validation result for a refused file, its kind guessed from the name alone."""
         from wpflow.inputs.detect_kind import detect_kind
 
-        return ValidationResult(file=self.file, kind=detect_kind(Path(self.file), expected), issues=[self.issue()])
+        return ValidationResult(
+            file=self.file, kind=detect_kind(Path(self.file), kinds, expected), issues=[self.issue()]
+        )
 
 
 def gate_file(
@@ -74,10 +81,12 @@ def gate_file(
     partner: str | None = None,
     milestone: str | None = None,
     from_folder: bool = True,
+    limits: InputLimits | None = None,
 ) -> GateVerdict:
     """Run every check once on `path` (shown as the partner's `name`; its suffix says the format).
     `partner`, when given, must be the one a generated template was made for (`from_folder`:
-    the partner's inbox folder says so, else the command line)."""
+    the partner's inbox folder says so, else the command line). `limits` (default: the
+    settings' defaults) bound what the file may hold; `max_bytes` overrides its size limit."""
     from wpflow.inputs.safety import Unreadable, check_container
 
     path = Path(path)
@@ -95,9 +104,14 @@ def gate_file(
     if not stat.S_ISREG(mode):
         return GateVerdict(file=shown, code="not-a-file", reason="is not a regular file")
     try:
-        check_container(path, Path(name or path.name).suffix.lower(), max_bytes)
+        suffix = Path(name or path.name).suffix.lower()
+        check_container(path, suffix, max_bytes, limits)
+        if suffix == ".csv":  # a .txt may be Markdown: its reader counts rows if it is a table
+            from wpflow.inputs.readers import check_csv_rows
+
+            check_csv_rows(path, (limits or InputLimits()).max_rows)
     except Unreadable as exc:
-        return GateVerdict(file=shown, code="unreadable", reason=str(exc))
+        return GateVerdict(file=shown, code="unreadable", reason=str(exc), sheet=exc.sheet)
     except OSError as exc:
         return GateVerdict(file=shown, code="unreadable", reason=f"cannot be read ({exc.strerror or exc})")
     return partner_verdict(path, shown, Path(name or path.name).suffix.lower(), partner, milestone, from_folder)

@@ -28,7 +28,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from pydantic.fields import FieldInfo
 
 import wpflow
-from schemas.inputs import INPUT_KINDS, PERSONAL, UNIT, InputKind
+from schemas.inputs import PERSONAL, UNIT, InputKind
 from schemas.project import Milestone, Participant, Project, RequiredInput
 from wpflow.inputs.headers import field_title
 from wpflow.inputs.workbook_metadata import FIELD_PREFIX, INSTRUCTIONS_SHEET, METADATA_SHEET
@@ -65,14 +65,14 @@ def template_files(
     milestone, partner = project.milestone(milestone_id), project.participant(partner_id)
     files = []
     for required in milestone.inputs:
-        kind = INPUT_KINDS.get(required.kind)
+        kind = project.input_kinds.get(required.kind)
         if kind is None or (kinds is not None and kind.id not in kinds):
             continue
         out = io.BytesIO()
         if kind.shape == "rows":
             name = template_name(milestone, kind, partner, ".xlsx")
             workbook_template(project, milestone, kind, partner).save(out)
-        elif kind.id == "meeting_report":  # date, city and outcomes are fields: front matter holds them
+        elif kind.is_meeting_report:  # date, city and outcomes are fields: front matter holds them
             name = template_name(milestone, kind, partner, ".md")
             out.write(meeting_report_template(milestone, partner).encode("utf-8"))
         else:
@@ -273,7 +273,7 @@ def instructions_sheet(sheet, project: Project, milestone: Milestone, kind: Inpu
     line(sheet)
     line(sheet, "What to deliver", size=12)
     for required in owed_inputs(project, milestone, partner):
-        owed = INPUT_KINDS.get(required.kind)
+        owed = project.input_kinds.get(required.kind)
         if owed is not None:
             where = f'this workbook, sheet "{kind.sheet}"' if owed.id == kind.id else "a separate file"
             line(sheet, owed.label, f"{asked_for(owed, required)} ({where})")
@@ -352,7 +352,8 @@ def document_template(project: Project, milestone: Milestone, kind: InputKind, p
         f"{kind.label} for {project.name}. {kind.description} Replace the text under each "
         "heading; keep the headings (Heading 1 style)."
     )
-    for heading, hint in SECTIONS.get(kind.id, SECTIONS["progress_narrative"]):
+    named = [(heading, "") for heading in kind.extra.get("sections", ())]
+    for heading, hint in named or SECTIONS.get(kind.id, SECTIONS["progress_narrative"]):
         doc.add_heading(heading, level=1)
         doc.add_paragraph(hint)
     return doc

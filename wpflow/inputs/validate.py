@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from schemas.inputs import INPUT_KINDS, InputKind
+from schemas.inputs import InputKind
 from schemas.records import Issue, ValidationResult
 from wpflow.inputs.coerce import base_types, converter, format_cell, is_blank
 from wpflow.inputs.detect_kind import detect_kind, kind_of
@@ -28,35 +28,39 @@ from wpflow.inputs.documents import validate_document_file
 from wpflow.inputs.field_messages import ambiguous_date, plain_message
 from wpflow.inputs.headers import column_letter, resolve_header
 from wpflow.inputs.readers import Rows, read_table
-from wpflow.inputs.safety import Unreadable, check_container
+from wpflow.inputs.safety import InputLimits, Unreadable, check_container
 
 
 def validate_file(
     path: Path,
     kind: str | None = None,
     *,
+    kinds: Mapping[str, InputKind],
     expected: Sequence[str] = (),
     display_name: str | None = None,
     city: str | None = None,
     region: Sequence[str] = (),
     max_bytes: int | None = None,
     gated: bool = False,
+    limits: InputLimits | None = None,
 ) -> ValidationResult:
-    """Never raises for bad input: every problem is an Issue in the result. `display_name` is
+    """Never raises for bad input: every problem is an Issue in the result. `kinds` are the
+    project's input kinds (`Project.input_kinds`); `display_name` is
     the partner's file name (for messages and its suffix; never opened). `city` and `region`
     (the partner's metropolitan region) let a location elsewhere be flagged as a warning.
-    `gated`: `wpflow.inputs.gate.gate_file` accepted the file already, so its checks are not repeated."""
+    `gated`: `wpflow.inputs.gate.gate_file` accepted the file already, so its checks are not repeated.
+    `limits`: how much the file may hold (default: the settings' defaults); no table is read past them."""
     path = Path(path)
     name = display_name or path.name
     suffix = Path(name).suffix.lower()
     detected = kind is None
     try:
         if not gated:
-            check_container(path, suffix, max_bytes)  # before any parser, kind detection included
-        kind = kind or kind_of(path, name, expected)
+            check_container(path, suffix, max_bytes, limits)  # before any parser, kind detection included
+        kind = kind or kind_of(path, name, kinds, expected)
         if kind is None:
-            return _failed(name, None, unknown_kind_message(expected))
-        spec = INPUT_KINDS[kind]
+            return _failed(name, None, unknown_kind_message(kinds, expected))
+        spec = kinds[kind]
         if detected and expected and kind not in expected:
             return _failed(
                 name,
@@ -66,9 +70,9 @@ def validate_file(
             )
         if spec.shape == "document":
             return validate_document_file(path, name, spec, suffix)
-        sheet, header, rows = read_table(path, suffix, spec.sheet)
+        sheet, header, rows = read_table(path, suffix, spec.sheet, max_rows=(limits or InputLimits()).max_rows)
     except Unreadable as exc:
-        return _failed(name, kind or detect_kind(Path(name), expected), str(exc))
+        return _failed(name, kind or detect_kind(Path(name), kinds, expected), str(exc), exc.sheet)
     except (OSError, ValueError, RecursionError) as exc:
         return _failed(name, kind, f"cannot be read ({exc.__class__.__name__}: {exc})")
     result = validate_rows(name, spec, sheet, header, rows, city=city, region=region)
@@ -78,8 +82,8 @@ def validate_file(
     return result
 
 
-def unknown_kind_message(expected: Sequence[str]) -> str:
-    wanted = list(expected or INPUT_KINDS)
+def unknown_kind_message(kinds: Mapping[str, InputKind], expected: Sequence[str]) -> str:
+    wanted = list(expected or kinds)
     return (
         f"cannot tell which input this is: no template sheet, file name or column names say so; "
         f"the milestone expects: {', '.join(wanted)}. Put one of these in the file name, "
@@ -87,8 +91,8 @@ def unknown_kind_message(expected: Sequence[str]) -> str:
     )
 
 
-def _failed(name: str, kind: str | None, message: str) -> ValidationResult:
-    return ValidationResult(file=name, kind=kind, issues=[Issue(file=name, message=message)])
+def _failed(name: str, kind: str | None, message: str, sheet: str | None = None) -> ValidationResult:
+    return ValidationResult(file=name, kind=kind, issues=[Issue(file=name, sheet=sheet, message=message)])
 
 
 def validate_rows(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from enum import StrEnum
 
@@ -105,7 +105,7 @@ def contents_of(summary: WPSummary) -> VersionContents:
     )
 
 
-def changes_between(before: VersionContents, after: VersionContents) -> list[str]:
+def changes_between(before: VersionContents, after: VersionContents, titles: Mapping[str, str]) -> list[str]:
     """What changed from one version to the next, one sentence per line, in people's words:
     inputs new, replaced or still missing, and every total that moved."""
     old = {(s.partner, s.kind): s for s in before.states}
@@ -113,7 +113,7 @@ def changes_between(before: VersionContents, after: VersionContents) -> list[str
     still_missing: list[str] = []
     for s in after.states:
         prev = old.get((s.partner, s.kind))
-        what = f"{s.city} ({kind_title(s.kind)})"
+        what = f"{s.city} ({kind_title(s.kind, titles)})"
         if s.status.delivered and (prev is None or not prev.status.delivered):
             lines.append(f"{what}: new, {s.file_name} delivered {s.status}.")
         elif s.status.delivered and prev is not None and prev.sha256 != s.sha256:

@@ -13,8 +13,11 @@ copied to `reports/<id>.docx` while it is the newest, and sent to each recipient
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import date
 from email.message import EmailMessage
@@ -26,6 +29,7 @@ from schemas.records import Notice, ReportRef, ReportStatus, ReportVersion, Vers
 from wpflow.files import file_sha256, replacing
 from wpflow.issue.content import sent_as
 from wpflow.report.plain_words import long_date
+from wpflow.store.claim_owner import Owner
 
 if TYPE_CHECKING:
     from wpflow.mail.send_once import Outgoing
@@ -115,9 +119,26 @@ class Document(Protocol):
 
 
 # -- versions -----------------------------------------------------------------------------
+class IssuedElsewhere(Exception):
+    """Another run, alive, holds the claim on rendering this version: it renders and sends it,
+    and this run has nothing to do for the document (two runs of one milestone at once)."""
+
+    def __init__(self, version: ReportVersion, holder: str | None) -> None:
+        owner = Owner.parse(holder or "")
+        by = f" (process {owner.pid} on {owner.host})" if owner is not None else ""
+        super().__init__(f"v{version.version} already issued by the run that holds the claim{by}")
+        self.version = version
+
+
 def issue(doc: Document) -> tuple[ReportVersion, bool]:
     """The version for the document's content, and whether it is new (rendered now). A version
-    whose render was interrupted is rendered again."""
+    whose render was interrupted is rendered again.
+
+    The store decides the version's number; who renders it is decided by a claim on that
+    version, so two runs at once (processes, workers, a person and the ladder) never both
+    render and send it: the one without the claim raises `IssuedElsewhere` while the holder is
+    alive (or for `store.claim_timeout` when it cannot be checked), and takes the render over
+    when the holder provably died."""
     ws = doc.ws
     version, new = ws.store.issue_version(
         ws.project.name,
@@ -127,9 +148,33 @@ def issue(doc: Document) -> tuple[ReportVersion, bool]:
         as_of=doc.as_of,
         contents=doc.contents(),
     )
-    if version.report is None or not Path(version.report.path).is_file():
-        version, new = render_version(doc, version), True
-    return version, new
+    if rendered(version):
+        return version, new
+    store, project = ws.store, ws.project.name
+    key = render_key(project, doc.report_id, version.version)
+    held = store.claim_timeout  # a holder on another machine cannot be checked: the clock decides
+    if not store.claim(key, project=project, milestone=doc.report_id, purpose="render", stale_after=held):
+        now = store.version(project, doc.report_id, version.version)
+        if now is not None and rendered(now):  # the holder finished in between
+            return now, False
+        raise IssuedElsewhere(version, store.claim_holder(key))
+    try:
+        now = store.version(project, doc.report_id, version.version)
+        if now is not None and rendered(now):  # rendered by a run that released its claim just now
+            return now, False
+        return render_version(doc, version), True
+    finally:
+        store.release_claim(key)  # a later run renders again only if the file went missing
+
+
+def rendered(version: ReportVersion) -> bool:
+    """True when the version's DOCX was written and is still there."""
+    return version.report is not None and Path(version.report.path).is_file()
+
+
+def render_key(project: str, report_id: str, version: int) -> str:
+    """The claim on rendering one version (hashed: a project's name has no length limit)."""
+    return "render:" + hashlib.sha256(f"{project}\n{report_id}\n{version}".encode()).hexdigest()[:40]
 
 
 def earlier_versions(ws: Workspace, version: ReportVersion) -> list[ReportVersion]:
@@ -153,20 +198,40 @@ def render_version(doc: Document, version: ReportVersion) -> ReportVersion:
     ws, rid = doc.ws, doc.report_id
     doc.keep(version)
     reports = ws.settings.reports_dir
-    ref = write(doc, what_changed(doc, version), reports / HISTORY, f"{rid}.v{version.version}.docx")
+    target = version_file(reports, rid, version.version)
+    ref = write(doc, what_changed(doc, version), target.parent, target.name)
     ref = ref.model_copy(update={"version": version.version, "fingerprint": version.fingerprint})
-    stored = ws.store.set_version_report(ws.project.name, rid, version.version, ref)
     latest = ws.store.latest_version(ws.project.name, rid)
     if latest is not None and latest.version == version.version:
         for made in Path(ref.path).parent.glob(f"{rid}.v{version.version}.*"):
             with replacing(reports / f"{rid}{made.suffix}") as tmp:  # a reader never sees half a copy
                 shutil.copyfile(made, tmp)
-    return stored
+    # stored once the newest copies are written: a copy the disk could not take is made by the
+    # next run, which renders a version without a stored report again
+    return ws.store.set_version_report(ws.project.name, rid, version.version, ref)
+
+
+def version_file(reports: Path, report_id: str, version: int) -> Path:
+    """Where version N of a document is kept: `reports/history/<id>.vN.docx`."""
+    return reports / HISTORY / f"{report_id}.v{version}.docx"
 
 
 def draft(doc: Document) -> ReportRef:
     """A draft in `reports/drafts/<id>.docx`: no version, sent to nobody."""
     return write(doc, Edition(), doc.ws.settings.reports_dir / DRAFTS, f"{doc.report_id}.docx")
+
+
+STALE_STAGING_SECONDS = 3600.0  # a render takes seconds; a folder this old was left by a killed run
+
+
+def sweep_stale_staging(staging_root: Path, older_than: float = STALE_STAGING_SECONDS) -> None:
+    """Remove staging folders a killed run left behind (kill -9 mid-render skips its cleanup):
+    those untouched for `older_than` seconds, never a render in progress."""
+    cutoff = time.time() - older_than
+    for folder in staging_root.iterdir():
+        with contextlib.suppress(OSError):  # gone meanwhile, or another run sweeping too
+            if folder.is_dir() and not folder.is_symlink() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder)
 
 
 def write(doc: Document, edition: Edition, folder: Path, name: str) -> ReportRef:
@@ -176,6 +241,7 @@ def write(doc: Document, edition: Edition, folder: Path, name: str) -> ReportRef
     # ladder) render the same name, and the first to finish would delete the other's staging
     staging_root = doc.ws.settings.reports_dir / STAGING
     staging_root.mkdir(parents=True, exist_ok=True)
+    sweep_stale_staging(staging_root)
     staging = Path(tempfile.mkdtemp(dir=staging_root, prefix=f"{doc.report_id}.{name}."))
     try:
         ref = doc.render(edition, staging / name)

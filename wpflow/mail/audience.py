@@ -33,16 +33,17 @@ def own_paragraph(
 ) -> str:
     """'Your input is in' — or what is missing or invalid, by when and how to send it."""
     if all(s.status.delivered for s in states):
-        inputs = ", ".join(kind_title(s.kind) for s in states)
+        inputs = ", ".join(kind_title(s.kind, project.kind_titles) for s in states)
         return f"Your input is in ({inputs}): thank you."
     owed = [s for s in states if not s.status.delivered]
     parts = []
     for s in owed:
         if s.status == PartnerStatus.invalid:
             file = f' (your file "{s.file_name}")' if s.file_name else ""
-            parts.append(f"your input ({kind_title(s.kind)}){file} could not be used: see the receipt for what to fix")
+            title = kind_title(s.kind, project.kind_titles)
+            parts.append(f"your input ({title}){file} could not be used: see the receipt for what to fix")
         else:
-            parts.append(f"your input ({kind_title(s.kind)}) is missing")
+            parts.append(f"your input ({kind_title(s.kind, project.kind_titles)}) is missing")
     by = long_date(send_by(project, milestone, as_of))
     sentence = "; ".join(parts)
     return (
@@ -55,7 +56,7 @@ def forward_sentence(
     project: Project, milestone: Milestone, partner: Participant, states: list[PartnerState], as_of: date
 ) -> str:
     """A sentence the WP co-ordinator can forward to a late partner as it is."""
-    what = ", ".join(kind_title(s.kind) for s in states)
+    what = ", ".join(kind_title(s.kind, project.kind_titles) for s in states)
     return (
         f"To {who(partner)}: the {milestone.id} report \u201c{milestone.title}\u201d went out without your input "
         f"({what}). Please send it by {long_date(send_by(project, milestone, as_of))}. "

@@ -303,5 +303,8 @@ def ladder_words(project: Project, line: str) -> str:
     titles = []
     for kind in kinds.split(", "):
         invalid = kind.endswith(" (invalid)")
-        titles.append(kind_title(kind.removesuffix(" (invalid)")) + (" (sent, but not usable yet)" if invalid else ""))
+        titles.append(
+            kind_title(kind.removesuffix(" (invalid)"), project.kind_titles)
+            + (" (sent, but not usable yet)" if invalid else "")
+        )
     return (f"{head}: " if head else "") + ", ".join(titles)

@@ -15,6 +15,7 @@ from wpflow.mail.words import how_to_deliver, send_by
 
 # What a partner calls the file it sent: a CSV or a text file is not a workbook
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+ANNOTATED = " (annotated).xlsx"  # the attachment's name: the partner's own, then this
 
 
 def compose_receipt_email(
@@ -34,12 +35,12 @@ def compose_receipt_email(
     """A receipt for one delivered file: accepted, or the list of problems (each located as
     `file, sheet S, row 7, column D (field): 'value' message`), with the annotated copy; how to
     send a corrected file and by when."""
-    from wpflow.file_names import shown_name
+    from wpflow.file_names import bounded_name, shown_name
     from wpflow.inputs.problems import PROBLEMS_CSV, receipt_problems
 
     attachments = []
-    if annotated is not None:
-        name = f"{shown_name(Path(submission.file_name).stem)} (annotated).xlsx"
+    if annotated is not None:  # a name the partner's mail program can save as a file
+        name = bounded_name(f"{shown_name(Path(submission.file_name).stem)}{ANNOTATED}", suffix=ANNOTATED)
         attachments.append(Attachment.from_path(annotated, XLSX_TYPE, filename=name))
     problems = receipt_problems(result.issues)  # bounded: the first ones in full, all in problems.csv
     if problems.csv is not None:

@@ -81,7 +81,7 @@ class OutboxMailer:
     def send(self, msg: EmailMessage) -> str:
         self.folder.mkdir(parents=True, exist_ok=True)
         target = self.folder / outbox_file_name(msg)
-        with replacing(target) as tmp:  # a mail client reading the folder never sees half a message
+        with replacing(target, "the e-mail") as tmp:  # a mail client never sees half a message
             tmp.write_bytes(msg.as_bytes(policy=MAIL_POLICY))
         return str(target)
 

@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from schemas.inputs import INPUT_KINDS, InputKind, Measure
+from schemas.inputs import UNIT, InputKind, Measure
 from schemas.project import Milestone, Project
 from schemas.records import (
     CheckedSubmission,
@@ -56,7 +56,7 @@ def merge_summary(
     order = _city_order(project)
     tables, narratives = [], []
     for kind_id in dict.fromkeys(required_kinds):
-        kind = INPUT_KINDS[kind_id]
+        kind = project.input_kind(kind_id)
         delivered = sorted(
             (c for (pid, k), c in usable.items() if k == kind_id),
             key=lambda c: (order.get(city_of[c.submission.partner], 99), c.submission.partner),
@@ -88,6 +88,8 @@ def merge_summary(
         missing=missing,
         inputs=sorted((c.submission for c in usable.values()), key=lambda s: (s.partner, s.kind or "", s.version)),
         status=ReportStatus.complete if complete else ReportStatus.incomplete,
+        kind_titles={k: project.input_kind(k).label for k in dict.fromkeys(required_kinds)},
+        document_kinds=[k for k in dict.fromkeys(required_kinds) if project.input_kind(k).shape != "rows"],
         organisations={p.id: p.organisation for p in project.participants},
         source_notes=milestone_notes(project, milestone),
         frame=report_frame(
@@ -216,11 +218,12 @@ def comparative_table(
         by_city[city_of[c.submission.partner]].extend(c.result.rows)
     personal = kind.personal_columns()
     detail_columns = [col for col in kind.columns() if col not in personal]
-    labels = [m.label for m in kind.measures]
+    measures = [*kind.measures, *grouped_measures(kind, by_city.values())]
+    labels = [m.label for m in measures]
     rows, totals = [], dict.fromkeys(labels, 0.0)
     for city in sorted(by_city, key=lambda c: order.get(c, 99)):
         row: dict[str, Any] = {"city": city}
-        for m in kind.measures:
+        for m in measures:
             row[m.label] = measure_value(m, by_city[city])
             totals[m.label] += row[m.label]
         rows.append(row)
@@ -237,7 +240,46 @@ def comparative_table(
         totals=totals,
         detail_columns=detail_columns,
         details=details,
+        **kind_notes(kind, measures),
     )
+
+
+def kind_notes(kind: InputKind, measures: Iterable[Measure]) -> dict[str, Any]:
+    """What the report needs to know of a table's kind (units, which measures sum, the chart,
+    the category field, the personal columns), carried with the table: rendering needs no kinds."""
+    measures = list(measures)
+    return {
+        "measure_units": {m.label: m.unit for m in measures if m.unit},
+        "field_units": field_units(kind),
+        "summed": {m.label: m.column for m in measures if m.column},
+        "chart": kind.chart,
+        "category": next((name for name, f in kind.model.model_fields.items() if _is_choice(f.annotation)), None),
+        "personal": sorted(kind.personal_columns()),
+    }
+
+
+def grouped_measures(kind: InputKind, rows: Iterable[list[dict[str, Any]]]) -> list[Measure]:
+    """A count per value of the kind's `group_by` column, in the order the values first appear."""
+    if kind.group_by is None:
+        return []
+    values = dict.fromkeys(r.get(kind.group_by) for city_rows in rows for r in city_rows)
+    return [Measure(str(v), where=(kind.group_by, v)) for v in values if v is not None]
+
+
+def field_units(kind: InputKind) -> dict[str, str]:
+    """Units of a kind's fields (`json_schema_extra={"unit": …}`); a year without one is a year
+    all the same (never "1 999")."""
+    units = {}
+    for name, f in kind.model.model_fields.items():
+        if isinstance(f.json_schema_extra, dict) and f.json_schema_extra.get(UNIT):
+            units[name] = str(f.json_schema_extra[UNIT])
+        elif (f.description or "").startswith("Year "):
+            units[name] = "year"
+    return units
+
+
+def _is_choice(annotation: Any) -> bool:
+    return getattr(annotation, "__origin__", None) is not None and str(annotation).startswith("typing.Literal")
 
 
 def narrative_block(kind: InputKind, c: CheckedSubmission, city: str) -> NarrativeBlock:
@@ -245,7 +287,7 @@ def narrative_block(kind: InputKind, c: CheckedSubmission, city: str) -> Narrati
     headings as `###`, outcomes as list items), which the report shows as headings and lists."""
     doc = c.result.document or {}
     paragraphs: list[str] = []
-    if kind.id == "meeting_report":
+    if kind.is_meeting_report:
         title = f"{city}: {doc.get('title', 'Meeting report')}"
         paragraphs.append(f"Date: {prose_dates(str(doc.get('date')))} · Host city: {doc.get('city')}")
         attendance = doc.get("attendance") or []

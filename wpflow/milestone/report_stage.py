@@ -91,7 +91,7 @@ class MilestoneReport:
         return contents_of(self.summary)
 
     def changes(self, before: VersionContents, after: VersionContents) -> list[str]:
-        return changes_between(before, after)
+        return changes_between(before, after, self.ws.project.kind_titles)
 
     def keep(self, version: ReportVersion) -> None:
         """The summary a version is rendered from, for the final reports."""
@@ -156,7 +156,11 @@ def release_stage(ws: Workspace, milestone: Milestone, summary: WPSummary) -> Re
                 "the WP coordinator and the lead are told instead"
             ),
         )
-    version, new = lifecycle.issue(doc)
+    try:
+        version, new = lifecycle.issue(doc)
+    except lifecycle.IssuedElsewhere as held:  # a run at the same moment renders and sends it
+        message = f"{milestone.id}: report {held}; it sends the e-mails"
+        return ReportOutcome(milestone_id=milestone.id, release="report", version=held.version, message=message)
     label = version_label(version.version, version.as_of)
     message = (
         f"{milestone.id}: report v{version.version} issued ({version.status})"
@@ -170,6 +174,8 @@ def release_stage(ws: Workspace, milestone: Milestone, summary: WPSummary) -> Re
 def notify_stage(ws: Workspace, milestone: Milestone, summary: WPSummary, outcome: ReportOutcome) -> list[Notice]:
     """The report version to each recipient, or the "nothing arrived" notice; each once."""
     if outcome.release == "report" and outcome.version is not None:
+        if outcome.version.report is None:  # issued by a run at the same moment, which sends it
+            return []
         return lifecycle.send(MilestoneReport(ws, milestone, summary), outcome.version)
     if outcome.release == "empty":
         return send_empty_notice(ws, milestone, summary)
@@ -184,7 +190,8 @@ def send_empty_notice(ws: Workspace, milestone: Milestone, summary: WPSummary) -
     project = ws.project
     wp = project.work_package(milestone.wp_id)
     outstanding = [
-        f"{who(project.participant(s.partner))}: {kind_title(s.kind)} ({s.status})" for s in summary.partners
+        f"{who(project.participant(s.partner))}: {kind_title(s.kind, summary.kind_titles)} ({s.status})"
+        for s in summary.partners
     ]
     about_inputs = inputs_digest(summary.partners)
     outgoing = [

@@ -8,14 +8,12 @@ orchestration only.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from schemas.inputs import INPUT_KINDS
-from schemas.project import Milestone
+from schemas.project import Milestone, Project
 from schemas.records import (
     CheckedSubmission,
     Notice,
@@ -31,8 +29,6 @@ from wpflow.workspace import Workspace
 
 if TYPE_CHECKING:
     from wpflow.mail.send_once import Outgoing
-
-log = logging.getLogger(__name__)
 
 
 # -- collect ----------------------------------------------------------------------------
@@ -88,20 +84,23 @@ def judge_submission(ws: Workspace, sub: Submission, expected: list[str]) -> tup
     """One archived file's result (never the inbox copy, which the partner may change) and
     whether it was parsed. The gate decides first; a file it refuses gets its reason and is
     never parsed (nor annotated: opening it is what the gate prevents)."""
+    from wpflow.inputs.safety import InputLimits
     from wpflow.inputs.validate import validate_file
 
     partner = ws.project.participant(sub.partner)
     verdict = gate_submission(ws, sub)
     if not verdict.accepted:
-        return verdict.result(expected), False
+        return verdict.result(ws.project.input_kinds, expected), False
     result = validate_file(
         Path(sub.archive_path),
         sub.kind,
+        kinds=ws.project.input_kinds,
         expected=expected,
         display_name=shown_name(sub.file_name),
         city=partner.city,
         region=partner.region,
         gated=True,
+        limits=InputLimits.of(ws.settings),
     )
     return result, True
 
@@ -110,6 +109,7 @@ def gate_submission(ws: Workspace, sub: Submission) -> GateVerdict:
     """The gate for an archived file, with the settings' size limit and the partner whose
     folder it came from."""
     from wpflow.inputs.gate import gate_file
+    from wpflow.inputs.safety import InputLimits
 
     return gate_file(
         Path(sub.archive_path),
@@ -117,6 +117,7 @@ def gate_submission(ws: Workspace, sub: Submission) -> GateVerdict:
         max_bytes=ws.settings.max_file_bytes,
         partner=sub.partner,
         milestone=sub.milestone,
+        limits=InputLimits.of(ws.settings),
     )
 
 
@@ -124,43 +125,17 @@ def write_quarantine_receipt(
     ws: Workspace, sub: Submission, result: ValidationResult, *, annotate: bool = True
 ) -> Path:
     """Keep an invalid file's receipt, its full problem list and (for a file the gate let
-    through: `annotate`) its annotated copy beside its quarantine entry.
+    through: `annotate`) its annotated copy beside its quarantine entry
+    (`wpflow.inputs.quarantine`). The original bytes stay in the archive under their hash."""
+    from wpflow.inputs.quarantine import write_quarantine_entry
 
-    The original bytes stay in the archive under their hash; quarantine is where a person
-    looks for what was refused and why. The note lists the first problems, problems.csv all.
-    """
-    from wpflow.inputs.problems import first_problems, more_line, problems_csv
-
-    folder = quarantine_folder(ws, sub)
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = quarantine_stem(sub)
-    shown, more = first_problems(result.issues)
-    lines = [f"File: {shown_name(sub.file_name)}", f"SHA-256: {sub.sha256}", f"Archived at: {sub.archive_path}", ""]
-    lines += [str(issue) for issue in shown]
-    if more:
-        lines.append(more_line(more, f"{stem}.problems.csv"))
-        (folder / f"{stem}.problems.csv").write_bytes(problems_csv(result.issues))
-    receipt = folder / f"{stem}.txt"
-    receipt.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    if not annotate:  # refused by the gate: opening it with openpyxl is what the gate prevents
-        return receipt
-    from wpflow.inputs.annotate import write_annotated_copy
-
-    try:
-        write_annotated_copy(Path(sub.archive_path), result, folder / f"{stem}.annotated.xlsx")
-    except Exception as exc:
-        log.warning("no annotated copy for %s: %s", shown_name(sub.file_name), exc)
-    return receipt
+    return write_quarantine_entry(
+        quarantine_folder(ws, sub), sub, result, annotate=annotate, kind=ws.project.input_kinds.get(result.kind or "")
+    )
 
 
 def quarantine_folder(ws: Workspace, sub: Submission) -> Path:
     return ws.settings.quarantine_dir / sub.partner / sub.milestone
-
-
-def quarantine_stem(sub: Submission) -> str:
-    """`seed_funding_riga.v2.0123456789ab`: one entry per version and content; the name is
-    escaped, a stem with a newline would be a file name nobody can type."""
-    return f"{shown_name(Path(sub.file_name).stem)}.v{sub.version}.{sub.sha256[:12]}"
 
 
 # -- merge, render, notify --------------------------------------------------------------
@@ -189,8 +164,8 @@ def summary_lines(summary: WPSummary) -> list[str]:
     return lines
 
 
-def expected_kinds(milestone: Milestone) -> list[str]:
-    return [r.kind for r in milestone.inputs if r.kind in INPUT_KINDS]
+def expected_kinds(project: Project, milestone: Milestone) -> list[str]:
+    return [r.kind for r in milestone.inputs if r.kind in project.input_kinds]
 
 
 def send_receipts(
@@ -261,5 +236,7 @@ def receipt_promise(ws: Workspace, milestone: Milestone) -> str:
 
 
 def _annotated_copy_path(ws: Workspace, sub: Submission) -> Path | None:
-    path = quarantine_folder(ws, sub) / f"{quarantine_stem(sub)}.annotated.xlsx"
+    from wpflow.inputs.quarantine import annotated_copy_path
+
+    path = annotated_copy_path(quarantine_folder(ws, sub), sub)
     return path if path.exists() else None

@@ -117,12 +117,10 @@ def partner_milestones(project: Project, partner_id: str) -> list[Milestone]:
 
 def partner_templates(project: Project, milestone: Milestone, partner_id: str) -> list[str]:
     """The names of the templates the partner fills in for the milestone (without making them)."""
-    from schemas.inputs import INPUT_KINDS
-
     partner = project.participant(partner_id)
     names = []
     for required in milestone.inputs:
-        kind = INPUT_KINDS.get(required.kind)
+        kind = project.input_kinds.get(required.kind)
         if kind is None or partner_id not in {p.id for p in project.deliverers(required)}:
             continue
         suffix = ".xlsx" if kind.shape == "rows" else ".md" if kind.id == "meeting_report" else ".docx"
@@ -162,7 +160,7 @@ def milestone_block(ws: Workspace, milestone: Milestone, partner_id: str, today:
             words = PENDING
         css = {"received on time": "ok", "received late": "late", PENDING: "pending"}.get(words, "bad")
         shown = shown_name(state.file_name) if state.file_name else None
-        inputs.append(InputLine(kind_title(state.kind), words, css, shown))
+        inputs.append(InputLine(kind_title(state.kind, project.kind_titles), words, css, shown))
     return MilestoneBlock(
         id=milestone.id,
         title=milestone.title,

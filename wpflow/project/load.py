@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from schemas.project import Meeting, Project
+from wpflow.project.kinds_load import load_kinds
 from wpflow.project.yaml_lines import YamlProblems, compose, line_of
 
 PROJECT_FILE = "project.yaml"
@@ -96,6 +97,10 @@ def parse_project(text: str, file: Path) -> Project:
         raise ProjectErrors(
             [ProjectError(file, line_of(node, loc), _field_path(loc, data), msg) for loc, msg in problems]
         )
+    kinds, wrong = load_kinds(file.parent, project, node)
+    if wrong:
+        raise ProjectErrors([ProjectError(*problem) for problem in wrong])
+    project.attach_kinds(kinds)
     return project
 
 

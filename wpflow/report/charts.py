@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 
-from schemas.inputs import INPUT_KINDS
 from schemas.records import ComparativeTable
 from wpflow.report.plain_words import format_value
 
@@ -20,13 +19,11 @@ BAR_COLOUR = "#2b6a99"
 
 def chart_measure(table: ComparativeTable) -> str | None:
     """The kind's charted measure (project data), else its first summed measure, else the first."""
-    kind = INPUT_KINDS.get(table.kind)
-    if kind is not None:
-        if kind.chart in table.columns:
-            return kind.chart
-        summed = [m.label for m in kind.measures if m.column and m.label in table.columns]
-        if summed:
-            return summed[0]
+    if table.chart in table.columns:
+        return table.chart
+    summed = [label for label in table.summed if label in table.columns]
+    if summed:
+        return summed[0]
     return table.columns[0] if table.columns else None
 
 

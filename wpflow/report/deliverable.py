@@ -59,7 +59,8 @@ def requests(summary: WPSummary, frame: ReportFrame | None) -> list[str]:
     lines = []
     for kind in dict.fromkeys(s.kind for s in summary.partners):
         cities = list(dict.fromkeys(s.city for s in summary.partners if s.kind == kind))
-        line = f"{kind_title(kind)}: from the local co-ordinators of {len(cities)} cities ({and_list(cities)})"
+        title = kind_title(kind, summary.kind_titles)
+        line = f"{title}: from the local co-ordinators of {len(cities)} cities ({and_list(cities)})"
         line += f", due {long_date(summary.due)}"
         note = asked.get(kind, "").strip().rstrip(".")
         lines.append(line + (f". Asked for: {note[:1].lower() + note[1:]}." if note else "."))

@@ -5,6 +5,13 @@ page's file:// links): `http://127.0.0.1:4280/baltmet-inno/WP4-M3.docx`.
 Starlette's `StaticFiles` run by uvicorn, both already installed as Prefect's server, in a
 daemon thread: nothing hand-written answers HTTP, and nothing is added to the install.
 No Prefect import here; `orchestration.serve` starts it, `tasks/publish.py` links to it.
+
+It serves the reports and nothing else (`reports_only`): the DOCX and PDF files of each
+project's folder, its `history/` (the UI links each run to the version it issued) and
+`drafts/`; never a name starting with a dot (the `.rendering/` staging folder, dot-files),
+never a folder's listing. Like the Prefect servers wpflow starts (`orchestration.server_guard`),
+it answers only requests naming one of its own host names (`refusal`): a web page that
+rebinds its own domain name to 127.0.0.1 reads nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from schemas.settings import Settings
 
@@ -24,6 +31,8 @@ log = logging.getLogger(__name__)
 
 LOOPBACK = "127.0.0.1"
 STOP_SECONDS = 2.0
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+REPORT_SUFFIXES = (".docx", ".pdf")
 
 
 @dataclass
@@ -59,27 +68,86 @@ def bind(port: int, host: str = LOOPBACK) -> socket.socket:
     return sock
 
 
-def reports_app(directory: Path):
-    """The folder as a read-only site. Mounted in an app, not bare: Starlette's exception
-    middleware turns a missing file into a 404 rather than a 500 with a logged traceback."""
+def served_hosts(settings: Settings) -> frozenset[str]:
+    """The host names browsers may reach wpflow's servers by: loopback, WPFLOW_SERVER_HOSTS and
+    the host of WPFLOW_REPORTS_URL."""
+    named = {name.strip().lower() for name in settings.server_hosts.split(",") if name.strip()}
+    proxied = urlsplit(settings.reports_url).hostname if settings.reports_url else None
+    return LOOPBACK_NAMES | named | ({proxied} if proxied else set())
+
+
+def refusal(headers: dict[str, str], hosts: frozenset[str], origins: frozenset[str] = frozenset()) -> str | None:
+    """Why a request is refused, or None: its Host is not one of `hosts` (DNS rebinding), or it
+    comes from a web page of another origin (its Origin is neither the server itself nor one
+    of `origins`). Requests without an Origin — Prefect's client, workers, curl — pass on Host."""
+    host = headers.get("host", "")
+    if urlsplit(f"//{host}").hostname not in hosts:
+        return f"the host {host!r} is not one this server answers to (WPFLOW_SERVER_HOSTS)"
+    origin = headers.get("origin")
+    if origin is None or origin in origins:
+        return None
+    page = urlsplit(origin)
+    if page.netloc.lower() == host.lower() and page.scheme in ("http", "https"):
+        return None  # the server's own pages (the UI)
+    return f"requests from pages of {origin} are refused"
+
+
+def header_map(scope: Any) -> dict[str, str]:
+    """An ASGI scope's headers by lower-case name (latin-1, as HTTP/1.1 sends them)."""
+    return {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope.get("headers", [])}
+
+
+def reports_only(app: Any, hosts: frozenset[str]) -> Any:
+    """`app` answering only report files (`REPORT_SUFFIXES`, no name starting with a dot) to
+    requests naming one of `hosts`: 404 for anything else, 403 for another host or origin."""
+    from starlette.responses import PlainTextResponse
+
+    async def guarded(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        why = refusal(header_map(scope), hosts)
+        parts = scope["path"].split("/")
+        if why is not None:
+            response = PlainTextResponse(f"Forbidden: {why}\n", status_code=403)
+        elif any(part.startswith(".") for part in parts) or not parts[-1].lower().endswith(REPORT_SUFFIXES):
+            response = PlainTextResponse("Not Found\n", status_code=404)
+        else:
+            await app(scope, receive, send)
+            return
+        await response(scope, receive, send)
+
+    return guarded
+
+
+def reports_app(directory: Path, hosts: frozenset[str] = LOOPBACK_NAMES):
+    """The folder's reports as a read-only site (`reports_only`). Mounted in an app, not bare:
+    Starlette's exception middleware turns a missing file into a 404 rather than a 500 with a
+    logged traceback."""
     from starlette.applications import Starlette
     from starlette.routing import Mount
     from starlette.staticfiles import StaticFiles
 
-    return Starlette(routes=[Mount("/", app=StaticFiles(directory=directory))])
+    return reports_only(Starlette(routes=[Mount("/", app=StaticFiles(directory=directory))]), hosts)
 
 
 def start_reports_server(
-    directory: Path, port: int, *, host: str = LOOPBACK, startup_timeout: float = 10.0
+    directory: Path,
+    port: int,
+    *,
+    host: str = LOOPBACK,
+    startup_timeout: float = 10.0,
+    hosts: frozenset[str] = LOOPBACK_NAMES,
 ) -> ReportsServer:
-    """Serve `directory` at http://host:port/ until `stop()`; port 0 picks a free one."""
+    """Serve the reports of `directory` at http://host:port/ until `stop()`, to requests naming
+    one of `hosts` (`served_hosts`); port 0 picks a free one."""
     import uvicorn
 
     directory.mkdir(parents=True, exist_ok=True)  # served before the first report is written
     sock = bind(port, host)
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        reports_app(directory), log_config=None, log_level="warning", access_log=False, lifespan="off"
+        reports_app(directory, hosts | {host}), log_config=None, log_level="warning", access_log=False, lifespan="off"
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="wpflow-reports", daemon=True)

@@ -8,9 +8,7 @@ it. The coordinator's judgement is not here: that is `wpflow.report.narrative`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from schemas.inputs import INPUT_KINDS
 from schemas.records import ComparativeTable, WPSummary
 from wpflow.report.plain_words import format_value, long_date
 
@@ -27,13 +25,9 @@ class Measured:
 
 
 def measures_of(table: ComparativeTable) -> list[Measured]:
-    kind = INPUT_KINDS.get(table.kind)
-    known = {m.label: m for m in kind.measures} if kind else {}
-    out = []
-    for label in table.columns:
-        m = known.get(label)
-        out.append(Measured(label, m.unit if m else "", counts=m is None or m.column is None))
-    return out
+    return [
+        Measured(label, table.measure_units.get(label, ""), counts=label not in table.summed) for label in table.columns
+    ]
 
 
 def amount(value: float, unit: str) -> str:
@@ -161,14 +155,11 @@ def comparison(summary: WPSummary, table: ComparativeTable) -> list[str]:
 def category_split(table: ComparativeTable) -> list[str]:
     """How the summed amounts divide between the values of the rows' first category field
     (a field with a fixed list of values, such as a scheme's level)."""
-    kind = INPUT_KINDS.get(table.kind)
-    summed = next((m for m in kind.measures if m.column) if kind else iter(()), None)
-    if kind is None or summed is None or summed.column is None or not table.details:
+    summed = next(iter(table.summed.items()), None)
+    field = table.category
+    if summed is None or field is None or not table.details:
         return []
-    column = summed.column
-    field = next((name for name, f in kind.model.model_fields.items() if _is_choice(f.annotation)), None)
-    if field is None:
-        return []
+    label, column = summed
     totals: dict[str, float] = {}
     for d in table.details:
         totals[str(d.get(field))] = totals.get(str(d.get(field)), 0.0) + float(d.get(column) or 0)
@@ -177,8 +168,4 @@ def category_split(table: ComparativeTable) -> list[str]:
         return []
     parts = sorted(totals.items(), key=lambda kv: -kv[1])
     words = ", ".join(f"{value} {share(v, whole)}" for value, v in parts)
-    return [f"By {field.replace('_', ' ')}, the {short_label(summed.label)} divides: {words}."]
-
-
-def _is_choice(annotation: Any) -> bool:
-    return getattr(annotation, "__origin__", None) is not None and str(annotation).startswith("typing.Literal")
+    return [f"By {field.replace('_', ' ')}, the {short_label(label)} divides: {words}."]

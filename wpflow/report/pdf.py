@@ -18,6 +18,7 @@ LibreOffice sees can be chosen per call (`env`, e.g. FONTCONFIG_FILE).
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import logging
 import os
@@ -30,11 +31,12 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from wpflow.files import replacing
+from wpflow.files import replacing, writing
 from wpflow.report.fonts import missing_line, missing_twins, uno_python
 
 log = logging.getLogger(__name__)
 
+PDF_ROOM_BYTES, PDF_ROOM_FACTOR = 1 << 20, 4  # at least 1 MB, or four times the DOCX
 TIMEOUT_S = 180.0  # a 10 000-row report takes about a minute on a loaded 2-core machine
 UNO_EXPORT = Path(__file__).with_name("uno_export.py")
 _warned = threading.Event()
@@ -92,25 +94,36 @@ def docx_to_pdf(docx: Path, timeout: float = TIMEOUT_S, env: Mapping[str, str] |
     if fonts:
         return None
     target = docx.with_suffix(".pdf")
-    with tempfile.TemporaryDirectory(prefix="wpflow-pdf-") as tmp, profile_dir() as profile:
+    # the conversion's folder beside the DOCX, not in /tmp: a full disk or a refused write is
+    # then met, and named, where the reports are (hidden: no glob for the report's files sees it)
+    with writing(target, "the PDF"), tempfile.TemporaryDirectory(prefix=".wpflow-pdf-", dir=docx.parent) as tmp:
         made = Path(tmp) / target.name
-        if python is not None:
-            command = [python, str(UNO_EXPORT), exe, profile.as_uri(), str(made), str(docx)]
-        else:
-            command = [exe, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore"]
-            command += ["--convert-to", "pdf", "--outdir", tmp, str(docx)]
-        if not run(command, timeout, env):
+        with profile_dir() as profile:
+            if python is not None:
+                command = [python, str(UNO_EXPORT), exe, profile.as_uri(), str(made), str(docx)]
+            else:
+                command = [exe, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore"]
+                command += ["--convert-to", "pdf", "--outdir", tmp, str(docx)]
+            failed = run(command, timeout, env)
+        if failed is not None or not made.exists():
+            no_room_left(Path(tmp), docx)
+            log.warning("%s", failed or f"LibreOffice made no PDF of {docx.name}")
             return None
-        if not made.exists():
-            log.warning("LibreOffice made no PDF of %s", docx.name)
-            return None
-        with replacing(target) as partial:
+        with replacing(target, "the PDF") as partial:
             shutil.move(made, partial)
     return target
 
 
-def run(command: list[str], timeout: float, env: Mapping[str, str] | None = None) -> bool:
-    """Run LibreOffice in its own process group, so a timeout kills its helper processes too."""
+def no_room_left(folder: Path, docx: Path) -> None:
+    """Raise a full disk as what it is when LibreOffice failed for want of room (it says no
+    more than that it failed): less free space in `folder` than a PDF of `docx` could take."""
+    if shutil.disk_usage(folder).free < max(PDF_ROOM_BYTES, PDF_ROOM_FACTOR * docx.stat().st_size):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(folder))
+
+
+def run(command: list[str], timeout: float, env: Mapping[str, str] | None = None) -> str | None:
+    """Run LibreOffice in its own process group, so a timeout kills its helper processes too;
+    None when it succeeded, else why not (for the log line)."""
     proc = subprocess.Popen(
         command,
         stdout=subprocess.PIPE,
@@ -123,14 +136,7 @@ def run(command: list[str], timeout: float, env: Mapping[str, str] | None = None
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
-        log.warning("LibreOffice took longer than %.0f s; no PDF for %s", timeout, command[-1])
-        return False
+        return f"LibreOffice took longer than {timeout:.0f} s; no PDF for {command[-1]}"
     if proc.returncode != 0:
-        log.warning(
-            "LibreOffice failed (exit %s) on %s: %s",
-            proc.returncode,
-            command[-1],
-            output.decode(errors="replace")[-500:],
-        )
-        return False
-    return True
+        return f"LibreOffice failed (exit {proc.returncode}) on {command[-1]}: {output.decode(errors='replace')[-500:]}"
+    return None

@@ -7,10 +7,10 @@ code compares them; whatever a coordinator reads goes through here first.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from schemas.inputs import INPUT_KINDS
 from schemas.records import WPSummary
 
 MONTHS = (
@@ -67,9 +67,10 @@ def sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
 
 
-def kind_title(kind: str | None) -> str:
-    """An input kind by its title in the schemas ('Public seed-funding schemes')."""
-    return INPUT_KINDS[kind].label if kind in INPUT_KINDS else (kind or "not recognised")
+def kind_title(kind: str | None, titles: Mapping[str, str]) -> str:
+    """An input kind by its title ('Public seed-funding schemes'): `titles` are the project's
+    (`Project.kind_titles`) or those a summary carries."""
+    return titles.get(kind, kind) if kind else "not recognised"
 
 
 def organisation(summary: WPSummary, partner: str) -> str:
@@ -79,7 +80,7 @@ def organisation(summary: WPSummary, partner: str) -> str:
 def expects_narratives(summary: WPSummary) -> bool:
     """Whether the milestone asks for a narrative or meeting report (a document, not rows)."""
     kinds = {s.kind for s in summary.partners} | {n.kind for n in summary.narratives}
-    return any(k in INPUT_KINDS and INPUT_KINDS[k].shape != "rows" for k in kinds) or bool(summary.narratives)
+    return any(k in summary.document_kinds for k in kinds) or bool(summary.narratives)
 
 
 def no_inputs_reason(summary: WPSummary) -> str:

@@ -20,7 +20,6 @@ from typing import IO, Any
 from docx.shared import Mm
 
 import wpflow
-from schemas.inputs import INPUT_KINDS, UNIT
 from schemas.records import ComparativeTable, ReportRef, WPSummary
 from wpflow.files import file_sha256, replacing
 from wpflow.report.charts import chart_measure, chart_png
@@ -72,18 +71,9 @@ def sanitize(value: Any) -> Any:
 
 
 # -- columns ------------------------------------------------------------------------------
-def field_units(kind_id: str) -> dict[str, str]:
-    """Units of a kind's model fields and measures (`json_schema_extra={"unit": …}`)."""
-    kind = INPUT_KINDS.get(kind_id)
-    if kind is None:
-        return {}
-    units = {m.label: m.unit for m in kind.measures if m.unit}
-    for name, f in kind.model.model_fields.items():
-        if isinstance(f.json_schema_extra, dict) and f.json_schema_extra.get(UNIT):
-            units[name] = str(f.json_schema_extra[UNIT])
-        elif (f.description or "").startswith("Year "):  # a year without the unit tag: never "1 999"
-            units[name] = "year"
-    return units
+def field_units(table: ComparativeTable) -> dict[str, str]:
+    """Units of a table's measures and detail columns, as merge took them from its kind."""
+    return {**table.measure_units, **table.field_units}
 
 
 def field_label(name: str, unit: str) -> str:
@@ -95,7 +85,7 @@ def field_label(name: str, unit: str) -> str:
 
 
 def measure_columns(table: ComparativeTable) -> list[Column]:
-    units = field_units(table.kind)
+    units = field_units(table)
     return [Column(c, c, units.get(c, "")) for c in table.columns]
 
 
@@ -103,7 +93,7 @@ def detail_columns(table: ComparativeTable, values: dict[str, list[Any]] | None 
     """Detail columns, numeric when every value given is a number (booleans are words). Columns
     the kind marks as personal are never shown, even if a caller forgot to drop them. `values`
     (from `column_values`) saves a pass over the rows when the caller has them already."""
-    units = field_units(table.kind)
+    units = field_units(table)
     values = values if values is not None else column_values(table)
 
     def numeric(key: str) -> bool:
@@ -115,8 +105,7 @@ def detail_columns(table: ComparativeTable, values: dict[str, list[Any]] | None 
 
 def column_values(table: ComparativeTable) -> dict[str, list[Any]]:
     """Each shown detail column's values, one pass per column (personal columns left out)."""
-    kind = INPUT_KINDS.get(table.kind)
-    personal = kind.personal_columns() if kind else set()
+    personal = set(table.personal)
     return {c: [d.get(c) for d in table.details] for c in table.detail_columns if c not in personal}
 
 
@@ -235,7 +224,11 @@ def report_context(
         "as_of": long_date(summary.as_of),
         "meetings": [{**m.model_dump(), "month": month_words(m.month)} for m in summary.meetings],
         "partners": [
-            {**s.model_dump(), "organisation": organisation(summary, s.partner), "kind_label": kind_title(s.kind)}
+            {
+                **s.model_dump(),
+                "organisation": organisation(summary, s.partner),
+                "kind_label": kind_title(s.kind, summary.kind_titles),
+            }
             for s in summary.partners
         ],
         "requires_inputs": bool(summary.partners),
@@ -245,7 +238,7 @@ def report_context(
             {
                 **i.model_dump(include={"file_name", "version", "sha256"}),
                 "partner": organisation(summary, i.partner),
-                "kind": kind_title(i.kind),
+                "kind": kind_title(i.kind, summary.kind_titles),
             }
             for i in summary.inputs
         ],

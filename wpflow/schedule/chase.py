@@ -27,6 +27,7 @@ from wpflow.workspace import Workspace
 if TYPE_CHECKING:
     from email.message import EmailMessage
 
+    from wpflow.inputs.safety import InputLimits
     from wpflow.mail.send_once import Outgoing
 
 log = logging.getLogger(__name__)
@@ -272,7 +273,9 @@ def outstanding_lines(project: Project, outstanding: dict[str, list[str]]) -> li
 
 
 # -- rehearsal ---------------------------------------------------------------------------
-def inbox_deliveries(project: Project, inbox_root: Path, *, max_bytes: int | None = None) -> dict[str, list[Delivery]]:
+def inbox_deliveries(
+    project: Project, inbox_root: Path, *, max_bytes: int | None = None, limits: InputLimits | None = None
+) -> dict[str, list[Delivery]]:
     """Every file of the inbox validated once, as deliveries per milestone (arrival dates from
     `arrivals.yaml` or file times; versions numbered in arrival order per partner and kind).
 
@@ -290,7 +293,12 @@ def inbox_deliveries(project: Project, inbox_root: Path, *, max_bytes: int | Non
         for item in list_inbox(inbox_root, partners, milestone.id):
             arrived = arrival_time(item, item.path.stat(), arrivals)
             result = validate_file(
-                item.path, expected=expected, city=project.participant(item.partner).city, max_bytes=max_bytes
+                item.path,
+                kinds=project.input_kinds,
+                expected=expected,
+                city=project.participant(item.partner).city,
+                max_bytes=max_bytes,
+                limits=limits,
             )
             if result.kind is not None:
                 found.append((submission_for(project, item, None, arrived), result))

@@ -14,7 +14,7 @@ its own folder `inbox/<partner>/<milestone>/` (the project may one day name anot
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from email.message import EmailMessage
 
@@ -31,9 +31,12 @@ __all__ = ["compose_ladder_letter", "delivery_way", "missing_items", "owed_templ
 INVALID = " (invalid)"  # how `ladder.outstanding_in` marks an input whose file failed its checks
 
 
-def missing_items(labels: Sequence[str]) -> list[dict[str, object]]:
+def missing_items(labels: Sequence[str], titles: Mapping[str, str]) -> list[dict[str, object]]:
     """`["seed_funding (invalid)"]` → `[{"title": "Public seed-funding schemes", "invalid": True}]`."""
-    return [{"title": kind_title(label.removesuffix(INVALID)), "invalid": label.endswith(INVALID)} for label in labels]
+    return [
+        {"title": kind_title(label.removesuffix(INVALID), titles), "invalid": label.endswith(INVALID)}
+        for label in labels
+    ]
 
 
 MIME = {
@@ -123,7 +126,7 @@ def compose_ladder_letter(
         lead_day = next_lead_day(project, milestone, day)
         owed = outstanding.get(recipient.id, [])
         context |= {
-            "missing": missing_items(owed),
+            "missing": missing_items(owed, project.kind_titles),
             "folder": delivery_way(project, recipient, milestone),
             "how": how_to_deliver(project, recipient, milestone.id),
             "report": report_so_far(
@@ -151,7 +154,8 @@ def compose_ladder_letter(
     if kind != "escalation":
         raise ValueError(f"not a letter after the due date: {kind}")
     late = [
-        {"partner": project.participant(pid), "missing": missing_items(labels)} for pid, labels in outstanding.items()
+        {"partner": project.participant(pid), "missing": missing_items(labels, project.kind_titles)}
+        for pid, labels in outstanding.items()
     ]
     owed_by_all = sum(len(labels) for labels in outstanding.values())
     context |= {

@@ -8,7 +8,9 @@ e-mails) and combined into `wpflow.store.store.Store`.
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from wpflow.files import WriteFailed
 from wpflow.store import migrate as migration
 from wpflow.store.orm import Base
 
@@ -56,7 +59,32 @@ def make_engine(url: str) -> Engine:
     )
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
+    if not memory and parsed.database:
+        event.listen(engine, "handle_error", _sqlite_write_failed(Path(parsed.database)))
     return engine
+
+
+SQLITE_REFUSED_WRITES = {"SQLITE_FULL": errno.ENOSPC, "SQLITE_READONLY": errno.EACCES}
+
+
+def _sqlite_write_failed(database: Path) -> Callable[[Any], None]:
+    """SQLite says "database or disk is full" or "unable to open database file" and names no
+    file: raised instead as a failed write of the store's file (`WriteFailed`), so the command's
+    one line names the folder that has no room left (or refuses writes)."""
+
+    def handle_error(context: Any) -> None:
+        orig = context.original_exception
+        name = getattr(orig, "sqlite_errorname", "")  # SQLITE_FULL, SQLITE_READONLY_DBMOVED, …
+        code = SQLITE_REFUSED_WRITES.get("_".join(name.split("_")[:2]))
+        folder = database.parent
+        if name.startswith("SQLITE_CANTOPEN") and folder.is_dir() and not os.access(folder, os.W_OK):
+            code = errno.EACCES
+        if code == errno.EACCES and folder.is_dir() and os.statvfs(folder).f_flag & os.ST_RDONLY:
+            code = errno.EROFS
+        if code is not None:
+            raise WriteFailed(code, os.strerror(code), str(database), "the store") from orig
+
+    return handle_error
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -106,17 +106,28 @@ class Ledger(StoreBase):
             rows = session.scalars(query.order_by(ReportVersionRow.milestone, ReportVersionRow.version))
             return [to_version(r) for r in rows]
 
+    def version(self, project: str, milestone: str, version: int) -> ReportVersion | None:
+        """One issued version, as the store has it now (rendered or not)."""
+        with self._transaction() as session:
+            row = session.scalar(_version_query(project, milestone).where(ReportVersionRow.version == version))
+            return None if row is None else to_version(row)
+
     def latest_version(self, project: str, milestone: str) -> ReportVersion | None:
         with self._transaction() as session:
             row = session.scalar(_version_query(project, milestone).order_by(ReportVersionRow.version.desc()).limit(1))
             return None if row is None else to_version(row)
 
     # -- claims ------------------------------------------------------------------------
-    def claim(self, key: str, *, project: str, milestone: str, purpose: str = "run") -> bool:
+    def claim(
+        self, key: str, *, project: str, milestone: str, purpose: str = "run", stale_after: timedelta | None = None
+    ) -> bool:
         """True for exactly one caller per key (until the claim is released or its owner died).
 
         An unfinished claim whose owner process is provably dead (`wpflow.store.claim_owner.is_dead`) is
-        taken over at once: compare-and-set on the dead owner, so two takers cannot both win."""
+        taken over at once: compare-and-set on the dead owner, so two takers cannot both win. With
+        `stale_after`, so is one claimed longer ago than that whose owner cannot be checked (a
+        process on another machine): work that takes seconds is not held for ever by a machine
+        that went away."""
         try:
             with self._transaction() as session:
                 session.add(
@@ -134,20 +145,27 @@ class Ledger(StoreBase):
             pass
         with self._transaction() as session:
             row = session.scalar(select(ClaimRow).where(ClaimRow.key == key))
-            dead = row is not None and row.done_at is None and is_dead(row.owner)
+            unfinished = row is not None and row.done_at is None
+            dead = unfinished and is_dead(row.owner if row is not None else None)
             old_owner = row.owner if row is not None else None
-        if not dead:
+        if not (dead or (unfinished and stale_after is not None)):
             return False
-        takeover = (
-            update(ClaimRow)
-            .where(ClaimRow.key == key, ClaimRow.done_at.is_(None), ClaimRow.owner == old_owner)
-            .values(claimed_at=utcnow(), owner=me().token)
-        )
+        takeover = update(ClaimRow).where(ClaimRow.key == key, ClaimRow.done_at.is_(None), ClaimRow.owner == old_owner)
+        if not dead and stale_after is not None:  # compared by the database: its clock, its time zone
+            takeover = takeover.where(ClaimRow.claimed_at < utcnow() - stale_after)
+        takeover = takeover.values(claimed_at=utcnow(), owner=me().token)
         with self._transaction() as session:
             taken = cast(CursorResult[Any], session.execute(takeover)).rowcount == 1
         if taken:
-            log.warning("claim %s: its owner (%s) died; taken over", key, old_owner)
+            why = "died" if dead else f"held it longer than {stale_after}"
+            log.warning("claim %s: its owner (%s) %s; taken over", key, old_owner, why)
         return taken
+
+    def claim_holder(self, key: str) -> str | None:
+        """The owner token of an unfinished claim (`host|boot|pid|start`), None when there is none."""
+        with self._transaction() as session:
+            row = session.scalar(select(ClaimRow).where(ClaimRow.key == key, ClaimRow.done_at.is_(None)))
+            return None if row is None else row.owner
 
     def finished_claims(self, project: str) -> set[str]:
         """Keys whose claimed work is done: claimed for good, whoever asks again."""
