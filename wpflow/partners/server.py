@@ -5,30 +5,11 @@ proxy, docs/partners.md). Stopped like the reports server, within a bounded time
 from __future__ import annotations
 
 import logging
-import socket
-import threading
-import time
 
-from wpflow.report.http_server import ReportsServer
+from wpflow.report.http_server import ReportsServer, bind, serve_in_thread
 from wpflow.workspace import Workspace
 
 log = logging.getLogger(__name__)
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """The listening socket, bound here so a busy port is one clear line, not a uvicorn exit."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise RuntimeError(
-            f"cannot serve the partners' pages on {host}:{port} ({exc.strerror}); "
-            "set WPFLOW_PARTNER_PORT to a free port"
-        ) from None
-    sock.listen(64)
-    return sock
 
 
 def start_partner_server(
@@ -41,8 +22,8 @@ def start_partner_server(
     from wpflow.partners.app import partner_app
 
     settings = workspaces[0].settings
-    sock = bind(settings.partner_host, settings.partner_port if port is None else port)
-    host, port = sock.getsockname()[:2]
+    port = settings.partner_port if port is None else port
+    sock = bind(settings.partner_host, port, "the partners' pages", "WPFLOW_PARTNER_PORT")
     config = uvicorn.Config(
         partner_app(workspaces),
         log_config=None,
@@ -52,16 +33,6 @@ def start_partner_server(
         proxy_headers=True,  # behind the reverse proxy: the client's address for the wrong-link limit
         forwarded_allow_ips="127.0.0.1",
     )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="wpflow-partners", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + startup_timeout
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            sock.close()
-            raise RuntimeError(f"the partners' pages on {host}:{port} did not start")
-        time.sleep(0.02)
-    url = f"http://{host}:{port}"
-    log.info("partners' pages at %s/p/<token> (public: %s)", url, settings.partner_base_url)
-    return ReportsServer(url=url, server=server, thread=thread)
+    served = serve_in_thread(config, sock, "the partners' pages", "wpflow-partners", startup_timeout)
+    log.info("partners' pages at %s/p/<token> (public: %s)", served.url, settings.partner_base_url)
+    return served

@@ -53,7 +53,7 @@ class ReportsServer:
             log.warning("reports server at %s did not stop within %.0f s", self.url, 2 * timeout)
 
 
-def bind(port: int, host: str = LOOPBACK) -> socket.socket:
+def bind(host: str, port: int, what: str = "the reports", setting: str = "WPFLOW_REPORTS_PORT") -> socket.socket:
     """The listening socket, bound here so a busy port is a clear error, not a uvicorn exit."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -62,10 +62,30 @@ def bind(port: int, host: str = LOOPBACK) -> socket.socket:
     except OSError as exc:
         sock.close()
         raise RuntimeError(
-            f"cannot serve the reports on {host}:{port} ({exc.strerror}); set WPFLOW_REPORTS_PORT to a free port"
+            f"cannot serve {what} on {host}:{port} ({exc.strerror}); set {setting} to a free port"
         ) from None
     sock.listen(64)
     return sock
+
+
+def serve_in_thread(config: Any, sock: socket.socket, what: str, name: str, startup_timeout: float) -> ReportsServer:
+    """uvicorn (`config`, a uvicorn.Config) on the bound `sock` in a daemon thread `name`,
+    returned once it answers; stopped by `ReportsServer.stop()` within a bounded time."""
+    import uvicorn
+
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=name, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + startup_timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            sock.close()
+            host, port = sock.getsockname()[:2]
+            raise RuntimeError(f"{what} on {host}:{port} did not start")
+        time.sleep(0.02)
+    host, port = sock.getsockname()[:2]
+    return ReportsServer(url=f"http://{host}:{port}", server=server, thread=thread)
 
 
 def served_hosts(settings: Settings) -> frozenset[str]:
@@ -144,24 +164,13 @@ def start_reports_server(
     import uvicorn
 
     directory.mkdir(parents=True, exist_ok=True)  # served before the first report is written
-    sock = bind(port, host)
-    port = sock.getsockname()[1]
+    sock = bind(host, port)
     config = uvicorn.Config(
         reports_app(directory, hosts | {host}), log_config=None, log_level="warning", access_log=False, lifespan="off"
     )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="wpflow-reports", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + startup_timeout
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            sock.close()
-            raise RuntimeError(f"the reports server on {host}:{port} did not start")
-        time.sleep(0.02)
-    url = f"http://{host}:{port}"
-    log.info("reports at %s/ (%s)", url, directory)
-    return ReportsServer(url=url, server=server, thread=thread)
+    served = serve_in_thread(config, sock, "the reports server", "wpflow-reports", startup_timeout)
+    log.info("reports at %s/ (%s)", served.url, directory)
+    return served
 
 
 def report_link(settings: Settings, report: Path) -> str:
