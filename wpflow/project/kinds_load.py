@@ -17,7 +17,7 @@ from schemas.inputs import InputKind
 from schemas.kinds import KindDecl, KindsFile, KindSources, build_kind
 from schemas.project import Project
 from schemas.settings import ROOT
-from wpflow.project.yaml_lines import YamlProblems, compose, line_of
+from wpflow.project.yaml_lines import YamlProblems, compose, error_message, field_path, line_of
 
 LIBRARY = ROOT / "projects" / "kinds"
 Problem = tuple[Path, int | None, str | None, str]
@@ -52,8 +52,8 @@ def read_kinds_file(file: Path) -> tuple[list[tuple[KindDecl, int | None]], list
         problems: dict[tuple[int | None, str | None], Problem] = {}
         for err in exc.errors():
             loc = tuple(err["loc"])
-            line, path = line_of(node, loc), _path(loc, data)
-            problems.setdefault((line, path), (file, line, path, _message(err)))
+            line, path = line_of(node, loc), field_path(loc, data)
+            problems.setdefault((line, path), (file, line, path, error_message(err, "required key is missing")))
         return [], list(problems.values())
     return [(decl, line_of(node, ("kinds", i))) for i, decl in enumerate(declared.kinds)], []
 
@@ -119,28 +119,3 @@ def _unknown_kinds(file: Path, project: Project, kinds: dict[str, InputKind], no
                         )
                     )
     return problems
-
-
-def _message(err: Any) -> str:  # a pydantic ErrorDetails
-    if err["type"] == "extra_forbidden":
-        return "unknown key (typo?)"
-    if err["type"] == "missing":
-        return "required key is missing"
-    if err["type"] == "literal_error":
-        return f"{err['input']!r} is not allowed; expected {err['ctx']['expected']}"
-    return str(err["msg"]).removeprefix("Value error, ")
-
-
-def _path(loc: tuple[Any, ...], data: Any) -> str | None:
-    """The location as the file spells it (`kinds[2].fields[0].max`), without pydantic's
-    union-member tags."""
-    out = ""
-    for part in loc:
-        if (isinstance(data, dict) and part in data) or (
-            isinstance(data, list) and isinstance(part, int) and part < len(data)
-        ):
-            data = data[part]
-        elif not (isinstance(part, str) and isinstance(data, dict)):
-            continue
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-    return out or None

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from schemas.project import Meeting, Project
 from wpflow.project.kinds_load import load_kinds
-from wpflow.project.yaml_lines import YamlProblems, compose, line_of
+from wpflow.project.yaml_lines import YamlProblems, compose, error_message, field_path, line_of
 
 PROJECT_FILE = "project.yaml"
 
@@ -88,53 +88,20 @@ def parse_project(text: str, file: Path) -> Project:
         project = Project.model_validate(data)
     except ValidationError as exc:
         errors = [
-            ProjectError(file, line_of(node, err["loc"]), _field_path(err["loc"], data), _message(err))
+            ProjectError(file, line_of(node, err["loc"]), field_path(err["loc"], data), error_message(err))
             for err in exc.errors()
         ]
         raise ProjectErrors(errors) from None
     problems = project.reference_problems()
     if problems:
         raise ProjectErrors(
-            [ProjectError(file, line_of(node, loc), _field_path(loc, data), msg) for loc, msg in problems]
+            [ProjectError(file, line_of(node, loc), field_path(loc, data), msg) for loc, msg in problems]
         )
     kinds, wrong = load_kinds(file.parent, project, node)
     if wrong:
         raise ProjectErrors([ProjectError(*problem) for problem in wrong])
     project.attach_kinds(kinds)
     return project
-
-
-def _message(err: Any) -> str:  # a pydantic ErrorDetails
-    if err["type"] == "extra_forbidden":
-        return "unknown key (typo?)"
-    if err["type"] == "missing":
-        return "required field is missing"
-    if err["type"] == "literal_error":
-        return f"{err['input']!r} is not allowed; expected {err['ctx']['expected']}"
-    return err["msg"].removeprefix("Value error, ")
-
-
-def _walk(loc: tuple, data: Any):
-    """Follow a pydantic error location through the data, skipping union-member tags."""
-    for i, part in enumerate(loc):
-        last = i == len(loc) - 1
-        in_dict = isinstance(data, dict) and part in data
-        in_list = isinstance(data, list) and isinstance(part, int) and part < len(data)
-        if in_dict or in_list:
-            yield part
-            data = data[part]
-        elif isinstance(data, dict) and part == "from_" and "from" in data:
-            yield "from"
-            data = data["from"]
-        elif isinstance(part, str) and isinstance(data, dict) and last:
-            yield part  # a missing or unknown key: the deepest step
-
-
-def _field_path(loc: tuple, data: Any) -> str | None:
-    out = ""
-    for part in _walk(loc, data):
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-    return out or None
 
 
 def project_as_dict(project: Project) -> dict[str, Any]:

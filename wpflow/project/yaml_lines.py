@@ -116,3 +116,39 @@ def line_of(node: yaml.Node | None, loc: tuple) -> int | None:
         else:
             continue
     return line
+
+
+def error_message(err: Any, missing: str = "required field is missing") -> str:
+    """A pydantic error (its ErrorDetails) in the words of a person editing the file."""
+    if err["type"] == "extra_forbidden":
+        return "unknown key (typo?)"
+    if err["type"] == "missing":
+        return missing
+    if err["type"] == "literal_error":
+        return f"{err['input']!r} is not allowed; expected {err['ctx']['expected']}"
+    return str(err["msg"]).removeprefix("Value error, ")
+
+
+def _walk(loc: tuple, data: Any):
+    """Follow a pydantic error location through the data, skipping union-member tags."""
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
+        in_dict = isinstance(data, dict) and part in data
+        in_list = isinstance(data, list) and isinstance(part, int) and part < len(data)
+        if in_dict or in_list:
+            yield part
+            data = data[part]
+        elif isinstance(data, dict) and part == "from_" and "from" in data:
+            yield "from"
+            data = data["from"]
+        elif isinstance(part, str) and isinstance(data, dict) and last:
+            yield part  # a missing or unknown key: the deepest step
+
+
+def field_path(loc: tuple, data: Any) -> str | None:
+    """The location as the file spells it (`work_packages[2].milestones[0].due`), without
+    pydantic's union-member tags."""
+    out = ""
+    for part in _walk(loc, data):
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out or None
