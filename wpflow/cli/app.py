@@ -139,7 +139,8 @@ def run(
         for r in results:
             typer.echo(r["message"])
         issued = sum(1 for o in outcomes if o.new_version)
-        unsent = [i for i in failures if latest_versions(settings, proj.name, [i])[i] != before[i]]
+        after = latest_versions(settings, proj.name, list(failures))
+        unsent = [i for i in failures if after[i] != before[i]]
         issued += len(unsent)  # written, their e-mails wait for the mail server
         where = f"; e-mails in {settings.outbox_dir}" if settings.mail_transport == "outbox" else ""
         waiting = f" ({len(unsent)} not yet e-mailed)" if unsent else ""

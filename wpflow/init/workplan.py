@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -78,13 +79,20 @@ def parse_wp(value: Any) -> str:
     return f"WP{int(number)}"
 
 
+@cache
+def library_kinds() -> tuple[tuple[str, str], ...]:
+    """(id, label) of the shared library's kinds, read once per `init` (not once per work-plan
+    cell: each read parses the library's YAML files)."""
+    from wpflow.project.kinds_load import library_declarations
+
+    return tuple((kind.id, kind.label) for kind in library_declarations().values())
+
+
 def parse_kind(value: str, declared: Sequence[DeclaredKind] = ()) -> str:
     """A kind's id from its id or label: a kind of the shared library, or one of the work plan's
     Kinds sheet."""
-    from wpflow.project.kinds_load import library_declarations
-
     wanted = normalise_header(value)
-    known = [(kind.id, kind.label) for kind in library_declarations().values()] + [(k.id, k.label) for k in declared]
+    known = [*library_kinds(), *((k.id, k.label) for k in declared)]
     for kid, label in known:
         if wanted in (normalise_header(kid), normalise_header(label)):
             return kid
